@@ -1,0 +1,3 @@
+//! Component: catalog. Products, their stock, and per-order reservations.
+
+pub mod store;

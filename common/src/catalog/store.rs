@@ -1,0 +1,198 @@
+//! The products, reservations and reservation_lines tables.
+//!
+//! Stock is taken with one conditional `UPDATE ... WHERE stock >= quantity`
+//! per line: the database decides, so two processes (or replicas) can never
+//! both take the last unit. `reserve` and `release` must run inside a
+//! [`write_transaction`](crate::db::write_transaction), which the caller
+//! opens: the monolith's covers the whole order, a catalog service's covers
+//! just this call.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{products, reservation_lines, reservations};
+use crate::db::DbConnection;
+use crate::domain::{Entity, NewProduct, OrderId, OrderLine, Page, Product, ProductId};
+use crate::ShopError;
+
+const HELD: &str = "held";
+const RELEASED: &str = "released";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = products)]
+struct ProductRow {
+    id: i64,
+    name: String,
+    price_cents: i64,
+    stock: i64,
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Self {
+        Product {
+            id: row.id,
+            name: row.name,
+            price_cents: row.price_cents,
+            stock: row.stock,
+        }
+    }
+}
+
+pub fn create(conn: &mut DbConnection, product: &NewProduct) -> Result<Product, ShopError> {
+    let row = (
+        products::name.eq(product.name.as_str()),
+        products::price_cents.eq(product.price.cents().get()),
+        products::stock.eq(product.stock.get()),
+    );
+    let inserted: ProductRow = crate::on_backend!(conn, |inner| {
+        diesel::insert_into(products::table)
+            .values(row)
+            .returning(ProductRow::as_returning())
+            .get_result(inner)
+    })?;
+    Ok(inserted.into())
+}
+
+pub fn find(conn: &mut DbConnection, id: ProductId) -> Result<Product, ShopError> {
+    products::table
+        .find(id.get())
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Product::from)
+        .ok_or(ShopError::NotFound(Entity::Product(id)))
+}
+
+/// The products in the order of `ids`; `NotFound` names the first missing one.
+pub fn find_all(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    let raw_ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let found: Vec<Product> = products::table
+        .filter(products::id.eq_any(&raw_ids))
+        .select(ProductRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Product::from)
+        .collect();
+    ids.iter()
+        .map(|&id| {
+            found
+                .iter()
+                .find(|product| product.id == id.get())
+                .cloned()
+                .ok_or(ShopError::NotFound(Entity::Product(id)))
+        })
+        .collect()
+}
+
+pub fn list(conn: &mut DbConnection, page: Page) -> Result<Vec<Product>, ShopError> {
+    Ok(products::table
+        .order(products::id.asc())
+        .limit(page.limit())
+        .offset(page.offset())
+        .select(ProductRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Product::from)
+        .collect())
+}
+
+/// Takes the stock of every line for `order`, or fails with
+/// `InsufficientStock` naming the first line that could not be served (the
+/// caller's transaction then rolls back the lines already taken).
+pub fn reserve(
+    conn: &mut DbConnection,
+    order: OrderId,
+    lines: &[OrderLine],
+) -> Result<(), ShopError> {
+    let existing: Option<String> = reservations::table
+        .find(order.get())
+        .select(reservations::status)
+        .first(conn)
+        .optional()?;
+    match existing.as_deref() {
+        Some(HELD) => return Ok(()), // a retry: the stock is already taken
+        Some(_) => {
+            return Err(ShopError::InvalidState(format!(
+                "the reservation for order {order} was already released"
+            )))
+        }
+        None => {}
+    }
+    diesel::insert_into(reservations::table)
+        .values((
+            reservations::order_id.eq(order.get()),
+            reservations::status.eq(HELD),
+        ))
+        .execute(conn)?;
+    for line in lines {
+        let quantity = line.quantity.get();
+        let taken = diesel::update(
+            products::table
+                .filter(products::id.eq(line.product_id.get()))
+                .filter(products::stock.ge(quantity)),
+        )
+        .set(products::stock.eq(products::stock - quantity))
+        .execute(conn)?;
+        if taken == 0 {
+            // The product exists (the order checked), so the stock is short.
+            return Err(ShopError::InsufficientStock(format!(
+                "not enough stock for product {} ({quantity} asked)",
+                line.product_id
+            )));
+        }
+        diesel::insert_into(reservation_lines::table)
+            .values((
+                reservation_lines::order_id.eq(order.get()),
+                reservation_lines::product_id.eq(line.product_id.get()),
+                reservation_lines::quantity.eq(quantity),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Returns the stock `order` holds. Releasing twice, or releasing an order
+/// that reserved nothing, changes no stock; the latter leaves a `released`
+/// row behind so that a reserve arriving late (a retried or slow request in
+/// the microservices) cannot take stock for an order that already gave up.
+pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
+    let existing: Option<String> = reservations::table
+        .find(order.get())
+        .select(reservations::status)
+        .first(conn)
+        .optional()?;
+    match existing.as_deref() {
+        Some(HELD) => {
+            let lines: Vec<(i64, i64)> = reservation_lines::table
+                .filter(reservation_lines::order_id.eq(order.get()))
+                .select((reservation_lines::product_id, reservation_lines::quantity))
+                .load(conn)?;
+            for (product_id, quantity) in lines {
+                diesel::update(products::table.find(product_id))
+                    .set(products::stock.eq(products::stock + quantity))
+                    .execute(conn)?;
+            }
+            diesel::update(reservations::table.find(order.get()))
+                .set(reservations::status.eq(RELEASED))
+                .execute(conn)?;
+        }
+        Some(_) => {} // already released
+        None => {
+            diesel::insert_into(reservations::table)
+                .values((
+                    reservations::order_id.eq(order.get()),
+                    reservations::status.eq(RELEASED),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// `(products, stock_units)` for `/audit`.
+pub fn audit(conn: &mut DbConnection) -> Result<(i64, i64), ShopError> {
+    let count: i64 = products::table.count().get_result(conn)?;
+    let units: i64 = products::table
+        .select(crate::db::sum_as_bigint("stock"))
+        .first(conn)?;
+    Ok((count, units))
+}

@@ -1,0 +1,42 @@
+//! Write transactions that take their locks up front.
+//!
+//! A plain `BEGIN` on SQLite starts as a reader and upgrades to a writer at its
+//! first write; if another writer committed in between, the upgrade fails at
+//! once (`SQLITE_BUSY`) and no busy timeout helps. `BEGIN IMMEDIATE` takes the
+//! write lock at the start, so concurrent writers queue instead. PostgreSQL
+//! needs no such care: its conditional `UPDATE`s take row locks and re-check
+//! their `WHERE` clause after waiting.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+use super::DbConnection;
+use crate::ShopError;
+
+/// Runs `work` in one write transaction: committed if it returns `Ok`, rolled
+/// back if it returns `Err`.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+) -> Result<T, ShopError> {
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    let outcome = work(conn);
+    let finished = match (&outcome, conn) {
+        (Ok(_), DbConnection::Sqlite(inner)) => AnsiTransactionManager::commit_transaction(inner),
+        (Ok(_), DbConnection::Postgresql(inner)) => {
+            AnsiTransactionManager::commit_transaction(inner)
+        }
+        (Err(_), DbConnection::Sqlite(inner)) => {
+            AnsiTransactionManager::rollback_transaction(inner)
+        }
+        (Err(_), DbConnection::Postgresql(inner)) => {
+            AnsiTransactionManager::rollback_transaction(inner)
+        }
+    };
+    finished?;
+    outcome
+}

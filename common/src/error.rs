@@ -1,0 +1,89 @@
+//! The one error type of the domain.
+//!
+//! Every component operation returns `Result<_, ShopError>`, in process and
+//! over HTTP alike: the HTTP clients in `microservices/src/remote.rs` map a
+//! service's answer back to the same variant, so both deployments answer a
+//! failure with the same status and code (see `http/error.rs` for the mapping).
+
+use crate::domain::Entity;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShopError {
+    /// Input broke a rule of API.md's "Limits"; the text says which.
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0} not found")]
+    NotFound(Entity),
+    #[error("a user with this email is already registered")]
+    EmailTaken,
+    /// An order asks for more units than are in stock; the text says which.
+    #[error("{0}")]
+    InsufficientStock(String),
+    /// The wallet cannot pay an order's total; the text says how much.
+    #[error("{0}")]
+    InsufficientFunds(String),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("this Idempotency-Key was used with a different request body")]
+    IdempotencyConflict,
+    /// A component the request needs is down or failing (microservices).
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// A component the request needs did not answer in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// A bug or a broken database: never the caller's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ShopError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ShopError::InvalidRequest(message.into())
+    }
+
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        ShopError::Internal(format!("{context}: {error}"))
+    }
+
+    /// The snake_case code of API.md's error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShopError::InvalidRequest(_) => "invalid_request",
+            ShopError::NotFound(_) => "not_found",
+            ShopError::EmailTaken => "email_taken",
+            ShopError::InsufficientStock(_) => "insufficient_stock",
+            ShopError::InsufficientFunds(_) => "insufficient_funds",
+            ShopError::InvalidState(_) => "invalid_state",
+            ShopError::IdempotencyConflict => "idempotency_conflict",
+            ShopError::ServiceUnavailable(_) => "service_unavailable",
+            ShopError::Timeout(_) => "timeout",
+            ShopError::Internal(_) => "internal",
+        }
+    }
+
+    /// Whether a failed order is kept for this error (API.md, Orders): an order
+    /// refused for stock, funds or an unreachable component is recorded as
+    /// `failed`; a bad body or an unknown user or product keeps nothing.
+    pub fn keeps_failed_order(&self) -> bool {
+        matches!(
+            self,
+            ShopError::InsufficientStock(_)
+                | ShopError::InsufficientFunds(_)
+                | ShopError::ServiceUnavailable(_)
+                | ShopError::Timeout(_)
+        )
+    }
+}
+
+impl From<diesel::result::Error> for ShopError {
+    fn from(error: diesel::result::Error) -> Self {
+        ShopError::internal("database", error)
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ShopError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        ShopError::ServiceUnavailable(format!("database unavailable: {error}"))
+    }
+}

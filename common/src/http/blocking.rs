@@ -1,0 +1,33 @@
+//! diesel is synchronous: every query runs on actix's blocking thread pool,
+//! never on the async executor (one slow query there would stall every
+//! request on that worker).
+
+use actix_web::web;
+
+use crate::db::{DbConnection, Pool};
+use crate::ShopError;
+
+/// Runs `work` on the blocking pool.
+pub async fn run_blocking<T, F>(work: F) -> Result<T, ShopError>
+where
+    F: FnOnce() -> Result<T, ShopError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(work)
+        .await
+        .map_err(|error| ShopError::internal("blocking task", error))?
+}
+
+/// Runs `work` on the blocking pool with a pooled connection.
+pub async fn with_conn<T, F>(pool: &Pool, work: F) -> Result<T, ShopError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    run_blocking(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await
+}

@@ -1,0 +1,109 @@
+//! API.md's error body and status codes, mapped in this one place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+
+use crate::ShopError;
+
+/// `{"error": {"code": "...", "message": "..."}}`: every error, no other shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// A failure as the HTTP layer sees it: a domain error, or one of the few
+/// that only exist in HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Shop(#[from] ShopError),
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("the request body is over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Shop(error) => error.code(),
+            ApiError::RouteNotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+/// The status API.md gives a domain error.
+pub fn status_of(error: &ShopError) -> StatusCode {
+    match error {
+        ShopError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+        ShopError::NotFound(_) => StatusCode::NOT_FOUND,
+        ShopError::EmailTaken
+        | ShopError::InsufficientStock(_)
+        | ShopError::InsufficientFunds(_)
+        | ShopError::InvalidState(_)
+        | ShopError::IdempotencyConflict => StatusCode::CONFLICT,
+        ShopError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ShopError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        ShopError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Shop(error) => status_of(error),
+            ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Shop(ShopError::Internal(detail)) = self {
+            // The caller gets the body; the operator gets the detail.
+            eprintln!("internal error: {detail}");
+        }
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+/// Maps a service's error body back to the domain error it stands for: how
+/// the HTTP clients of `microservices` give their callers the same errors an
+/// in-process call would. (`not_found` is the caller's to map: only it knows
+/// which user or product it asked for.)
+pub fn shop_error_from_body(status: u16, body: &ErrorBody) -> ShopError {
+    let message = body.error.message.clone();
+    match body.error.code.as_str() {
+        "invalid_request" => ShopError::InvalidRequest(message),
+        "email_taken" => ShopError::EmailTaken,
+        "insufficient_stock" => ShopError::InsufficientStock(message),
+        "insufficient_funds" => ShopError::InsufficientFunds(message),
+        "invalid_state" => ShopError::InvalidState(message),
+        "idempotency_conflict" => ShopError::IdempotencyConflict,
+        "timeout" => ShopError::Timeout(message),
+        // A peer that says "internal" or anything unknown is failing: to our
+        // caller, that component is unavailable (API.md's 503).
+        _ if status == 503 || status >= 500 => ShopError::ServiceUnavailable(message),
+        _ => ShopError::ServiceUnavailable(format!("unexpected answer {status}: {message}")),
+    }
+}

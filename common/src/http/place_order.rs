@@ -1,0 +1,85 @@
+//! `POST /orders` around whichever way a deployment places an order: parse
+//! the body, honour `Idempotency-Key`, answer 201 with the order or the error
+//! that refused it. Both deployments' handlers are this function with their
+//! own `place`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::error::status_of;
+use super::wire::PlaceOrderBody;
+use super::{run_blocking, ApiError, ApiJson};
+use crate::db::Pool;
+use crate::domain::VisibleAscii;
+use crate::orders::checkout::{PlaceOrder, Placed};
+use crate::orders::idempotency::{self, Claim, StoredResponse};
+use crate::ShopError;
+
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Serves one `POST /orders`. `place` runs on the blocking pool; `pool` is
+/// the database holding the orders component's tables (and its keys).
+pub async fn serve<F>(
+    request: &HttpRequest,
+    pool: &Pool,
+    json: ApiJson<PlaceOrderBody>,
+    place: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(PlaceOrder) -> Result<Placed, ShopError> + Send + 'static,
+{
+    let key = idempotency_key(request)?;
+    let order = json.body.parse()?;
+    let fingerprint = json.value.to_string();
+    let pool = pool.clone();
+    let response = run_blocking(move || match key {
+        None => Ok(respond(place(order))),
+        Some(key) => match idempotency::claim(&pool, &key, &fingerprint)? {
+            Claim::Replay(stored) => Ok(stored),
+            Claim::Owner => {
+                let outcome = place(order);
+                let kept = matches!(outcome, Ok(_));
+                let response = respond(outcome);
+                // A 400 or 404 kept no order and frees the key; anything that
+                // kept one (201 or a `failed` order) is replayed from now on.
+                idempotency::finish(&pool, &key, kept.then_some(&response))?;
+                Ok(response)
+            }
+        },
+    })
+    .await?;
+    let status = StatusCode::from_u16(response.status)
+        .map_err(|error| ShopError::internal("stored status", error))?;
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(response.body))
+}
+
+/// The header, if sent: 1–128 visible ASCII characters, else 400.
+fn idempotency_key(request: &HttpRequest) -> Result<Option<VisibleAscii>, ShopError> {
+    let Some(raw) = request.headers().get(IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .and_then(VisibleAscii::parse)
+        .map(Some)
+        .ok_or_else(|| ShopError::invalid("Idempotency-Key must be 1 to 128 visible ASCII characters"))
+}
+
+/// The response for an outcome: 201 with the order, or the error that refused
+/// it (for a kept `failed` order too: the caller sees why).
+fn respond(outcome: Result<Placed, ShopError>) -> StoredResponse {
+    let (status, body) = match outcome {
+        Ok(Placed::Completed(order)) => (StatusCode::CREATED, serde_json::to_string(&order)),
+        Ok(Placed::Failed { error, .. }) | Err(error) => {
+            let status = status_of(&error);
+            (status, serde_json::to_string(&ApiError::Shop(error).body()))
+        }
+    };
+    StoredResponse {
+        status: status.as_u16(),
+        // Serializing our own plain structs cannot fail.
+        body: body.unwrap_or_else(|_| String::from("{}")),
+    }
+}

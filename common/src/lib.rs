@@ -1,0 +1,22 @@
+//! The shop domain, written once and compiled into both deployments.
+//!
+//! Everything a business rule needs lives here: the validated domain types
+//! ([`domain`]), the four components' interfaces ([`components`]) and their
+//! storage ([`users`], [`catalog`], [`payments`], [`orders`]), the database
+//! plumbing ([`db`]), and, at the edge, the HTTP contract of `API.md`
+//! ([`http`]). The deployment crates only wire these together: the monolith
+//! with function calls over one database, the microservices with HTTP between
+//! services that each own a database.
+
+pub mod catalog;
+pub mod components;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod local;
+pub mod orders;
+pub mod payments;
+pub mod users;
+
+pub use error::ShopError;

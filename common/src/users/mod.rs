@@ -1,0 +1,3 @@
+//! Component: users. Registration with a case-insensitively unique email.
+
+pub mod store;
