@@ -72,6 +72,13 @@ pub fn find_all(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Produc
         .into_iter()
         .map(Product::from)
         .collect();
+    in_order_of(ids, found)
+}
+
+/// Puts `found` in the order of `ids`; `NotFound` names the first id with no
+/// product. Shared by the in-process and the HTTP catalog, so that both name
+/// the same missing product.
+pub fn in_order_of(ids: &[ProductId], found: Vec<Product>) -> Result<Vec<Product>, ShopError> {
     ids.iter()
         .map(|&id| {
             found

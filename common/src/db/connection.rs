@@ -10,6 +10,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
+use super::{run_migrations, Component};
 use crate::ShopError;
 
 /// A connection to either backend. Queries written against this type run on
@@ -112,9 +113,11 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// Opens the pool and checks that the database answers, so that a wrong URL
-/// fails at start-up with one clear line rather than on the first request.
-pub fn open_pool(url: &DatabaseUrl) -> Result<Pool, ShopError> {
+/// Opens the database for `components`: connects once (so that a wrong URL
+/// fails at start-up with the driver's own one-line reason rather than after
+/// a pool's timeout), brings those components' tables up to date, and opens
+/// the pool.
+pub fn open(url: &DatabaseUrl, components: &[Component]) -> Result<Pool, ShopError> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|error| {
@@ -122,13 +125,19 @@ pub fn open_pool(url: &DatabaseUrl) -> Result<Pool, ShopError> {
             })?;
         }
     }
+    let manager = ConnectionManager { url: url.clone() };
+    let mut first = manager
+        .connect()
+        .map_err(|error| ShopError::ServiceUnavailable(format!("cannot open {url}: {error}")))?;
+    run_migrations(&mut first, components)?;
+    drop(first);
     // A small pool: the lab runs several deployments on one 2-core machine,
     // and PostgreSQL's default allows 100 connections in all.
     r2d2::Pool::builder()
         .max_size(8)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(ConnectionManager { url: url.clone() })
+        .build(manager)
         .map_err(|error| ShopError::ServiceUnavailable(format!("cannot open {url}: {error}")))
 }
 

@@ -11,7 +11,7 @@ mod migrations;
 pub mod schema;
 mod transaction;
 
-pub use connection::{open_pool, DatabaseUrl, DbConnection, Pool, PooledConnection};
+pub use connection::{open, DatabaseUrl, DbConnection, Pool, PooledConnection};
 pub use migrations::{run_migrations, Component};
 pub use transaction::write_transaction;
 

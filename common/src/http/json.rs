@@ -37,26 +37,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(request);
-        let declared_length = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let declared_length = declared_length(request);
+        let payload = payload.take();
         Box::pin(async move {
-            if declared_length.is_some_and(|length| length > BODY_LIMIT) {
-                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|error| {
-                    ShopError::invalid(format!("could not read the request body: {error}"))
-                })?;
-                if bytes.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            let bytes = read_limited(declared_length, payload).await?;
             if !content_type_ok {
                 return Err(ShopError::invalid("the body must be sent with Content-Type: application/json").into());
             }
@@ -79,4 +63,35 @@ fn is_json(request: &HttpRequest) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The `Content-Length` the caller declared, if any.
+pub fn declared_length(request: &HttpRequest) -> Option<usize> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok())
+}
+
+/// Reads a whole body of at most [`BODY_LIMIT`] bytes; 413 past it, without
+/// reading further than the limit.
+pub async fn read_limited(
+    declared_length: Option<usize>,
+    mut payload: Payload,
+) -> Result<Vec<u8>, ApiError> {
+    if declared_length.is_some_and(|length| length > BODY_LIMIT) {
+        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| {
+            ShopError::invalid(format!("could not read the request body: {error}"))
+        })?;
+        if bytes.len() + chunk.len() > BODY_LIMIT {
+            return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }

@@ -13,6 +13,7 @@ pub mod json;
 pub mod place_order;
 pub mod request_id;
 pub mod routes;
+pub mod server;
 pub mod wire;
 
 pub use blocking::{run_blocking, with_conn};

@@ -3,4 +3,5 @@
 //! services mount these very handlers.
 
 pub mod catalog;
+pub mod health;
 pub mod users;

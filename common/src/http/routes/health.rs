@@ -1,0 +1,24 @@
+//! `GET /health` for a process that owns a database (the monolith and each
+//! service): 200 when the database answers. The gateway has its own, which
+//! asks every service.
+
+use actix_web::{web, HttpResponse};
+use diesel::connection::SimpleConnection;
+
+use crate::db::Pool;
+use crate::http::wire::Health;
+use crate::http::{resource, with_conn, ApiError};
+use crate::ShopError;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(resource("/health").route(web::get().to(health)));
+}
+
+async fn health(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    with_conn(&pool, |conn| {
+        conn.batch_execute("SELECT 1")
+            .map_err(|error| ShopError::ServiceUnavailable(format!("database: {error}")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Health::ok()))
+}

@@ -1,0 +1,39 @@
+//! What every HTTP process of the lab does alike: the app's shared frame and
+//! the one line it prints when it is ready.
+
+use std::net::SocketAddr;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App};
+
+use super::{contract, request_id};
+
+/// An app with API.md's frame (request ids, 404/405 bodies, query errors)
+/// around the routes `configure` adds.
+pub fn shop_app(
+    configure: impl FnOnce(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(from_fn(request_id::propagate))
+        .configure(contract)
+        .configure(configure)
+}
+
+/// Prints `listening on http://ADDR` on stdout: the line `shoplab up` and the
+/// tests wait for, so that a process started on port 0 can say which port it
+/// got.
+pub fn announce(name: &str, addrs: &[SocketAddr]) {
+    for addr in addrs {
+        println!("{name} listening on http://{addr}");
+    }
+}

@@ -1,0 +1,57 @@
+//! The orders routes of the monolith. Same routes, same wire types and same
+//! idempotency handling as the orders service
+//! (`microservices/src/orders/mod.rs`); only `checkout` differs.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use shoplab_common::components::Users;
+use shoplab_common::db::Pool;
+use shoplab_common::domain::{OrderId, UserId};
+use shoplab_common::http::wire::PlaceOrderBody;
+use shoplab_common::http::{place_order, resource, run_blocking, with_conn, ApiError, ApiJson};
+use shoplab_common::local::InProcess;
+use shoplab_common::orders::store;
+
+use crate::checkout;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/orders").route(web::post().to(place)))
+        .service(resource("/orders/{id}").route(web::get().to(get)))
+        .service(resource("/orders/{id}/cancel").route(web::post().to(cancel)))
+        .service(resource("/users/{id}/orders").route(web::get().to(list_for_user)));
+}
+
+async fn place(
+    request: HttpRequest,
+    pool: web::Data<Pool>,
+    json: ApiJson<PlaceOrderBody>,
+) -> Result<HttpResponse, ApiError> {
+    let shop = pool.get_ref().clone();
+    place_order::serve(&request, &pool, json, move |order| checkout::place(&shop, order)).await
+}
+
+async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let order = with_conn(&pool, move |conn| store::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(order))
+}
+
+async fn cancel(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let pool = pool.get_ref().clone();
+    let order = run_blocking(move || checkout::cancel(&pool, id)).await?;
+    Ok(HttpResponse::Ok().json(order))
+}
+
+async fn list_for_user(
+    pool: web::Data<Pool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = UserId::parse_segment(&id)?;
+    let orders = with_conn(&pool, move |conn| {
+        InProcess::new(conn).user(user)?;
+        store::list_for_user(conn, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(orders))
+}

@@ -1,0 +1,50 @@
+//! `GET /users/{id}/wallet`, `POST /users/{id}/wallet/deposit` (component:
+//! payments). The user check is an in-process call to the users component on
+//! the same connection; the payments service makes it over HTTP instead
+//! (`microservices/src/payments/wallets.rs`).
+
+use actix_web::{web, HttpResponse};
+use shoplab_common::components::Users;
+use shoplab_common::db::Pool;
+use shoplab_common::domain::UserId;
+use shoplab_common::http::wire::{Deposit, Wallet};
+use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_common::local::InProcess;
+use shoplab_common::payments::store;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/users/{id}/wallet").route(web::get().to(balance)))
+        .service(resource("/users/{id}/wallet/deposit").route(web::post().to(deposit)));
+}
+
+async fn balance(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let user = UserId::parse_segment(&id)?;
+    let balance = with_conn(&pool, move |conn| {
+        InProcess::new(conn).user(user)?;
+        store::balance(conn, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Wallet {
+        user_id: user.get(),
+        balance_cents: balance.get(),
+    }))
+}
+
+async fn deposit(
+    pool: web::Data<Pool>,
+    id: web::Path<String>,
+    json: ApiJson<Deposit>,
+) -> Result<HttpResponse, ApiError> {
+    let user = UserId::parse_segment(&id)?;
+    let amount = json.body.parse()?;
+    let balance = with_conn(&pool, move |conn| {
+        InProcess::new(conn).user(user)?;
+        store::deposit(conn, user, amount)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Wallet {
+        user_id: user.get(),
+        balance_cents: balance.get(),
+    }))
+}
