@@ -64,15 +64,20 @@ pub fn find(conn: &mut DbConnection, id: ProductId) -> Result<Product, ShopError
 
 /// The products in the order of `ids`; `NotFound` names the first missing one.
 pub fn find_all(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    let found = find_existing(conn, ids)?;
+    in_order_of(ids, found)
+}
+
+/// Those of `ids` that name a product, in no particular order.
+pub fn find_existing(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
     let raw_ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let found: Vec<Product> = products::table
+    Ok(products::table
         .filter(products::id.eq_any(&raw_ids))
         .select(ProductRow::as_select())
         .load(conn)?
         .into_iter()
         .map(Product::from)
-        .collect();
-    in_order_of(ids, found)
+        .collect())
 }
 
 /// Puts `found` in the order of `ids`; `NotFound` names the first id with no

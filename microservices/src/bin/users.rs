@@ -1,0 +1,24 @@
+//! The users service: registration, with its own database.
+
+use clap::Parser;
+use shoplab_common::db::Component;
+use shoplab_microservices::service::{exit_on_error, serve, ServiceArgs};
+use shoplab_microservices::users;
+
+/// The users component as its own service (owns the users table only).
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    service: ServiceArgs,
+}
+
+fn main() {
+    let args = Args::parse();
+    let result = actix_web::rt::System::new().block_on(serve(
+        Component::Users,
+        args.service,
+        users::configure,
+    ));
+    exit_on_error("shoplab-users", result);
+}

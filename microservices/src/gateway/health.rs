@@ -1,0 +1,42 @@
+//! `GET /health` of the gateway: 200 only when every service answers its own
+//! `/health`; otherwise 503 naming the ones that do not.
+
+use actix_web::{web, HttpResponse};
+use shoplab_common::http::wire::Health;
+use shoplab_common::http::{resource, ApiError};
+use shoplab_common::ShopError;
+
+use super::{Upstream, Upstreams};
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(resource("/health").route(web::get().to(health)));
+}
+
+async fn health(upstreams: web::Data<Upstreams>) -> Result<HttpResponse, ApiError> {
+    let checks = Upstream::ALL.map(|upstream| {
+        let upstreams = upstreams.clone();
+        async move {
+            let url = format!("{}/health", upstreams.url(upstream));
+            let healthy = matches!(
+                upstreams.http.get(url).send().await,
+                Ok(response) if response.status().is_success()
+            );
+            (upstream, healthy)
+        }
+    });
+    let results = futures_util::future::join_all(checks).await;
+    let unhealthy: Vec<&str> = results
+        .iter()
+        .filter(|(_, healthy)| !healthy)
+        .map(|(upstream, _)| upstream.name())
+        .collect();
+    if unhealthy.is_empty() {
+        Ok(HttpResponse::Ok().json(Health::ok()))
+    } else {
+        Err(ShopError::ServiceUnavailable(format!(
+            "unhealthy services: {}",
+            unhealthy.join(", ")
+        ))
+        .into())
+    }
+}

@@ -1,0 +1,82 @@
+//! The orders service. Same routes, same wire types and same idempotency
+//! handling as the monolith (`monolith/src/orders.rs`); only `checkout`
+//! differs, and the user check is an HTTP call to the users service.
+
+pub mod checkout;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use shoplab_common::components::Users;
+use shoplab_common::db::Pool;
+use shoplab_common::domain::{OrderId, UserId};
+use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
+use shoplab_common::http::{
+    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, RequestId,
+};
+use shoplab_common::orders::store;
+
+use crate::internal::{OrdersAudit, AUDIT_PATH};
+use crate::remote::PeerClient;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/orders").route(web::post().to(place)))
+        .service(resource("/orders/{id}").route(web::get().to(get)))
+        .service(resource("/orders/{id}/cancel").route(web::post().to(cancel)))
+        .service(resource("/users/{id}/orders").route(web::get().to(list_for_user)))
+        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+}
+
+async fn place(
+    request: HttpRequest,
+    pool: web::Data<Pool>,
+    peers: web::Data<PeerClient>,
+    request_id: RequestId,
+    json: ApiJson<PlaceOrderBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (orders, mut shop) = (pool.get_ref().clone(), peers.for_request(request_id));
+    place_order::serve(&request, &pool, json, move |order| {
+        checkout::place(&orders, &mut shop, order)
+    })
+    .await
+}
+
+async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let order = with_conn(&pool, move |conn| store::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(order))
+}
+
+async fn cancel(
+    pool: web::Data<Pool>,
+    peers: web::Data<PeerClient>,
+    request_id: RequestId,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let (pool, mut shop) = (pool.get_ref().clone(), peers.for_request(request_id));
+    let order = run_blocking(move || checkout::cancel(&pool, &mut shop, id)).await?;
+    Ok(HttpResponse::Ok().json(order))
+}
+
+async fn list_for_user(
+    pool: web::Data<Pool>,
+    peers: web::Data<PeerClient>,
+    request_id: RequestId,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = UserId::parse_segment(&id)?;
+    let (pool, mut users) = (pool.get_ref().clone(), peers.for_request(request_id));
+    let orders = run_blocking(move || {
+        users.user(user)?;
+        store::list_for_user(&mut *pool.get()?, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(orders))
+}
+
+async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let counts = with_conn(&pool, store::count_by_status).await?;
+    Ok(HttpResponse::Ok().json(OrdersAudit {
+        orders: OrderCounts::from_map(&counts),
+    }))
+}

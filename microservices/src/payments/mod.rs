@@ -1,0 +1,53 @@
+//! The payments service: the wallet routes of API.md (`wallets.rs`), and the
+//! internal endpoints through which the orders service charges and refunds.
+//!
+//! Each internal write is its own transaction here. In the monolith the same
+//! store functions run inside the order's one transaction
+//! (`monolith/src/checkout.rs`).
+
+pub mod wallets;
+
+use actix_web::{web, HttpResponse};
+use shoplab_common::db::{write_transaction, Pool};
+use shoplab_common::domain::{Cents, OrderId, UserId};
+use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_common::payments::store;
+use shoplab_common::ShopError;
+
+use crate::internal::{Charge, PaymentsAudit, AUDIT_PATH};
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .configure(wallets::configure)
+        .service(resource("/internal/charges").route(web::post().to(charge)))
+        .service(resource("/internal/charges/{order_id}/refund").route(web::post().to(refund)))
+        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+}
+
+async fn charge(pool: web::Data<Pool>, json: ApiJson<Charge>) -> Result<HttpResponse, ApiError> {
+    let order = OrderId::parse(json.body.order_id)?;
+    let user = UserId::parse(json.body.user_id)?;
+    if json.body.amount_cents < 0 {
+        return Err(ShopError::invalid("amount_cents must not be negative").into());
+    }
+    let amount = Cents::from_db(json.body.amount_cents);
+    with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| store::charge(conn, order, user, amount))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn refund(pool: web::Data<Pool>, order: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let order = OrderId::parse_segment(&order)?;
+    with_conn(&pool, move |conn| write_transaction(conn, |conn| store::refund(conn, order))).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let (wallet_cents, paid_cents) = with_conn(&pool, store::audit).await?;
+    Ok(HttpResponse::Ok().json(PaymentsAudit {
+        wallet_cents,
+        paid_cents,
+    }))
+}
