@@ -1,0 +1,273 @@
+//! Starting a whole deployment as child processes: the monolith (one process)
+//! or the microservices (four services and the gateway), on SQLite files in a
+//! directory or on PostgreSQL. Used by `shoplab up`, `shoplab demo` and the
+//! contract suite alike.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::postgres;
+use crate::process::Process;
+
+/// Which deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// One process, one database.
+    Monolith,
+    /// Users, catalog, payments and orders services behind a gateway.
+    Micro,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Monolith => "monolith",
+            Kind::Micro => "microservices",
+        }
+    }
+}
+
+/// Where a deployment keeps its data.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// An SQLite file per database, in this directory (created if missing).
+    Sqlite(PathBuf),
+    /// `postgres://HOST/NAME`: the monolith uses NAME; the services use
+    /// NAME_users, NAME_catalog, NAME_payments, NAME_orders.
+    Postgres(String),
+}
+
+impl Storage {
+    /// The database URL for `name` (`monolith`, or a service's name).
+    fn url_for(&self, kind: Kind, name: &str) -> anyhow::Result<String> {
+        match (self, kind) {
+            (Storage::Sqlite(dir), _) => Ok(format!("sqlite://{}", dir.join(format!("{name}.db")).display())),
+            (Storage::Postgres(url), Kind::Monolith) => Ok(url.clone()),
+            (Storage::Postgres(url), Kind::Micro) => {
+                let base = postgres::database_name(url)?;
+                postgres::with_database(url, &format!("{base}_{name}"))
+            }
+        }
+    }
+
+    /// Every database URL a deployment of `kind` uses.
+    pub fn urls(&self, kind: Kind) -> anyhow::Result<Vec<String>> {
+        match kind {
+            Kind::Monolith => Ok(vec![self.url_for(kind, "monolith")?]),
+            Kind::Micro => SERVICES
+                .iter()
+                .map(|service| self.url_for(kind, service))
+                .collect(),
+        }
+    }
+}
+
+const SERVICES: [&str; 4] = ["users", "catalog", "payments", "orders"];
+
+/// How to start a deployment.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub kind: Kind,
+    /// Where the binaries are (normally next to `shoplab` itself).
+    pub bin_dir: PathBuf,
+    pub storage: Storage,
+    /// The public port (the monolith's or the gateway's); 0 picks a free one.
+    pub port: u16,
+}
+
+/// A running deployment.
+pub struct Deployment {
+    pub kind: Kind,
+    /// API.md's base URL: the monolith, or the gateway.
+    pub base_url: String,
+    /// From the first process start to the first passing `/health`.
+    pub startup: Duration,
+    processes: Vec<Process>,
+}
+
+impl Deployment {
+    pub async fn start(options: &Options) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        if let Storage::Postgres(_) = &options.storage {
+            for url in options.storage.urls(options.kind)? {
+                tokio::task::spawn_blocking(move || postgres::ensure_database(&url)).await??;
+            }
+        }
+        let mut processes = Vec::new();
+        let launched = launch(options, &mut processes).await;
+        let base_url = match launched {
+            Ok(url) => url,
+            Err(error) => {
+                stop_all(processes).await;
+                return Err(error);
+            }
+        };
+        let mut deployment = Deployment {
+            kind: options.kind,
+            base_url,
+            startup: Duration::ZERO,
+            processes,
+        };
+        if let Err(error) = deployment.wait_healthy().await {
+            deployment.stop().await;
+            return Err(error);
+        }
+        deployment.startup = started.elapsed();
+        Ok(deployment)
+    }
+
+    async fn wait_healthy(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = format!("{}/health", self.base_url);
+        loop {
+            if let Ok(response) = client.get(&url).send().await {
+                if response.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("{} did not pass {url} within 30 s", self.kind.label());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `(name, pid)` of every process.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.processes
+            .iter()
+            .filter_map(|process| Some((process.name.clone(), process.pid()?)))
+            .collect()
+    }
+
+    /// Resident memory of all the deployment's processes together, in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        self.processes.iter().filter_map(Process::rss_bytes).sum()
+    }
+
+    pub fn process_count(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// Resolves when any process exits on its own, with why.
+    pub async fn any_exit(&mut self) -> anyhow::Error {
+        let waits = self
+            .processes
+            .iter_mut()
+            .map(|process| Box::pin(process.exited()));
+        let (error, _, _) = futures_util::future::select_all(waits).await;
+        error
+    }
+
+    /// Stops every process (the gateway first, so no request reaches a
+    /// half-stopped deployment).
+    pub async fn stop(self) {
+        stop_all(self.processes).await;
+    }
+}
+
+async fn stop_all(mut processes: Vec<Process>) {
+    processes.reverse();
+    for process in processes {
+        process.stop().await;
+    }
+}
+
+/// The public address a deployment listens on.
+fn public_addr(port: u16) -> String {
+    format!("127.0.0.1:{port}")
+}
+
+/// Starts the processes in dependency order, pushing each into `processes` as
+/// it comes up (so that a failure part-way can stop what already runs).
+async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Result<String> {
+    let bin = options.bin_dir.as_path();
+    let storage = &options.storage;
+    let kind = options.kind;
+    match kind {
+        Kind::Monolith => {
+            let args = vec![
+                "--addr".into(),
+                public_addr(options.port),
+                "--database-url".into(),
+                storage.url_for(kind, "monolith")?,
+            ];
+            let monolith = Process::spawn(bin, "shoplab-monolith", &args).await?;
+            let url = monolith.url.clone();
+            processes.push(monolith);
+            Ok(url)
+        }
+        Kind::Micro => {
+            let service = |name: &str, peers: &[(&str, &str)]| -> anyhow::Result<Vec<String>> {
+                let mut args = vec![
+                    "--addr".to_owned(),
+                    public_addr(0),
+                    "--database-url".to_owned(),
+                    storage.url_for(kind, name)?,
+                ];
+                for (peer, url) in peers {
+                    args.push(format!("--{peer}-url"));
+                    args.push((*url).to_owned());
+                }
+                Ok(args)
+            };
+            let (users_args, catalog_args) = (service("users", &[])?, service("catalog", &[])?);
+            let (users, catalog) = tokio::join!(
+                Process::spawn(bin, "shoplab-users", &users_args),
+                Process::spawn(bin, "shoplab-catalog", &catalog_args),
+            );
+            let (users, catalog) = (push(processes, users)?, push(processes, catalog)?);
+            let payments = Process::spawn(
+                bin,
+                "shoplab-payments",
+                &service("payments", &[("users", &users)])?,
+            )
+            .await;
+            let payments = push(processes, payments)?;
+            let orders = Process::spawn(
+                bin,
+                "shoplab-orders",
+                &service(
+                    "orders",
+                    &[("users", &users), ("catalog", &catalog), ("payments", &payments)],
+                )?,
+            )
+            .await;
+            let orders = push(processes, orders)?;
+            let gateway_args = vec![
+                "--addr".to_owned(),
+                public_addr(options.port),
+                "--users-url".to_owned(),
+                users,
+                "--catalog-url".to_owned(),
+                catalog,
+                "--payments-url".to_owned(),
+                payments,
+                "--orders-url".to_owned(),
+                orders,
+            ];
+            let gateway = Process::spawn(bin, "shoplab-gateway", &gateway_args).await;
+            push(processes, gateway)
+        }
+    }
+}
+
+/// Keeps a started process (or passes on why it did not start); returns its URL.
+fn push(processes: &mut Vec<Process>, started: anyhow::Result<Process>) -> anyhow::Result<String> {
+    let process = started?;
+    let url = process.url.clone();
+    processes.push(process);
+    Ok(url)
+}
+
+/// The directory of the running executable: where cargo puts every binary of
+/// the workspace, `shoplab` and the deployments' alike.
+pub fn own_bin_dir() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find shoplab's own executable")?;
+    exe.parent()
+        .map(Path::to_path_buf)
+        .context("shoplab's executable has no directory")
+}

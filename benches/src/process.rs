@@ -1,0 +1,152 @@
+//! One child process of a deployment: started from a binary next to
+//! `shoplab`, ready once it prints `... listening on http://ADDR`, and stopped
+//! without leaving anything behind.
+//!
+//! Each child is told by the kernel to die with the thread that started it
+//! (`PR_SET_PDEATHSIG`), so even a `shoplab` killed with SIGKILL, or a test
+//! that panics, leaves no process running.
+
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long a process may take to print its address.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+/// How long a process may take to stop after SIGTERM before it is killed.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
+/// A running child process serving HTTP.
+pub struct Process {
+    pub name: String,
+    pub url: String,
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Process {
+    /// Starts `bin_dir/binary` with `args` and waits for its address.
+    pub async fn spawn(bin_dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<Self> {
+        let path = bin_dir.join(binary);
+        if !path.is_file() {
+            bail!(
+                "{binary} is not in {}: build the workspace first (`cargo build --workspace`, \
+                 with --release for target/release)",
+                bin_dir.display()
+            );
+        }
+        let mut command = Command::new(&path);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // SAFETY: prctl is async-signal-safe and touches only the child.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            });
+        }
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", path.display()))?;
+
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(pipe) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(pipe).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Ok(mut text) = sink.lock() {
+                        text.push_str(&line);
+                        text.push('\n');
+                    }
+                }
+            });
+        }
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout pipe"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(READY_WITHIN, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some((_, url)) = line.split_once(" listening on ") {
+                    return Some(url.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let mut process = Process {
+            name: binary.to_owned(),
+            url: String::new(),
+            child,
+            stderr,
+        };
+        match url {
+            Ok(Some(url)) => {
+                // Keep draining stdout so a chatty child never blocks on a full pipe.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                process.url = url;
+                Ok(process)
+            }
+            Ok(None) => {
+                let status = process.child.wait().await.ok();
+                Err(process.failure(status))
+            }
+            Err(_) => bail!("{binary} did not say where it listens within {READY_WITHIN:?}"),
+        }
+    }
+
+    /// Why the process ended, in one line: its own last words on stderr.
+    fn failure(&self, status: Option<ExitStatus>) -> anyhow::Error {
+        // Give the stderr reader a moment to collect the last line.
+        std::thread::sleep(Duration::from_millis(50));
+        let said = self.stderr_text();
+        let last = said.lines().last().unwrap_or("(nothing on stderr)");
+        match status {
+            Some(status) => anyhow!("{} exited ({status}): {last}", self.name),
+            None => anyhow!("{} failed: {last}", self.name),
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().map(|text| text.clone()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Resident memory in bytes, from /proc (Linux).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Waits until the process exits on its own.
+    pub async fn exited(&mut self) -> anyhow::Error {
+        let status = self.child.wait().await.ok();
+        self.failure(status)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within a few seconds.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.pid() {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
+            if tokio::time::timeout(STOP_WITHIN, self.child.wait()).await.is_ok() {
+                return;
+            }
+        }
+        let _ = self.child.kill().await;
+    }
+}
