@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage};
+use shoplab_common::error::one_line;
 
 /// shoplab: one online shop, built as a monolith and as microservices, run
 /// side by side.
@@ -53,7 +54,7 @@ fn main() {
         .build()
         .expect("a tokio runtime builds on any supported OS");
     if let Err(error) = runtime.block_on(run(cli)) {
-        eprintln!("shoplab: {error:#}");
+        eprintln!("shoplab: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
 }

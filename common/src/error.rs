@@ -87,3 +87,9 @@ impl From<diesel::r2d2::PoolError> for ShopError {
         ShopError::ServiceUnavailable(format!("database unavailable: {error}"))
     }
 }
+
+/// An error chain as one line, for a command line's last words: drivers such
+/// as libpq put line breaks in their messages.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

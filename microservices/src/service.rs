@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use shoplab_common::db::{self, Component, DatabaseUrl, Pool};
+use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
 use shoplab_common::http::server::{announce, shop_app};
 
@@ -66,7 +67,7 @@ where
 /// exit code 1 on failure.
 pub fn exit_on_error(name: &str, result: anyhow::Result<()>) {
     if let Err(error) = result {
-        eprintln!("{name}: {error:#}");
+        eprintln!("{name}: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
 }

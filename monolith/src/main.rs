@@ -14,6 +14,7 @@ use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
 use shoplab_common::db::{self, Component, DatabaseUrl};
+use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
 use shoplab_common::http::server::{announce, shop_app};
 
@@ -32,7 +33,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     if let Err(error) = actix_web::rt::System::new().block_on(run(args)) {
-        eprintln!("shoplab-monolith: {error:#}");
+        eprintln!("shoplab-monolith: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
 }
