@@ -82,7 +82,9 @@ impl ShopClient {
         body: Option<Vec<u8>>,
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Reply> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base_url));
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }

@@ -58,24 +58,54 @@ fn scenario() -> Vec<Step> {
             .body(json!({"name": "Ada", "email": "ada@example.com"})),
         step("register Grace", 201, Method::POST, "/users")
             .body(json!({"name": "Grace", "email": "grace@example.com"})),
-        step("add Mug (12.50, 10 in stock)", 201, Method::POST, "/products")
-            .body(json!({"name": "Mug", "price_cents": 1250, "stock": 10})),
+        step(
+            "add Mug (12.50, 10 in stock)",
+            201,
+            Method::POST,
+            "/products",
+        )
+        .body(json!({"name": "Mug", "price_cents": 1250, "stock": 10})),
         step("add Tea (8.00, 5 in stock)", 201, Method::POST, "/products")
             .body(json!({"name": "Tea", "price_cents": 800, "stock": 5})),
-        step("Ada deposits 50.00", 200, Method::POST, "/users/1/wallet/deposit")
-            .body(json!({"amount_cents": 5000})),
-        step("Grace deposits 10.00", 200, Method::POST, "/users/2/wallet/deposit")
-            .body(json!({"amount_cents": 1000})),
+        step(
+            "Ada deposits 50.00",
+            200,
+            Method::POST,
+            "/users/1/wallet/deposit",
+        )
+        .body(json!({"amount_cents": 5000})),
+        step(
+            "Grace deposits 10.00",
+            200,
+            Method::POST,
+            "/users/2/wallet/deposit",
+        )
+        .body(json!({"amount_cents": 1000})),
         step("Ada orders 2 Mugs + 1 Tea", 201, Method::POST, "/orders").body(ada_order),
         step("Grace orders a Mug: no funds", 409, Method::POST, "/orders")
             .body(json!({"user_id": 2, "items": [{"product_id": 1, "quantity": 1}]})),
-        step("Ada cancels her order", 200, Method::POST, "/orders/1/cancel"),
-        step("Ada orders Tea (Idempotency-Key)", 201, Method::POST, "/orders")
-            .body(tea.clone())
-            .key("demo-tea"),
-        step("...and retries the same request", 201, Method::POST, "/orders")
-            .body(tea)
-            .key("demo-tea"),
+        step(
+            "Ada cancels her order",
+            200,
+            Method::POST,
+            "/orders/1/cancel",
+        ),
+        step(
+            "Ada orders Tea (Idempotency-Key)",
+            201,
+            Method::POST,
+            "/orders",
+        )
+        .body(tea.clone())
+        .key("demo-tea"),
+        step(
+            "...and retries the same request",
+            201,
+            Method::POST,
+            "/orders",
+        )
+        .body(tea)
+        .key("demo-tea"),
         step("Ada's wallet", 200, Method::GET, "/users/1/wallet"),
         step("audit", 200, Method::GET, "/audit"),
     ]
@@ -103,7 +133,10 @@ pub async fn run(bin_dir: std::path::PathBuf) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for kind in [Kind::Monolith, Kind::Micro] {
         let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-        eprintln!("starting the {} on fresh SQLite databases ...", kind.label());
+        eprintln!(
+            "starting the {} on fresh SQLite databases ...",
+            kind.label()
+        );
         let options = Options {
             kind,
             bin_dir: bin_dir.clone(),
@@ -111,7 +144,10 @@ pub async fn run(bin_dir: std::path::PathBuf) -> anyhow::Result<()> {
             port: 0,
         };
         let deployment = Deployment::start(&options).await?;
-        eprintln!("  up at {} in {:?}; running the scenario ...", deployment.base_url, deployment.startup);
+        eprintln!(
+            "  up at {} in {:?}; running the scenario ...",
+            deployment.base_url, deployment.startup
+        );
         let outcome = drive(&deployment).await;
         deployment.stop().await;
         runs.push(outcome?);
@@ -125,7 +161,10 @@ pub async fn run(bin_dir: std::path::PathBuf) -> anyhow::Result<()> {
                 .zip(scenario())
                 .all(|(reply, step)| reply.status == step.expect)
     });
-    anyhow::ensure!(all_as_expected, "a deployment did not answer as API.md says (marked ✗ above)");
+    anyhow::ensure!(
+        all_as_expected,
+        "a deployment did not answer as API.md says (marked ✗ above)"
+    );
     Ok(())
 }
 
@@ -169,7 +208,12 @@ async fn check_invariants(shop: &ShopClient) -> anyhow::Result<Result<(), String
         let orders = shop.get(&format!("/users/{user}/orders")).await?.body;
         for order in orders.as_array().into_iter().flatten() {
             if order.get("status").and_then(Value::as_str) == Some("completed") {
-                for item in order.get("items").and_then(Value::as_array).into_iter().flatten() {
+                for item in order
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     completed_units += item.get("quantity").and_then(Value::as_i64).unwrap_or(0);
                 }
             }
@@ -178,9 +222,13 @@ async fn check_invariants(shop: &ShopClient) -> anyhow::Result<Result<(), String
     let money = figure("wallet_cents") + figure("paid_cents");
     let stock = figure("stock_units") + completed_units;
     Ok(if money != DEPOSITED_CENTS {
-        Err(format!("money: wallets + paid = {money}, deposits = {DEPOSITED_CENTS}"))
+        Err(format!(
+            "money: wallets + paid = {money}, deposits = {DEPOSITED_CENTS}"
+        ))
     } else if stock != STOCK_CREATED {
-        Err(format!("stock: in stock + sold = {stock}, created = {STOCK_CREATED}"))
+        Err(format!(
+            "stock: in stock + sold = {stock}, created = {STOCK_CREATED}"
+        ))
     } else {
         Ok(())
     })
@@ -197,26 +245,44 @@ fn print_side_by_side(runs: &[Run]) {
         print!("{:LABEL$}", step.label);
         for run in runs {
             let reply = &run.replies[index];
-            let mark = if reply.status == step.expect { " " } else { "✗" };
-            let code = reply.error_code().map(|code| format!(" {code}")).unwrap_or_default();
+            let mark = if reply.status == step.expect {
+                " "
+            } else {
+                "✗"
+            };
+            let code = reply
+                .error_code()
+                .map(|code| format!(" {code}"))
+                .unwrap_or_default();
             let cell = format!("{mark}{}{code}", reply.status);
             print!("  {cell:<26}{:>10}", millis(reply.elapsed));
         }
         println!();
     }
     let same = (0..steps.len())
-        .filter(|&index| runs.iter().all(|run| run.replies[index].body == runs[0].replies[index].body))
+        .filter(|&index| {
+            runs.iter()
+                .all(|run| run.replies[index].body == runs[0].replies[index].body)
+        })
         .count();
     println!();
-    row("start-up (spawn to /health)", runs, |run| millis(run.startup));
+    row("start-up (spawn to /health)", runs, |run| {
+        millis(run.startup)
+    });
     row("processes", runs, |run| run.processes.to_string());
     row("resident memory after the run", runs, |run| {
         format!("{:.1} MiB", run.rss_bytes as f64 / (1024.0 * 1024.0))
     });
-    row(&format!("median of {READS} x GET /products/1"), runs, |run| millis(run.read_median));
-    row("audit invariants (money, stock)", runs, |run| match &run.invariants {
-        Ok(()) => "hold".to_owned(),
-        Err(broken) => format!("✗ {broken}"),
+    row(
+        &format!("median of {READS} x GET /products/1"),
+        runs,
+        |run| millis(run.read_median),
+    );
+    row("audit invariants (money, stock)", runs, |run| {
+        match &run.invariants {
+            Ok(()) => "hold".to_owned(),
+            Err(broken) => format!("✗ {broken}"),
+        }
     });
     println!(
         "\nidentical response bodies in both deployments: {same} of {} steps",

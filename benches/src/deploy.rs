@@ -43,7 +43,10 @@ impl Storage {
     /// The database URL for `name` (`monolith`, or a service's name).
     fn url_for(&self, kind: Kind, name: &str) -> anyhow::Result<String> {
         match (self, kind) {
-            (Storage::Sqlite(dir), _) => Ok(format!("sqlite://{}", dir.join(format!("{name}.db")).display())),
+            (Storage::Sqlite(dir), _) => Ok(format!(
+                "sqlite://{}",
+                dir.join(format!("{name}.db")).display()
+            )),
             (Storage::Postgres(url), Kind::Monolith) => Ok(url.clone()),
             (Storage::Postgres(url), Kind::Micro) => {
                 let base = postgres::database_name(url)?;
@@ -232,7 +235,11 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
                 "shoplab-orders",
                 &service(
                     "orders",
-                    &[("users", &users), ("catalog", &catalog), ("payments", &payments)],
+                    &[
+                        ("users", &users),
+                        ("catalog", &catalog),
+                        ("payments", &payments),
+                    ],
                 )?,
             )
             .await;

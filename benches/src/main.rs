@@ -75,7 +75,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                     Storage::Postgres(url)
                 }
-                Some(url) => bail!("--database-url takes postgres://...; for SQLite use --data-dir (got {url})"),
+                Some(url) => bail!(
+                    "--database-url takes postgres://...; for SQLite use --data-dir (got {url})"
+                ),
                 None => Storage::Sqlite(data_dir.unwrap_or_else(|| {
                     PathBuf::from("data").join(match kind {
                         Kind::Monolith => "monolith",

@@ -71,7 +71,10 @@ impl Process {
                 }
             });
         }
-        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout pipe"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("no stdout pipe"))?;
         let mut lines = BufReader::new(stdout).lines();
         let url = tokio::time::timeout(READY_WITHIN, async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -116,7 +119,10 @@ impl Process {
     }
 
     pub fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|text| text.clone()).unwrap_or_default()
+        self.stderr
+            .lock()
+            .map(|text| text.clone())
+            .unwrap_or_default()
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -143,7 +149,10 @@ impl Process {
             if let Ok(pid) = i32::try_from(pid) {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
             }
-            if tokio::time::timeout(STOP_WITHIN, self.child.wait()).await.is_ok() {
+            if tokio::time::timeout(STOP_WITHIN, self.child.wait())
+                .await
+                .is_ok()
+            {
                 return;
             }
         }

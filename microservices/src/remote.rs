@@ -18,9 +18,7 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shoplab_common::components::{Catalog, Payments, Users};
-use shoplab_common::domain::{
-    Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId,
-};
+use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::wire::OrderItemBody;
 use shoplab_common::http::{RequestId, REQUEST_ID_HEADER};
@@ -107,7 +105,10 @@ impl Remote {
     }
 
     fn get(&self, component: &'static str, path: &str) -> Result<RequestBuilder, ShopError> {
-        Ok(self.client.http.get(format!("{}{path}", self.base(component)?)))
+        Ok(self
+            .client
+            .http
+            .get(format!("{}{path}", self.base(component)?)))
     }
 
     fn post(

@@ -25,7 +25,13 @@ pub fn place(pool: &Pool, request: PlaceOrder) -> Result<Placed, ShopError> {
         let id = OrderId::from_db(order.id);
         shop.reserve(id, request.items.lines())?;
         shop.charge(id, quote.user, quote.total)?;
-        store::transition(shop.conn(), id, OrderStatus::Pending, OrderStatus::Completed, None)?;
+        store::transition(
+            shop.conn(),
+            id,
+            OrderStatus::Pending,
+            OrderStatus::Completed,
+            None,
+        )?;
         Ok(Order {
             status: OrderStatus::Completed,
             ..order
@@ -55,7 +61,13 @@ pub fn cancel(pool: &Pool, id: OrderId) -> Result<Order, ShopError> {
         let mut shop = InProcess::new(conn);
         shop.refund(id)?;
         shop.release(id)?;
-        store::transition(shop.conn(), id, OrderStatus::Completed, OrderStatus::Cancelled, None)?;
+        store::transition(
+            shop.conn(),
+            id,
+            OrderStatus::Completed,
+            OrderStatus::Cancelled,
+            None,
+        )?;
         Ok(Order {
             status: OrderStatus::Cancelled,
             ..order

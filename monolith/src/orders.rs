@@ -27,7 +27,10 @@ async fn place(
     json: ApiJson<PlaceOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = pool.get_ref().clone();
-    place_order::serve(&request, &pool, json, move |order| checkout::place(&shop, order)).await
+    place_order::serve(&request, &pool, json, move |order| {
+        checkout::place(&shop, order)
+    })
+    .await
 }
 
 async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {

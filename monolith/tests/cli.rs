@@ -21,7 +21,10 @@ fn help_explains_every_flag() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for flag in ["--addr", "--database-url", "sqlite://", "postgres://"] {
-        assert!(help.contains(flag), "--help does not mention {flag}:\n{help}");
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
     }
 }
 
@@ -42,7 +45,10 @@ fn an_unsupported_database_url_is_refused_before_anything_starts() {
 #[test]
 fn a_port_in_use_is_one_line_and_exit_code_1() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
-    let addr = taken.local_addr().expect("a bound socket has an address").to_string();
+    let addr = taken
+        .local_addr()
+        .expect("a bound socket has an address")
+        .to_string();
     let data = tempfile::tempdir().expect("a scratch directory");
     let url = format!("sqlite://{}", data.path().join("shop.db").display());
     let output = monolith(&["--addr", &addr, "--database-url", &url]);
@@ -64,5 +70,8 @@ fn an_unreachable_database_is_one_line_and_exit_code_1() {
     assert_eq!(output.status.code(), Some(1));
     let said = stderr(&output);
     assert_eq!(said.lines().count(), 1, "not one line: {said}");
-    assert!(said.contains("cannot open postgres://postgres@127.0.0.1:1/shop"), "{said}");
+    assert!(
+        said.contains("cannot open postgres://postgres@127.0.0.1:1/shop"),
+        "{said}"
+    );
 }

@@ -69,7 +69,10 @@ pub fn find_all(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Produc
 }
 
 /// Those of `ids` that name a product, in no particular order.
-pub fn find_existing(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+pub fn find_existing(
+    conn: &mut DbConnection,
+    ids: &[ProductId],
+) -> Result<Vec<Product>, ShopError> {
     let raw_ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     Ok(products::table
         .filter(products::id.eq_any(&raw_ids))

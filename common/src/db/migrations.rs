@@ -62,10 +62,11 @@ impl Component {
 pub fn run_migrations(conn: &mut DbConnection, components: &[Component]) -> Result<(), ShopError> {
     for &component in components {
         let migrations = component.migrations(conn);
-        crate::on_backend!(conn, |inner| inner.run_pending_migrations(migrations))
-            .map_err(|error| {
+        crate::on_backend!(conn, |inner| inner.run_pending_migrations(migrations)).map_err(
+            |error| {
                 ShopError::internal(&format!("migrating the {} tables", component.name()), error)
-            })?;
+            },
+        )?;
     }
     Ok(())
 }

@@ -42,7 +42,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         Box::pin(async move {
             let bytes = read_limited(declared_length, payload).await?;
             if !content_type_ok {
-                return Err(ShopError::invalid("the body must be sent with Content-Type: application/json").into());
+                return Err(ShopError::invalid(
+                    "the body must be sent with Content-Type: application/json",
+                )
+                .into());
             }
             let object: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|error| {
                 ShopError::invalid(format!("the body must be a JSON object: {error}"))

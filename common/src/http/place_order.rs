@@ -38,7 +38,7 @@ where
             Claim::Replay(stored) => Ok(stored),
             Claim::Owner => {
                 let outcome = place(order);
-                let kept = matches!(outcome, Ok(_));
+                let kept = outcome.is_ok();
                 let response = respond(outcome);
                 // A 400 or 404 kept no order and frees the key; anything that
                 // kept one (201 or a `failed` order) is replayed from now on.
@@ -64,7 +64,9 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<VisibleAscii>, ShopEr
         .ok()
         .and_then(VisibleAscii::parse)
         .map(Some)
-        .ok_or_else(|| ShopError::invalid("Idempotency-Key must be 1 to 128 visible ASCII characters"))
+        .ok_or_else(|| {
+            ShopError::invalid("Idempotency-Key must be 1 to 128 visible ASCII characters")
+        })
 }
 
 /// The response for an outcome: 201 with the order, or the error that refused

@@ -25,7 +25,10 @@ pub enum Placed {
     Completed(Order),
     /// Refused for stock, funds or an unreachable component: recorded with
     /// status `failed` and `failure` set to `error`'s code.
-    Failed { order: Order, error: ShopError },
+    Failed {
+        order: Order,
+        error: ShopError,
+    },
 }
 
 /// Checks the user and the products and prices the order. Nothing is written,

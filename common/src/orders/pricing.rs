@@ -57,8 +57,7 @@ mod tests {
     fn the_total_is_quantity_times_unit_price_summed() {
         let items = OrderItems::parse(&[(1, 2), (2, 3)]).expect("valid items");
         let user = UserId::parse(7).expect("positive");
-        let quote =
-            price(user, &items, &[product(1, 1250), product(2, 100)]).expect("priced");
+        let quote = price(user, &items, &[product(1, 1250), product(2, 100)]).expect("priced");
         assert_eq!(quote.total, Cents::from_db(2 * 1250 + 3 * 100));
         assert_eq!(quote.lines[0].unit_price_cents, 1250);
         assert_eq!(quote.lines[1].quantity, 3);

@@ -149,8 +149,10 @@ pub fn count_by_status(conn: &mut DbConnection) -> Result<BTreeMap<OrderStatus, 
         .group_by(orders::status)
         .select((orders::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let mut by_status: BTreeMap<OrderStatus, i64> =
-        OrderStatus::ALL.into_iter().map(|status| (status, 0)).collect();
+    let mut by_status: BTreeMap<OrderStatus, i64> = OrderStatus::ALL
+        .into_iter()
+        .map(|status| (status, 0))
+        .collect();
     for (status, count) in counts {
         by_status.insert(OrderStatus::from_db(&status)?, count);
     }

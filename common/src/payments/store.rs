@@ -42,7 +42,10 @@ pub fn deposit(
             ))
             .on_conflict(wallets::user_id)
             .do_update()
-            .set(wallets::balance_cents.eq(wallets::balance_cents + excluded(wallets::balance_cents)))
+            .set(
+                wallets::balance_cents
+                    .eq(wallets::balance_cents + excluded(wallets::balance_cents)),
+            )
             .returning(wallets::balance_cents)
             .get_result(inner)
     })?;

@@ -21,11 +21,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(routes::catalog::configure)
         .service(resource("/internal/products/lookup").route(web::post().to(lookup)))
         .service(resource("/internal/reservations").route(web::post().to(reserve)))
-        .service(resource("/internal/reservations/{order_id}/release").route(web::post().to(release)))
+        .service(
+            resource("/internal/reservations/{order_id}/release").route(web::post().to(release)),
+        )
         .service(resource(AUDIT_PATH).route(web::get().to(audit)));
 }
 
-async fn lookup(pool: web::Data<Pool>, json: ApiJson<ProductIds>) -> Result<HttpResponse, ApiError> {
+async fn lookup(
+    pool: web::Data<Pool>,
+    json: ApiJson<ProductIds>,
+) -> Result<HttpResponse, ApiError> {
     let ids = json
         .body
         .ids
@@ -52,9 +57,15 @@ async fn reserve(pool: web::Data<Pool>, json: ApiJson<Reserve>) -> Result<HttpRe
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn release(pool: web::Data<Pool>, order: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn release(
+    pool: web::Data<Pool>,
+    order: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let order = OrderId::parse_segment(&order)?;
-    with_conn(&pool, move |conn| write_transaction(conn, |conn| store::release(conn, order))).await?;
+    with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| store::release(conn, order))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -33,10 +33,9 @@ async fn health(upstreams: web::Data<Upstreams>) -> Result<HttpResponse, ApiErro
     if unhealthy.is_empty() {
         Ok(HttpResponse::Ok().json(Health::ok()))
     } else {
-        Err(ShopError::ServiceUnavailable(format!(
-            "unhealthy services: {}",
-            unhealthy.join(", ")
-        ))
-        .into())
+        Err(
+            ShopError::ServiceUnavailable(format!("unhealthy services: {}", unhealthy.join(", ")))
+                .into(),
+        )
     }
 }

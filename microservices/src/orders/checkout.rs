@@ -56,7 +56,10 @@ pub fn place(pool: &Pool, shop: &mut Remote, request: PlaceOrder) -> Result<Plac
         store::transition(conn, id, OrderStatus::Pending, OrderStatus::Completed, None)
     })?;
     if !completed {
-        return Err(ShopError::internal("saga", format!("order {id} left pending mid-saga")));
+        return Err(ShopError::internal(
+            "saga",
+            format!("order {id} left pending mid-saga"),
+        ));
     }
     Ok(Placed::Completed(Order {
         status: OrderStatus::Completed,
@@ -96,7 +99,13 @@ fn fail(
     }
     let code = error.code();
     write_transaction(&mut *pool.get()?, |conn| {
-        store::transition(conn, id, OrderStatus::Pending, OrderStatus::Failed, Some(code))
+        store::transition(
+            conn,
+            id,
+            OrderStatus::Pending,
+            OrderStatus::Failed,
+            Some(code),
+        )
     })?;
     Ok(Placed::Failed {
         order: Order {
@@ -118,7 +127,13 @@ pub fn cancel(pool: &Pool, shop: &mut Remote, id: OrderId) -> Result<Order, Shop
     shop.refund(id)?;
     shop.release(id)?;
     let cancelled = write_transaction(&mut *pool.get()?, |conn| {
-        store::transition(conn, id, OrderStatus::Completed, OrderStatus::Cancelled, None)
+        store::transition(
+            conn,
+            id,
+            OrderStatus::Completed,
+            OrderStatus::Cancelled,
+            None,
+        )
     })?;
     if !cancelled {
         // Another cancel won the race; report the state it left.

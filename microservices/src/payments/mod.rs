@@ -40,7 +40,10 @@ async fn charge(pool: web::Data<Pool>, json: ApiJson<Charge>) -> Result<HttpResp
 
 async fn refund(pool: web::Data<Pool>, order: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let order = OrderId::parse_segment(&order)?;
-    with_conn(&pool, move |conn| write_transaction(conn, |conn| store::refund(conn, order))).await?;
+    with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| store::refund(conn, order))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
