@@ -23,7 +23,10 @@ pub fn shop_app(
         InitError = (),
     >,
 > {
+    // The last `wrap` runs first: the request id is set before anything can
+    // refuse the request, so every answer carries it.
     App::new()
+        .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
         .configure(contract)
         .configure(configure)

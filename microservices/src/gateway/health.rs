@@ -1,12 +1,17 @@
 //! `GET /health` of the gateway: 200 only when every service answers its own
 //! `/health`; otherwise 503 naming the ones that do not.
 
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use shoplab_common::http::wire::Health;
 use shoplab_common::http::{resource, ApiError};
 use shoplab_common::ShopError;
 
 use super::{Upstream, Upstreams};
+
+/// A service that cannot say it is healthy within this is not.
+const HEALTH_WITHIN: Duration = Duration::from_secs(2);
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(resource("/health").route(web::get().to(health)));
@@ -18,7 +23,7 @@ async fn health(upstreams: web::Data<Upstreams>) -> Result<HttpResponse, ApiErro
         async move {
             let url = format!("{}/health", upstreams.url(upstream));
             let healthy = matches!(
-                upstreams.http.get(url).send().await,
+                upstreams.http.get(url).timeout(HEALTH_WITHIN).send().await,
                 Ok(response) if response.status().is_success()
             );
             (upstream, healthy)
