@@ -24,6 +24,29 @@ pub fn write_transaction<T>(
         }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
+    finish(conn, work)
+}
+
+/// Runs `work` under a savepoint of the transaction `conn` is in: on `Err`
+/// only `work`'s writes are undone, and the enclosing transaction goes on.
+pub fn savepoint<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+) -> Result<T, ShopError> {
+    // Inside a transaction, diesel's begin is a `SAVEPOINT` and its commit and
+    // rollback release or roll back to it.
+    match conn {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    finish(conn, work)
+}
+
+/// Runs `work`, then commits (or releases) on `Ok` and rolls back on `Err`.
+fn finish<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+) -> Result<T, ShopError> {
     let outcome = work(conn);
     let finished = match (&outcome, conn) {
         (Ok(_), DbConnection::Sqlite(inner)) => AnsiTransactionManager::commit_transaction(inner),
