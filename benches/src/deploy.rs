@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 use crate::postgres;
 use crate::process::Process;
@@ -153,6 +155,23 @@ impl Deployment {
 
     pub fn process_count(&self) -> usize {
         self.processes.len()
+    }
+
+    /// Sends `signal` to the process started from `binary` (e.g.
+    /// `shoplab-catalog`): SIGKILL takes a service down, SIGSTOP makes it
+    /// hang with its port still open, SIGCONT lets it go on.
+    pub fn signal(&self, binary: &str, signal: Signal) -> anyhow::Result<()> {
+        let process = self
+            .processes
+            .iter()
+            .find(|process| process.name == binary)
+            .with_context(|| format!("no {binary} in this deployment"))?;
+        let pid = process
+            .pid()
+            .and_then(|pid| i32::try_from(pid).ok())
+            .with_context(|| format!("{binary} has already exited"))?;
+        kill(Pid::from_raw(pid), signal).with_context(|| format!("cannot signal {binary}"))?;
+        Ok(())
     }
 
     /// Resolves when any process exits on its own, with why.

@@ -33,20 +33,21 @@ pub fn place(pool: &Pool, shop: &mut Remote, request: PlaceOrder) -> Result<Plac
 
     // Step 2: reserve the stock (catalog service).
     if let Err(error) = shop.reserve(id, request.items.lines()) {
-        // Stock short means the catalog took nothing; any other failure
-        // (unreachable, timed out) leaves it unknown, so release to be sure.
-        let compensations: &[Compensation] = match error {
-            ShopError::InsufficientStock(_) => &[],
-            _ => &[Compensation::Release],
+        let compensations: &[Compensation] = if may_have_applied(&error) {
+            &[Compensation::Release]
+        } else {
+            &[]
         };
         return fail(pool, shop, order, error, compensations);
     }
 
-    // Step 3: take the payment (payments service).
+    // Step 3: take the payment (payments service). The stock is held now, so
+    // it goes back whatever happened to the payment.
     if let Err(error) = shop.charge(id, quote.user, quote.total) {
-        let compensations: &[Compensation] = match error {
-            ShopError::InsufficientFunds(_) => &[Compensation::Release],
-            _ => &[Compensation::Refund, Compensation::Release],
+        let compensations: &[Compensation] = if may_have_applied(&error) {
+            &[Compensation::Release, Compensation::Refund]
+        } else {
+            &[Compensation::Release]
         };
         return fail(pool, shop, order, error, compensations);
     }
@@ -74,9 +75,18 @@ enum Compensation {
     Refund,
 }
 
+/// Whether a failed step may still have taken effect. A refusal (stock or
+/// funds short) or a peer that could not be reached at all did nothing; a
+/// timeout or a peer's internal error leaves it unknown, so the step is undone
+/// to be sure (undoing is idempotent, and bars the step from applying late).
+fn may_have_applied(error: &ShopError) -> bool {
+    matches!(error, ShopError::Timeout(_) | ShopError::Internal(_))
+}
+
 /// Runs the compensations, then records the order as `failed`. If a
 /// compensation itself fails, the order stays `pending` (stock or money may
-/// still be held) and the caller gets that failure.
+/// still be held: finishing it is the job of saga recovery, which this lab
+/// does not have yet) and the caller gets the step's own error.
 fn fail(
     pool: &Pool,
     shop: &mut Remote,
@@ -85,6 +95,7 @@ fn fail(
     compensations: &[Compensation],
 ) -> Result<Placed, ShopError> {
     let id = OrderId::from_db(order.id);
+    let mut all_undone = true;
     for compensation in compensations {
         let undone = match compensation {
             Compensation::Release => shop.release(id),
@@ -92,10 +103,13 @@ fn fail(
         };
         if let Err(compensation_error) = undone {
             eprintln!(
-                "order {id}: {compensation:?} failed ({compensation_error}); the order stays pending"
+                "order {id}: {compensation:?} failed ({compensation_error}); it stays pending"
             );
-            return Err(compensation_error);
+            all_undone = false;
         }
+    }
+    if !all_undone {
+        return Err(error);
     }
     let code = error.code();
     write_transaction(&mut *pool.get()?, |conn| {
