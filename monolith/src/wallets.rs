@@ -25,10 +25,7 @@ async fn balance(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpRes
         store::balance(conn, user)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Wallet {
-        user_id: user.get(),
-        balance_cents: balance.get(),
-    }))
+    Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }
 
 async fn deposit(
@@ -43,8 +40,5 @@ async fn deposit(
         store::deposit(conn, user, amount)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Wallet {
-        user_id: user.get(),
-        balance_cents: balance.get(),
-    }))
+    Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }

@@ -118,11 +118,7 @@ pub fn reserve(
     order: OrderId,
     lines: &[OrderLine],
 ) -> Result<(), ShopError> {
-    let existing: Option<String> = reservations::table
-        .find(order.get())
-        .select(reservations::status)
-        .first(conn)
-        .optional()?;
+    let existing = reservation_status(conn, order)?;
     match existing.as_deref() {
         Some(HELD) => return Ok(()), // a retry: the stock is already taken
         Some(_) => {
@@ -165,16 +161,24 @@ pub fn reserve(
     Ok(())
 }
 
+/// `held`, `released`, or `None` if `order` never reserved.
+fn reservation_status(
+    conn: &mut DbConnection,
+    order: OrderId,
+) -> Result<Option<String>, ShopError> {
+    Ok(reservations::table
+        .find(order.get())
+        .select(reservations::status)
+        .first(conn)
+        .optional()?)
+}
+
 /// Returns the stock `order` holds. Releasing twice, or releasing an order
 /// that reserved nothing, changes no stock; the latter leaves a `released`
 /// row behind so that a reserve arriving late (a retried or slow request in
 /// the microservices) cannot take stock for an order that already gave up.
 pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
-    let existing: Option<String> = reservations::table
-        .find(order.get())
-        .select(reservations::status)
-        .first(conn)
-        .optional()?;
+    let existing = reservation_status(conn, order)?;
     match existing.as_deref() {
         Some(HELD) => {
             let lines: Vec<(i64, i64)> = reservation_lines::table

@@ -18,3 +18,21 @@ pub use page::Page;
 pub use product::{NewProduct, Price, Product, ProductName, Stock};
 pub use text::VisibleAscii;
 pub use user::{Email, NewUser, User, UserName};
+
+/// `value` if it lies in `range`, else `invalid_request` naming `field` and
+/// the limits: the one check behind every numeric limit of API.md.
+fn bounded(
+    field: &str,
+    value: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, crate::ShopError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(crate::ShopError::invalid(format!(
+            "{field} must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        )))
+    }
+}

@@ -1,5 +1,6 @@
 //! Money is integer cents, never floating point (API.md, Conventions).
 
+use super::bounded;
 use crate::ShopError;
 
 /// An amount of money in cents; non-negative.
@@ -37,14 +38,7 @@ impl DepositAmount {
     pub const MAX: i64 = 100_000_000;
 
     pub fn parse(cents: i64) -> Result<Self, ShopError> {
-        if (1..=Self::MAX).contains(&cents) {
-            Ok(Self(Cents(cents)))
-        } else {
-            Err(ShopError::invalid(format!(
-                "amount_cents must be between 1 and {}, got {cents}",
-                Self::MAX
-            )))
-        }
+        bounded("amount_cents", cents, 1..=Self::MAX).map(|cents| Self(Cents(cents)))
     }
 
     pub fn cents(self) -> Cents {

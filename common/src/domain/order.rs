@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cents, ProductId, UserId};
+use super::{bounded, Cents, ProductId, UserId};
 use crate::ShopError;
 
 /// Units of one product in an order: 1 ..= 1_000.
@@ -16,14 +16,7 @@ impl Quantity {
     pub const MAX: i64 = 1_000;
 
     pub fn parse(units: i64) -> Result<Self, ShopError> {
-        if (1..=Self::MAX).contains(&units) {
-            Ok(Self(units))
-        } else {
-            Err(ShopError::invalid(format!(
-                "quantity must be between 1 and {}, got {units}",
-                Self::MAX
-            )))
-        }
+        bounded("quantity", units, 1..=Self::MAX).map(Self)
     }
 
     pub fn get(self) -> i64 {

@@ -1,5 +1,6 @@
 //! Listing windows: `limit` 1 ..= 500 (default 50), `offset` ≥ 0 (default 0).
 
+use super::bounded;
 use crate::ShopError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,12 +16,7 @@ impl Page {
     pub fn parse(limit: Option<i64>, offset: Option<i64>) -> Result<Self, ShopError> {
         let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
         let offset = offset.unwrap_or(0);
-        if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(ShopError::invalid(format!(
-                "limit must be between 1 and {}, got {limit}",
-                Self::MAX_LIMIT
-            )));
-        }
+        let limit = bounded("limit", limit, 1..=Self::MAX_LIMIT)?;
         if offset < 0 {
             return Err(ShopError::invalid(format!(
                 "offset must be 0 or more, got {offset}"

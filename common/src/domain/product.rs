@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{user::trimmed_name, Cents, ProductId};
+use super::{bounded, user::trimmed_name, Cents, ProductId};
 use crate::ShopError;
 
 /// 1–200 characters after trimming, stored trimmed.
@@ -27,14 +27,7 @@ impl Price {
     pub const MAX: i64 = 100_000_000;
 
     pub fn parse(cents: i64) -> Result<Self, ShopError> {
-        if (1..=Self::MAX).contains(&cents) {
-            Ok(Self(Cents::from_db(cents)))
-        } else {
-            Err(ShopError::invalid(format!(
-                "price_cents must be between 1 and {}, got {cents}",
-                Self::MAX
-            )))
-        }
+        bounded("price_cents", cents, 1..=Self::MAX).map(|cents| Self(Cents::from_db(cents)))
     }
 
     pub fn cents(self) -> Cents {
@@ -50,14 +43,7 @@ impl Stock {
     pub const MAX: i64 = 1_000_000_000;
 
     pub fn parse(units: i64) -> Result<Self, ShopError> {
-        if (0..=Self::MAX).contains(&units) {
-            Ok(Self(units))
-        } else {
-            Err(ShopError::invalid(format!(
-                "stock must be between 0 and {}, got {units}",
-                Self::MAX
-            )))
-        }
+        bounded("stock", units, 0..=Self::MAX).map(Self)
     }
 
     pub fn get(self) -> i64 {

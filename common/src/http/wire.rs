@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    DepositAmount, Email, NewProduct, NewUser, OrderItems, OrderStatus, Page, Price, ProductName,
-    Stock, UserId, UserName,
+    Cents, DepositAmount, Email, NewProduct, NewUser, OrderItems, OrderStatus, Page, Price,
+    ProductName, Stock, UserId, UserName,
 };
 use crate::orders::checkout::PlaceOrder;
 use crate::ShopError;
@@ -82,6 +82,15 @@ impl Deposit {
 pub struct Wallet {
     pub user_id: i64,
     pub balance_cents: i64,
+}
+
+impl Wallet {
+    pub fn new(user: UserId, balance: Cents) -> Self {
+        Wallet {
+            user_id: user.get(),
+            balance_cents: balance.get(),
+        }
+    }
 }
 
 /// `POST /orders`

@@ -32,10 +32,7 @@ async fn balance(
         store::balance(&mut *pool.get()?, user)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Wallet {
-        user_id: user.get(),
-        balance_cents: balance.get(),
-    }))
+    Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }
 
 async fn deposit(
@@ -53,8 +50,5 @@ async fn deposit(
         store::deposit(&mut *pool.get()?, user, amount)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Wallet {
-        user_id: user.get(),
-        balance_cents: balance.get(),
-    }))
+    Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }
