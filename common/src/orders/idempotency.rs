@@ -63,20 +63,8 @@ fn try_claim(
     key: &VisibleAscii,
     fingerprint: &str,
 ) -> Result<Option<Claim>, ShopError> {
-    let inserted = write_transaction(conn, |conn| {
-        diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::key.eq(key.as_str()),
-                idempotency_keys::request_fingerprint.eq(fingerprint),
-            ))
-            .execute(conn)
-            .map_err(ShopError::from_insert)
-    });
-    match inserted {
-        Ok(_) => return Ok(Some(Claim::Owner)),
-        Err(ShopError::IdempotencyConflict) => {} // the key exists: look at it
-        Err(error) => return Err(error),
-    }
+    // Look before taking the write lock: waiting duplicates only read, so they
+    // do not queue for the lock the first request needs to finish.
     let row: Option<(String, Option<i32>, Option<String>)> = idempotency_keys::table
         .find(key.as_str())
         .select((
@@ -87,8 +75,6 @@ fn try_claim(
         .first(conn)
         .optional()?;
     match row {
-        // Abandoned between our insert and our read: try again.
-        None => Ok(None),
         Some((stored, _, _)) if stored != fingerprint => Err(ShopError::IdempotencyConflict),
         Some((_, Some(status), Some(body))) => Ok(Some(Claim::Replay(StoredResponse {
             status: u16::try_from(status)
@@ -96,6 +82,23 @@ fn try_claim(
             body,
         }))),
         Some(_) => Ok(None),
+        None => {
+            let inserted = write_transaction(conn, |conn| {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::key.eq(key.as_str()),
+                        idempotency_keys::request_fingerprint.eq(fingerprint),
+                    ))
+                    .execute(conn)
+                    .map_err(ShopError::from_insert)
+            });
+            match inserted {
+                Ok(_) => Ok(Some(Claim::Owner)),
+                // Another request claimed it first: look again.
+                Err(ShopError::IdempotencyConflict) => Ok(None),
+                Err(error) => Err(error),
+            }
+        }
     }
 }
 
