@@ -56,21 +56,23 @@ pub fn place(pool: &Pool, request: PlaceOrder) -> Result<Placed, ShopError> {
     })
 }
 
-/// Refunds the total, returns the stock and marks the order `cancelled`, all
-/// in one transaction.
+/// Marks the order `cancelled`, refunds the total and returns the stock, all
+/// in one transaction. The status moves first: its conditional `UPDATE` locks
+/// the order's row, so of two cancels at once exactly one goes on to refund.
 pub fn cancel(pool: &Pool, id: OrderId) -> Result<Order, ShopError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let order = store::find(conn, id)?;
-        checkout::ensure_cancellable(&order)?;
+        let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
+        if !store::transition(conn, id, from, to, None)? {
+            // Not completed, or not there: say which.
+            checkout::ensure_cancellable(&store::find(conn, id)?)?;
+            return Err(ShopError::InvalidState(format!(
+                "order {id} changed while it was being cancelled"
+            )));
+        }
         let mut shop = InProcess::new(conn);
         shop.refund(id)?;
         shop.release(id)?;
-        let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
-        store::transition(shop.conn(), id, from, to, None)?;
-        Ok(Order {
-            status: to,
-            ..order
-        })
+        store::find(shop.conn(), id)
     })
 }

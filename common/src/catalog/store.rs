@@ -113,27 +113,23 @@ pub fn list(conn: &mut DbConnection, page: Page) -> Result<Vec<Product>, ShopErr
 /// Takes the stock of every line for `order`, or fails with
 /// `InsufficientStock` naming the first line that could not be served (the
 /// caller's transaction then rolls back the lines already taken).
+///
+/// The reservation row is written first: its primary key makes a second
+/// reserve for the same order (a retry, or a race) find it instead of taking
+/// the stock again.
 pub fn reserve(
     conn: &mut DbConnection,
     order: OrderId,
     lines: &[OrderLine],
 ) -> Result<(), ShopError> {
-    let existing = reservation_status(conn, order)?;
-    match existing.as_deref() {
-        Some(HELD) => return Ok(()), // a retry: the stock is already taken
-        Some(_) => {
-            return Err(ShopError::InvalidState(format!(
+    if !mark_reservation(conn, order, HELD)? {
+        return match reservation_status(conn, order)?.as_deref() {
+            Some(HELD) => Ok(()), // a retry: the stock is already taken
+            _ => Err(ShopError::InvalidState(format!(
                 "the reservation for order {order} was already released"
-            )))
-        }
-        None => {}
+            ))),
+        };
     }
-    diesel::insert_into(reservations::table)
-        .values((
-            reservations::order_id.eq(order.get()),
-            reservations::status.eq(HELD),
-        ))
-        .execute(conn)?;
     for line in lines {
         let quantity = line.quantity.get();
         let taken = diesel::update(
@@ -161,6 +157,25 @@ pub fn reserve(
     Ok(())
 }
 
+/// Inserts `order`'s reservation row with `status`; false if it already had one.
+fn mark_reservation(
+    conn: &mut DbConnection,
+    order: OrderId,
+    status: &str,
+) -> Result<bool, ShopError> {
+    let row = (
+        reservations::order_id.eq(order.get()),
+        reservations::status.eq(status),
+    );
+    let inserted = crate::on_backend!(conn, |inner| {
+        diesel::insert_into(reservations::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(inner)
+    })?;
+    Ok(inserted == 1)
+}
+
 /// `held`, `released`, or `None` if `order` never reserved.
 fn reservation_status(
     conn: &mut DbConnection,
@@ -173,14 +188,21 @@ fn reservation_status(
         .optional()?)
 }
 
-/// Returns the stock `order` holds. Releasing twice, or releasing an order
-/// that reserved nothing, changes no stock; the latter leaves a `released`
-/// row behind so that a reserve arriving late (a retried or slow request in
-/// the microservices) cannot take stock for an order that already gave up.
+/// Returns the stock `order` holds. Releasing twice, or two releases at once,
+/// return it once: only the one that moves the row from `held` to `released`
+/// puts the stock back. Releasing an order that reserved nothing leaves a
+/// `released` row behind, so that a reserve arriving late (a retried or slow
+/// request in the microservices) cannot take stock for an order that gave up.
 pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
-    let existing = reservation_status(conn, order)?;
-    match existing.as_deref() {
-        Some(HELD) => {
+    loop {
+        let moved = diesel::update(
+            reservations::table
+                .filter(reservations::order_id.eq(order.get()))
+                .filter(reservations::status.eq(HELD)),
+        )
+        .set(reservations::status.eq(RELEASED))
+        .execute(conn)?;
+        if moved == 1 {
             let lines: Vec<(i64, i64)> = reservation_lines::table
                 .filter(reservation_lines::order_id.eq(order.get()))
                 .select((reservation_lines::product_id, reservation_lines::quantity))
@@ -190,21 +212,16 @@ pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError>
                     .set(products::stock.eq(products::stock + quantity))
                     .execute(conn)?;
             }
-            diesel::update(reservations::table.find(order.get()))
-                .set(reservations::status.eq(RELEASED))
-                .execute(conn)?;
+            return Ok(());
         }
-        Some(_) => {} // already released
-        None => {
-            diesel::insert_into(reservations::table)
-                .values((
-                    reservations::order_id.eq(order.get()),
-                    reservations::status.eq(RELEASED),
-                ))
-                .execute(conn)?;
+        if mark_reservation(conn, order, RELEASED)? {
+            return Ok(()); // nothing was reserved; now nothing can be
         }
+        if reservation_status(conn, order)?.as_deref() != Some(HELD) {
+            return Ok(()); // already released
+        }
+        // A reserve committed between our update and our insert: release it.
     }
-    Ok(())
 }
 
 /// `(products, stock_units)` for `/audit`.

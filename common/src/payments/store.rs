@@ -53,27 +53,23 @@ pub fn deposit(
 }
 
 /// Takes `amount` from the wallet for `order`, or fails with
-/// `InsufficientFunds` having taken nothing. A second charge for the same
-/// order does nothing; a charge for an order already refunded is refused.
+/// `InsufficientFunds` having taken nothing. The payment row is written
+/// first: its primary key makes a second charge for the same order (a retry,
+/// or a race) find it instead of taking the money again. A charge for an
+/// order already refunded is refused.
 pub fn charge(
     conn: &mut DbConnection,
     order: OrderId,
     user: UserId,
     amount: Cents,
 ) -> Result<(), ShopError> {
-    let existing: Option<String> = payments::table
-        .find(order.get())
-        .select(payments::status)
-        .first(conn)
-        .optional()?;
-    match existing.as_deref() {
-        Some(CAPTURED) => return Ok(()), // a retry: already paid
-        Some(_) => {
-            return Err(ShopError::InvalidState(format!(
+    if !record_payment(conn, order, user, amount, CAPTURED)? {
+        return match payment_status(conn, order)?.as_deref() {
+            Some(CAPTURED) => Ok(()), // a retry: already paid
+            _ => Err(ShopError::InvalidState(format!(
                 "the payment for order {order} was already refunded"
-            )))
-        }
-        None => {}
+            ))),
+        };
     }
     let taken = diesel::update(
         wallets::table
@@ -83,54 +79,78 @@ pub fn charge(
     .set(wallets::balance_cents.eq(wallets::balance_cents - amount.get()))
     .execute(conn)?;
     if taken == 0 {
+        // The caller's transaction rolls back the payment row with this.
         return Err(ShopError::InsufficientFunds(format!(
             "the wallet of user {user} cannot pay {} cents",
             amount.get()
         )));
     }
-    diesel::insert_into(payments::table)
-        .values((
-            payments::order_id.eq(order.get()),
-            payments::user_id.eq(user.get()),
-            payments::amount_cents.eq(amount.get()),
-            payments::status.eq(CAPTURED),
-        ))
-        .execute(conn)?;
     Ok(())
 }
 
-/// Gives back what `order` paid. Refunding twice, or refunding an order never
-/// charged, moves no money; the latter leaves a `refunded` row with amount 0
-/// behind, so a charge arriving late cannot take money for an order that
-/// already gave up.
-pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
-    let existing: Option<(i64, i64, String)> = payments::table
+/// Inserts `order`'s payment row; false if it already had one.
+fn record_payment(
+    conn: &mut DbConnection,
+    order: OrderId,
+    user: UserId,
+    amount: Cents,
+    status: &str,
+) -> Result<bool, ShopError> {
+    let row = (
+        payments::order_id.eq(order.get()),
+        payments::user_id.eq(user.get()),
+        payments::amount_cents.eq(amount.get()),
+        payments::status.eq(status),
+    );
+    let inserted = crate::on_backend!(conn, |inner| {
+        diesel::insert_into(payments::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(inner)
+    })?;
+    Ok(inserted == 1)
+}
+
+fn payment_status(conn: &mut DbConnection, order: OrderId) -> Result<Option<String>, ShopError> {
+    Ok(payments::table
         .find(order.get())
-        .select((payments::user_id, payments::amount_cents, payments::status))
+        .select(payments::status)
         .first(conn)
-        .optional()?;
-    match existing {
-        Some((user, amount, status)) if status == CAPTURED => {
+        .optional()?)
+}
+
+/// Gives back what `order` paid. Refunding twice, or two refunds at once,
+/// pay back once: only the one that moves the payment from `captured` to
+/// `refunded` credits the wallet. Refunding an order never charged leaves a
+/// `refunded` row of 0 behind, so that a charge arriving late cannot take
+/// money for an order that already gave up.
+pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
+    loop {
+        let target = payments::table
+            .filter(payments::order_id.eq(order.get()))
+            .filter(payments::status.eq(CAPTURED));
+        let moved: Option<(i64, i64)> = crate::on_backend!(conn, |inner| {
+            diesel::update(target)
+                .set(payments::status.eq(REFUNDED))
+                .returning((payments::user_id, payments::amount_cents))
+                .get_result(inner)
+                .optional()
+        })?;
+        if let Some((user, amount)) = moved {
             diesel::update(wallets::table.find(user))
                 .set(wallets::balance_cents.eq(wallets::balance_cents + amount))
                 .execute(conn)?;
-            diesel::update(payments::table.find(order.get()))
-                .set(payments::status.eq(REFUNDED))
-                .execute(conn)?;
+            return Ok(());
         }
-        Some(_) => {} // already refunded
-        None => {
-            diesel::insert_into(payments::table)
-                .values((
-                    payments::order_id.eq(order.get()),
-                    payments::user_id.eq(0_i64),
-                    payments::amount_cents.eq(0_i64),
-                    payments::status.eq(REFUNDED),
-                ))
-                .execute(conn)?;
+        let nobody = UserId::from_db(0);
+        if record_payment(conn, order, nobody, Cents::ZERO, REFUNDED)? {
+            return Ok(()); // nothing was charged; now nothing can be
         }
+        if payment_status(conn, order)?.as_deref() != Some(CAPTURED) {
+            return Ok(()); // already refunded
+        }
+        // A charge committed between our update and our insert: refund it.
     }
-    Ok(())
 }
 
 /// `(wallet_cents, paid_cents)` for `/audit`: every balance, and every payment

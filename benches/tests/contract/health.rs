@@ -1,0 +1,61 @@
+//! `GET /health`, and what every deployment answers outside its routes:
+//! 404 for an unknown route, 405 for a known path asked with the wrong method.
+
+use reqwest::Method;
+use serde_json::json;
+use shoplab::client::ShopClient;
+
+use crate::api::assert_error;
+use crate::support::contract;
+
+contract!(
+    a_running_deployment_reports_itself_healthy,
+    unknown_routes_are_not_found_and_known_paths_refuse_other_methods,
+);
+
+async fn a_running_deployment_reports_itself_healthy(shop: ShopClient) -> anyhow::Result<()> {
+    let reply = shop.get("/health").await?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, json!({"status": "ok"}));
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|value| value.starts_with("application/json")),
+        "JSON out: {:?}",
+        reply.header("content-type")
+    );
+    Ok(())
+}
+
+async fn unknown_routes_are_not_found_and_known_paths_refuse_other_methods(
+    shop: ShopClient,
+) -> anyhow::Result<()> {
+    for path in [
+        "/nope",
+        "/users/1/nope",
+        "/products/1/wallet",
+        "/orders/1/refund",
+    ] {
+        let reply = shop.get(path).await?;
+        assert_error(&reply, 404, "not_found");
+    }
+    let wrong_methods = [
+        (Method::DELETE, "/users/1"),
+        (Method::PUT, "/users/1"),
+        (Method::DELETE, "/products/1"),
+        (Method::PATCH, "/products"),
+        (Method::DELETE, "/users"),
+        (Method::PUT, "/orders/1"),
+        (Method::GET, "/orders/1/cancel"),
+        (Method::GET, "/users/1/wallet/deposit"),
+        (Method::POST, "/users/1/orders"),
+        (Method::POST, "/audit"),
+        (Method::POST, "/health"),
+    ];
+    for (method, path) in wrong_methods {
+        let reply = shop.raw(method.clone(), path, None, None, &[]).await?;
+        assert_eq!(reply.status, 405, "{method} {path}: {}", reply.body);
+        assert_error(&reply, 405, "method_not_allowed");
+    }
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! The contract suite: API.md checked from the outside, as a client sees it.
+//!
+//! Every check is one `async fn(ShopClient)` written once, and `contract!`
+//! runs it four times: against the monolith and the microservices, each on
+//! SQLite and on PostgreSQL. That the same checks pass unchanged against both
+//! deployments is the lab's first claim: a caller cannot tell them apart.
+//!
+//! Run it with `cargo build --workspace --bins` first (the deployments'
+//! binaries must exist), then `cargo test -p shoplab --test contract`; set
+//! `SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME` to run the PostgreSQL
+//! variants too.
+
+mod support;
+
+mod api;
+
+mod audit;
+mod cancellation;
+mod concurrency;
+mod errors;
+mod health;
+mod idempotency;
+mod orders;
+mod products;
+mod request_ids;
+mod users;
+mod wallets;
