@@ -1,0 +1,144 @@
+//! The `shoplab` command line as a user meets it: `up` starts a deployment,
+//! prints its base URL, and leaves no process behind when it is stopped or
+//! when it cannot start.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SHOPLAB: &str = env!("CARGO_BIN_EXE_shoplab");
+
+/// Processes whose command line mentions `marker` (each test's own scratch
+/// directory), found in /proc: what a deployment left running.
+fn processes_mentioning(marker: &Path) -> Vec<String> {
+    let marker = marker.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|cmdline| {
+            // Not shoplab itself (its --data-dir names the marker too).
+            let program = cmdline.split(' ').next().unwrap_or_default();
+            cmdline.contains(&marker) && program != SHOPLAB
+        })
+        .collect()
+}
+
+/// Waits (briefly) for the processes a stopped deployment ran to be gone.
+fn assert_nothing_left(marker: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_mentioning(marker);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still running: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn up(kind: &str, port: u16, data_dir: &Path) -> Command {
+    let mut command = Command::new(SHOPLAB);
+    command.args(["up", kind, "--port", &port.to_string(), "--data-dir"]);
+    command.arg(data_dir);
+    command
+}
+
+fn finish(child: Child) -> Output {
+    child.wait_with_output().expect("shoplab runs to the end")
+}
+
+#[test]
+fn up_prints_the_base_url_and_sigterm_stops_every_process() {
+    let data = tempfile::tempdir().expect("a scratch directory");
+    let mut child = up("micro", 0, data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shoplab starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut first_line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .expect("shoplab prints the base URL");
+    let base_url = first_line.trim();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url:?}");
+    assert_eq!(
+        processes_mentioning(data.path()).len(),
+        4,
+        "four services use the data dir"
+    );
+
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pids fit in i32"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+        .expect("shoplab can be signalled");
+    let output = finish(child);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn a_port_in_use_is_one_line_and_leaves_no_service_running() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
+    let port = taken
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port();
+    let data = tempfile::tempdir().expect("a scratch directory");
+    // The services start on free ports; only the gateway wants the taken one,
+    // so four processes are already running when the last one fails.
+    let output = up("micro", port, data.path())
+        .output()
+        .expect("shoplab runs to the end");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("shoplab: "), "{stderr}");
+    assert!(last.contains("Address already in use"), "{stderr}");
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_a_nonzero_exit() {
+    let output = Command::new(SHOPLAB)
+        .args(["up", "monolith", "--port", "0", "--database-url"])
+        .arg("postgres://postgres@127.0.0.1:1/shoplab")
+        .output()
+        .expect("shoplab runs to the end");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("cannot connect to postgres://postgres@127.0.0.1:1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_kind_or_flag_is_refused_by_the_parser() {
+    for args in [
+        &["up", "mainframe"][..],
+        &["up", "monolith", "--frobnicate"],
+        &["dmeo"],
+    ] {
+        let output = Command::new(SHOPLAB)
+            .args(args)
+            .output()
+            .expect("shoplab runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).starts_with("error: "),
+            "{args:?}"
+        );
+    }
+}
