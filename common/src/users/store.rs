@@ -32,6 +32,16 @@ impl From<UserRow> for User {
 /// registrations cannot both win.
 pub fn create(conn: &mut DbConnection, user: &NewUser) -> Result<User, ShopError> {
     let email_key = user.email.key();
+    // Looking first is only a courtesy: PostgreSQL spends a sequence value on
+    // an insert that then fails, so a refused registration would leave a gap
+    // in the ids. The unique index below still decides any race.
+    let taken: i64 = users::table
+        .filter(users::email_key.eq(&email_key))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(ShopError::EmailTaken);
+    }
     let row = (
         users::name.eq(user.name.as_str()),
         users::email.eq(user.email.as_str()),
