@@ -47,3 +47,36 @@ pub trait Payments {
     /// that was never charged: it then bars a late charge.
     fn refund(&mut self, order: OrderId) -> Result<(), ShopError>;
 }
+
+/// The four components of the shop, named as API.md names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Component {
+    Users,
+    Catalog,
+    Payments,
+    Orders,
+}
+
+impl Component {
+    pub const ALL: [Component; 4] = [
+        Component::Users,
+        Component::Catalog,
+        Component::Payments,
+        Component::Orders,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Users => "users",
+            Component::Catalog => "catalog",
+            Component::Payments => "payments",
+            Component::Orders => "orders",
+        }
+    }
+}
+
+impl std::fmt::Display for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -17,7 +17,7 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use shoplab_common::components::{Catalog, Payments, Users};
+use shoplab_common::components::{Catalog, Component, Payments, Users};
 use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::wire::OrderItemBody;
@@ -33,7 +33,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// A request that got no answer: `timeout` if the peer was too slow,
 /// `service_unavailable` if it could not be reached at all. Shared with the
 /// gateway, so both say the same of the same failure.
-pub fn transport_error(component: &str, timeout: Duration, error: &reqwest::Error) -> ShopError {
+pub fn transport_error(
+    component: Component,
+    timeout: Duration,
+    error: &reqwest::Error,
+) -> ShopError {
     if error.is_timeout() {
         ShopError::Timeout(format!(
             "the {component} service did not answer within {} ms",
@@ -92,19 +96,20 @@ pub struct Remote {
 }
 
 impl Remote {
-    fn base(&self, component: &'static str) -> Result<&str, ShopError> {
+    fn base(&self, component: Component) -> Result<&str, ShopError> {
         let peers = &self.client.peers;
         let url = match component {
-            "users" => &peers.users,
-            "catalog" => &peers.catalog,
-            _ => &peers.payments,
+            Component::Users => &peers.users,
+            Component::Catalog => &peers.catalog,
+            Component::Payments => &peers.payments,
+            Component::Orders => &None, // nothing calls the orders service
         };
         url.as_deref().ok_or_else(|| {
             ShopError::ServiceUnavailable(format!("no --{component}-url was given to this service"))
         })
     }
 
-    fn get(&self, component: &'static str, path: &str) -> Result<RequestBuilder, ShopError> {
+    fn get(&self, component: Component, path: &str) -> Result<RequestBuilder, ShopError> {
         Ok(self
             .client
             .http
@@ -113,7 +118,7 @@ impl Remote {
 
     fn post(
         &self,
-        component: &'static str,
+        component: Component,
         path: &str,
         body: &impl Serialize,
     ) -> Result<RequestBuilder, ShopError> {
@@ -129,7 +134,7 @@ impl Remote {
     /// domain error otherwise.
     fn send(
         &self,
-        component: &'static str,
+        component: Component,
         request: RequestBuilder,
     ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
         let response = request
@@ -151,12 +156,12 @@ impl Remote {
         Err(shop_error_from_body(status.as_u16(), &body))
     }
 
-    fn transport_error(&self, component: &str, error: &reqwest::Error) -> ShopError {
+    fn transport_error(&self, component: Component, error: &reqwest::Error) -> ShopError {
         transport_error(component, self.client.timeout, error)
     }
 
     fn read<T: DeserializeOwned>(
-        component: &str,
+        component: Component,
         response: reqwest::blocking::Response,
     ) -> Result<T, ShopError> {
         response.json().map_err(|error| {
@@ -167,11 +172,7 @@ impl Remote {
     }
 
     /// For calls that answer 204 on success and have no "not found" case.
-    fn expect_done(
-        &self,
-        component: &'static str,
-        request: RequestBuilder,
-    ) -> Result<(), ShopError> {
+    fn expect_done(&self, component: Component, request: RequestBuilder) -> Result<(), ShopError> {
         match self.send(component, request)? {
             Some(_) => Ok(()),
             None => Err(ShopError::ServiceUnavailable(format!(
@@ -183,9 +184,9 @@ impl Remote {
 
 impl Users for Remote {
     fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        let request = self.get("users", &format!("/users/{id}"))?;
-        match self.send("users", request)? {
-            Some(response) => Self::read("users", response),
+        let request = self.get(Component::Users, &format!("/users/{id}"))?;
+        match self.send(Component::Users, request)? {
+            Some(response) => Self::read(Component::Users, response),
             None => Err(ShopError::NotFound(Entity::User(id))),
         }
     }
@@ -196,13 +197,13 @@ impl Catalog for Remote {
         let body = ProductIds {
             ids: ids.iter().map(|id| id.get()).collect(),
         };
-        let request = self.post("catalog", "/internal/products/lookup", &body)?;
-        let Some(response) = self.send("catalog", request)? else {
+        let request = self.post(Component::Catalog, "/internal/products/lookup", &body)?;
+        let Some(response) = self.send(Component::Catalog, request)? else {
             return Err(ShopError::ServiceUnavailable(
                 "the catalog service has no product lookup".into(),
             ));
         };
-        let found: Vec<Product> = Self::read("catalog", response)?;
+        let found: Vec<Product> = Self::read(Component::Catalog, response)?;
         shoplab_common::catalog::store::in_order_of(ids, found)
     }
 
@@ -217,14 +218,14 @@ impl Catalog for Remote {
                 })
                 .collect(),
         };
-        let request = self.post("catalog", "/internal/reservations", &body)?;
-        self.expect_done("catalog", request)
+        let request = self.post(Component::Catalog, "/internal/reservations", &body)?;
+        self.expect_done(Component::Catalog, request)
     }
 
     fn release(&mut self, order: OrderId) -> Result<(), ShopError> {
         let path = format!("/internal/reservations/{order}/release");
-        let request = self.post("catalog", &path, &serde_json::json!({}))?;
-        self.expect_done("catalog", request)
+        let request = self.post(Component::Catalog, &path, &serde_json::json!({}))?;
+        self.expect_done(Component::Catalog, request)
     }
 }
 
@@ -235,13 +236,13 @@ impl Payments for Remote {
             user_id: user.get(),
             amount_cents: amount.get(),
         };
-        let request = self.post("payments", "/internal/charges", &body)?;
-        self.expect_done("payments", request)
+        let request = self.post(Component::Payments, "/internal/charges", &body)?;
+        self.expect_done(Component::Payments, request)
     }
 
     fn refund(&mut self, order: OrderId) -> Result<(), ShopError> {
         let path = format!("/internal/charges/{order}/refund");
-        let request = self.post("payments", &path, &serde_json::json!({}))?;
-        self.expect_done("payments", request)
+        let request = self.post(Component::Payments, &path, &serde_json::json!({}))?;
+        self.expect_done(Component::Payments, request)
     }
 }

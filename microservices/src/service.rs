@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use actix_web::{web, HttpServer};
 use anyhow::Context;
-use shoplab_common::db::{self, Component, DatabaseUrl, Pool};
+use shoplab_common::components::Component;
+use shoplab_common::db::{self, DatabaseUrl, Pool};
 use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
 use shoplab_common::http::server::{announce, shop_app};

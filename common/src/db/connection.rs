@@ -10,7 +10,8 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
-use super::{run_migrations, Component};
+use super::run_migrations;
+use crate::components::Component;
 use crate::ShopError;
 
 /// A connection to either backend. Queries written against this type run on

@@ -6,6 +6,7 @@
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::DbConnection;
+use crate::components::Component;
 use crate::ShopError;
 
 const SQLITE_USERS: EmbeddedMigrations = embed_migrations!("migrations/sqlite/users");
@@ -17,32 +18,7 @@ const POSTGRES_CATALOG: EmbeddedMigrations = embed_migrations!("migrations/postg
 const POSTGRES_PAYMENTS: EmbeddedMigrations = embed_migrations!("migrations/postgres/payments");
 const POSTGRES_ORDERS: EmbeddedMigrations = embed_migrations!("migrations/postgres/orders");
 
-/// The four components of the shop, named as API.md names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Component {
-    Users,
-    Catalog,
-    Payments,
-    Orders,
-}
-
 impl Component {
-    pub const ALL: [Component; 4] = [
-        Component::Users,
-        Component::Catalog,
-        Component::Payments,
-        Component::Orders,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Component::Users => "users",
-            Component::Catalog => "catalog",
-            Component::Payments => "payments",
-            Component::Orders => "orders",
-        }
-    }
-
     fn migrations(self, conn: &DbConnection) -> EmbeddedMigrations {
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         match (self, sqlite) {

@@ -12,7 +12,7 @@ pub mod schema;
 mod transaction;
 
 pub use connection::{open, DatabaseUrl, DbConnection, Pool, PooledConnection};
-pub use migrations::{run_migrations, Component};
+pub use migrations::run_migrations;
 pub use transaction::{savepoint, write_transaction};
 
 /// Runs one expression with the concrete connection of either backend, for

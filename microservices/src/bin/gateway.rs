@@ -5,8 +5,9 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
+use shoplab_common::components::Component;
 use shoplab_common::http::server::{announce, shop_app};
-use shoplab_microservices::gateway::{self, Upstream, Upstreams};
+use shoplab_microservices::gateway::{self, Upstreams};
 use shoplab_microservices::service::exit_on_error;
 
 /// API.md on one base URL, in front of the users, catalog, payments and
@@ -44,10 +45,10 @@ fn main() {
 async fn run(args: Args) -> anyhow::Result<()> {
     let upstreams = Upstreams::new(
         vec![
-            (Upstream::Users, args.users_url),
-            (Upstream::Catalog, args.catalog_url),
-            (Upstream::Payments, args.payments_url),
-            (Upstream::Orders, args.orders_url),
+            (Component::Users, args.users_url),
+            (Component::Catalog, args.catalog_url),
+            (Component::Payments, args.payments_url),
+            (Component::Orders, args.orders_url),
         ],
         Duration::from_millis(args.timeout_ms),
     )?;

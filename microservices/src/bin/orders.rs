@@ -5,7 +5,7 @@
 
 use actix_web::web;
 use clap::Parser;
-use shoplab_common::db::Component;
+use shoplab_common::components::Component;
 use shoplab_microservices::orders;
 use shoplab_microservices::remote::{PeerClient, Peers};
 use shoplab_microservices::service::{exit_on_error, serve, CallArgs, ServiceArgs};

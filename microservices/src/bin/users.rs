@@ -1,7 +1,7 @@
 //! The users service: registration, with its own database.
 
 use clap::Parser;
-use shoplab_common::db::Component;
+use shoplab_common::components::Component;
 use shoplab_microservices::service::{exit_on_error, serve, ServiceArgs};
 use shoplab_microservices::users;
 

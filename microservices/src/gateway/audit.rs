@@ -10,7 +10,9 @@ use shoplab_common::http::wire::Audit;
 use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
-use super::{Upstream, Upstreams};
+use shoplab_common::components::Component;
+
+use super::Upstreams;
 use crate::internal::{CatalogAudit, OrdersAudit, PaymentsAudit, UsersAudit, AUDIT_PATH};
 use crate::remote::transport_error;
 
@@ -23,10 +25,10 @@ async fn audit(
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
     let (users, catalog, payments, orders) = tokio::try_join!(
-        ask::<UsersAudit>(&upstreams, Upstream::Users, &request_id),
-        ask::<CatalogAudit>(&upstreams, Upstream::Catalog, &request_id),
-        ask::<PaymentsAudit>(&upstreams, Upstream::Payments, &request_id),
-        ask::<OrdersAudit>(&upstreams, Upstream::Orders, &request_id),
+        ask::<UsersAudit>(&upstreams, Component::Users, &request_id),
+        ask::<CatalogAudit>(&upstreams, Component::Catalog, &request_id),
+        ask::<PaymentsAudit>(&upstreams, Component::Payments, &request_id),
+        ask::<OrdersAudit>(&upstreams, Component::Orders, &request_id),
     )?;
     Ok(HttpResponse::Ok().json(Audit {
         users: users.users,
@@ -40,10 +42,10 @@ async fn audit(
 
 async fn ask<T: DeserializeOwned>(
     upstreams: &Upstreams,
-    upstream: Upstream,
+    upstream: Component,
     request_id: &RequestId,
 ) -> Result<T, ShopError> {
-    let name = upstream.name();
+    let name = upstream;
     let failed = |error: reqwest::Error| transport_error(name, upstreams.timeout, &error);
     let response = upstreams
         .http

@@ -8,7 +8,9 @@ use shoplab_common::http::wire::Health;
 use shoplab_common::http::{resource, ApiError};
 use shoplab_common::ShopError;
 
-use super::{Upstream, Upstreams};
+use shoplab_common::components::Component;
+
+use super::Upstreams;
 
 /// A service that cannot say it is healthy within this is not.
 const HEALTH_WITHIN: Duration = Duration::from_secs(2);
@@ -18,7 +20,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 }
 
 async fn health(upstreams: web::Data<Upstreams>) -> Result<HttpResponse, ApiError> {
-    let checks = Upstream::ALL.map(|upstream| {
+    let checks = Component::ALL.map(|upstream| {
         let upstreams = upstreams.clone();
         async move {
             let url = format!("{}/health", upstreams.url(upstream));

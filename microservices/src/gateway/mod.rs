@@ -13,21 +13,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use shoplab_common::components::Component;
 use shoplab_common::http::resource;
-
-pub use proxy::Upstream;
 
 /// The services behind the gateway, and the client that reaches them.
 #[derive(Clone)]
 pub struct Upstreams {
     http: reqwest::Client,
     timeout: Duration,
-    services: Arc<[(Upstream, String)]>,
+    services: Arc<[(Component, String)]>,
 }
 
 impl Upstreams {
     /// `services`: each service and its base URL.
-    pub fn new(services: Vec<(Upstream, String)>, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(services: Vec<(Component, String)>, timeout: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .timeout(timeout)
@@ -40,7 +39,7 @@ impl Upstreams {
         })
     }
 
-    fn url(&self, upstream: Upstream) -> &str {
+    fn url(&self, upstream: Component) -> &str {
         self.services
             .iter()
             .find(|(service, _)| *service == upstream)
@@ -50,17 +49,17 @@ impl Upstreams {
 }
 
 /// Which service serves which public path (API.md's routes, nothing else).
-const ROUTES: &[(&str, Upstream)] = &[
-    ("/users", Upstream::Users),
-    ("/users/{id}", Upstream::Users),
-    ("/users/{id}/wallet", Upstream::Payments),
-    ("/users/{id}/wallet/deposit", Upstream::Payments),
-    ("/users/{id}/orders", Upstream::Orders),
-    ("/products", Upstream::Catalog),
-    ("/products/{id}", Upstream::Catalog),
-    ("/orders", Upstream::Orders),
-    ("/orders/{id}", Upstream::Orders),
-    ("/orders/{id}/cancel", Upstream::Orders),
+const ROUTES: &[(&str, Component)] = &[
+    ("/users", Component::Users),
+    ("/users/{id}", Component::Users),
+    ("/users/{id}/wallet", Component::Payments),
+    ("/users/{id}/wallet/deposit", Component::Payments),
+    ("/users/{id}/orders", Component::Orders),
+    ("/products", Component::Catalog),
+    ("/products/{id}", Component::Catalog),
+    ("/orders", Component::Orders),
+    ("/orders/{id}", Component::Orders),
+    ("/orders/{id}/cancel", Component::Orders),
 ];
 
 pub fn configure(config: &mut web::ServiceConfig) {

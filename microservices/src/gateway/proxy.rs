@@ -7,35 +7,10 @@ use shoplab_common::http::place_order::IDEMPOTENCY_KEY_HEADER;
 use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
+use shoplab_common::components::Component;
+
 use super::Upstreams;
 use crate::remote::transport_error;
-
-/// The services the gateway routes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upstream {
-    Users,
-    Catalog,
-    Payments,
-    Orders,
-}
-
-impl Upstream {
-    pub const ALL: [Upstream; 4] = [
-        Upstream::Users,
-        Upstream::Catalog,
-        Upstream::Payments,
-        Upstream::Orders,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Upstream::Users => "users",
-            Upstream::Catalog => "catalog",
-            Upstream::Payments => "payments",
-            Upstream::Orders => "orders",
-        }
-    }
-}
 
 /// The request headers a service needs; everything else stays at the edge.
 const FORWARDED_HEADERS: [&str; 2] = ["content-type", IDEMPOTENCY_KEY_HEADER];
@@ -43,7 +18,7 @@ const FORWARDED_HEADERS: [&str; 2] = ["content-type", IDEMPOTENCY_KEY_HEADER];
 pub async fn forward(
     request: HttpRequest,
     payload: web::Payload,
-    upstream: web::Data<Upstream>,
+    upstream: web::Data<Component>,
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
@@ -68,7 +43,7 @@ pub async fn forward(
             outgoing = outgoing.header(name, value.as_bytes());
         }
     }
-    let name = upstream.name();
+    let name = **upstream;
     let timeout = upstreams.timeout;
     let response = outgoing
         .send()
