@@ -18,10 +18,11 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shoplab_common::components::{Catalog, Component, Payments, Users};
+use shoplab_common::db::{DbConnection, Pool};
 use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{RequestId, REQUEST_ID_HEADER};
+use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
 use crate::internal::{Charge, ProductIds, Reserve};
@@ -86,6 +87,29 @@ impl PeerClient {
             client: self.clone(),
             request_id,
         }
+    }
+
+    /// Runs `work` on this service's own database once the users service has
+    /// said `user` exists (`not_found` otherwise): how a service that owns no
+    /// users table answers "404 unknown user". The monolith asks its users
+    /// component in process instead (`monolith/src/wallets.rs`).
+    pub async fn with_known_user<T, F>(
+        &self,
+        request_id: RequestId,
+        user: UserId,
+        pool: &Pool,
+        work: F,
+    ) -> Result<T, ShopError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (mut users, pool) = (self.for_request(request_id), pool.clone());
+        run_blocking(move || {
+            users.user(user)?;
+            work(&mut *pool.get()?)
+        })
+        .await
     }
 }
 

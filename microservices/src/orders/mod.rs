@@ -5,7 +5,6 @@
 pub mod checkout;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
 use shoplab_common::domain::{OrderId, UserId};
 use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
@@ -65,12 +64,11 @@ async fn list_for_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
-    let (pool, mut users) = (pool.get_ref().clone(), peers.for_request(request_id));
-    let orders = run_blocking(move || {
-        users.user(user)?;
-        store::list_for_user(&mut *pool.get()?, user)
-    })
-    .await?;
+    let orders = peers
+        .with_known_user(request_id, user, &pool, move |conn| {
+            store::list_for_user(conn, user)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(orders))
 }
 

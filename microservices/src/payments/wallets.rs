@@ -4,11 +4,10 @@
 //! (`monolith/src/wallets.rs`) makes a function call.
 
 use actix_web::{web, HttpResponse};
-use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
 use shoplab_common::domain::UserId;
 use shoplab_common::http::wire::{Deposit, Wallet};
-use shoplab_common::http::{resource, run_blocking, ApiError, ApiJson, RequestId};
+use shoplab_common::http::{resource, ApiError, ApiJson, RequestId};
 use shoplab_common::payments::store;
 
 use crate::remote::PeerClient;
@@ -26,12 +25,11 @@ async fn balance(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
-    let (pool, mut users) = (pool.get_ref().clone(), peers.for_request(request_id));
-    let balance = run_blocking(move || {
-        users.user(user)?;
-        store::balance(&mut *pool.get()?, user)
-    })
-    .await?;
+    let balance = peers
+        .with_known_user(request_id, user, &pool, move |conn| {
+            store::balance(conn, user)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }
 
@@ -44,11 +42,10 @@ async fn deposit(
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let amount = json.body.parse()?;
-    let (pool, mut users) = (pool.get_ref().clone(), peers.for_request(request_id));
-    let balance = run_blocking(move || {
-        users.user(user)?;
-        store::deposit(&mut *pool.get()?, user, amount)
-    })
-    .await?;
+    let balance = peers
+        .with_known_user(request_id, user, &pool, move |conn| {
+            store::deposit(conn, user, amount)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Wallet::new(user, balance)))
 }
