@@ -5,6 +5,6 @@
 # Extra arguments go to `shoplab demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "building the workspace (release) ..." >&2
-cargo build --release --workspace --bins --quiet
+echo "building the workspace (release; the first build takes a few minutes) ..." >&2
+cargo build --release --workspace --bins
 exec target/release/shoplab demo "$@"
