@@ -77,7 +77,7 @@ enum Compensation {
 
 /// Whether a failed step may still have taken effect. A refusal (stock or
 /// funds short) or a peer that could not be reached at all did nothing; a
-/// timeout or a peer's internal error leaves it unknown, so the step is undone
+/// timeout (or a failure of our own) leaves it unknown, so the step is undone
 /// to be sure (undoing is idempotent, and bars the step from applying late).
 fn may_have_applied(error: &ShopError) -> bool {
     matches!(error, ShopError::Timeout(_) | ShopError::Internal(_))
