@@ -304,5 +304,5 @@ fn row(label: &str, runs: &[Run], cell: impl Fn(&Run) -> String) {
 }
 
 fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
