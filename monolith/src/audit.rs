@@ -3,7 +3,7 @@
 //! (`microservices/src/gateway/audit.rs`).
 
 use actix_web::{web, HttpResponse};
-use shoplab_common::db::Pool;
+use shoplab_common::db::{read_snapshot, Pool};
 use shoplab_common::http::wire::{Audit, OrderCounts};
 use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::{catalog, orders, payments, users};
@@ -14,17 +14,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let audit = with_conn(&pool, |conn| {
-        let users = users::store::count(conn)?;
-        let (products, stock_units) = catalog::store::audit(conn)?;
-        let (wallet_cents, paid_cents) = payments::store::audit(conn)?;
-        let orders = OrderCounts::from_map(&orders::store::count_by_status(conn)?);
-        Ok(Audit {
-            users,
-            products,
-            stock_units,
-            wallet_cents,
-            paid_cents,
-            orders,
+        read_snapshot(conn, |conn| {
+            let users = users::store::count(conn)?;
+            let (products, stock_units) = catalog::store::audit(conn)?;
+            let (wallet_cents, paid_cents) = payments::store::audit(conn)?;
+            let orders = OrderCounts::from_map(&orders::store::count_by_status(conn)?);
+            Ok(Audit {
+                users,
+                products,
+                stock_units,
+                wallet_cents,
+                paid_cents,
+                orders,
+            })
         })
     })
     .await?;

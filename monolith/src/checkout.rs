@@ -1,7 +1,8 @@
 //! Placing and cancelling an order in the monolith: ONE database transaction.
 //!
 //! Every component call below is a function call on the same connection
-//! (`common/src/local.rs`), inside one `BEGIN IMMEDIATE ... COMMIT`. Nothing
+//! (`common/src/local.rs`), inside one transaction (`BEGIN IMMEDIATE` on
+//! SQLite, so that it holds the write lock from the start). Nothing
 //! needs compensating: if taking the stock or the money fails, rolling back to
 //! a savepoint undoes both, and the order is recorded as `failed` in the same
 //! transaction. Compare `microservices/src/orders/checkout.rs`, which runs the
@@ -70,9 +71,11 @@ pub fn cancel(pool: &Pool, id: OrderId) -> Result<Order, ShopError> {
                 "order {id} changed while it was being cancelled"
             )));
         }
+        // Stock before money: the lock order of placing an order, so a cancel
+        // and a place that share rows cannot deadlock on PostgreSQL.
         let mut shop = InProcess::new(conn);
-        shop.refund(id)?;
         shop.release(id)?;
+        shop.refund(id)?;
         store::find(shop.conn(), id)
     })
 }

@@ -130,6 +130,10 @@ pub fn reserve(
             ))),
         };
     }
+    // Rows are locked in product id order, whatever the order of the lines,
+    // so that two orders for the same products cannot deadlock on PostgreSQL.
+    let mut lines = lines.to_vec();
+    lines.sort_by_key(|line| line.product_id);
     for line in lines {
         let quantity = line.quantity.get();
         let taken = diesel::update(
@@ -205,6 +209,7 @@ pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError>
         if moved == 1 {
             let lines: Vec<(i64, i64)> = reservation_lines::table
                 .filter(reservation_lines::order_id.eq(order.get()))
+                .order(reservation_lines::product_id.asc()) // the lock order of `reserve`
                 .select((reservation_lines::product_id, reservation_lines::quantity))
                 .load(conn)?;
             for (product_id, quantity) in lines {

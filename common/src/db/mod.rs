@@ -13,7 +13,7 @@ mod transaction;
 
 pub use connection::{open, DatabaseUrl, DbConnection, Pool, PooledConnection};
 pub use migrations::run_migrations;
-pub use transaction::{savepoint, write_transaction};
+pub use transaction::{read_snapshot, savepoint, write_transaction};
 
 /// Runs one expression with the concrete connection of either backend, for
 /// the statements diesel's `MultiConnection` cannot express (`RETURNING`,

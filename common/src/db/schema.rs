@@ -53,7 +53,8 @@ diesel::table! {
     /// One row per order that was charged: `captured`, or `refunded`.
     payments (order_id) {
         order_id -> BigInt,
-        user_id -> BigInt,
+        /// `NULL` on a refund that found nothing to refund.
+        user_id -> Nullable<BigInt>,
         amount_cents -> BigInt,
         status -> Text,
     }

@@ -1,11 +1,14 @@
-//! Write transactions that take their locks up front.
+//! Transactions: writes that take their locks up front, savepoints, and read
+//! snapshots.
 //!
 //! A plain `BEGIN` on SQLite starts as a reader and upgrades to a writer at its
 //! first write; if another writer committed in between, the upgrade fails at
 //! once (`SQLITE_BUSY`) and no busy timeout helps. `BEGIN IMMEDIATE` takes the
 //! write lock at the start, so concurrent writers queue instead. PostgreSQL
-//! needs no such care: its conditional `UPDATE`s take row locks and re-check
-//! their `WHERE` clause after waiting.
+//! locks rows, not the database: its conditional `UPDATE`s take row locks and
+//! re-check their `WHERE` clause after waiting, and the stores take those
+//! locks in one order (products by id, then wallets) so that two transactions
+//! never wait for each other in a circle.
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
@@ -23,6 +26,26 @@ pub fn write_transaction<T>(
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    finish(conn, work)
+}
+
+/// Runs `work` in one read-only transaction that sees one moment of the
+/// database: all of `/audit`'s figures, say, from the same snapshot. (WAL
+/// gives an SQLite read transaction a snapshot; PostgreSQL needs
+/// `REPEATABLE READ` for one, its default gives each statement its own.)
+pub fn read_snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+) -> Result<T, ShopError> {
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?
+        }
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction_sql(
+            inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
     }
     finish(conn, work)
 }

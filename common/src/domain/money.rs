@@ -10,6 +10,11 @@ pub struct Cents(i64);
 impl Cents {
     pub const ZERO: Cents = Cents(0);
 
+    /// An amount from outside (a peer's request): 0 or more.
+    pub fn parse(cents: i64) -> Result<Self, ShopError> {
+        bounded("amount_cents", cents, 0..=i64::MAX).map(Cents)
+    }
+
     /// Wraps an amount the database or a peer service reported.
     pub fn from_db(value: i64) -> Self {
         Self(value)

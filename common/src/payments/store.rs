@@ -63,7 +63,7 @@ pub fn charge(
     user: UserId,
     amount: Cents,
 ) -> Result<(), ShopError> {
-    if !record_payment(conn, order, user, amount, CAPTURED)? {
+    if !record_payment(conn, order, Some(user), amount, CAPTURED)? {
         return match payment_status(conn, order)?.as_deref() {
             Some(CAPTURED) => Ok(()), // a retry: already paid
             _ => Err(ShopError::InvalidState(format!(
@@ -92,13 +92,13 @@ pub fn charge(
 fn record_payment(
     conn: &mut DbConnection,
     order: OrderId,
-    user: UserId,
+    user: Option<UserId>,
     amount: Cents,
     status: &str,
 ) -> Result<bool, ShopError> {
     let row = (
         payments::order_id.eq(order.get()),
-        payments::user_id.eq(user.get()),
+        payments::user_id.eq(user.map(UserId::get)),
         payments::amount_cents.eq(amount.get()),
         payments::status.eq(status),
     );
@@ -129,7 +129,7 @@ pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> 
         let target = payments::table
             .filter(payments::order_id.eq(order.get()))
             .filter(payments::status.eq(CAPTURED));
-        let moved: Option<(i64, i64)> = crate::on_backend!(conn, |inner| {
+        let moved: Option<(Option<i64>, i64)> = crate::on_backend!(conn, |inner| {
             diesel::update(target)
                 .set(payments::status.eq(REFUNDED))
                 .returning((payments::user_id, payments::amount_cents))
@@ -137,13 +137,15 @@ pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> 
                 .optional()
         })?;
         if let Some((user, amount)) = moved {
+            // A captured payment always names its payer.
+            let user =
+                user.ok_or_else(|| ShopError::internal("payments", "a charge without a user"))?;
             diesel::update(wallets::table.find(user))
                 .set(wallets::balance_cents.eq(wallets::balance_cents + amount))
                 .execute(conn)?;
             return Ok(());
         }
-        let nobody = UserId::from_db(0);
-        if record_payment(conn, order, nobody, Cents::ZERO, REFUNDED)? {
+        if record_payment(conn, order, None, Cents::ZERO, REFUNDED)? {
             return Ok(()); // nothing was charged; now nothing can be
         }
         if payment_status(conn, order)?.as_deref() != Some(CAPTURED) {

@@ -4,7 +4,8 @@ CREATE TABLE wallets (
 );
 CREATE TABLE payments (
     order_id BIGINT PRIMARY KEY,
-    user_id BIGINT NOT NULL,
+    -- NULL on a refund that found nothing to refund (it bars a late charge)
+    user_id BIGINT,
     amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0),
     status TEXT NOT NULL CHECK (status IN ('captured', 'refunded'))
 );
