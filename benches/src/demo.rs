@@ -165,6 +165,10 @@ pub async fn run(bin_dir: std::path::PathBuf) -> anyhow::Result<()> {
         all_as_expected,
         "a deployment did not answer as API.md says (marked ✗ above)"
     );
+    anyhow::ensure!(
+        identical_bodies(&runs) == scenario().len(),
+        "the two deployments answered the same request with different bodies"
+    );
     Ok(())
 }
 
@@ -259,12 +263,7 @@ fn print_side_by_side(runs: &[Run]) {
         }
         println!();
     }
-    let same = (0..steps.len())
-        .filter(|&index| {
-            runs.iter()
-                .all(|run| run.replies[index].body == runs[0].replies[index].body)
-        })
-        .count();
+    let same = identical_bodies(runs);
     println!();
     row("start-up (spawn to /health)", runs, |run| {
         millis(run.startup)
@@ -289,6 +288,17 @@ fn print_side_by_side(runs: &[Run]) {
         steps.len()
     );
     println!("(one run on this machine, debug or release as built: a first look, not a benchmark)");
+}
+
+/// How many steps got the same response body from every deployment (on fresh
+/// databases the ids match too, so every body should).
+fn identical_bodies(runs: &[Run]) -> usize {
+    (0..scenario().len())
+        .filter(|&index| {
+            runs.iter()
+                .all(|run| run.replies[index].body == runs[0].replies[index].body)
+        })
+        .count()
 }
 
 /// Widths of the table: the label column, and each deployment's column.

@@ -32,6 +32,12 @@ pub enum ShopError {
     /// A component the request needs did not answer in time.
     #[error("{0}")]
     Timeout(String),
+    /// A component was asked, but its answer was lost on the way (the
+    /// connection broke after the request was sent, or the answer could not
+    /// be read): the step may or may not have taken effect. To the caller
+    /// this is API.md's 503; to a saga it means "undo it, to be sure".
+    #[error("{0}")]
+    Unconfirmed(String),
     /// A bug or a broken database: never the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -56,7 +62,7 @@ impl ShopError {
             ShopError::InsufficientFunds(_) => "insufficient_funds",
             ShopError::InvalidState(_) => "invalid_state",
             ShopError::IdempotencyConflict => "idempotency_conflict",
-            ShopError::ServiceUnavailable(_) => "service_unavailable",
+            ShopError::ServiceUnavailable(_) | ShopError::Unconfirmed(_) => "service_unavailable",
             ShopError::Timeout(_) => "timeout",
             ShopError::Internal(_) => "internal",
         }
@@ -71,6 +77,7 @@ impl ShopError {
             ShopError::InsufficientStock(_)
                 | ShopError::InsufficientFunds(_)
                 | ShopError::ServiceUnavailable(_)
+                | ShopError::Unconfirmed(_)
                 | ShopError::Timeout(_)
         )
     }

@@ -8,7 +8,7 @@
 //! reached is `service_unavailable`; one that does not answer within the
 //! timeout is `timeout`; one that answers with an error body is mapped back
 //! to the same domain error an in-process call would have returned. No call
-//! ever hangs and none becomes a 500.
+//! ever hangs, and no failure of a peer becomes a 500.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,9 +31,10 @@ use crate::internal::{Charge, ProductIds, Reserve};
 /// not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A request that got no answer: `timeout` if the peer was too slow,
-/// `service_unavailable` if it could not be reached at all. Shared with the
-/// gateway, so both say the same of the same failure.
+/// A request that got no answer: `Timeout` if the peer was too slow,
+/// `ServiceUnavailable` if it could not be reached at all (the request was
+/// never delivered), `Unconfirmed` if the connection broke after it was sent.
+/// Shared with the gateway, so both say the same of the same failure.
 pub fn transport_error(
     component: Component,
     timeout: Duration,
@@ -44,8 +45,12 @@ pub fn transport_error(
             "the {component} service did not answer within {} ms",
             timeout.as_millis()
         ))
-    } else {
+    } else if error.is_connect() {
         ShopError::ServiceUnavailable(format!("the {component} service is unreachable: {error}"))
+    } else {
+        ShopError::Unconfirmed(format!(
+            "the {component} service's answer was lost: {error}"
+        ))
     }
 }
 
@@ -189,7 +194,7 @@ impl Remote {
         response: reqwest::blocking::Response,
     ) -> Result<T, ShopError> {
         response.json().map_err(|error| {
-            ShopError::ServiceUnavailable(format!(
+            ShopError::Unconfirmed(format!(
                 "the {component} service sent an unreadable answer: {error}"
             ))
         })

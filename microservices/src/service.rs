@@ -39,8 +39,9 @@ impl CallArgs {
 }
 
 /// Runs a service until it is stopped: opens its database (only `component`'s
-/// tables), serves `/health` and the routes `configure` adds.
-pub async fn serve<F>(component: Component, args: ServiceArgs, configure: F) -> anyhow::Result<()>
+/// tables; before the async runtime starts, as diesel is blocking), then
+/// serves `/health` and the routes `configure` adds.
+pub fn serve<F>(component: Component, args: ServiceArgs, configure: F) -> anyhow::Result<()>
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
@@ -50,18 +51,20 @@ where
         .unwrap_or_else(|| DatabaseUrl::sqlite_in("data".as_ref(), component.name()));
     let pool: Pool = db::open(&url, &[component])?;
     let pool = web::Data::new(pool);
-    let server = HttpServer::new(move || {
-        let pool = pool.clone();
-        let configure = configure.clone();
-        shop_app(move |app| {
-            app.app_data(pool).configure(routes::health::configure);
-            configure(app);
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || {
+            let pool = pool.clone();
+            let configure = configure.clone();
+            shop_app(move |app| {
+                app.app_data(pool).configure(routes::health::configure);
+                configure(app);
+            })
         })
+        .bind(&args.addr)
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+        announce(&name, &server.addrs());
+        server.run().await.context("the server stopped")
     })
-    .bind(&args.addr)
-    .with_context(|| format!("cannot listen on {}", args.addr))?;
-    announce(&name, &server.addrs());
-    server.run().await.context("the server stopped")
 }
 
 /// The shared tail of every service binary's `main`: one line on stderr and

@@ -33,30 +33,33 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    if let Err(error) = actix_web::rt::System::new().block_on(run(args)) {
+    if let Err(error) = run(args) {
         eprintln!("shoplab-monolith: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
-    // One database holds every component's tables.
+fn run(args: Args) -> anyhow::Result<()> {
+    // One database holds every component's tables. Opened (and migrated)
+    // before the async runtime starts, as diesel is blocking.
     let pool = db::open(&args.database_url, &Component::ALL)?;
     let pool = web::Data::new(pool);
-    let server = HttpServer::new(move || {
-        let pool = pool.clone();
-        shop_app(move |app| {
-            app.app_data(pool)
-                .configure(routes::health::configure)
-                .configure(routes::users::configure)
-                .configure(routes::catalog::configure)
-                .configure(wallets::configure)
-                .configure(orders::configure)
-                .configure(audit::configure);
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || {
+            let pool = pool.clone();
+            shop_app(move |app| {
+                app.app_data(pool)
+                    .configure(routes::health::configure)
+                    .configure(routes::users::configure)
+                    .configure(routes::catalog::configure)
+                    .configure(wallets::configure)
+                    .configure(orders::configure)
+                    .configure(audit::configure);
+            })
         })
+        .bind(&args.addr)
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+        announce("shoplab-monolith", &server.addrs());
+        server.run().await.context("the server stopped")
     })
-    .bind(&args.addr)
-    .with_context(|| format!("cannot listen on {}", args.addr))?;
-    announce("shoplab-monolith", &server.addrs());
-    server.run().await.context("the server stopped")
 }

@@ -40,9 +40,17 @@ where
                 let outcome = place(order);
                 let kept = outcome.is_ok();
                 let response = respond(outcome);
-                // A 400 or 404 kept no order and frees the key; anything that
-                // kept one (201 or a `failed` order) is replayed from now on.
-                idempotency::finish(&pool, &key, kept.then_some(&response))?;
+                // An outcome that kept no order (a 400, a 404, a component
+                // down before the order was priced) frees the key; one that
+                // kept an order, in any status, is replayed from now on.
+                if let Err(error) = idempotency::finish(&pool, &key, kept.then_some(&response)) {
+                    // The order is placed either way: answer it. The key stays
+                    // claimed, and a retry waits and then times out.
+                    eprintln!(
+                        "Idempotency-Key {}: could not record the answer: {error}",
+                        key.as_str()
+                    );
+                }
                 Ok(response)
             }
         },
@@ -74,7 +82,7 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<VisibleAscii>, ShopEr
 fn respond(outcome: Result<Placed, ShopError>) -> StoredResponse {
     let (status, body) = match outcome {
         Ok(Placed::Completed(order)) => (StatusCode::CREATED, serde_json::to_string(&order)),
-        Ok(Placed::Failed { error, .. }) | Err(error) => {
+        Ok(Placed::Failed { error, .. } | Placed::Pending { error, .. }) | Err(error) => {
             let status = status_of(&error);
             (status, serde_json::to_string(&ApiError::Shop(error).body()))
         }

@@ -29,6 +29,14 @@ pub enum Placed {
         order: Order,
         error: ShopError,
     },
+    /// Only in the microservices: a step failed and so did undoing the steps
+    /// before it, so the order stays `pending` with its stock or money
+    /// possibly still held. The caller gets `error`; finishing the order is
+    /// saga recovery's job.
+    Pending {
+        order: Order,
+        error: ShopError,
+    },
 }
 
 /// Checks the user and the products and prices the order. Nothing is written,

@@ -15,10 +15,6 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let result = actix_web::rt::System::new().block_on(serve(
-        Component::Catalog,
-        args.service,
-        catalog::configure,
-    ));
+    let result = serve(Component::Catalog, args.service, catalog::configure);
     exit_on_error("shoplab-catalog", result);
 }

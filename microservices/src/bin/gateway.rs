@@ -30,9 +30,11 @@ struct Args {
     /// Base URL of the orders service.
     #[arg(long)]
     orders_url: String,
-    /// How long a service may take to answer before the caller gets 504. Longer
-    /// than the orders service's own calls, so that its saga can finish.
-    #[arg(long, default_value_t = 30_000)]
+    /// How long a service may take to answer before the caller gets 504. Well
+    /// beyond an order's worst case in the orders service (a handful of 3 s
+    /// calls and waits for its database), so that the orders service, which
+    /// knows what to undo, is the one that gives up first.
+    #[arg(long, default_value_t = 60_000)]
     timeout_ms: u64,
 }
 

@@ -39,9 +39,9 @@ fn main() {
     // Built before the async runtime starts: see remote.rs.
     let result = PeerClient::new(peers, args.calls.timeout()).and_then(|peers| {
         let peers = web::Data::new(peers);
-        actix_web::rt::System::new().block_on(serve(Component::Orders, args.service, move |app| {
+        serve(Component::Orders, args.service, move |app| {
             app.app_data(peers.clone()).configure(orders::configure);
-        }))
+        })
     });
     exit_on_error("shoplab-orders", result);
 }

@@ -30,13 +30,9 @@ fn main() {
     // Built before the async runtime starts: see remote.rs.
     let result = PeerClient::new(peers, args.calls.timeout()).and_then(|peers| {
         let peers = web::Data::new(peers);
-        actix_web::rt::System::new().block_on(serve(
-            Component::Payments,
-            args.service,
-            move |app| {
-                app.app_data(peers.clone()).configure(payments::configure);
-            },
-        ))
+        serve(Component::Payments, args.service, move |app| {
+            app.app_data(peers.clone()).configure(payments::configure);
+        })
     });
     exit_on_error("shoplab-payments", result);
 }

@@ -15,10 +15,6 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let result = actix_web::rt::System::new().block_on(serve(
-        Component::Users,
-        args.service,
-        users::configure,
-    ));
+    let result = serve(Component::Users, args.service, users::configure);
     exit_on_error("shoplab-users", result);
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::http::wire::Health;
-use shoplab_common::http::{resource, ApiError};
+use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
 use shoplab_common::components::Component;
@@ -19,13 +19,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(resource("/health").route(web::get().to(health)));
 }
 
-async fn health(upstreams: web::Data<Upstreams>) -> Result<HttpResponse, ApiError> {
+async fn health(
+    upstreams: web::Data<Upstreams>,
+    request_id: RequestId,
+) -> Result<HttpResponse, ApiError> {
     let checks = Component::ALL.map(|upstream| {
-        let upstreams = upstreams.clone();
+        let (upstreams, request_id) = (upstreams.clone(), request_id.clone());
         async move {
             let url = format!("{}/health", upstreams.url(upstream));
+            let request = upstreams
+                .http
+                .get(url)
+                .header(REQUEST_ID_HEADER, request_id.as_str())
+                .timeout(HEALTH_WITHIN);
             let healthy = matches!(
-                upstreams.http.get(url).timeout(HEALTH_WITHIN).send().await,
+                request.send().await,
                 Ok(response) if response.status().is_success()
             );
             (upstream, healthy)

@@ -11,8 +11,8 @@
 //! Every step is idempotent per order id, so a compensation may run for a
 //! step whose outcome is unknown (a timeout) without doing harm. The order's
 //! `pending` row is the saga's record of what is in flight. What this does
-//! not do yet: resume a saga after the orders service itself crashes mid-way
-//! (such an order stays `pending`).
+//! not do yet: retry a compensation that failed, or resume a saga after the
+//! orders service itself crashes mid-way; such an order stays `pending`.
 
 use shoplab_common::components::{Catalog, Payments};
 use shoplab_common::db::{write_transaction, Pool};
@@ -52,15 +52,14 @@ pub fn place(pool: &Pool, shop: &mut Remote, request: PlaceOrder) -> Result<Plac
         return fail(pool, shop, order, error, compensations);
     }
 
-    // Step 4: complete.
+    // Step 4: complete. If even that cannot be written, the order did not
+    // happen: give the stock and the money back.
     let completed = write_transaction(&mut *pool.get()?, |conn| {
         store::transition(conn, id, OrderStatus::Pending, OrderStatus::Completed, None)
-    })?;
-    if !completed {
-        return Err(ShopError::internal(
-            "saga",
-            format!("order {id} left pending mid-saga"),
-        ));
+    });
+    if let Err(error) = completed {
+        let compensations = [Compensation::Release, Compensation::Refund];
+        return fail(pool, shop, order, error, &compensations);
     }
     Ok(Placed::Completed(Order {
         status: OrderStatus::Completed,
@@ -76,17 +75,23 @@ enum Compensation {
 }
 
 /// Whether a failed step may still have taken effect. A refusal (stock or
-/// funds short) or a peer that could not be reached at all did nothing; a
-/// timeout (or a failure of our own) leaves it unknown, so the step is undone
-/// to be sure (undoing is idempotent, and bars the step from applying late).
+/// funds short), a peer that could not be reached at all, or a peer that
+/// answered with an error (its own transaction rolled back) did nothing. A
+/// timeout, an answer lost on the way, or a failure of our own leaves it
+/// unknown, so the step is undone to be sure: undoing is idempotent, and bars
+/// the step from applying late.
 fn may_have_applied(error: &ShopError) -> bool {
-    matches!(error, ShopError::Timeout(_) | ShopError::Internal(_))
+    matches!(
+        error,
+        ShopError::Timeout(_) | ShopError::Unconfirmed(_) | ShopError::Internal(_)
+    )
 }
 
 /// Runs the compensations, then records the order as `failed`. If a
-/// compensation itself fails, the order stays `pending` (stock or money may
-/// still be held: finishing it is the job of saga recovery, which this lab
-/// does not have yet) and the caller gets the step's own error.
+/// compensation fails too, or the order cannot be marked, it stays `pending`
+/// (stock or money may still be held: finishing it is the job of saga
+/// recovery, which this lab does not have yet); either way the caller gets the
+/// step's own error, and the order counts as kept for its Idempotency-Key.
 fn fail(
     pool: &Pool,
     shop: &mut Remote,
@@ -108,19 +113,21 @@ fn fail(
             all_undone = false;
         }
     }
-    if !all_undone {
-        return Err(error);
-    }
     let code = error.code();
-    write_transaction(&mut *pool.get()?, |conn| {
-        store::transition(
-            conn,
-            id,
-            OrderStatus::Pending,
-            OrderStatus::Failed,
-            Some(code),
-        )
-    })?;
+    let marked = all_undone
+        && pool
+            .get()
+            .map_err(ShopError::from)
+            .and_then(|mut conn| {
+                write_transaction(&mut conn, |conn| {
+                    let (from, to) = (OrderStatus::Pending, OrderStatus::Failed);
+                    store::transition(conn, id, from, to, Some(code))
+                })
+            })
+            .unwrap_or(false);
+    if !marked {
+        return Ok(Placed::Pending { order, error });
+    }
     Ok(Placed::Failed {
         order: Order {
             status: OrderStatus::Failed,

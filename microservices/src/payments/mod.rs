@@ -12,7 +12,6 @@ use shoplab_common::db::{write_transaction, Pool};
 use shoplab_common::domain::{Cents, OrderId, UserId};
 use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
 use shoplab_common::payments::store;
-use shoplab_common::ShopError;
 
 use crate::internal::{Charge, PaymentsAudit, AUDIT_PATH};
 
@@ -27,10 +26,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn charge(pool: web::Data<Pool>, json: ApiJson<Charge>) -> Result<HttpResponse, ApiError> {
     let order = OrderId::parse(json.body.order_id)?;
     let user = UserId::parse(json.body.user_id)?;
-    if json.body.amount_cents < 0 {
-        return Err(ShopError::invalid("amount_cents must not be negative").into());
-    }
-    let amount = Cents::from_db(json.body.amount_cents);
+    let amount = Cents::parse(json.body.amount_cents)?;
     with_conn(&pool, move |conn| {
         write_transaction(conn, |conn| store::charge(conn, order, user, amount))
     })
