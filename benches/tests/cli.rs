@@ -50,19 +50,41 @@ fn up(kind: &str, port: u16, data_dir: &Path) -> Command {
     command
 }
 
-fn finish(child: Child) -> Output {
-    child.wait_with_output().expect("shoplab runs to the end")
+/// A `shoplab up` that is killed if the test fails before stopping it (its
+/// children follow it: they die with their parent).
+struct Running(Option<Child>);
+
+impl Running {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("the child is there until finish")
+    }
+
+    fn finish(mut self) -> Output {
+        let child = self.0.take().expect("finish is called once");
+        child.wait_with_output().expect("shoplab runs to the end")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 #[test]
 fn up_prints_the_base_url_and_sigterm_stops_every_process() {
     let data = tempfile::tempdir().expect("a scratch directory");
-    let mut child = up("micro", 0, data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("shoplab starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut running = Running(Some(
+        up("micro", 0, data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shoplab starts"),
+    ));
+    let stdout = running.child().stdout.take().expect("stdout is piped");
     let mut first_line = String::new();
     BufReader::new(stdout)
         .read_line(&mut first_line)
@@ -75,10 +97,11 @@ fn up_prints_the_base_url_and_sigterm_stops_every_process() {
         "four services use the data dir"
     );
 
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pids fit in i32"));
+    let pid = i32::try_from(running.child().id()).expect("pids fit in i32");
+    let pid = nix::unistd::Pid::from_raw(pid);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
         .expect("shoplab can be signalled");
-    let output = finish(child);
+    let output = running.finish();
     assert!(
         output.status.success(),
         "{}",
