@@ -21,6 +21,7 @@ use shoplab_common::components::{Catalog, Component, Payments, Users};
 use shoplab_common::db::{DbConnection, Pool};
 use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
+use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
 use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
@@ -78,6 +79,7 @@ impl PeerClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(timeout)
             .pool_max_idle_per_host(32)
+            .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
         Ok(Self {
             http,

@@ -9,7 +9,7 @@ use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl, Pool};
 use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
-use shoplab_common::http::server::{announce, shop_app};
+use shoplab_common::http::server::{announce, shop_app, SERVER_KEEP_ALIVE};
 
 /// The flags every service takes.
 #[derive(clap::Args, Debug, Clone)]
@@ -60,6 +60,7 @@ where
                 configure(app);
             })
         })
+        .keep_alive(SERVER_KEEP_ALIVE)
         .bind(&args.addr)
         .with_context(|| format!("cannot listen on {}", args.addr))?;
         announce(&name, &server.addrs());

@@ -17,7 +17,7 @@ use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
-use shoplab_common::http::server::{announce, shop_app};
+use shoplab_common::http::server::{announce, shop_app, SERVER_KEEP_ALIVE};
 
 /// The whole shop in one process: serves all of API.md from one database.
 #[derive(Parser)]
@@ -57,6 +57,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                     .configure(audit::configure);
             })
         })
+        .keep_alive(SERVER_KEEP_ALIVE)
         .bind(&args.addr)
         .with_context(|| format!("cannot listen on {}", args.addr))?;
         announce("shoplab-monolith", &server.addrs());

@@ -2,6 +2,7 @@
 //! the one line it prints when it is ready.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -31,6 +32,15 @@ pub fn shop_app(
         .configure(contract)
         .configure(configure)
 }
+
+/// How long a server keeps an idle connection open. The lab's HTTP clients
+/// drop idle connections sooner ([`CLIENT_IDLE`]), so a client never sends a
+/// request on a connection the server is just closing: that race would look
+/// like an answer lost on the way, which a saga must treat as "maybe done".
+pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(30);
+
+/// How long the lab's HTTP clients keep an idle pooled connection.
+pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
 
 /// Prints `listening on http://ADDR` on stdout: the line `shoplab up` and the
 /// tests wait for, so that a process started on port 0 can say which port it

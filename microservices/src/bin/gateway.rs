@@ -6,7 +6,7 @@ use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
 use shoplab_common::components::Component;
-use shoplab_common::http::server::{announce, shop_app};
+use shoplab_common::http::server::{announce, shop_app, SERVER_KEEP_ALIVE};
 use shoplab_microservices::gateway::{self, Upstreams};
 use shoplab_microservices::service::exit_on_error;
 
@@ -61,6 +61,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             app.app_data(upstreams).configure(gateway::configure);
         })
     })
+    .keep_alive(SERVER_KEEP_ALIVE)
     .bind(&args.addr)
     .with_context(|| format!("cannot listen on {}", args.addr))?;
     announce("shoplab-gateway", &server.addrs());

@@ -15,6 +15,7 @@ use std::time::Duration;
 use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::http::resource;
+use shoplab_common::http::server::CLIENT_IDLE;
 
 /// The services behind the gateway, and the client that reaches them.
 #[derive(Clone)]
@@ -31,6 +32,7 @@ impl Upstreams {
             .connect_timeout(Duration::from_secs(1))
             .timeout(timeout)
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
         Ok(Self {
             http,
