@@ -4,9 +4,11 @@
 //! the database serialises the race; in the microservices the catalog and
 //! payments services must, each for what it owns.
 
+use std::future::Future;
+
 use futures_util::future::join_all;
 use serde_json::Value;
-use shoplab::client::ShopClient;
+use shoplab::client::{Reply, ShopClient};
 
 use crate::api::{
     audit, balance, cancel, completed_order, create_product, funded_user, order_body, order_counts,
@@ -19,6 +21,20 @@ contract!(
     twenty_concurrent_orders_never_overdraw_one_wallet,
     concurrent_cancels_of_one_order_refund_it_once,
 );
+
+/// Sends every request at once and collects `(status, error code)` answers.
+async fn all_at_once(
+    requests: impl IntoIterator<Item = impl Future<Output = anyhow::Result<Reply>>>,
+) -> anyhow::Result<Vec<(u16, Option<String>)>> {
+    join_all(requests)
+        .await
+        .into_iter()
+        .map(|reply| {
+            let reply = reply?;
+            Ok((reply.status, reply.error_code().map(str::to_owned)))
+        })
+        .collect()
+}
 
 /// Counts answers by `(status, error code)`.
 fn tally(answers: &[(u16, Option<String>)], status: u16, code: Option<&str>) -> usize {
@@ -44,11 +60,7 @@ async fn forty_buyers_racing_for_ten_units_get_exactly_ten_orders(
         .map(|buyer| order_body(*buyer, &[(mug, 1)]))
         .collect();
     let orders = bodies.iter().map(|body| shop.post("/orders", body));
-    let mut answers = Vec::new();
-    for reply in join_all(orders).await {
-        let reply = reply?;
-        answers.push((reply.status, reply.error_code().map(str::to_owned)));
-    }
+    let answers = all_at_once(orders).await?;
     assert_eq!(
         tally(&answers, 201, None),
         10,
@@ -90,11 +102,7 @@ async fn twenty_concurrent_orders_never_overdraw_one_wallet(
 
     let body = order_body(ada, &[(mug, 1)]);
     let orders = (0..20).map(|_| shop.post("/orders", &body));
-    let mut answers = Vec::new();
-    for reply in join_all(orders).await {
-        let reply = reply?;
-        answers.push((reply.status, reply.error_code().map(str::to_owned)));
-    }
+    let answers = all_at_once(orders).await?;
     assert_eq!(
         tally(&answers, 201, None),
         5,
@@ -121,11 +129,7 @@ async fn concurrent_cancels_of_one_order_refund_it_once(shop: ShopClient) -> any
     let order = completed_order(&shop, ada, &[(mug, 4)]).await?;
 
     let cancels = (0..20).map(|_| cancel(&shop, order));
-    let mut answers = Vec::new();
-    for reply in join_all(cancels).await {
-        let reply = reply?;
-        answers.push((reply.status, reply.error_code().map(str::to_owned)));
-    }
+    let answers = all_at_once(cancels).await?;
     // All four figures at once, so a failure shows how much was given back.
     let outcome = (
         tally(&answers, 200, None),
