@@ -47,10 +47,6 @@ impl ShopClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
         self.send(Method::GET, path, None, &[]).await
     }

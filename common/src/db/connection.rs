@@ -23,7 +23,6 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 /// Where a component keeps its data: `sqlite://PATH` (also a bare path) or
 /// `postgres://...`.
@@ -53,10 +52,6 @@ impl DatabaseUrl {
     /// An SQLite file inside `dir`, named for what it holds.
     pub fn sqlite_in(dir: &Path, name: &str) -> Self {
         DatabaseUrl::Sqlite(dir.join(format!("{name}.db")))
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, DatabaseUrl::Sqlite(_))
     }
 }
 

@@ -11,7 +11,7 @@ mod migrations;
 pub mod schema;
 mod transaction;
 
-pub use connection::{open, DatabaseUrl, DbConnection, Pool, PooledConnection};
+pub use connection::{open, DatabaseUrl, DbConnection, Pool};
 pub use migrations::run_migrations;
 pub use transaction::{read_snapshot, savepoint, write_transaction};
 

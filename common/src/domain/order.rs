@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, Cents, ProductId, UserId};
+use super::{bounded, ProductId};
 use crate::ShopError;
 
 /// Units of one product in an order: 1 ..= 1_000.
@@ -134,16 +134,6 @@ pub struct Order {
     pub total_cents: i64,
     pub items: Vec<PricedLine>,
     pub failure: Option<String>,
-}
-
-impl Order {
-    pub fn user_id(&self) -> UserId {
-        UserId::from_db(self.user_id)
-    }
-
-    pub fn total(&self) -> Cents {
-        Cents::from_db(self.total_cents)
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, user::trimmed_name, Cents, ProductId};
+use super::{bounded, user::trimmed_name, Cents};
 use crate::ShopError;
 
 /// 1–200 characters after trimming, stored trimmed.
@@ -70,10 +70,6 @@ pub struct Product {
 }
 
 impl Product {
-    pub fn id(&self) -> ProductId {
-        ProductId::from_db(self.id)
-    }
-
     pub fn price(&self) -> Cents {
         Cents::from_db(self.price_cents)
     }

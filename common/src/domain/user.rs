@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UserId;
 use crate::ShopError;
 
 /// 1–200 characters after trimming, stored trimmed.
@@ -85,12 +84,6 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub email: String,
-}
-
-impl User {
-    pub fn id(&self) -> UserId {
-        UserId::from_db(self.id)
-    }
 }
 
 #[cfg(test)]
