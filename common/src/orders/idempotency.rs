@@ -90,7 +90,7 @@ fn try_claim(
                         idempotency_keys::request_fingerprint.eq(fingerprint),
                     ))
                     .execute(conn)
-                    .map_err(ShopError::from_insert)
+                    .map_err(key_taken)
             });
             match inserted {
                 Ok(_) => Ok(Some(Claim::Owner)),
@@ -102,15 +102,13 @@ fn try_claim(
     }
 }
 
-impl ShopError {
-    /// A unique violation on the key's insert means the key is taken.
-    fn from_insert(error: DieselError) -> ShopError {
-        match error {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ShopError::IdempotencyConflict
-            }
-            other => other.into(),
+/// A unique violation on the key's insert means the key is taken.
+fn key_taken(error: DieselError) -> ShopError {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ShopError::IdempotencyConflict
         }
+        other => other.into(),
     }
 }
 
