@@ -137,12 +137,11 @@ pub async fn run(bin_dir: std::path::PathBuf) -> anyhow::Result<()> {
             "starting the {} on fresh SQLite databases ...",
             kind.label()
         );
-        let options = Options {
+        let options = Options::new(
             kind,
-            bin_dir: bin_dir.clone(),
-            storage: Storage::Sqlite(scratch.path().to_path_buf()),
-            port: 0,
-        };
+            bin_dir.clone(),
+            Storage::Sqlite(scratch.path().to_path_buf()),
+        );
         let deployment = Deployment::start(&options).await?;
         eprintln!(
             "  up at {} in {:?}; running the scenario ...",

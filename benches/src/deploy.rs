@@ -14,7 +14,7 @@ use crate::postgres;
 use crate::process::Process;
 
 /// Which deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum Kind {
     /// One process, one database.
     Monolith,
@@ -80,6 +80,36 @@ pub struct Options {
     pub storage: Storage,
     /// The public port (the monolith's or the gateway's); 0 picks a free one.
     pub port: u16,
+    /// Run every process on these cores only (see `pin.rs`).
+    pub cores: Option<Vec<usize>>,
+    /// A delay every internal HTTP hop adds, in microseconds, standing for
+    /// network distance (microservices only; 0 adds nothing).
+    pub hop_delay_us: u64,
+}
+
+impl Options {
+    /// A deployment on a free port, unpinned, with no added hop delay.
+    pub fn new(kind: Kind, bin_dir: PathBuf, storage: Storage) -> Self {
+        Options {
+            kind,
+            bin_dir,
+            storage,
+            port: 0,
+            cores: None,
+            hop_delay_us: 0,
+        }
+    }
+}
+
+/// One process of a running deployment, as the harness sees it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The binary's name (`shoplab-orders`).
+    pub name: String,
+    pub pid: Option<u32>,
+    pub url: String,
+    /// From its spawn to its own `/health` answering 200.
+    pub startup: Duration,
 }
 
 /// A running deployment.
@@ -148,6 +178,43 @@ impl Deployment {
             .collect()
     }
 
+    /// Every process: name, pid, URL, start-up time.
+    pub fn members(&self) -> Vec<Member> {
+        self.processes
+            .iter()
+            .map(|process| Member {
+                name: process.name.clone(),
+                pid: process.pid(),
+                url: process.url.clone(),
+                startup: process.startup,
+            })
+            .collect()
+    }
+
+    /// The URL of the process started from `binary`.
+    pub fn url_of(&self, binary: &str) -> Option<&str> {
+        self.processes
+            .iter()
+            .find(|process| process.name == binary)
+            .map(|process| process.url.as_str())
+    }
+
+    /// CPU time used so far by each process, by binary name.
+    pub fn cpu_times(&self) -> Vec<(String, Duration)> {
+        self.processes
+            .iter()
+            .map(|process| (process.name.clone(), process.cpu_time().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Resident memory of each process, by binary name.
+    pub fn rss_by_process(&self) -> Vec<(String, u64)> {
+        self.processes
+            .iter()
+            .map(|process| (process.name.clone(), process.rss_bytes().unwrap_or_default()))
+            .collect()
+    }
+
     /// Resident memory of all the deployment's processes together, in bytes.
     pub fn rss_bytes(&self) -> u64 {
         self.processes.iter().filter_map(Process::rss_bytes).sum()
@@ -206,7 +273,6 @@ fn public_addr(port: u16) -> String {
 /// Starts the processes in dependency order, pushing each into `processes` as
 /// it comes up (so that a failure part-way can stop what already runs).
 async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Result<String> {
-    let bin = options.bin_dir.as_path();
     let storage = &options.storage;
     let kind = options.kind;
     match kind {
@@ -217,7 +283,7 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
                 "--database-url".into(),
                 storage.url_for(kind, "monolith")?,
             ];
-            let monolith = Process::spawn(bin, "shoplab-monolith", &args).await?;
+            let monolith = start(options, "shoplab-monolith", &args).await?;
             let url = monolith.url.clone();
             processes.push(monolith);
             Ok(url)
@@ -238,28 +304,28 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
             };
             let (users_args, catalog_args) = (service("users", &[])?, service("catalog", &[])?);
             let (users, catalog) = tokio::join!(
-                Process::spawn(bin, "shoplab-users", &users_args),
-                Process::spawn(bin, "shoplab-catalog", &catalog_args),
+                start(options, "shoplab-users", &users_args),
+                start(options, "shoplab-catalog", &catalog_args),
             );
             let (users, catalog) = (push(processes, users)?, push(processes, catalog)?);
-            let payments = Process::spawn(
-                bin,
+            let payments = start(
+                options,
                 "shoplab-payments",
-                &service("payments", &[("users", &users)])?,
+                &with_hop_delay(options, service("payments", &[("users", &users)])?),
             )
             .await;
             let payments = push(processes, payments)?;
-            let orders = Process::spawn(
-                bin,
+            let orders = start(
+                options,
                 "shoplab-orders",
-                &service(
+                &with_hop_delay(options, service(
                     "orders",
                     &[
                         ("users", &users),
                         ("catalog", &catalog),
                         ("payments", &payments),
                     ],
-                )?,
+                )?),
             )
             .await;
             let orders = push(processes, orders)?;
@@ -275,10 +341,43 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
                 "--orders-url".to_owned(),
                 orders,
             ];
-            let gateway = Process::spawn(bin, "shoplab-gateway", &gateway_args).await;
+            let gateway_args = with_hop_delay(options, gateway_args);
+            let gateway = start(options, "shoplab-gateway", &gateway_args).await;
             push(processes, gateway)
         }
     }
+}
+
+/// Starts one process of the deployment, pinned as `options` say, and
+/// waits until its own `/health` answers 200.
+async fn start(options: &Options, binary: &str, args: &[String]) -> anyhow::Result<Process> {
+    let mut process =
+        Process::spawn_on(&options.bin_dir, binary, args, options.cores.as_deref()).await?;
+    let health = format!("{}/health", process.url);
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(&health).send().await {
+            if response.status().is_success() {
+                process.startup = process.spawned_at.elapsed();
+                return Ok(process);
+            }
+        }
+        if Instant::now() > deadline {
+            process.stop().await;
+            bail!("{binary} did not pass {health} within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// `args` plus `--hop-delay-us` when a delay is asked for.
+fn with_hop_delay(options: &Options, mut args: Vec<String>) -> Vec<String> {
+    if options.hop_delay_us > 0 {
+        args.push("--hop-delay-us".into());
+        args.push(options.hop_delay_us.to_string());
+    }
+    args
 }
 
 /// Keeps a started process (or passes on why it did not start); returns its URL.

@@ -1,10 +1,17 @@
 //! The lab's harness: starts whole deployments as real processes
-//! ([`deploy`]), drives them over HTTP ([`client`]), and runs the scripted
-//! demo ([`demo`]). The `shoplab` CLI (`main.rs`) and the contract suite
-//! (`tests/contract/`) are both built on it.
+//! ([`deploy`]), drives them over HTTP ([`client`], and the load generator
+//! [`load`]), measures them side by side ([`compare`]), and runs the scripted
+//! demo ([`demo`]). The `shoplab` CLI (`main.rs`), the contract suite
+//! (`tests/contract/`) and the criterion benches are all built on it.
 
 pub mod client;
+pub mod compare;
+pub mod cpu;
 pub mod demo;
 pub mod deploy;
+pub mod floor;
+pub mod load;
+pub mod pin;
 pub mod postgres;
 pub mod process;
+pub mod progress;

@@ -1,11 +1,18 @@
-//! `shoplab`: the lab's command line. `up` starts one deployment and keeps it
-//! running; `demo` runs both side by side on a short scenario.
+//! `shoplab`: the lab's command line. `compare` measures both deployments
+//! side by side (the lab's main job); `load` drives any running deployment
+//! like wrk; `up` starts one deployment and keeps it running; `demo` runs
+//! both on a short scripted scenario.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use shoplab::compare::{self, Backend};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage};
+use shoplab::load::workload::parse_workload;
+use shoplab::load::{self, Mix, Mode, SeedSize};
+use shoplab::pin::{self, Pinning};
 use shoplab_common::error::one_line;
 
 /// shoplab: one online shop, built as a monolith and as microservices, run
@@ -41,15 +48,129 @@ enum Command {
         /// NAME_orders. Missing databases are created.
         #[arg(long)]
         database_url: Option<String>,
+        /// Microseconds every internal HTTP hop waits before it is sent,
+        /// standing for network distance (microservices only).
+        #[arg(long, default_value_t = 0)]
+        hop_delay_us: u64,
     },
+    /// Measure both deployments side by side: latency at equal load, maximum
+    /// throughput, CPU per request, start-up, memory, the cost of a hop (and
+    /// build times with --with-build). Writes result.json and report.html.
+    ///
+    /// Each deployment runs on fresh databases, pinned to its own cores with
+    /// the load generator on the others. The default run takes about three
+    /// minutes; --quick about one.
+    Compare(CompareArgs),
+    /// Drive a running deployment with one workload, like wrk: an open loop
+    /// at --rate requests per second (latency, free of coordinated
+    /// omission) or a closed loop of --connections (maximum throughput).
+    Load(LoadArgs),
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
 }
 
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// Short runs (1 s each, one start-up sample): under a minute, for CI.
+    #[arg(long)]
+    quick: bool,
+    /// Seconds each measured run lasts (default 5, or 1 with --quick).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not pin the deployment and the load generator to separate cores.
+    #[arg(long)]
+    no_pin: bool,
+    /// Microseconds added to every internal hop, comma-separated: the first
+    /// for the main run, each further one runs the services again
+    /// (e.g. 0,250,1000 shows how the gap grows with network distance).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    hop_delay_us: Vec<u64>,
+    /// Also measure build times (clean and incremental, in a copy of the
+    /// workspace with its own target directory; takes several minutes).
+    #[arg(long)]
+    with_build: bool,
+    /// Connections of the closed loop.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Workloads to run, comma-separated: read, browse, order, mix.
+    #[arg(long, value_delimiter = ',', default_value = "read,browse,order,mix")]
+    workloads: Vec<String>,
+    /// The mix workload's shares.
+    #[arg(long)]
+    mix: Option<Mix>,
+    /// Seed of the data set and the request streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// The deployment's base URL (the monolith, or the gateway).
+    #[arg(long)]
+    base_url: String,
+    /// read, browse, order or mix.
+    #[arg(long, default_value = "read")]
+    workload: String,
+    /// The mix workload's shares, e.g. read=70,browse=10,order=15,deposit=5.
+    #[arg(long)]
+    mix: Option<Mix>,
+    /// Open loop: requests per second, sent on schedule.
+    #[arg(long, conflicts_with = "connections", required_unless_present = "connections")]
+    rate: Option<f64>,
+    /// Closed loop: connections, each sending as fast as answers come.
+    #[arg(long)]
+    connections: Option<usize>,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seed of the data set and the request stream.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Milliseconds after which a request counts as a `timeout` error.
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+    /// Seed nothing: reuse the products GET /products lists (read and
+    /// browse only).
+    #[arg(long)]
+    no_seed: bool,
+    /// Users to seed.
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// Products to seed.
+    #[arg(long, default_value_t = 100)]
+    products: usize,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Skip measuring the generator's own ceiling (which starts shoplab-floor).
+    #[arg(long)]
+    no_ceiling: bool,
+}
+
 fn main() {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // `compare` pins itself (the load generator) before the runtime starts,
+    // so that every thread it starts inherits the mask and the runtime sizes
+    // itself to it.
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Compare(args) = &cli.command {
+        if let Some(pinning) = Pinning::plan().filter(|_| !args.no_pin) {
+            if let Err(error) = pin::pin_current(&pinning.generator) {
+                eprintln!("shoplab: cannot pin the load generator: {error}");
+                std::process::exit(1);
+            }
+            runtime.worker_threads(pinning.generator.len());
+        }
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .expect("a tokio runtime builds on any supported OS");
@@ -70,11 +191,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             port,
             data_dir,
             database_url,
+            hop_delay_us,
         } => {
             let storage = match database_url {
-                Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                    Storage::Postgres(url)
-                }
+                Some(url) if is_postgres(&url) => Storage::Postgres(url),
                 Some(url) => bail!(
                     "--database-url takes postgres://...; for SQLite use --data-dir (got {url})"
                 ),
@@ -85,16 +205,91 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     })
                 })),
             };
-            up(Options {
-                kind,
-                bin_dir,
-                storage,
-                port,
-            })
-            .await
+            let mut options = Options::new(kind, bin_dir, storage);
+            options.port = port;
+            options.hop_delay_us = hop_delay_us;
+            up(options).await
         }
+        Command::Compare(args) => compare::run(compare_options(args, bin_dir)?).await,
+        Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
     }
+}
+
+fn compare_options(args: CompareArgs, bin_dir: PathBuf) -> anyhow::Result<compare::Options> {
+    let backend = match args.database_url {
+        None => Backend::Sqlite,
+        Some(url) if is_postgres(&url) => Backend::Postgres(url),
+        Some(url) => bail!("--database-url takes postgres://... (SQLite is the default; got {url})"),
+    };
+    let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
+    let workloads = args
+        .workloads
+        .iter()
+        .map(|name| parse_workload(name.trim(), args.mix.clone()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if workloads.is_empty() {
+        bail!("--workloads names no workload");
+    }
+    if args.connections == 0 {
+        bail!("--connections must be at least 1");
+    }
+    Ok(compare::Options {
+        bin_dir,
+        backend,
+        out: args.out,
+        quick: args.quick,
+        duration: seconds("--duration", duration)?,
+        warm_up: Duration::from_secs_f64(if args.quick { 0.5 } else { 2.0 }),
+        connections: args.connections,
+        seed: args.seed,
+        pinning: Pinning::plan().filter(|_| !args.no_pin),
+        hop_delays_us: if args.hop_delay_us.is_empty() { vec![0] } else { args.hop_delay_us },
+        with_build: args.with_build,
+        workloads,
+        startups: if args.quick { 1 } else { 5 },
+        hop_samples: if args.quick { 300 } else { 2000 },
+    })
+}
+
+fn load_options(args: LoadArgs) -> anyhow::Result<load::standalone::Options> {
+    let mode = match (args.rate, args.connections) {
+        (Some(rate), None) if rate > 0.0 && rate.is_finite() => Mode::Open { rate },
+        (Some(rate), None) => bail!("--rate must be above 0 (got {rate})"),
+        (None, Some(connections)) if connections > 0 => Mode::Closed { connections },
+        (None, Some(_)) => bail!("--connections must be at least 1"),
+        _ => bail!("give either --rate (open loop) or --connections (closed loop)"),
+    };
+    if !args.base_url.starts_with("http://") && !args.base_url.starts_with("https://") {
+        bail!("--base-url must start with http:// (got {})", args.base_url);
+    }
+    Ok(load::standalone::Options {
+        base_url: args.base_url,
+        workload: parse_workload(&args.workload, args.mix)?,
+        mode,
+        duration: seconds("--duration", args.duration)?,
+        seed: args.seed,
+        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        no_seed: args.no_seed,
+        size: SeedSize {
+            users: args.users,
+            products: args.products.max(1),
+        },
+        json: args.json,
+        ceiling: !args.no_ceiling,
+    })
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A positive, finite number of seconds.
+fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
+    if !(value > 0.0 && value.is_finite() && value <= 86_400.0) {
+        bail!("{flag} must be a number of seconds above 0 (got {value})");
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 async fn up(options: Options) -> anyhow::Result<()> {

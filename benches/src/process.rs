@@ -26,6 +26,10 @@ const STOP_WITHIN: Duration = Duration::from_secs(5);
 pub struct Process {
     pub name: String,
     pub url: String,
+    /// When it was spawned.
+    pub spawned_at: std::time::Instant,
+    /// From spawn to a passing `/health`, once the launcher has seen it pass.
+    pub startup: Duration,
     child: Child,
     stderr: Arc<Mutex<String>>,
 }
@@ -33,6 +37,18 @@ pub struct Process {
 impl Process {
     /// Starts `bin_dir/binary` with `args` and waits for its address.
     pub async fn spawn(bin_dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<Self> {
+        Self::spawn_on(bin_dir, binary, args, None).await
+    }
+
+    /// [`Process::spawn`], restricted to `cores` if given (see `pin.rs`):
+    /// the mask is set in the child before it runs a line of its own, so
+    /// its thread pools size themselves to it.
+    pub async fn spawn_on(
+        bin_dir: &Path,
+        binary: &str,
+        args: &[String],
+        cores: Option<&[usize]>,
+    ) -> anyhow::Result<Self> {
         let path = bin_dir.join(binary);
         if !path.is_file() {
             bail!(
@@ -41,6 +57,7 @@ impl Process {
                 bin_dir.display()
             );
         }
+        let spawned_at = std::time::Instant::now();
         let mut command = Command::new(&path);
         command
             .args(args)
@@ -48,10 +65,16 @@ impl Process {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe and touches only the child.
+        let cores = cores.map(<[usize]>::to_vec);
+        // SAFETY: prctl and sched_setaffinity are plain system calls, safe
+        // between fork and exec; they touch only the child.
         unsafe {
-            command.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            command.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                if let Some(cores) = &cores {
+                    crate::pin::pin_current(cores).map_err(std::io::Error::from)?;
+                }
+                Ok(())
             });
         }
         let mut child = command
@@ -88,6 +111,8 @@ impl Process {
         let mut process = Process {
             name: binary.to_owned(),
             url: String::new(),
+            spawned_at,
+            startup: Duration::ZERO,
             child,
             stderr,
         };
@@ -131,10 +156,12 @@ impl Process {
 
     /// Resident memory in bytes, from /proc (Linux).
     pub fn rss_bytes(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
-        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
+        crate::cpu::rss_bytes(self.pid()?)
+    }
+
+    /// User + system CPU time used so far, from /proc (Linux).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        crate::cpu::cpu_time(self.pid()?)
     }
 
     /// Waits until the process exits on its own.

@@ -16,12 +16,7 @@ async fn microservices(scratch: &Path) -> Deployment {
         .parent()
         .expect("a binary lives in a directory")
         .to_path_buf();
-    let options = Options {
-        kind: Kind::Micro,
-        bin_dir,
-        storage: Storage::Sqlite(scratch.to_path_buf()),
-        port: 0,
-    };
+    let options = Options::new(Kind::Micro, bin_dir, Storage::Sqlite(scratch.to_path_buf()));
     Deployment::start(&options)
         .await
         .expect("the microservices start on fresh SQLite files")

@@ -95,12 +95,7 @@ where
     Running: Future<Output = Returned>,
     Returned: Outcome,
 {
-    let options = Options {
-        kind,
-        bin_dir: bin_dir(),
-        storage,
-        port: 0,
-    };
+    let options = Options::new(kind, bin_dir(), storage);
     let deployment = match Deployment::start(&options).await {
         Ok(deployment) => deployment,
         Err(error) => {

@@ -1,0 +1,155 @@
+//! Everything one `shoplab compare` run measured, as written to
+//! `result.json`: the raw figures, and beside them the conditions they were
+//! measured under (machine, build profile, pinning, seed, commit), so a
+//! figure is never read without its context.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::load::Report;
+use crate::pin::Pinning;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareResult {
+    pub shoplab_version: &'static str,
+    /// `git rev-parse HEAD` where the run started, if it is a git checkout.
+    pub commit: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub machine: Machine,
+    /// `release` or `debug`: the profile the measured binaries were built with.
+    pub build_profile: &'static str,
+    /// `None`: not pinned (`--no-pin`, or one core).
+    pub pinning: Option<Pinning>,
+    pub seed: u64,
+    /// `sqlite` or `postgres`.
+    pub storage: String,
+    pub quick: bool,
+    /// Each measured run's length.
+    pub duration_s: f64,
+    /// Closed-loop connections.
+    pub connections: usize,
+    /// The generator against the floor's `/hello`: its own ceiling.
+    pub generator_ceiling: Report,
+    /// The floor's bare product read, closed loop, same connections.
+    pub floor_read: Report,
+    pub deployments: BTreeMap<String, DeploymentFigures>,
+    pub workloads: Vec<WorkloadFigures>,
+    pub hop: HopFigures,
+    /// The microservices again with a delay on every internal hop.
+    pub hop_delays: Vec<DelayFigures>,
+    pub build: Option<crate::compare::build::BuildFigures>,
+    pub verdicts: Vec<Verdict>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_bytes: Option<u64>,
+    pub os: String,
+}
+
+/// Start-up, memory and size of one deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentFigures {
+    pub processes: Vec<ProcessFigures>,
+    /// First spawn to a passing `/health` of the whole deployment (its base
+    /// URL), each start on fresh databases; the median is the figure.
+    pub startup_ms: Vec<f64>,
+    pub startup_median_ms: f64,
+    pub rss_idle_bytes: u64,
+    /// The largest total seen at the end of a closed-loop run.
+    pub rss_load_bytes: u64,
+    pub binary_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessFigures {
+    pub name: String,
+    /// Spawn to this process's own `/health` passing (first start).
+    pub startup_ms: f64,
+    pub rss_idle_bytes: u64,
+    pub rss_load_bytes: u64,
+    pub binary_bytes: u64,
+}
+
+/// One workload on both deployments.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadFigures {
+    pub workload: String,
+    /// The open-loop rate, the same for both: half the slower deployment's
+    /// maximum throughput.
+    pub rate_rps: f64,
+    pub runs: BTreeMap<String, WorkloadRuns>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRuns {
+    /// Closed loop: maximum throughput.
+    pub closed: Report,
+    /// Open loop at `rate_rps`: latency at equal load.
+    pub open: Report,
+    /// CPU over the closed-loop run.
+    pub cpu: CpuFigures,
+}
+
+/// What a request cost in CPU time.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpuFigures {
+    pub requests: u64,
+    /// All the deployment's processes together, µs of CPU per request.
+    pub us_per_request: f64,
+    /// Per process (`shoplab-orders`, ...).
+    pub by_process_us: BTreeMap<String, f64>,
+    /// The PostgreSQL server's processes, reported apart; `None` on SQLite.
+    pub database_server_us: Option<f64>,
+}
+
+/// The cost of one hop, in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopFigures {
+    /// B: median round trip of a small JSON POST to the floor's `/echo`,
+    /// concurrency 1, kept-alive: with reqwest's blocking client (the one
+    /// the services' component calls use) and its async client (the one the
+    /// gateway uses).
+    pub b_blocking_ms: f64,
+    pub b_async_ms: f64,
+    /// Median of `GET /products/{id}` through the gateway, and straight to
+    /// the catalog service, interleaved.
+    pub via_gateway_ms: f64,
+    pub direct_to_catalog_ms: f64,
+    /// The difference: what the gateway adds.
+    pub gateway_hop_ms: f64,
+    /// `gateway_hop_ms / b_async_ms` (the target is at most 1.25).
+    pub gateway_hop_over_b: f64,
+    pub samples: usize,
+}
+
+/// The microservices with `delay_us` added to every internal hop.
+#[derive(Debug, Clone, Serialize)]
+pub struct DelayFigures {
+    pub delay_us: u64,
+    /// Workload name → open-loop p50 and p99 (ms) at the same rate as
+    /// without delay, and closed-loop throughput.
+    pub workloads: BTreeMap<String, DelayedRun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DelayedRun {
+    pub rate_rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_throughput_rps: f64,
+    /// The monolith's p50 at the same rate (it has no hops to delay).
+    pub monolith_p50_ms: f64,
+}
+
+/// One claim of DESIGN.md's table, as this run measured it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub claim: String,
+    pub figures: String,
+    pub verdict: String,
+}

@@ -1,0 +1,122 @@
+//! The cost of one hop, measured in the same run as everything else.
+//!
+//! B is the plainest HTTP round trip the stack can make: a small JSON `POST`
+//! to the floor's bare `/echo`, one at a time over a kept-alive connection.
+//! The gateway hop is what the gateway adds to a request: the median of
+//! `GET /products/{id}` through it, minus the same request sent straight to
+//! the catalog service (interleaved, so drift hits both alike). A hop close
+//! to B costs what HTTP costs; one far above B costs something else too
+//! (thread hand-offs, copies, a second parse).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::figures::HopFigures;
+
+/// Requests sent before timing starts, to open connections and warm caches.
+const WARM_UP: usize = 100;
+
+/// Measures B with both of reqwest's clients, and the gateway hop.
+pub async fn measure(
+    floor_url: &str,
+    gateway_url: &str,
+    catalog_url: &str,
+    product: i64,
+    samples: usize,
+) -> anyhow::Result<HopFigures> {
+    let echo = format!("{floor_url}/echo");
+    let b_blocking_ms = blocking_round_trip(echo.clone(), samples).await?;
+    let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build()?;
+    let body = small_body();
+    let mut b_async = Vec::with_capacity(samples);
+    for index in 0..WARM_UP + samples {
+        let started = Instant::now();
+        let response = http
+            .post(&echo)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?;
+        response.bytes().await?;
+        if index >= WARM_UP {
+            b_async.push(started.elapsed());
+        }
+    }
+    let (via_path, direct_path) = (
+        format!("{gateway_url}/products/{product}"),
+        format!("{catalog_url}/products/{product}"),
+    );
+    let (mut via, mut direct) = (Vec::new(), Vec::new());
+    for index in 0..WARM_UP + samples {
+        for (url, times) in [(&via_path, &mut via), (&direct_path, &mut direct)] {
+            let started = Instant::now();
+            let response = http.get(url).send().await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "GET {url} answered {}",
+                response.status()
+            );
+            response.bytes().await?;
+            if index >= WARM_UP {
+                times.push(started.elapsed());
+            }
+        }
+    }
+    let b_async_ms = median_ms(&mut b_async);
+    let via_gateway_ms = median_ms(&mut via);
+    let direct_to_catalog_ms = median_ms(&mut direct);
+    let gateway_hop_ms = via_gateway_ms - direct_to_catalog_ms;
+    Ok(HopFigures {
+        b_blocking_ms,
+        b_async_ms,
+        via_gateway_ms,
+        direct_to_catalog_ms,
+        gateway_hop_ms,
+        gateway_hop_over_b: gateway_hop_ms / b_async_ms,
+        samples,
+    })
+}
+
+fn small_body() -> Vec<u8> {
+    br#"{"order_id":12345,"items":[{"product_id":7,"quantity":2}]}"#.to_vec()
+}
+
+/// B with reqwest's blocking client, on a thread of its own (the blocking
+/// client runs a runtime of its own and must not live inside ours).
+async fn blocking_round_trip(url: String, samples: usize) -> anyhow::Result<f64> {
+    let thread = std::thread::spawn(move || -> anyhow::Result<f64> {
+        let http = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .build()?;
+        let body = small_body();
+        let mut times = Vec::with_capacity(samples);
+        for index in 0..WARM_UP + samples {
+            let started = Instant::now();
+            let response = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()?;
+            response.bytes()?;
+            if index >= WARM_UP {
+                times.push(started.elapsed());
+            }
+        }
+        Ok(median_ms(&mut times))
+    });
+    tokio::task::spawn_blocking(move || thread.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the blocking round-trip thread panicked"))?
+        .context("measuring B with the blocking client")
+}
+
+/// The median in milliseconds (0 for no samples).
+pub fn median_ms(times: &mut [Duration]) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1000.0
+}

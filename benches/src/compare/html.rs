@@ -1,0 +1,440 @@
+//! `report.html`: the run as one self-contained page (no scripts, no fonts
+//! or styles fetched, plots inline as SVG drawn by plotters), for reading in
+//! any browser, offline, next to `result.json`.
+
+use std::fmt::Write;
+
+use plotters::prelude::*;
+
+use super::figures::CompareResult;
+use super::table;
+
+/// The two deployments' colours, the same in every plot.
+const MONOLITH: RGBColor = RGBColor(31, 119, 180);
+const MICRO: RGBColor = RGBColor(255, 127, 14);
+/// Colours for the services' processes in the stacked CPU plot.
+const PROCESS_COLOURS: [RGBColor; 6] = [
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
+
+pub fn render(result: &CompareResult) -> String {
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>shoplab compare</title>\
+         <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}\
+         td:first-child,th:first-child{{text-align:left}}.plots{{display:flex;flex-wrap:wrap;gap:10px}}\
+         .verdict{{margin:.6em 0}}.figures{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}</style>\
+         </head><body><h1>shoplab: monolith vs microservices</h1>"
+    );
+    let _ = write!(
+        page,
+        "<p>{} build, {} storage, {}; {} s per run, {} connections in the closed loop, seed {}. \
+         Machine: {} ({} cores), {}. Commit <code>{}</code>, started {}.</p>",
+        result.build_profile,
+        escape(&result.storage),
+        escape(
+            &result
+                .pinning
+                .as_ref()
+                .map_or("not pinned".to_owned(), |pinning| pinning.describe())
+        ),
+        result.duration_s,
+        result.connections,
+        result.seed,
+        escape(&result.machine.cpu_model),
+        result.machine.cores,
+        escape(&result.machine.os),
+        escape(result.commit.as_deref().unwrap_or("unknown")),
+        escape(&result.started_at)
+    );
+
+    page.push_str("<h2>Side by side</h2><table><tr><th></th><th>monolith</th><th>microservices</th><th>ratio</th></tr>");
+    for row in table::rows(result) {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.label),
+            escape(&row.monolith),
+            escape(&row.microservices),
+            escape(&row.ratio)
+        );
+    }
+    page.push_str("</table>");
+
+    page.push_str("<h2>Verdicts</h2>");
+    for verdict in &result.verdicts {
+        let _ = write!(
+            page,
+            "<div class=\"verdict\"><b>{}</b>: {}<div class=\"figures\">{}</div></div>",
+            escape(&verdict.claim),
+            escape(&verdict.verdict),
+            escape(&verdict.figures)
+        );
+    }
+
+    page.push_str("<h2>Latency at equal load (open loop)</h2><p>Each request's latency counts from its scheduled send time, so a stall shows in every request it delays.</p><div class=\"plots\">");
+    for workload in &result.workloads {
+        let series: Vec<(&str, RGBColor, Vec<f64>)> = [("monolith", MONOLITH), ("microservices", MICRO)]
+            .into_iter()
+            .filter_map(|(name, colour)| {
+                let runs = workload.runs.get(name)?;
+                Some((name, colour, runs.open.all.latency_ms.points().iter().map(|(_, value)| *value).collect()))
+            })
+            .collect();
+        page.push_str(&percentile_plot(
+            &format!("{} at {:.0} req/s", workload.workload, workload.rate_rps),
+            &series,
+        ));
+    }
+    page.push_str("</div>");
+
+    let names: Vec<String> = result.workloads.iter().map(|workload| workload.workload.clone()).collect();
+    let pick = |name: &str, figure: &dyn Fn(&super::figures::WorkloadRuns) -> f64| -> Vec<f64> {
+        result
+            .workloads
+            .iter()
+            .map(|workload| workload.runs.get(name).map_or(0.0, figure))
+            .collect()
+    };
+    page.push_str("<h2>Maximum throughput (closed loop)</h2><div class=\"plots\">");
+    page.push_str(&bar_plot(
+        "requests per second",
+        &names,
+        &[
+            ("monolith", MONOLITH, pick("monolith", &|runs| runs.closed.all.throughput_rps)),
+            ("microservices", MICRO, pick("microservices", &|runs| runs.closed.all.throughput_rps)),
+        ],
+    ));
+    page.push_str("</div>");
+
+    page.push_str("<h2>CPU per request, by process</h2><p>User + system CPU of every process of the deployment over the closed-loop run, divided by the requests served.</p><div class=\"plots\">");
+    page.push_str(&cpu_plot(result));
+    page.push_str("</div>");
+
+    if let (Some(mono), Some(micro)) = (
+        result.deployments.get("monolith"),
+        result.deployments.get("microservices"),
+    ) {
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        page.push_str("<h2>Start-up, memory, size</h2><div class=\"plots\">");
+        page.push_str(&bar_plot(
+            "start-up, ms (median)",
+            &["spawn to /health".to_owned()],
+            &[
+                ("monolith", MONOLITH, vec![mono.startup_median_ms]),
+                ("microservices", MICRO, vec![micro.startup_median_ms]),
+            ],
+        ));
+        page.push_str(&bar_plot(
+            "resident memory, MiB",
+            &["idle".to_owned(), "under load".to_owned()],
+            &[
+                ("monolith", MONOLITH, vec![mib(mono.rss_idle_bytes), mib(mono.rss_load_bytes)]),
+                ("microservices", MICRO, vec![mib(micro.rss_idle_bytes), mib(micro.rss_load_bytes)]),
+            ],
+        ));
+        page.push_str(&bar_plot(
+            "binaries, MiB",
+            &["all binaries".to_owned()],
+            &[
+                ("monolith", MONOLITH, vec![mib(mono.binary_bytes)]),
+                ("microservices", MICRO, vec![mib(micro.binary_bytes)]),
+            ],
+        ));
+        page.push_str("</div><table><tr><th>process</th><th>start-up ms</th><th>RSS idle MiB</th><th>RSS load MiB</th><th>binary MiB</th></tr>");
+        for process in mono.processes.iter().chain(&micro.processes) {
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+                escape(&process.name),
+                process.startup_ms,
+                mib(process.rss_idle_bytes),
+                mib(process.rss_load_bytes),
+                mib(process.binary_bytes)
+            );
+        }
+        page.push_str("</table>");
+    }
+
+    let hop = &result.hop;
+    let _ = write!(
+        page,
+        "<h2>The hop</h2><p>B, a small JSON POST to a bare handler at concurrency 1: {:.3} ms with reqwest's async client (the gateway's), \
+         {:.3} ms with its blocking client (the services' component calls). Through the gateway {:.3} ms, straight to the catalog {:.3} ms: \
+         the gateway adds {:.3} ms, {:.2}x B. Medians of {} requests each.</p>",
+        hop.b_async_ms,
+        hop.b_blocking_ms,
+        hop.via_gateway_ms,
+        hop.direct_to_catalog_ms,
+        hop.gateway_hop_ms,
+        hop.gateway_hop_over_b,
+        hop.samples
+    );
+    let _ = write!(
+        page,
+        "<p>The floor (a bare actix-web handler doing the same product read on the same stack) served {:.0} req/s; \
+         the load generator reached {:.0} req/s against a trivial endpoint.</p>",
+        result.floor_read.all.throughput_rps, result.generator_ceiling.all.throughput_rps
+    );
+
+    if !result.hop_delays.is_empty() {
+        page.push_str("<h2>Network distance</h2><table><tr><th>delay per hop</th><th>workload</th><th>rate</th><th>monolith p50 ms</th><th>microservices p50 ms</th><th>ratio</th></tr>");
+        for delay in &result.hop_delays {
+            for (name, run) in &delay.workloads {
+                let _ = write!(
+                    page,
+                    "<tr><td>{} µs</td><td>{}</td><td>{:.0}</td><td>{:.3}</td><td>{:.3}</td><td>{:.1}x</td></tr>",
+                    delay.delay_us,
+                    escape(name),
+                    run.rate_rps,
+                    run.monolith_p50_ms,
+                    run.p50_ms,
+                    run.p50_ms / run.monolith_p50_ms.max(f64::EPSILON)
+                );
+            }
+        }
+        page.push_str("</table>");
+    }
+
+    if let Some(build) = &result.build {
+        page.push_str("<h2>Build time</h2><div class=\"plots\">");
+        let packages: Vec<String> = build.clean.iter().map(|clean| clean.package.replace("shoplab-", "")).collect();
+        page.push_str(&bar_plot(
+            "clean build of own crates, s",
+            &packages,
+            &[("release build", MONOLITH, build.clean.iter().map(|clean| clean.seconds).collect())],
+        ));
+        page.push_str("</div><table><tr><th>one line more in</th><th>rebuild s</th><th>crates recompiled</th></tr>");
+        for rebuild in &build.incremental {
+            let _ = write!(
+                page,
+                "<tr><td>{} (<code>{}</code>)</td><td>{:.1}</td><td>{}</td></tr>",
+                escape(&rebuild.change),
+                escape(&rebuild.file),
+                rebuild.seconds,
+                escape(&rebuild.recompiled.join(", "))
+            );
+        }
+        page.push_str("</table>");
+    }
+
+    page.push_str("<h2>Per endpoint</h2><table><tr><th>workload / deployment / endpoint</th><th>requests</th><th>errors</th><th>p50</th><th>p99</th><th>p99.9</th><th>max (ms)</th><th>slowest X-Request-Id</th></tr>");
+    for workload in &result.workloads {
+        for (deployment, runs) in &workload.runs {
+            for (endpoint, summary) in &runs.open.endpoints {
+                let latency = summary.latency_ms;
+                let _ = write!(
+                    page,
+                    "<tr><td>{} / {} / {}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td><code>{}</code></td></tr>",
+                    escape(&workload.workload),
+                    escape(deployment),
+                    escape(endpoint),
+                    summary.requests,
+                    summary.errors,
+                    latency.p50,
+                    latency.p99,
+                    latency.p999,
+                    latency.max,
+                    escape(summary.slowest.first().map_or("", |slow| slow.request_id.as_str()))
+                );
+            }
+        }
+    }
+    page.push_str("</table><p>Every raw figure is in <code>result.json</code> beside this page.</p></body></html>");
+    page
+}
+
+/// Latency percentile curves, one line per deployment, log scale.
+fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String {
+    let labels = ["p50", "p90", "p99", "p99.9", "max"];
+    let values = series.iter().flat_map(|(_, _, values)| values.iter().copied());
+    let (low, high) = values.fold((f64::INFINITY, 0f64), |(low, high), value| (low.min(value), high.max(value)));
+    if !low.is_finite() || high <= 0.0 {
+        return String::new();
+    }
+    draw(520, 300, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.3f64..4.3f64, ((low * 0.8).max(1e-3)..high * 1.25).log_scale())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(5)
+            .x_label_formatter(&|x| category(&labels, *x))
+            .y_desc("latency, ms")
+            .draw()?;
+        for (name, colour, values) in series {
+            let points: Vec<(f64, f64)> = values.iter().enumerate().map(|(index, value)| (index as f64, value.max(1e-3))).collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
+            chart.draw_series(points.into_iter().map(|point| Circle::new(point, 3, colour.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Grouped bars: one group per category, one bar per series.
+fn bar_plot(title: &str, categories: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> String {
+    let high = series
+        .iter()
+        .flat_map(|(_, _, values)| values.iter().copied())
+        .fold(0f64, f64::max);
+    if high <= 0.0 || categories.is_empty() {
+        return String::new();
+    }
+    let count = categories.len();
+    let width = 0.8 / series.len() as f64;
+    draw(520, 300, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), 0f64..high * 1.2)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(count + 1)
+            .x_label_formatter(&|x| category(categories, *x))
+            .draw()?;
+        for (index, (name, colour, values)) in series.iter().enumerate() {
+            let colour = *colour;
+            chart
+                .draw_series(values.iter().enumerate().map(|(group, value)| {
+                    let left = group as f64 - 0.4 + index as f64 * width;
+                    Rectangle::new([(left, 0.0), (left + width * 0.92, *value)], colour.filled())
+                }))?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// CPU per request: per workload, the monolith's bar and the services' bar
+/// stacked by process.
+fn cpu_plot(result: &CompareResult) -> String {
+    let mut processes: Vec<String> = Vec::new();
+    for workload in &result.workloads {
+        for runs in workload.runs.values() {
+            for name in runs.cpu.by_process_us.keys() {
+                if !processes.contains(name) {
+                    processes.push(name.clone());
+                }
+            }
+        }
+    }
+    let count = result.workloads.len();
+    let high = result
+        .workloads
+        .iter()
+        .flat_map(|workload| workload.runs.values())
+        .map(|runs| runs.cpu.us_per_request)
+        .fold(0f64, f64::max);
+    if count == 0 || high <= 0.0 {
+        return String::new();
+    }
+    let names: Vec<String> = result.workloads.iter().map(|workload| workload.workload.clone()).collect();
+    draw(720, 340, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption("CPU µs per request (left: monolith, right: microservices by process)", ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), 0f64..high * 1.2)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(count + 1)
+            .x_label_formatter(&|x| category(&names, *x))
+            .draw()?;
+        for (slot, process) in processes.iter().enumerate() {
+            let colour = if process == "shoplab-monolith" {
+                MONOLITH
+            } else {
+                PROCESS_COLOURS[slot % PROCESS_COLOURS.len()]
+            };
+            let mut bars = Vec::new();
+            for (group, workload) in result.workloads.iter().enumerate() {
+                for (side, deployment) in ["monolith", "microservices"].into_iter().enumerate() {
+                    let Some(runs) = workload.runs.get(deployment) else { continue };
+                    let Some(own) = runs.cpu.by_process_us.get(process) else { continue };
+                    // Stack in the order the processes are listed.
+                    let below: f64 = processes[..slot]
+                        .iter()
+                        .filter_map(|other| runs.cpu.by_process_us.get(other))
+                        .sum();
+                    let left = group as f64 - 0.38 + side as f64 * 0.4;
+                    bars.push(Rectangle::new([(left, below), (left + 0.36, below + own)], colour.filled()));
+                }
+            }
+            chart
+                .draw_series(bars)?
+                .label(process.replace("shoplab-", ""))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        Ok(())
+    })
+}
+
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws onto an SVG of `width` x `height` and returns its markup (or a note
+/// saying why the plot could not be drawn).
+fn draw(width: u32, height: u32, paint: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn) -> String {
+    let mut svg = String::new();
+    let outcome = {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|error| Box::new(error) as Box<dyn std::error::Error>)
+            .and_then(|()| paint(root.clone()))
+            .and_then(|()| root.present().map_err(|error| error.into()))
+    };
+    match outcome {
+        Ok(()) => svg,
+        Err(error) => format!("<p>(plot not drawn: {})</p>", escape(&error.to_string())),
+    }
+}
+
+/// The category at axis position `x`, if `x` is one (the axis is numeric).
+fn category<T: AsRef<str>>(names: &[T], x: f64) -> String {
+    let index = x.round();
+    if (x - index).abs() > 0.01 || index < 0.0 {
+        return String::new();
+    }
+    names.get(index as usize).map_or(String::new(), |name| name.as_ref().to_owned())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
