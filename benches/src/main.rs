@@ -65,6 +65,16 @@ enum Command {
     /// at --rate requests per second (latency, free of coordinated
     /// omission) or a closed loop of --connections (maximum throughput).
     Load(LoadArgs),
+    /// Measure build times alone: clean builds of each binary's own crates,
+    /// and rebuilds after a one-line change in the shared domain, the orders
+    /// component, the orders service and the monolith. Runs in a copy of the
+    /// workspace with its own target directory (target/build-time); takes
+    /// several minutes. Writes build.json.
+    BuildTime {
+        /// The results folder (default results/build-<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
@@ -161,8 +171,10 @@ fn main() {
     // so that every thread it starts inherits the mask and the runtime sizes
     // itself to it.
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    // Planned before the harness pins itself, while it still sees every core.
+    let pinning = Pinning::plan();
     if let Command::Compare(args) = &cli.command {
-        if let Some(pinning) = Pinning::plan().filter(|_| !args.no_pin) {
+        if let Some(pinning) = pinning.as_ref().filter(|_| !args.no_pin) {
             if let Err(error) = pin::pin_current(&pinning.generator) {
                 eprintln!("shoplab: cannot pin the load generator: {error}");
                 std::process::exit(1);
@@ -174,13 +186,13 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime builds on any supported OS");
-    if let Err(error) = runtime.block_on(run(cli)) {
+    if let Err(error) = runtime.block_on(run(cli, pinning)) {
         eprintln!("shoplab: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
     let bin_dir = match cli.bin_dir {
         Some(dir) => dir,
         None => own_bin_dir()?,
@@ -210,13 +222,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             options.hop_delay_us = hop_delay_us;
             up(options).await
         }
-        Command::Compare(args) => compare::run(compare_options(args, bin_dir)?).await,
+        Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
+        Command::BuildTime { out } => build_time(out).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
     }
 }
 
-fn compare_options(args: CompareArgs, bin_dir: PathBuf) -> anyhow::Result<compare::Options> {
+async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| {
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        PathBuf::from("results").join(format!("build-{}", now.replace(':', "-")))
+    });
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the results folder {}", out.display()))?;
+    let source = compare::source_root();
+    let figures = tokio::task::spawn_blocking(move || compare::build::measure(&source)).await??;
+    for clean in &figures.clean {
+        println!("clean build of {:<18} {:>7.1} s", clean.package, clean.seconds);
+    }
+    for rebuild in &figures.incremental {
+        println!(
+            "one line more in {} ({}): {:.1} s, recompiled {}",
+            rebuild.change,
+            rebuild.file,
+            rebuild.seconds,
+            rebuild.recompiled.join(", ")
+        );
+    }
+    let path = out.join("build.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&figures)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("written: {}", path.display());
+    Ok(())
+}
+
+fn compare_options(
+    args: CompareArgs,
+    bin_dir: PathBuf,
+    pinning: Option<Pinning>,
+) -> anyhow::Result<compare::Options> {
     let backend = match args.database_url {
         None => Backend::Sqlite,
         Some(url) if is_postgres(&url) => Backend::Postgres(url),
@@ -243,7 +288,7 @@ fn compare_options(args: CompareArgs, bin_dir: PathBuf) -> anyhow::Result<compar
         warm_up: Duration::from_secs_f64(if args.quick { 0.5 } else { 2.0 }),
         connections: args.connections,
         seed: args.seed,
-        pinning: Pinning::plan().filter(|_| !args.no_pin),
+        pinning: pinning.filter(|_| !args.no_pin),
         hop_delays_us: if args.hop_delay_us.is_empty() { vec![0] } else { args.hop_delay_us },
         with_build: args.with_build,
         workloads,

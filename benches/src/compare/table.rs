@@ -58,6 +58,14 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
             micro.cpu.us_per_request,
             "µs",
         ));
+        if let (Some(mono_db), Some(micro_db)) = (mono.cpu.database_server_us, micro.cpu.database_server_us) {
+            rows.push(Row::numbers(
+                &format!("{name}: CPU per request, PostgreSQL server"),
+                mono_db,
+                micro_db,
+                "µs",
+            ));
+        }
         let errors = mono.closed.all.errors + mono.open.all.errors;
         let micro_errors = micro.closed.all.errors + micro.open.all.errors;
         if errors + micro_errors > 0 {
