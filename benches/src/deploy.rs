@@ -211,7 +211,12 @@ impl Deployment {
     pub fn rss_by_process(&self) -> Vec<(String, u64)> {
         self.processes
             .iter()
-            .map(|process| (process.name.clone(), process.rss_bytes().unwrap_or_default()))
+            .map(|process| {
+                (
+                    process.name.clone(),
+                    process.rss_bytes().unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
@@ -318,14 +323,17 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
             let orders = start(
                 options,
                 "shoplab-orders",
-                &with_hop_delay(options, service(
-                    "orders",
-                    &[
-                        ("users", &users),
-                        ("catalog", &catalog),
-                        ("payments", &payments),
-                    ],
-                )?),
+                &with_hop_delay(
+                    options,
+                    service(
+                        "orders",
+                        &[
+                            ("users", &users),
+                            ("catalog", &catalog),
+                            ("payments", &payments),
+                        ],
+                    )?,
+                ),
             )
             .await;
             let orders = push(processes, orders)?;

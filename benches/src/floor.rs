@@ -83,10 +83,11 @@ async fn read(pool: web::Data<Pool>, id: web::Path<String>) -> HttpResponse {
 pub fn serve(addr: &str, pool: Pool) -> anyhow::Result<()> {
     let pool = web::Data::new(pool);
     actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || App::new().app_data(pool.clone()).configure(configure))
-            .keep_alive(SERVER_KEEP_ALIVE)
-            .bind(addr)
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let server =
+            HttpServer::new(move || App::new().app_data(pool.clone()).configure(configure))
+                .keep_alive(SERVER_KEEP_ALIVE)
+                .bind(addr)
+                .with_context(|| format!("cannot listen on {addr}"))?;
         announce("shoplab-floor", &server.addrs());
         server.run().await.context("the server stopped")
     })

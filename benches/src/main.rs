@@ -133,7 +133,11 @@ struct LoadArgs {
     #[arg(long)]
     mix: Option<Mix>,
     /// Open loop: requests per second, sent on schedule.
-    #[arg(long, conflicts_with = "connections", required_unless_present = "connections")]
+    #[arg(
+        long,
+        conflicts_with = "connections",
+        required_unless_present = "connections"
+    )]
     rate: Option<f64>,
     /// Closed loop: connections, each sending as fast as answers come.
     #[arg(long)]
@@ -239,7 +243,10 @@ async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
     let source = compare::source_root();
     let figures = tokio::task::spawn_blocking(move || compare::build::measure(&source)).await??;
     for clean in &figures.clean {
-        println!("clean build of {:<18} {:>7.1} s", clean.package, clean.seconds);
+        println!(
+            "clean build of {:<18} {:>7.1} s",
+            clean.package, clean.seconds
+        );
     }
     for rebuild in &figures.incremental {
         println!(
@@ -265,7 +272,9 @@ fn compare_options(
     let backend = match args.database_url {
         None => Backend::Sqlite,
         Some(url) if is_postgres(&url) => Backend::Postgres(url),
-        Some(url) => bail!("--database-url takes postgres://... (SQLite is the default; got {url})"),
+        Some(url) => {
+            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
+        }
     };
     let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
     let workloads = args
@@ -289,7 +298,11 @@ fn compare_options(
         connections: args.connections,
         seed: args.seed,
         pinning: pinning.filter(|_| !args.no_pin),
-        hop_delays_us: if args.hop_delay_us.is_empty() { vec![0] } else { args.hop_delay_us },
+        hop_delays_us: if args.hop_delay_us.is_empty() {
+            vec![0]
+        } else {
+            args.hop_delay_us
+        },
         with_build: args.with_build,
         workloads,
         startups: if args.quick { 1 } else { 5 },

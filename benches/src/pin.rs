@@ -46,7 +46,9 @@ impl Pinning {
 /// The cores this process may run on.
 pub fn usable_cores() -> Vec<usize> {
     match sched_getaffinity(Pid::from_raw(0)) {
-        Ok(set) => (0..CpuSet::count()).filter(|&core| set.is_set(core).unwrap_or(false)).collect(),
+        Ok(set) => (0..CpuSet::count())
+            .filter(|&core| set.is_set(core).unwrap_or(false))
+            .collect(),
         Err(_) => (0..std::thread::available_parallelism().map_or(1, usize::from)).collect(),
     }
 }
@@ -72,7 +74,10 @@ mod tests {
             return;
         };
         assert!(!plan.deployment.is_empty() && !plan.generator.is_empty());
-        assert!(plan.deployment.iter().all(|core| !plan.generator.contains(core)));
+        assert!(plan
+            .deployment
+            .iter()
+            .all(|core| !plan.generator.contains(core)));
     }
 
     #[test]

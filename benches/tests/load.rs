@@ -45,7 +45,9 @@ fn serve(behaviour: Behaviour) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     let url = format!(
         "http://{}",
-        listener.local_addr().expect("a bound listener has an address")
+        listener
+            .local_addr()
+            .expect("a bound listener has an address")
     );
     let behaviour = Arc::new(behaviour);
     std::thread::spawn(move || {
@@ -92,9 +94,17 @@ async fn an_open_loop_sends_on_schedule_and_sees_a_fixed_delay_in_its_median() {
     assert_eq!(report.all.requests, 100, "50 req/s for 2 s");
     assert_eq!(report.all.errors, 0, "{:?}", report.all.errors_by_status);
     let latency = report.all.latency_ms;
-    assert!(latency.p50 >= 20.0, "no answer can beat the 20 ms delay: {latency:?}");
-    assert!(latency.p50 < 100.0, "the median is the delay, not a queue: {latency:?}");
-    let lag = report.send_lag_ms.expect("an open loop reports its send lag");
+    assert!(
+        latency.p50 >= 20.0,
+        "no answer can beat the 20 ms delay: {latency:?}"
+    );
+    assert!(
+        latency.p50 < 100.0,
+        "the median is the delay, not a queue: {latency:?}"
+    );
+    let lag = report
+        .send_lag_ms
+        .expect("an open loop reports its send lag");
     assert!(lag.p50 < 5.0, "requests go out on schedule: {lag:?}");
     assert_eq!(report.endpoints["GET /hello"].requests, 100);
     assert!(!report.all.slowest.is_empty());
@@ -107,15 +117,26 @@ async fn a_closed_loop_cannot_exceed_connections_over_the_delay() {
         stall: None,
     });
     let report = drive(&url, Mode::Closed { connections: 4 }, 2.0).await;
-    assert!(report.send_lag_ms.is_none(), "a closed loop has no schedule");
-    assert!(report.all.latency_ms.p50 >= 20.0, "{:?}", report.all.latency_ms);
+    assert!(
+        report.send_lag_ms.is_none(),
+        "a closed loop has no schedule"
+    );
+    assert!(
+        report.all.latency_ms.p50 >= 20.0,
+        "{:?}",
+        report.all.latency_ms
+    );
     // 4 connections, each waiting at least 20 ms per request: 200 req/s at most.
     assert!(
         report.all.throughput_rps <= 200.0 * 1.05,
         "{} req/s",
         report.all.throughput_rps
     );
-    assert!(report.all.throughput_rps >= 50.0, "{} req/s", report.all.throughput_rps);
+    assert!(
+        report.all.throughput_rps >= 50.0,
+        "{} req/s",
+        report.all.throughput_rps
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +144,10 @@ async fn a_stall_fills_the_open_loops_p99_but_only_the_closed_loops_slowest_requ
     // The stall starts 1 s into each run and lasts 1 s.
     let stalled = |start: Instant| Behaviour {
         delay: Duration::ZERO,
-        stall: Some((start + Duration::from_secs(1), start + Duration::from_secs(2))),
+        stall: Some((
+            start + Duration::from_secs(1),
+            start + Duration::from_secs(2),
+        )),
     };
 
     let open_url = serve(stalled(Instant::now()));
@@ -136,7 +160,11 @@ async fn a_stall_fills_the_open_loops_p99_but_only_the_closed_loops_slowest_requ
         "the stall shows in the open loop's p90: {:?}",
         open.all.latency_ms
     );
-    assert!(open.all.latency_ms.p99 >= 800.0, "{:?}", open.all.latency_ms);
+    assert!(
+        open.all.latency_ms.p99 >= 800.0,
+        "{:?}",
+        open.all.latency_ms
+    );
 
     let closed_url = serve(stalled(Instant::now()));
     let closed = drive(&closed_url, Mode::Closed { connections: 1 }, 3.0).await;

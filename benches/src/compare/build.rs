@@ -78,7 +78,14 @@ const CHANGES: [(&str, &[&str]); 4] = [
 ];
 
 /// The workspace's top-level entries copied for the build.
-const COPIED: [&str; 6] = ["Cargo.toml", "Cargo.lock", "common", "monolith", "microservices", "benches"];
+const COPIED: [&str; 6] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "common",
+    "monolith",
+    "microservices",
+    "benches",
+];
 
 /// Runs the whole measurement for the workspace at `source`.
 pub fn measure(source: &Path) -> anyhow::Result<BuildFigures> {
@@ -88,7 +95,10 @@ pub fn measure(source: &Path) -> anyhow::Result<BuildFigures> {
     for entry in COPIED {
         copy_tree(&source.join(entry), &copy.join(entry))?;
     }
-    let cargo = Cargo { root: copy.clone(), target };
+    let cargo = Cargo {
+        root: copy.clone(),
+        target,
+    };
 
     let step = Step::begin("build time: third-party crates (once, not timed)");
     cargo.build(&["--workspace", "--bins"])?;
@@ -197,8 +207,8 @@ impl Cargo {
             .args(["metadata", "--no-deps", "--format-version", "1"])
             .output()
             .context("cannot run cargo metadata")?;
-        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-            .context("cargo metadata did not print JSON")?;
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&output.stdout).context("cargo metadata did not print JSON")?;
         Ok(metadata["packages"]
             .as_array()
             .into_iter()
@@ -217,7 +227,9 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
         std::fs::copy(from, to).with_context(|| format!("cannot copy {}", from.display()))?;
         return Ok(());
     }
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         if entry.file_name() == "target" {
             continue;

@@ -11,12 +11,20 @@ const MICRO: &str = "microservices";
 
 pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
-    let workload = |name: &str| result.workloads.iter().find(|figures| figures.workload == name);
+    let workload = |name: &str| {
+        result
+            .workloads
+            .iter()
+            .find(|figures| figures.workload == name)
+    };
     debug_assert_eq!(Kind::Monolith.label(), MONOLITH);
     debug_assert_eq!(Kind::Micro.label(), MICRO);
 
     // In-process calls are faster than network calls.
-    if let Some(latency) = workload("order").or_else(|| workload("read")).and_then(p50s) {
+    if let Some(latency) = workload("order")
+        .or_else(|| workload("read"))
+        .and_then(p50s)
+    {
         let (name, rate, mono, micro) = latency;
         let ratio = micro / mono;
         verdicts.push(Verdict {
@@ -45,12 +53,17 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
     if !costs.is_empty() {
         let listed: Vec<String> = costs
             .iter()
-            .map(|(name, mono, micro)| format!("{name} {mono:.0} vs {micro:.0} µs ({:.1}x)", micro / mono))
+            .map(|(name, mono, micro)| {
+                format!("{name} {mono:.0} vs {micro:.0} µs ({:.1}x)", micro / mono)
+            })
             .collect();
         let all_more = costs.iter().all(|(_, mono, micro)| micro > mono);
         verdicts.push(Verdict {
             claim: "the split costs machine resources (CPU)".into(),
-            figures: format!("CPU per request, monolith vs all services: {}", listed.join(", ")),
+            figures: format!(
+                "CPU per request, monolith vs all services: {}",
+                listed.join(", ")
+            ),
             verdict: if all_more {
                 "holds: every workload costs more CPU per request split into services".into()
             } else {
@@ -58,7 +71,10 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
             },
         });
     }
-    if let (Some(mono), Some(micro)) = (result.deployments.get(MONOLITH), result.deployments.get(MICRO)) {
+    if let (Some(mono), Some(micro)) = (
+        result.deployments.get(MONOLITH),
+        result.deployments.get(MICRO),
+    ) {
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         verdicts.push(Verdict {
             claim: "the split costs machine resources (memory)".into(),
@@ -106,11 +122,20 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
                 .find(|figures| figures.package == package)
                 .map(|figures| figures.seconds)
         };
-        let service_change = build.incremental.iter().find(|rebuild| rebuild.change.contains("orders service"));
-        let monolith_change = build.incremental.iter().find(|rebuild| rebuild.change.contains("monolith"));
-        if let (Some(mono), Some(orders), Some(service), Some(monolith)) =
-            (clean("shoplab-monolith"), clean("shoplab-orders"), service_change, monolith_change)
-        {
+        let service_change = build
+            .incremental
+            .iter()
+            .find(|rebuild| rebuild.change.contains("orders service"));
+        let monolith_change = build
+            .incremental
+            .iter()
+            .find(|rebuild| rebuild.change.contains("monolith"));
+        if let (Some(mono), Some(orders), Some(service), Some(monolith)) = (
+            clean("shoplab-monolith"),
+            clean("shoplab-orders"),
+            service_change,
+            monolith_change,
+        ) {
             verdicts.push(Verdict {
                 claim: "services build independently; one change rebuilds the monolith".into(),
                 figures: format!(
@@ -144,12 +169,16 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
         },
     });
     if let Some(read) = workload("read").and_then(|figures| figures.runs.get(MONOLITH)) {
-        let share = read.closed.all.throughput_rps / result.floor_read.all.throughput_rps.max(f64::EPSILON);
+        let share =
+            read.closed.all.throughput_rps / result.floor_read.all.throughput_rps.max(f64::EPSILON);
         verdicts.push(Verdict {
-            claim: "target: the monolith's product read reaches 80% of the floor's throughput".into(),
+            claim: "target: the monolith's product read reaches 80% of the floor's throughput"
+                .into(),
             figures: format!(
                 "{:.0} req/s vs the floor's {:.0} req/s at {} connections",
-                read.closed.all.throughput_rps, result.floor_read.all.throughput_rps, result.connections
+                read.closed.all.throughput_rps,
+                result.floor_read.all.throughput_rps,
+                result.connections
             ),
             verdict: if share >= 0.8 {
                 format!("met: {:.0}%", share * 100.0)
@@ -188,7 +217,9 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
     }
     verdicts.push(Verdict {
         claim: "not measured by compare".into(),
-        figures: "fault isolation, consistency under faults, dirty reads, scale-out, independent deploys".into(),
+        figures:
+            "fault isolation, consistency under faults, dirty reads, scale-out, independent deploys"
+                .into(),
         verdict: "the chaos, anomalies, scale and rollout experiments are still to be built".into(),
     });
     verdicts

@@ -27,7 +27,10 @@ pub async fn measure(
 ) -> anyhow::Result<HopFigures> {
     let echo = format!("{floor_url}/echo");
     let b_blocking_ms = blocking_round_trip(echo.clone(), samples).await?;
-    let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build()?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()?;
     let body = small_body();
     let mut b_async = Vec::with_capacity(samples);
     for index in 0..WARM_UP + samples {

@@ -81,13 +81,24 @@ pub fn render(result: &CompareResult) -> String {
 
     page.push_str("<h2>Latency at equal load (open loop)</h2><p>Each request's latency counts from its scheduled send time, so a stall shows in every request it delays.</p><div class=\"plots\">");
     for workload in &result.workloads {
-        let series: Vec<(&str, RGBColor, Vec<f64>)> = [("monolith", MONOLITH), ("microservices", MICRO)]
-            .into_iter()
-            .filter_map(|(name, colour)| {
-                let runs = workload.runs.get(name)?;
-                Some((name, colour, runs.open.all.latency_ms.points().iter().map(|(_, value)| *value).collect()))
-            })
-            .collect();
+        let series: Vec<(&str, RGBColor, Vec<f64>)> =
+            [("monolith", MONOLITH), ("microservices", MICRO)]
+                .into_iter()
+                .filter_map(|(name, colour)| {
+                    let runs = workload.runs.get(name)?;
+                    Some((
+                        name,
+                        colour,
+                        runs.open
+                            .all
+                            .latency_ms
+                            .points()
+                            .iter()
+                            .map(|(_, value)| *value)
+                            .collect(),
+                    ))
+                })
+                .collect();
         page.push_str(&percentile_plot(
             &format!("{} at {:.0} req/s", workload.workload, workload.rate_rps),
             &series,
@@ -95,7 +106,11 @@ pub fn render(result: &CompareResult) -> String {
     }
     page.push_str("</div>");
 
-    let names: Vec<String> = result.workloads.iter().map(|workload| workload.workload.clone()).collect();
+    let names: Vec<String> = result
+        .workloads
+        .iter()
+        .map(|workload| workload.workload.clone())
+        .collect();
     let pick = |name: &str, figure: &dyn Fn(&super::figures::WorkloadRuns) -> f64| -> Vec<f64> {
         result
             .workloads
@@ -108,8 +123,16 @@ pub fn render(result: &CompareResult) -> String {
         "requests per second",
         &names,
         &[
-            ("monolith", MONOLITH, pick("monolith", &|runs| runs.closed.all.throughput_rps)),
-            ("microservices", MICRO, pick("microservices", &|runs| runs.closed.all.throughput_rps)),
+            (
+                "monolith",
+                MONOLITH,
+                pick("monolith", &|runs| runs.closed.all.throughput_rps),
+            ),
+            (
+                "microservices",
+                MICRO,
+                pick("microservices", &|runs| runs.closed.all.throughput_rps),
+            ),
         ],
     ));
     page.push_str("</div>");
@@ -136,8 +159,16 @@ pub fn render(result: &CompareResult) -> String {
             "resident memory, MiB",
             &["idle".to_owned(), "under load".to_owned()],
             &[
-                ("monolith", MONOLITH, vec![mib(mono.rss_idle_bytes), mib(mono.rss_load_bytes)]),
-                ("microservices", MICRO, vec![mib(micro.rss_idle_bytes), mib(micro.rss_load_bytes)]),
+                (
+                    "monolith",
+                    MONOLITH,
+                    vec![mib(mono.rss_idle_bytes), mib(mono.rss_load_bytes)],
+                ),
+                (
+                    "microservices",
+                    MICRO,
+                    vec![mib(micro.rss_idle_bytes), mib(micro.rss_load_bytes)],
+                ),
             ],
         ));
         page.push_str(&bar_plot(
@@ -205,11 +236,19 @@ pub fn render(result: &CompareResult) -> String {
 
     if let Some(build) = &result.build {
         page.push_str("<h2>Build time</h2><div class=\"plots\">");
-        let packages: Vec<String> = build.clean.iter().map(|clean| clean.package.replace("shoplab-", "")).collect();
+        let packages: Vec<String> = build
+            .clean
+            .iter()
+            .map(|clean| clean.package.replace("shoplab-", ""))
+            .collect();
         page.push_str(&bar_plot(
             "clean build of own crates, s",
             &packages,
-            &[("release build", MONOLITH, build.clean.iter().map(|clean| clean.seconds).collect())],
+            &[(
+                "release build",
+                MONOLITH,
+                build.clean.iter().map(|clean| clean.seconds).collect(),
+            )],
         ));
         page.push_str("</div><table><tr><th>one line more in</th><th>rebuild s</th><th>crates recompiled</th></tr>");
         for rebuild in &build.incremental {
@@ -254,8 +293,12 @@ pub fn render(result: &CompareResult) -> String {
 /// Latency percentile curves, one line per deployment, log scale.
 fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String {
     let labels = ["p50", "p90", "p99", "p99.9", "max"];
-    let values = series.iter().flat_map(|(_, _, values)| values.iter().copied());
-    let (low, high) = values.fold((f64::INFINITY, 0f64), |(low, high), value| (low.min(value), high.max(value)));
+    let values = series
+        .iter()
+        .flat_map(|(_, _, values)| values.iter().copied());
+    let (low, high) = values.fold((f64::INFINITY, 0f64), |(low, high), value| {
+        (low.min(value), high.max(value))
+    });
     if !low.is_finite() || high <= 0.0 {
         return String::new();
     }
@@ -265,7 +308,10 @@ fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(60)
-            .build_cartesian_2d(-0.3f64..4.3f64, ((low * 0.8).max(1e-3)..high * 1.25).log_scale())?;
+            .build_cartesian_2d(
+                -0.3f64..4.3f64,
+                ((low * 0.8).max(1e-3)..high * 1.25).log_scale(),
+            )?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -274,12 +320,22 @@ fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String
             .y_desc("latency, ms")
             .draw()?;
         for (name, colour, values) in series {
-            let points: Vec<(f64, f64)> = values.iter().enumerate().map(|(index, value)| (index as f64, value.max(1e-3))).collect();
+            let points: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .map(|(index, value)| (index as f64, value.max(1e-3)))
+                .collect();
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
-            chart.draw_series(points.into_iter().map(|point| Circle::new(point, 3, colour.filled())))?;
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+            chart.draw_series(
+                points
+                    .into_iter()
+                    .map(|point| Circle::new(point, 3, colour.filled())),
+            )?;
         }
         chart
             .configure_series_labels()
@@ -320,10 +376,15 @@ fn bar_plot(title: &str, categories: &[String], series: &[(&str, RGBColor, Vec<f
             chart
                 .draw_series(values.iter().enumerate().map(|(group, value)| {
                     let left = group as f64 - 0.4 + index as f64 * width;
-                    Rectangle::new([(left, 0.0), (left + width * 0.92, *value)], colour.filled())
+                    Rectangle::new(
+                        [(left, 0.0), (left + width * 0.92, *value)],
+                        colour.filled(),
+                    )
                 }))?
                 .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -358,10 +419,17 @@ fn cpu_plot(result: &CompareResult) -> String {
     if count == 0 || high <= 0.0 {
         return String::new();
     }
-    let names: Vec<String> = result.workloads.iter().map(|workload| workload.workload.clone()).collect();
+    let names: Vec<String> = result
+        .workloads
+        .iter()
+        .map(|workload| workload.workload.clone())
+        .collect();
     draw(720, 340, |root| {
         let mut chart = ChartBuilder::on(&root)
-            .caption("CPU µs per request (left: monolith, right: microservices by process)", ("sans-serif", 16))
+            .caption(
+                "CPU µs per request (left: monolith, right: microservices by process)",
+                ("sans-serif", 16),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(60)
@@ -381,21 +449,30 @@ fn cpu_plot(result: &CompareResult) -> String {
             let mut bars = Vec::new();
             for (group, workload) in result.workloads.iter().enumerate() {
                 for (side, deployment) in ["monolith", "microservices"].into_iter().enumerate() {
-                    let Some(runs) = workload.runs.get(deployment) else { continue };
-                    let Some(own) = runs.cpu.by_process_us.get(process) else { continue };
+                    let Some(runs) = workload.runs.get(deployment) else {
+                        continue;
+                    };
+                    let Some(own) = runs.cpu.by_process_us.get(process) else {
+                        continue;
+                    };
                     // Stack in the order the processes are listed.
                     let below: f64 = processes[..slot]
                         .iter()
                         .filter_map(|other| runs.cpu.by_process_us.get(other))
                         .sum();
                     let left = group as f64 - 0.38 + side as f64 * 0.4;
-                    bars.push(Rectangle::new([(left, below), (left + 0.36, below + own)], colour.filled()));
+                    bars.push(Rectangle::new(
+                        [(left, below), (left + 0.36, below + own)],
+                        colour.filled(),
+                    ));
                 }
             }
             chart
                 .draw_series(bars)?
                 .label(process.replace("shoplab-", ""))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -411,7 +488,11 @@ type Drawn = Result<(), Box<dyn std::error::Error>>;
 
 /// Draws onto an SVG of `width` x `height` and returns its markup (or a note
 /// saying why the plot could not be drawn).
-fn draw(width: u32, height: u32, paint: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn) -> String {
+fn draw(
+    width: u32,
+    height: u32,
+    paint: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+) -> String {
     let mut svg = String::new();
     let outcome = {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -432,9 +513,14 @@ fn category<T: AsRef<str>>(names: &[T], x: f64) -> String {
     if (x - index).abs() > 0.01 || index < 0.0 {
         return String::new();
     }
-    names.get(index as usize).map_or(String::new(), |name| name.as_ref().to_owned())
+    names
+        .get(index as usize)
+        .map_or(String::new(), |name| name.as_ref().to_owned())
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -85,9 +85,10 @@ const FLOOR_PRODUCTS: usize = 100;
 /// Runs the comparison and writes `result.json` and `report.html`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let out = options.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results").join(started_at.replace(':', "-"))
-    });
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(started_at.replace(':', "-")));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the results folder {}", out.display()))?;
     let machine = machine();
@@ -195,7 +196,12 @@ async fn measure_running(
         let step = Step::begin(format!("{}: warming up (mix)", deployment.kind.label()));
         let warm = Run {
             duration: options.warm_up,
-            ..run_of(options, &deployment.base_url, Workload::Mix(Default::default()), closed(options))
+            ..run_of(
+                options,
+                &deployment.base_url,
+                Workload::Mix(Default::default()),
+                closed(options),
+            )
         };
         let report = load::drive(&http, &warm, &data, |share| step.set(share)).await?;
         step.done(&format!("{:.0} req/s", report.all.throughput_rps));
@@ -204,9 +210,14 @@ async fn measure_running(
 
     let step = Step::begin("the generator's ceiling (GET /hello on the floor)");
     let ceiling_run = run_of(options, &floor.url, Workload::Hello, closed(options));
-    let generator_ceiling =
-        load::drive(&http, &ceiling_run, &DataSet::default(), |share| step.set(share)).await?;
-    step.done(&format!("{:.0} req/s", generator_ceiling.all.throughput_rps));
+    let generator_ceiling = load::drive(&http, &ceiling_run, &DataSet::default(), |share| {
+        step.set(share)
+    })
+    .await?;
+    step.done(&format!(
+        "{:.0} req/s",
+        generator_ceiling.all.throughput_rps
+    ));
 
     let step = Step::begin("the floor: bare product read on the same stack");
     let floor_data = DataSet {
@@ -236,9 +247,7 @@ async fn measure_running(
             .fold(f64::INFINITY, f64::min);
         let rate = equal_load_rate(slower_max);
         let mut runs = BTreeMap::new();
-        for ((deployment, (closed, cpu)), data) in
-            running.iter().zip(closed_runs).zip(&data_sets)
-        {
+        for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
             let open = open_run(options, &http, deployment, workload, rate, data).await?;
             runs.insert(
                 deployment.kind.label().to_owned(),
@@ -285,7 +294,10 @@ async fn measure_running(
             .into_iter()
             .map(|member| ProcessFigures {
                 rss_idle_bytes: lookup(&idle[index], &member.name),
-                rss_load_bytes: load_rss[index].get(&member.name).copied().unwrap_or_default(),
+                rss_load_bytes: load_rss[index]
+                    .get(&member.name)
+                    .copied()
+                    .unwrap_or_default(),
                 binary_bytes: binary_size(&options.bin_dir, &member.name),
                 startup_ms: member.startup.as_secs_f64() * 1000.0,
                 name: member.name,
@@ -354,7 +366,12 @@ async fn closed_with_cpu(
         workload.name(),
         options.connections
     ));
-    let run = run_of(options, &deployment.base_url, workload.clone(), closed(options));
+    let run = run_of(
+        options,
+        &deployment.base_url,
+        workload.clone(),
+        closed(options),
+    );
     let database_before = database_server_cpu(options);
     let before = deployment.cpu_times();
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
@@ -394,7 +411,12 @@ async fn open_run(
         deployment.kind.label(),
         workload.name()
     ));
-    let run = run_of(options, &deployment.base_url, workload.clone(), Mode::Open { rate });
+    let run = run_of(
+        options,
+        &deployment.base_url,
+        workload.clone(),
+        Mode::Open { rate },
+    );
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
     step.done(&format!(
         "p50 {:.3} ms, p99 {:.3} ms",
@@ -412,7 +434,9 @@ async fn delayed(
     delay_us: u64,
     measured: &[WorkloadFigures],
 ) -> anyhow::Result<DelayFigures> {
-    let step = Step::begin(format!("microservices with {delay_us} µs per hop: starting"));
+    let step = Step::begin(format!(
+        "microservices with {delay_us} µs per hop: starting"
+    ));
     let deployment = start(options, databases, Kind::Micro, delay_us).await?;
     let shop = ShopClient::new(&deployment.base_url);
     let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await;
@@ -422,7 +446,15 @@ async fn delayed(
         let data = data?;
         for (workload, figures) in options.workloads.iter().zip(measured) {
             let (closed, _) = closed_with_cpu(options, http, &deployment, workload, &data).await?;
-            let open = open_run(options, http, &deployment, workload, figures.rate_rps, &data).await?;
+            let open = open_run(
+                options,
+                http,
+                &deployment,
+                workload,
+                figures.rate_rps,
+                &data,
+            )
+            .await?;
             workloads.insert(
                 workload.name().to_owned(),
                 DelayedRun {
@@ -484,7 +516,10 @@ async fn start(
     hop_delay_us: u64,
 ) -> anyhow::Result<Deployment> {
     let mut deploy = DeployOptions::new(kind, options.bin_dir.clone(), databases.fresh(kind)?);
-    deploy.cores = options.pinning.as_ref().map(|pinning| pinning.deployment.clone());
+    deploy.cores = options
+        .pinning
+        .as_ref()
+        .map(|pinning| pinning.deployment.clone());
     deploy.hop_delay_us = hop_delay_us;
     Deployment::start(&deploy)
         .await
@@ -499,7 +534,10 @@ async fn start_floor(options: &Options, databases: &mut Databases) -> anyhow::Re
         "--products".into(),
         FLOOR_PRODUCTS.to_string(),
     ];
-    let cores = options.pinning.as_ref().map(|pinning| pinning.deployment.as_slice());
+    let cores = options
+        .pinning
+        .as_ref()
+        .map(|pinning| pinning.deployment.as_slice());
     Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores).await
 }
 
@@ -550,7 +588,8 @@ impl Databases {
                 Ok(url)
             }
             Backend::Postgres(server) => {
-                let url = postgres::with_database(server, &format!("shoplab_cmp_{}_floor", self.run))?;
+                let url =
+                    postgres::with_database(server, &format!("shoplab_cmp_{}_floor", self.run))?;
                 let create = url.clone();
                 tokio::task::spawn_blocking(move || postgres::ensure_database(&create)).await??;
                 self.created.push(url.clone());
@@ -565,7 +604,10 @@ impl Databases {
         if created.is_empty() {
             return;
         }
-        let step = Step::begin(format!("dropping the {} databases this run created", created.len()));
+        let step = Step::begin(format!(
+            "dropping the {} databases this run created",
+            created.len()
+        ));
         let failed = tokio::task::spawn_blocking(move || {
             created
                 .iter()
@@ -639,7 +681,8 @@ fn commit() -> Option<String> {
             .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
     };
     let head = git(&["rev-parse", "HEAD"])?;
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|out| !out.is_empty());
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|out| !out.is_empty());
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
@@ -653,7 +696,10 @@ fn machine() -> Machine {
     let memory_bytes = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|meminfo| {
-            let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?.to_owned();
+            let line = meminfo
+                .lines()
+                .find(|line| line.starts_with("MemTotal:"))?
+                .to_owned();
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map(|kib| kib * 1024);

@@ -20,11 +20,31 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
             micro.startup_median_ms,
             "ms",
         ));
-        rows.push(Row::numbers("processes", mono.processes.len() as f64, micro.processes.len() as f64, ""));
+        rows.push(Row::numbers(
+            "processes",
+            mono.processes.len() as f64,
+            micro.processes.len() as f64,
+            "",
+        ));
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-        rows.push(Row::numbers("memory, idle (RSS)", mib(mono.rss_idle_bytes), mib(micro.rss_idle_bytes), "MiB"));
-        rows.push(Row::numbers("memory, under load (RSS)", mib(mono.rss_load_bytes), mib(micro.rss_load_bytes), "MiB"));
-        rows.push(Row::numbers("binary size (all binaries)", mib(mono.binary_bytes), mib(micro.binary_bytes), "MiB"));
+        rows.push(Row::numbers(
+            "memory, idle (RSS)",
+            mib(mono.rss_idle_bytes),
+            mib(micro.rss_idle_bytes),
+            "MiB",
+        ));
+        rows.push(Row::numbers(
+            "memory, under load (RSS)",
+            mib(mono.rss_load_bytes),
+            mib(micro.rss_load_bytes),
+            "MiB",
+        ));
+        rows.push(Row::numbers(
+            "binary size (all binaries)",
+            mib(mono.binary_bytes),
+            mib(micro.binary_bytes),
+            "MiB",
+        ));
     }
     for workload in &result.workloads {
         let (Some(mono), Some(micro)) = (
@@ -58,7 +78,9 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
             micro.cpu.us_per_request,
             "µs",
         ));
-        if let (Some(mono_db), Some(micro_db)) = (mono.cpu.database_server_us, micro.cpu.database_server_us) {
+        if let (Some(mono_db), Some(micro_db)) =
+            (mono.cpu.database_server_us, micro.cpu.database_server_us)
+        {
             rows.push(Row::numbers(
                 &format!("{name}: CPU per request, PostgreSQL server"),
                 mono_db,
@@ -69,7 +91,12 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
         let errors = mono.closed.all.errors + mono.open.all.errors;
         let micro_errors = micro.closed.all.errors + micro.open.all.errors;
         if errors + micro_errors > 0 {
-            rows.push(Row::numbers(&format!("{name}: errors"), errors as f64, micro_errors as f64, ""));
+            rows.push(Row::numbers(
+                &format!("{name}: errors"),
+                errors as f64,
+                micro_errors as f64,
+                "",
+            ));
         }
     }
     rows
@@ -86,7 +113,13 @@ pub struct Row {
 impl Row {
     fn numbers(label: &str, monolith: f64, microservices: f64, unit: &str) -> Row {
         let show = |value: f64| {
-            let digits = if value >= 100.0 { 0 } else if value >= 1.0 { 2 } else { 3 };
+            let digits = if value >= 100.0 {
+                0
+            } else if value >= 1.0 {
+                2
+            } else {
+                3
+            };
             format!("{value:.digits$} {unit}").trim_end().to_owned()
         };
         Row {
@@ -161,6 +194,9 @@ pub fn print(result: &CompareResult) {
     );
     println!("\nverdicts:");
     for verdict in &result.verdicts {
-        println!("- {}: {}\n    {}", verdict.claim, verdict.verdict, verdict.figures);
+        println!(
+            "- {}: {}\n    {}",
+            verdict.claim, verdict.verdict, verdict.figures
+        );
     }
 }

@@ -162,7 +162,9 @@ impl Sender {
             .header("x-request-id", &request_id)
             .timeout(self.timeout);
         if let Some(body) = request.body {
-            builder = builder.header("content-type", "application/json").body(body);
+            builder = builder
+                .header("content-type", "application/json")
+                .body(body);
         }
         let outcome = match builder.send().await {
             Ok(response) => {

@@ -37,7 +37,10 @@ mod tests {
         for micros in [0, 50, 250, 3_000] {
             let due = Instant::now() + Duration::from_micros(micros);
             until(due).await;
-            assert!(Instant::now() >= due, "returned before {micros} µs had passed");
+            assert!(
+                Instant::now() >= due,
+                "returned before {micros} µs had passed"
+            );
         }
     }
 }

@@ -74,13 +74,16 @@ impl Record {
         let nanos = nanos(sample.latency);
         self.latency.saturating_record(nanos.max(1));
         if sample.outcome != Outcome::Status(sample.endpoint.expected_status()) {
-            *self.errors_by_status.entry(sample.outcome.key()).or_default() += 1;
+            *self
+                .errors_by_status
+                .entry(sample.outcome.key())
+                .or_default() += 1;
         }
         let slower = self.slowest.len() < SLOWEST_KEPT
             || self.slowest.last().is_some_and(|(kept, _)| nanos > *kept);
         if slower {
             self.slowest.push((nanos, sample.request_id.clone()));
-            self.slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            self.slowest.sort_by_key(|(nanos, _)| std::cmp::Reverse(*nanos));
             self.slowest.truncate(SLOWEST_KEPT);
         }
     }
@@ -106,7 +109,8 @@ impl Record {
 }
 
 fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, LONGEST_NS, 3).expect("1 ns to 1 h at 3 digits is a valid histogram")
+    Histogram::new_with_bounds(1, LONGEST_NS, 3)
+        .expect("1 ns to 1 h at 3 digits is a valid histogram")
 }
 
 fn nanos(duration: Duration) -> u64 {
@@ -146,7 +150,10 @@ impl Recorder {
     }
 
     /// The figures over `elapsed` (the time the run took).
-    pub fn summary(&self, elapsed: Duration) -> (Summary, BTreeMap<String, Summary>, Option<Percentiles>) {
+    pub fn summary(
+        &self,
+        elapsed: Duration,
+    ) -> (Summary, BTreeMap<String, Summary>, Option<Percentiles>) {
         let endpoints = self
             .endpoints
             .iter()
@@ -258,9 +265,21 @@ mod tests {
         assert_eq!(all.errors_by_status.get("timeout"), Some(&1));
         assert_eq!(all.errors_by_status.get("503"), Some(&1));
         assert!((all.throughput_rps - 51.0).abs() < 1e-9);
-        assert!((all.latency_ms.p50 - 50.0).abs() < 0.1, "{:?}", all.latency_ms);
-        assert!((all.latency_ms.max - 5_000.0).abs() < 5.0, "{:?}", all.latency_ms);
-        let slowest: Vec<&str> = all.slowest.iter().map(|slow| slow.request_id.as_str()).collect();
+        assert!(
+            (all.latency_ms.p50 - 50.0).abs() < 0.1,
+            "{:?}",
+            all.latency_ms
+        );
+        assert!(
+            (all.latency_ms.max - 5_000.0).abs() < 5.0,
+            "{:?}",
+            all.latency_ms
+        );
+        let slowest: Vec<&str> = all
+            .slowest
+            .iter()
+            .map(|slow| slow.request_id.as_str())
+            .collect();
         assert_eq!(slowest, ["stuck", "r100", "r99", "r98", "r97"]);
         assert_eq!(endpoints["GET /products/{id}"].requests, 102);
         assert!(lag.is_none(), "a closed loop has no schedule to lag behind");

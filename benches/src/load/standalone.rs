@@ -110,7 +110,12 @@ async fn measure_ceiling(
     let step = Step::begin("the generator's ceiling (GET /hello on shoplab-floor)");
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
     let url = format!("sqlite://{}", scratch.path().join("floor.db").display());
-    let args = ["--database-url".to_owned(), url, "--products".into(), "1".into()];
+    let args = [
+        "--database-url".to_owned(),
+        url,
+        "--products".into(),
+        "1".into(),
+    ];
     let floor = Process::spawn(bin_dir, "shoplab-floor", &args)
         .await
         .context("the ceiling needs shoplab-floor (or pass --no-ceiling)")?;
@@ -177,7 +182,9 @@ fn print_table(base_url: &str, report: &Report, ceiling: Option<f64>) {
         .collect();
     println!("slowest requests (X-Request-Id): {}", slowest.join(", "));
     match ceiling {
-        Some(rps) => println!("generator ceiling (GET /hello on the floor, same connections): {rps:.0} req/s"),
+        Some(rps) => println!(
+            "generator ceiling (GET /hello on the floor, same connections): {rps:.0} req/s"
+        ),
         None => println!("generator ceiling: not measured (--no-ceiling)"),
     }
 }

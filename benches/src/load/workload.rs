@@ -271,8 +271,10 @@ impl DataSet {
                 "price_cents": rng.random_range(100..=2_000),
                 "stock": SEED_STOCK,
             });
-            data.products
-                .push(created_id(shop.post("/products", &body).await?, "a product")?);
+            data.products.push(created_id(
+                shop.post("/products", &body).await?,
+                "a product",
+            )?);
         }
         for index in 0..size.users {
             let body = json!({
@@ -401,11 +403,18 @@ fn created_id(reply: crate::client::Reply, what: &str) -> anyhow::Result<i64> {
 
 /// How many requests of each endpoint a stream of `count` draws: for tests
 /// and for the report's note on the mix actually sent.
-pub fn tally(workload: &Workload, data: &DataSet, seed: u64, count: usize) -> BTreeMap<Endpoint, usize> {
+pub fn tally(
+    workload: &Workload,
+    data: &DataSet,
+    seed: u64,
+    count: usize,
+) -> BTreeMap<Endpoint, usize> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut counts = BTreeMap::new();
     for _ in 0..count {
-        *counts.entry(workload.next(&mut rng, data).endpoint).or_default() += 1;
+        *counts
+            .entry(workload.next(&mut rng, data).endpoint)
+            .or_default() += 1;
     }
     counts
 }
@@ -456,7 +465,10 @@ mod tests {
                 serde_json::from_slice(&request.body.expect("an order has a body")).expect("json");
             let items = body["items"].as_array().expect("items");
             assert!((1..=3).contains(&items.len()));
-            let mut ids: Vec<i64> = items.iter().map(|item| item["product_id"].as_i64().expect("id")).collect();
+            let mut ids: Vec<i64> = items
+                .iter()
+                .map(|item| item["product_id"].as_i64().expect("id"))
+                .collect();
             ids.dedup();
             ids.sort();
             ids.dedup();
@@ -473,10 +485,7 @@ mod tests {
             "read=70,browse=10,order=15,deposit=5".parse::<Mix>(),
             Ok(Mix::default())
         );
-        assert_eq!(
-            "order=1".parse::<Mix>().map(|mix| mix.order),
-            Ok(1)
-        );
+        assert_eq!("order=1".parse::<Mix>().map(|mix| mix.order), Ok(1));
         assert!("read=0".parse::<Mix>().is_err());
         assert!("write=5".parse::<Mix>().is_err());
         assert!("read=x".parse::<Mix>().is_err());
