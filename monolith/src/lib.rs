@@ -4,7 +4,7 @@
 //! what is the monolith's own is the wiring: the orders component reaches
 //! users, catalog and payments by function calls (`common/src/local.rs`)
 //! inside one transaction (`checkout.rs`). Compare the orders service's
-//! `microservices/src/bin/orders.rs`.
+//! `microservices/orders/src/lib.rs`.
 
 mod audit;
 mod checkout;

@@ -1,6 +1,6 @@
 //! The monolith's binary: its flags, then `shoplab_monolith::build` (in
 //! `lib.rs`). Compare with the orders service's `main` in
-//! `microservices/src/bin/orders.rs`: the same shape, one database instead
+//! `microservices/orders/src/main.rs`: the same shape, one database instead
 //! of three peers.
 
 use anyhow::Context;

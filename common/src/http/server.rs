@@ -130,20 +130,14 @@ impl Application {
     }
 
     /// What a binary's `main` does with its application: prints
-    /// `NAME listening on http://ADDR` ([`announce`]), then serves on an
-    /// actix runtime of its own, blocking the calling thread until the server
-    /// is stopped.
+    /// `NAME listening on http://ADDR` on stdout (the line `shoplab up` and
+    /// the tests wait for, so that a process started on port 0 can say which
+    /// port it got), then serves on an actix runtime of its own, blocking the
+    /// calling thread until the server is stopped.
     pub fn announce_and_run(self) -> std::io::Result<()> {
-        announce(&self.name, &self.addrs);
+        for addr in &self.addrs {
+            println!("{} listening on http://{addr}", self.name);
+        }
         actix_web::rt::System::new().block_on(self.run_until_stopped())
-    }
-}
-
-/// Prints `listening on http://ADDR` on stdout: the line `shoplab up` and the
-/// tests wait for, so that a process started on port 0 can say which port it
-/// got.
-pub fn announce(name: &str, addrs: &[SocketAddr]) {
-    for addr in addrs {
-        println!("{name} listening on http://{addr}");
     }
 }
