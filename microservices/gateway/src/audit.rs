@@ -46,13 +46,11 @@ async fn ask<T: DeserializeOwned>(
 ) -> Result<T, ShopError> {
     let name = upstream;
     let failed = |error: reqwest::Error| transport_error(name, upstreams.timeout, &error);
-    let response = upstreams
+    let request = upstreams
         .http
         .get(format!("{}{AUDIT_PATH}", upstreams.url(upstream)))
-        .header(REQUEST_ID_HEADER, request_id.as_str())
-        .send()
-        .await
-        .map_err(failed)?;
+        .header(REQUEST_ID_HEADER, request_id.as_str());
+    let response = upstreams.send(request).await.map_err(failed)?;
     let status = response.status();
     if !status.is_success() {
         let body: ErrorBody = response.json().await.map_err(failed)?;

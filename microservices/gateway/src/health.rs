@@ -32,7 +32,7 @@ async fn health(
                 .header(REQUEST_ID_HEADER, request_id.as_str())
                 .timeout(HEALTH_WITHIN);
             let healthy = matches!(
-                request.send().await,
+                upstreams.send(request).await,
                 Ok(response) if response.status().is_success()
             );
             (upstream, healthy)

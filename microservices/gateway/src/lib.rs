@@ -16,6 +16,7 @@ use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::http::resource;
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
+use shoplab_service::HopDelay;
 
 /// The gateway's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-gateway";
@@ -38,13 +39,19 @@ pub fn build(addr: &str, upstreams: Upstreams) -> anyhow::Result<Application> {
 pub struct Upstreams {
     http: reqwest::Client,
     timeout: Duration,
+    hop_delay: HopDelay,
     services: Arc<[(Component, String)]>,
 }
 
 impl Upstreams {
     /// `services`: each service and its base URL. `timeout`: how long a
-    /// service may take to answer.
-    pub fn new(services: Vec<(Component, String)>, timeout: Duration) -> anyhow::Result<Self> {
+    /// service may take to answer. `hop_delay`: the wait before each request
+    /// to a service (`--hop-delay-us`).
+    pub fn new(
+        services: Vec<(Component, String)>,
+        timeout: Duration,
+        hop_delay: HopDelay,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .timeout(timeout)
@@ -54,8 +61,18 @@ impl Upstreams {
         Ok(Self {
             http,
             timeout,
+            hop_delay,
             services: services.into(),
         })
+    }
+
+    /// Sends a request to a service, after the hop delay: every request the
+    /// gateway makes (passed through, `/health`, `/audit`) goes through here.
+    /// The wait is async (`HopDelay::wait`), so it holds up this request
+    /// only, never the worker.
+    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+        self.hop_delay.wait().await;
+        request.send().await
     }
 
     fn url(&self, upstream: Component) -> &str {

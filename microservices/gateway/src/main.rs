@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use shoplab_common::components::Component;
 use shoplab_gateway::{build, Upstreams, NAME};
-use shoplab_service::{exit_on_error, run};
+use shoplab_service::{exit_on_error, run, HopDelay};
 
 /// API.md on one base URL, in front of the users, catalog, payments and
 /// orders services.
@@ -34,6 +34,8 @@ struct Args {
     /// knows what to undo, is the one that gives up first.
     #[arg(long, default_value_t = 60_000)]
     timeout_ms: u64,
+    #[command(flatten)]
+    hop_delay: HopDelay,
 }
 
 fn main() {
@@ -45,7 +47,7 @@ fn main() {
         (Component::Orders, args.orders_url),
     ];
     let timeout = Duration::from_millis(args.timeout_ms);
-    let result = Upstreams::new(services, timeout)
+    let result = Upstreams::new(services, timeout, args.hop_delay)
         .and_then(|upstreams| build(&args.addr, upstreams))
         .and_then(run);
     exit_on_error(NAME, result);

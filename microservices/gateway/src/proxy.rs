@@ -44,8 +44,8 @@ pub async fn forward(
     }
     let name = **upstream;
     let timeout = upstreams.timeout;
-    let response = outgoing
-        .send()
+    let response = upstreams
+        .send(outgoing)
         .await
         .map_err(|error| transport_error(name, timeout, &error))?;
     let status = StatusCode::from_u16(response.status().as_u16())

@@ -21,7 +21,7 @@ fn help_explains_its_flags() {
     let output = run(&["--help"]);
     assert!(output.status.success(), "{BINARY} --help failed");
     let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--addr", "--database-url", "--users-url"] {
+    for flag in ["--addr", "--database-url", "--users-url", "--hop-delay-us"] {
         assert!(
             help.contains(flag),
             "{BINARY} --help does not mention {flag}:\n{help}"

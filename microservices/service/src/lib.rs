@@ -2,7 +2,8 @@
 //! service's own: starting a service ([`startup`]: flags, its own database,
 //! health, errors on exit), the HTTP implementations of the component
 //! interfaces ([`remote`]), the bodies of the services' internal endpoints
-//! ([`internal`]: both the clients and the serving services need them).
+//! ([`internal`]: both the clients and the serving services need them), and
+//! the `--hop-delay-us` wait before each internal request ([`hop_delay`]).
 //!
 //! Each service is a crate of its own under `microservices/` (users,
 //! catalog, payments, orders, and the gateway), depending on `shoplab-common`
@@ -11,8 +12,10 @@
 //! microservices. The routes and rules are `common`'s, the same code the
 //! monolith runs.
 
+pub mod hop_delay;
 pub mod internal;
 pub mod remote;
 pub mod startup;
 
+pub use hop_delay::HopDelay;
 pub use startup::{build, exit_on_error, run, CallArgs, ServiceArgs};

@@ -4,7 +4,8 @@
 //!
 //! One pooled blocking reqwest client serves every call of a process (the
 //! component interfaces are synchronous, see `common/src/components.rs`, so
-//! these calls run on the blocking thread pool). A peer that cannot be
+//! these calls run on the blocking thread pool). Each request waits the
+//! process's `--hop-delay-us` before it is sent (`hop_delay.rs`). A peer that cannot be
 //! reached is `service_unavailable`; one that does not answer within the
 //! timeout is `timeout`; one that answers with an error body is mapped back
 //! to the same domain error an in-process call would have returned. No call
@@ -26,6 +27,7 @@ use shoplab_common::http::wire::OrderItemBody;
 use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
+use crate::hop_delay::HopDelay;
 use crate::internal::{Charge, ProductIds, Reserve};
 use crate::startup::CallArgs;
 
@@ -70,6 +72,7 @@ pub struct PeerClient {
     http: Client,
     peers: Arc<Peers>,
     timeout: Duration,
+    hop_delay: HopDelay,
 }
 
 impl PeerClient {
@@ -88,6 +91,7 @@ impl PeerClient {
             http,
             peers: Arc::new(peers),
             timeout,
+            hop_delay: calls.hop_delay,
         })
     }
 
@@ -165,12 +169,15 @@ impl Remote {
 
     /// Sends one request and reads its answer: `Ok(None)` for 404 (only the
     /// caller knows what was not found), the body for a success, the mapped
-    /// domain error otherwise.
+    /// domain error otherwise. Every call of every component goes through
+    /// here, so this is where the hop delay is taken; no caller holds a
+    /// database transaction (or a pooled connection) across a call.
     fn send(
         &self,
         component: Component,
         request: RequestBuilder,
     ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
+        self.client.hop_delay.wait_blocking();
         let response = request
             .header(REQUEST_ID_HEADER, self.request_id.as_str())
             .send()

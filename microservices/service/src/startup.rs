@@ -12,6 +12,8 @@ use shoplab_common::error::one_line;
 use shoplab_common::http::routes;
 use shoplab_common::http::server::Application;
 
+use crate::hop_delay::HopDelay;
+
 /// The flags every service takes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServiceArgs {
@@ -34,6 +36,8 @@ pub struct CallArgs {
     /// `timeout` (connecting gets a shorter limit of its own).
     #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
     pub call_timeout_ms: u64,
+    #[command(flatten)]
+    pub hop_delay: HopDelay,
 }
 
 impl Default for CallArgs {
@@ -41,6 +45,7 @@ impl Default for CallArgs {
     fn default() -> Self {
         Self {
             call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
+            hop_delay: HopDelay::NONE,
         }
     }
 }
