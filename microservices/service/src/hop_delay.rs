@@ -20,11 +20,12 @@ pub struct HopDelay {
     pub hop_delay_us: u64,
 }
 
-/// tokio's timer wheel ticks once a millisecond and rounds a deadline up to
-/// the next tick, so a tokio sleep can end up to a millisecond late. The
-/// async wait sleeps on the timer until this much before the deadline, then
-/// yields until the deadline.
-const TIMER_GRANULARITY: Duration = Duration::from_millis(1);
+/// How late a tokio sleep may end. Its timer wheel ticks once a millisecond
+/// and rounds a deadline up to the next tick, and parking the driver adds
+/// its own lateness: on the lab's machine a tokio sleep ended 1.0 to 1.4 ms
+/// after its deadline. So the async wait sleeps on the timer until this much
+/// before the deadline, and yields for the rest.
+const TOKIO_SLEEP_LATENESS: Duration = Duration::from_millis(2);
 
 impl HopDelay {
     pub const NONE: Self = Self { hop_delay_us: 0 };
@@ -40,9 +41,11 @@ impl HopDelay {
     }
 
     /// The wait on a blocking thread (the component clients' path):
-    /// `std::thread::sleep`, which never wakes early and on Linux wakes
-    /// typically some tens of microseconds late (the kernel's timer slack,
-    /// 50 µs for an ordinary thread, plus scheduling).
+    /// `std::thread::sleep`, which never wakes early, and on Linux wakes late
+    /// by the kernel's timer slack (50 µs for an ordinary thread) plus
+    /// scheduling: 70 to 150 µs late on the lab's machine. Spinning would be
+    /// closer, but would take a core from the services for every call in
+    /// flight; a delay that stands for a network hop has jitter of its own.
     pub fn wait_blocking(self) {
         let delay = self.duration();
         if !delay.is_zero() {
@@ -51,21 +54,23 @@ impl HopDelay {
     }
 
     /// The wait on the async executor (the gateway's path), which must not
-    /// block its worker thread. tokio's timer alone would add up to a
-    /// millisecond, as much as a whole sub-millisecond delay, so the last
-    /// millisecond is spent yielding (`yield_now`) until the clock reaches
-    /// the deadline: other requests on the worker keep being served, and the
-    /// wait ends within a few microseconds after the deadline when the worker
-    /// is idle (later if it is busy, as with any task). The price is CPU: the
-    /// worker spins for up to that last millisecond of each delay.
+    /// block its worker thread. tokio's timer alone would add a millisecond
+    /// or more, more than a whole sub-millisecond delay, so the last
+    /// two milliseconds are spent yielding (`yield_now`) until the
+    /// clock reaches the deadline: other requests on the worker keep being
+    /// served, and on an idle worker the wait ends within a few microseconds
+    /// after the deadline (later if the worker is busy, as for any task). The
+    /// price is CPU: the worker spins through what the tokio sleep left of
+    /// those two milliseconds (0.6 to 1 ms here), or through all of a delay
+    /// of 2 ms or less.
     pub async fn wait(self) {
         let delay = self.duration();
         if delay.is_zero() {
             return;
         }
         let deadline = Instant::now() + delay;
-        if delay > TIMER_GRANULARITY {
-            tokio::time::sleep_until((deadline - TIMER_GRANULARITY).into()).await;
+        if delay > TOKIO_SLEEP_LATENESS {
+            tokio::time::sleep_until((deadline - TOKIO_SLEEP_LATENESS).into()).await;
         }
         while Instant::now() < deadline {
             tokio::task::yield_now().await;
