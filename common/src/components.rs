@@ -4,7 +4,7 @@
 //! Orders depends on these traits, never on an implementation. The monolith
 //! hands it [`crate::local::InProcess`], where a call is a function call on the
 //! same database connection; the orders service hands it
-//! `microservices/src/remote.rs`, where a call is an HTTP request. Every
+//! `microservices/service/src/remote.rs`, where a call is an HTTP request. Every
 //! method is fallible even in process, so a fault plan, timing or metrics can
 //! wrap either side at this one boundary.
 //!

@@ -1,7 +1,7 @@
 //! The one error type of the domain.
 //!
 //! Every component operation returns `Result<_, ShopError>`, in process and
-//! over HTTP alike: the HTTP clients in `microservices/src/remote.rs` map a
+//! over HTTP alike: the HTTP clients in `microservices/service/src/remote.rs` map a
 //! service's answer back to the same variant, so both deployments answer a
 //! failure with the same status and code (see `http/error.rs` for the mapping).
 

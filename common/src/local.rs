@@ -2,7 +2,7 @@
 //! function call into the component's store, on the connection the caller
 //! holds. In the monolith that connection is inside the order's one
 //! transaction, so every component's write commits or rolls back together.
-//! (The other side of this file: `microservices/src/remote.rs`.)
+//! (The other side of this file: `microservices/service/src/remote.rs`.)
 
 use crate::components::{Catalog, Payments, Users};
 use crate::db::DbConnection;

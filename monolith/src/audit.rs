@@ -1,6 +1,6 @@
 //! `GET /audit` of the monolith: every figure from the one database, in one
 //! read. The gateway gathers the same figures from four services
-//! (`microservices/src/gateway/audit.rs`).
+//! (`microservices/gateway/src/audit.rs`).
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::db::{read_snapshot, Pool};

@@ -5,7 +5,7 @@
 //! SQLite, so that it holds the write lock from the start). Nothing
 //! needs compensating: if taking the stock or the money fails, rolling back to
 //! a savepoint undoes both, and the order is recorded as `failed` in the same
-//! transaction. Compare `microservices/src/orders/checkout.rs`, which runs the
+//! transaction. Compare `microservices/orders/src/checkout.rs`, which runs the
 //! same steps, with the same rules, as a saga across three databases.
 
 use shoplab_common::components::{Catalog, Payments};

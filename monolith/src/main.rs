@@ -1,23 +1,13 @@
-//! The monolith: every component in one process, over one database.
-//!
-//! Compare with the orders service's wiring in
-//! `microservices/src/bin/orders.rs`: the routes and the rules are the same
-//! code; here the orders component reaches users, catalog and payments by
-//! function calls (`common/src/local.rs`) inside one transaction.
+//! The monolith's binary: its flags, then `shoplab_monolith::build` (in
+//! `lib.rs`). Compare with the orders service's `main` in
+//! `microservices/orders/src/main.rs`: the same shape, one database instead
+//! of three peers.
 
-mod audit;
-mod checkout;
-mod orders;
-mod wallets;
-
-use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use shoplab_common::components::Component;
-use shoplab_common::db::{self, DatabaseUrl};
+use shoplab_common::db::DatabaseUrl;
 use shoplab_common::error::one_line;
-use shoplab_common::http::routes;
-use shoplab_common::http::server::{announce, shop_app, SERVER_KEEP_ALIVE};
+use shoplab_monolith::NAME;
 
 /// The whole shop in one process: serves all of API.md from one database.
 #[derive(Parser)]
@@ -33,34 +23,11 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    if let Err(error) = run(args) {
-        eprintln!("shoplab-monolith: {}", one_line(&format!("{error:#}")));
+    // Built before the async runtime starts: see `build`.
+    let result = shoplab_monolith::build(&args.addr, &args.database_url)
+        .and_then(|application| application.announce_and_run().context("the server stopped"));
+    if let Err(error) = result {
+        eprintln!("{NAME}: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);
     }
-}
-
-fn run(args: Args) -> anyhow::Result<()> {
-    // One database holds every component's tables. Opened (and migrated)
-    // before the async runtime starts, as diesel is blocking.
-    let pool = db::open(&args.database_url, &Component::ALL)?;
-    let pool = web::Data::new(pool);
-    actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || {
-            let pool = pool.clone();
-            shop_app(move |app| {
-                app.app_data(pool)
-                    .configure(routes::health::configure)
-                    .configure(routes::users::configure)
-                    .configure(routes::catalog::configure)
-                    .configure(wallets::configure)
-                    .configure(orders::configure)
-                    .configure(audit::configure);
-            })
-        })
-        .keep_alive(SERVER_KEEP_ALIVE)
-        .bind(&args.addr)
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
-        announce("shoplab-monolith", &server.addrs());
-        server.run().await.context("the server stopped")
-    })
 }

@@ -1,6 +1,6 @@
 //! The orders routes of the monolith. Same routes, same wire types and same
 //! idempotency handling as the orders service
-//! (`microservices/src/orders/mod.rs`); only `checkout` differs.
+//! (`microservices/orders/src/lib.rs`); only `checkout` differs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Users;

@@ -1,7 +1,7 @@
 //! `GET /users/{id}/wallet`, `POST /users/{id}/wallet/deposit` (component:
 //! payments). The user check is an in-process call to the users component on
 //! the same connection; the payments service makes it over HTTP instead
-//! (`microservices/src/payments/wallets.rs`).
+//! (`microservices/payments/src/wallets.rs`).
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Users;

@@ -1,13 +1,19 @@
-//! What every HTTP process of the lab does alike: the app's shared frame and
-//! the one line it prints when it is ready.
+//! What every HTTP server of the lab does alike: the app's shared frame, the
+//! [`Application`] that binds it to an address before it runs, and the one
+//! line a process prints when it is ready.
+//!
+//! Every binary (the monolith, each service, the gateway) starts through
+//! [`Application`], and so can a bench that wants a server inside its own
+//! process: one way to start each server, in the manner of
+//! zero-to-production's `Application::build`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App};
+use actix_web::{web, App, HttpServer};
 
 use super::{contract, request_id};
 
@@ -42,11 +48,96 @@ pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// How long the lab's HTTP clients keep an idle pooled connection.
 pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
 
-/// Prints `listening on http://ADDR` on stdout: the line `shoplab up` and the
-/// tests wait for, so that a process started on port 0 can say which port it
-/// got.
-pub fn announce(name: &str, addrs: &[SocketAddr]) {
-    for addr in addrs {
-        println!("{name} listening on http://{addr}");
+/// A server bound to its address (so its port is known, even when it asked
+/// for port 0) that has not started serving yet.
+///
+/// Binding and running are two steps because what comes before binding may
+/// not run inside an async runtime: a deployment opens its database (diesel
+/// blocks) and builds reqwest's blocking client (which runs a runtime of its
+/// own) first. Nothing here needs a runtime until
+/// [`run_until_stopped`](Self::run_until_stopped) is awaited.
+pub struct Application {
+    name: String,
+    addrs: Vec<SocketAddr>,
+    server: Server,
+}
+
+/// The address could not be listened on (in use, not ours, not an address).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}")]
+pub struct BindError {
+    addr: String,
+    #[source]
+    source: std::io::Error,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free port) to an app with API.md's frame
+    /// around the routes `configure` adds. `name` is the process's name in
+    /// the line [`announce_and_run`](Self::announce_and_run) prints.
+    ///
+    /// `configure` is cloned and called once per worker thread, so it should
+    /// capture only cheap clones (`web::Data` is an `Arc`).
+    pub fn bind<F>(name: &str, addr: &str, configure: F) -> Result<Self, BindError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let server = HttpServer::new(move || {
+            // Moved in, not borrowed: the app must not outlive its factory's
+            // captures (`shop_app`'s return type names the closure's type).
+            let configure = configure.clone();
+            shop_app(move |app| configure(app))
+        })
+        .keep_alive(SERVER_KEEP_ALIVE)
+        .bind(addr)
+        .map_err(|source| BindError {
+            addr: addr.to_owned(),
+            source,
+        })?;
+        let addrs = server.addrs();
+        // `run` only builds the server's future: no worker starts until it is
+        // awaited, so this needs no runtime yet.
+        let server = server.run();
+        Ok(Self {
+            name: name.to_owned(),
+            addrs,
+            server,
+        })
+    }
+
+    /// The port it listens on (the first address's, if a host name resolved
+    /// to several).
+    pub fn port(&self) -> u16 {
+        self.addrs.first().map_or(0, SocketAddr::port)
+    }
+
+    /// Every address it listens on.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// A handle to stop the server from elsewhere (a bench that started it
+    /// in process stops it this way; a process is stopped by SIGTERM).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (SIGINT, SIGTERM, or
+    /// [`handle`](Self::handle)). Await it inside an actix or tokio runtime;
+    /// the workers are threads of their own.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// What a binary's `main` does with its application: prints
+    /// `NAME listening on http://ADDR` on stdout (the line `shoplab up` and
+    /// the tests wait for, so that a process started on port 0 can say which
+    /// port it got), then serves on an actix runtime of its own, blocking the
+    /// calling thread until the server is stopped.
+    pub fn announce_and_run(self) -> std::io::Result<()> {
+        for addr in &self.addrs {
+            println!("{} listening on http://{addr}", self.name);
+        }
+        actix_web::rt::System::new().block_on(self.run_until_stopped())
     }
 }

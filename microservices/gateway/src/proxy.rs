@@ -1,0 +1,66 @@
+//! Passing a request through to the service that owns its path.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use shoplab_common::components::Component;
+use shoplab_common::http::json::{declared_length, read_limited};
+use shoplab_common::http::place_order::IDEMPOTENCY_KEY_HEADER;
+use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::ShopError;
+use shoplab_service::remote::transport_error;
+
+use crate::Upstreams;
+
+/// The request headers a service needs; everything else stays at the edge.
+const FORWARDED_HEADERS: [&str; 2] = ["content-type", IDEMPOTENCY_KEY_HEADER];
+
+pub async fn forward(
+    request: HttpRequest,
+    payload: web::Payload,
+    upstream: web::Data<Component>,
+    upstreams: web::Data<Upstreams>,
+    request_id: RequestId,
+) -> Result<HttpResponse, ApiError> {
+    // The same 64 KiB limit as the services, checked here so that an oversized
+    // body is refused before it crosses another hop.
+    let body = read_limited(declared_length(&request), payload.into_inner()).await?;
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|path| path.as_str())
+        .unwrap_or("/");
+    let url = format!("{}{path}", upstreams.url(**upstream));
+    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|error| ShopError::invalid(format!("bad method: {error}")))?;
+    let mut outgoing = upstreams
+        .http
+        .request(method, url)
+        .header(REQUEST_ID_HEADER, request_id.as_str())
+        .body(body);
+    for name in FORWARDED_HEADERS {
+        if let Some(value) = request.headers().get(name) {
+            outgoing = outgoing.header(name, value.as_bytes());
+        }
+    }
+    let name = **upstream;
+    let timeout = upstreams.timeout;
+    let response = upstreams
+        .send(outgoing)
+        .await
+        .map_err(|error| transport_error(name, timeout, &error))?;
+    let status = StatusCode::from_u16(response.status().as_u16())
+        .map_err(|error| ShopError::internal("upstream status", error))?;
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.as_bytes().to_vec());
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| transport_error(name, timeout, &error))?;
+    let mut reply = HttpResponse::build(status);
+    if let Some(content_type) = content_type {
+        reply.insert_header(("content-type", content_type));
+    }
+    Ok(reply.body(body))
+}

@@ -1,0 +1,42 @@
+//! The orders service's binary: its flags, where its peers are, then
+//! `shoplab_orders::build` (in `lib.rs`). Compare with the monolith's
+//! `monolith/src/main.rs`: the routes and rules are the same code; here the
+//! orders component reaches users, catalog and payments over HTTP
+//! (`microservices/service/src/remote.rs`), and an order is a saga
+//! (`checkout.rs`).
+
+use clap::Parser;
+use shoplab_orders::{build, NAME};
+use shoplab_service::remote::Peers;
+use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
+
+/// The orders component as its own service (owns orders and idempotency keys).
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    service: ServiceArgs,
+    /// Base URL of the users service.
+    #[arg(long)]
+    users_url: String,
+    /// Base URL of the catalog service.
+    #[arg(long)]
+    catalog_url: String,
+    /// Base URL of the payments service.
+    #[arg(long)]
+    payments_url: String,
+    #[command(flatten)]
+    calls: CallArgs,
+}
+
+fn main() {
+    let args = Args::parse();
+    let peers = Peers {
+        users: Some(args.users_url),
+        catalog: Some(args.catalog_url),
+        payments: Some(args.payments_url),
+    };
+    // Built before the async runtime starts: see `build`.
+    let result = build(args.service, peers, &args.calls).and_then(run);
+    exit_on_error(NAME, result);
+}

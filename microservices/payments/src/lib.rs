@@ -1,0 +1,74 @@
+//! The payments service: the wallet routes of API.md (`wallets.rs`), and the
+//! internal endpoints through which the orders service charges and refunds.
+//!
+//! Each internal write is its own transaction here. In the monolith the same
+//! store functions run inside the order's one transaction
+//! (`monolith/src/checkout.rs`).
+
+mod wallets;
+
+use actix_web::{web, HttpResponse};
+use shoplab_common::components::Component;
+use shoplab_common::db::{write_transaction, Pool};
+use shoplab_common::domain::{Cents, OrderId, UserId};
+use shoplab_common::http::server::Application;
+use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_common::payments::store;
+use shoplab_service::internal::{Charge, PaymentsAudit, AUDIT_PATH};
+use shoplab_service::remote::{PeerClient, Peers};
+use shoplab_service::{CallArgs, ServiceArgs};
+
+/// The service's name, as it announces itself and prefixes its errors.
+pub const NAME: &str = "shoplab-payments";
+
+/// Opens the service's own database (wallets and payments only), builds its
+/// client to `peers` (the users service), and binds its address (port 0
+/// picks a free port; [`Application::port`] says which).
+///
+/// Call it outside an async runtime, or on a blocking thread
+/// (`tokio::task::spawn_blocking`): opening the database blocks, and
+/// reqwest's blocking client may not be built inside a runtime.
+pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Result<Application> {
+    let peers = web::Data::new(PeerClient::new(peers, calls)?);
+    shoplab_service::build(Component::Payments, service, move |app| {
+        app.app_data(peers.clone()).configure(configure);
+    })
+}
+
+/// The wallet routes and the internal endpoints; `build` adds `/health` and
+/// the client to the users service the wallet routes need.
+fn configure(config: &mut web::ServiceConfig) {
+    config
+        .configure(wallets::configure)
+        .service(resource("/internal/charges").route(web::post().to(charge)))
+        .service(resource("/internal/charges/{order_id}/refund").route(web::post().to(refund)))
+        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+}
+
+async fn charge(pool: web::Data<Pool>, json: ApiJson<Charge>) -> Result<HttpResponse, ApiError> {
+    let order = OrderId::parse(json.body.order_id)?;
+    let user = UserId::parse(json.body.user_id)?;
+    let amount = Cents::parse(json.body.amount_cents)?;
+    with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| store::charge(conn, order, user, amount))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn refund(pool: web::Data<Pool>, order: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let order = OrderId::parse_segment(&order)?;
+    with_conn(&pool, move |conn| {
+        write_transaction(conn, |conn| store::refund(conn, order))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let (wallet_cents, paid_cents) = with_conn(&pool, store::audit).await?;
+    Ok(HttpResponse::Ok().json(PaymentsAudit {
+        wallet_cents,
+        paid_cents,
+    }))
+}

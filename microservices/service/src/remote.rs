@@ -1,0 +1,289 @@
+//! The HTTP implementation of the component interfaces: each call is a
+//! request to the service that owns the component. This is the other side of
+//! `common/src/local.rs`; the orders code cannot tell them apart.
+//!
+//! One pooled blocking reqwest client serves every call of a process (the
+//! component interfaces are synchronous, see `common/src/components.rs`, so
+//! these calls run on the blocking thread pool). Each request waits the
+//! process's `--hop-delay-us` before it is sent (`hop_delay.rs`). A peer that cannot be
+//! reached is `service_unavailable`; one that does not answer within the
+//! timeout is `timeout`; one that answers with an error body is mapped back
+//! to the same domain error an in-process call would have returned. No call
+//! ever hangs, and no failure of a peer becomes a 500.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shoplab_common::components::{Catalog, Component, Payments, Users};
+use shoplab_common::db::{DbConnection, Pool};
+use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
+use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
+use shoplab_common::http::server::CLIENT_IDLE;
+use shoplab_common::http::wire::OrderItemBody;
+use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::ShopError;
+
+use crate::hop_delay::HopDelay;
+use crate::internal::{Charge, ProductIds, Reserve};
+use crate::startup::CallArgs;
+
+/// Connecting to a peer on loopback takes microseconds; a second means it is
+/// not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A request that got no answer: `Timeout` if the peer was too slow,
+/// `ServiceUnavailable` if it could not be reached at all (the request was
+/// never delivered), `Unconfirmed` if the connection broke after it was sent.
+/// Shared with the gateway, so both say the same of the same failure.
+pub fn transport_error(
+    component: Component,
+    timeout: Duration,
+    error: &reqwest::Error,
+) -> ShopError {
+    if error.is_timeout() {
+        ShopError::Timeout(format!(
+            "the {component} service did not answer within {} ms",
+            timeout.as_millis()
+        ))
+    } else if error.is_connect() {
+        ShopError::ServiceUnavailable(format!("the {component} service is unreachable: {error}"))
+    } else {
+        ShopError::Unconfirmed(format!(
+            "the {component} service's answer was lost: {error}"
+        ))
+    }
+}
+
+/// Where the other services are.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    pub users: Option<String>,
+    pub catalog: Option<String>,
+    pub payments: Option<String>,
+}
+
+/// The process's one client to its peers.
+#[derive(Clone)]
+pub struct PeerClient {
+    http: Client,
+    peers: Arc<Peers>,
+    timeout: Duration,
+    hop_delay: HopDelay,
+}
+
+impl PeerClient {
+    /// Build it outside an async runtime (in a service's `build`, before the
+    /// server runs), or on a blocking thread: reqwest's blocking client runs
+    /// a runtime of its own, which may not be started from inside another.
+    pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
+        let timeout = calls.timeout();
+        let http = Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            .pool_max_idle_per_host(32)
+            .pool_idle_timeout(CLIENT_IDLE)
+            .build()?;
+        Ok(Self {
+            http,
+            peers: Arc::new(peers),
+            timeout,
+            hop_delay: calls.hop_delay,
+        })
+    }
+
+    /// The components as seen by one request: every call carries its id.
+    pub fn for_request(&self, request_id: RequestId) -> Remote {
+        Remote {
+            client: self.clone(),
+            request_id,
+        }
+    }
+
+    /// Runs `work` on this service's own database once the users service has
+    /// said `user` exists (`not_found` otherwise): how a service that owns no
+    /// users table answers "404 unknown user". The monolith asks its users
+    /// component in process instead (`monolith/src/wallets.rs`).
+    pub async fn with_known_user<T, F>(
+        &self,
+        request_id: RequestId,
+        user: UserId,
+        pool: &Pool,
+        work: F,
+    ) -> Result<T, ShopError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (mut users, pool) = (self.for_request(request_id), pool.clone());
+        run_blocking(move || {
+            users.user(user)?;
+            work(&mut *pool.get()?)
+        })
+        .await
+    }
+}
+
+/// The users, catalog and payments components over HTTP, for one request.
+pub struct Remote {
+    client: PeerClient,
+    request_id: RequestId,
+}
+
+impl Remote {
+    fn base(&self, component: Component) -> Result<&str, ShopError> {
+        let peers = &self.client.peers;
+        let url = match component {
+            Component::Users => &peers.users,
+            Component::Catalog => &peers.catalog,
+            Component::Payments => &peers.payments,
+            Component::Orders => &None, // nothing calls the orders service
+        };
+        url.as_deref().ok_or_else(|| {
+            ShopError::ServiceUnavailable(format!("no --{component}-url was given to this service"))
+        })
+    }
+
+    fn get(&self, component: Component, path: &str) -> Result<RequestBuilder, ShopError> {
+        Ok(self
+            .client
+            .http
+            .get(format!("{}{path}", self.base(component)?)))
+    }
+
+    fn post(
+        &self,
+        component: Component,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<RequestBuilder, ShopError> {
+        Ok(self
+            .client
+            .http
+            .post(format!("{}{path}", self.base(component)?))
+            .json(body))
+    }
+
+    /// Sends one request and reads its answer: `Ok(None)` for 404 (only the
+    /// caller knows what was not found), the body for a success, the mapped
+    /// domain error otherwise. Every call of every component goes through
+    /// here, so this is where the hop delay is taken; no caller holds a
+    /// database transaction (or a pooled connection) across a call.
+    fn send(
+        &self,
+        component: Component,
+        request: RequestBuilder,
+    ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
+        self.client.hop_delay.wait_blocking();
+        let response = request
+            .header(REQUEST_ID_HEADER, self.request_id.as_str())
+            .send()
+            .map_err(|error| self.transport_error(component, &error))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Some(response));
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body: ErrorBody = response.json().map_err(|error| {
+            ShopError::ServiceUnavailable(format!(
+                "the {component} service answered {status} without an error body: {error}"
+            ))
+        })?;
+        Err(shop_error_from_body(status.as_u16(), &body))
+    }
+
+    fn transport_error(&self, component: Component, error: &reqwest::Error) -> ShopError {
+        transport_error(component, self.client.timeout, error)
+    }
+
+    fn read<T: DeserializeOwned>(
+        component: Component,
+        response: reqwest::blocking::Response,
+    ) -> Result<T, ShopError> {
+        response.json().map_err(|error| {
+            ShopError::Unconfirmed(format!(
+                "the {component} service sent an unreadable answer: {error}"
+            ))
+        })
+    }
+
+    /// For calls that answer 204 on success and have no "not found" case.
+    fn expect_done(&self, component: Component, request: RequestBuilder) -> Result<(), ShopError> {
+        match self.send(component, request)? {
+            Some(_) => Ok(()),
+            None => Err(ShopError::ServiceUnavailable(format!(
+                "the {component} service does not serve this call (404)"
+            ))),
+        }
+    }
+}
+
+impl Users for Remote {
+    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+        let request = self.get(Component::Users, &format!("/users/{id}"))?;
+        match self.send(Component::Users, request)? {
+            Some(response) => Self::read(Component::Users, response),
+            None => Err(ShopError::NotFound(Entity::User(id))),
+        }
+    }
+}
+
+impl Catalog for Remote {
+    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+        let body = ProductIds {
+            ids: ids.iter().map(|id| id.get()).collect(),
+        };
+        let request = self.post(Component::Catalog, "/internal/products/lookup", &body)?;
+        let Some(response) = self.send(Component::Catalog, request)? else {
+            return Err(ShopError::ServiceUnavailable(
+                "the catalog service has no product lookup".into(),
+            ));
+        };
+        let found: Vec<Product> = Self::read(Component::Catalog, response)?;
+        shoplab_common::catalog::store::in_order_of(ids, found)
+    }
+
+    fn reserve(&mut self, order: OrderId, lines: &[OrderLine]) -> Result<(), ShopError> {
+        let body = Reserve {
+            order_id: order.get(),
+            items: lines
+                .iter()
+                .map(|line| OrderItemBody {
+                    product_id: line.product_id.get(),
+                    quantity: line.quantity.get(),
+                })
+                .collect(),
+        };
+        let request = self.post(Component::Catalog, "/internal/reservations", &body)?;
+        self.expect_done(Component::Catalog, request)
+    }
+
+    fn release(&mut self, order: OrderId) -> Result<(), ShopError> {
+        let path = format!("/internal/reservations/{order}/release");
+        let request = self.post(Component::Catalog, &path, &serde_json::json!({}))?;
+        self.expect_done(Component::Catalog, request)
+    }
+}
+
+impl Payments for Remote {
+    fn charge(&mut self, order: OrderId, user: UserId, amount: Cents) -> Result<(), ShopError> {
+        let body = Charge {
+            order_id: order.get(),
+            user_id: user.get(),
+            amount_cents: amount.get(),
+        };
+        let request = self.post(Component::Payments, "/internal/charges", &body)?;
+        self.expect_done(Component::Payments, request)
+    }
+
+    fn refund(&mut self, order: OrderId) -> Result<(), ShopError> {
+        let path = format!("/internal/charges/{order}/refund");
+        let request = self.post(Component::Payments, &path, &serde_json::json!({}))?;
+        self.expect_done(Component::Payments, request)
+    }
+}

@@ -1,0 +1,101 @@
+//! Starting a service: its flags, its own database, its HTTP server. Every
+//! service crate's `build` is [`build`] plus its routes, and every service's
+//! `main` ends in [`run`] and [`exit_on_error`].
+
+use std::time::Duration;
+
+use actix_web::web;
+use anyhow::Context;
+use shoplab_common::components::Component;
+use shoplab_common::db::{self, DatabaseUrl};
+use shoplab_common::error::one_line;
+use shoplab_common::http::routes;
+use shoplab_common::http::server::Application;
+
+use crate::hop_delay::HopDelay;
+
+/// The flags every service takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServiceArgs {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// This service's own database: sqlite://PATH or postgres://USER@HOST/DB.
+    /// Default: an SQLite file named for the service under ./data/.
+    #[arg(long, value_parser = DatabaseUrl::parse)]
+    pub database_url: Option<DatabaseUrl>,
+}
+
+/// A peer gets this long to answer unless `--call-timeout-ms` says otherwise.
+const DEFAULT_CALL_TIMEOUT_MS: u64 = 3000;
+
+/// The flags of a service that calls other services.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CallArgs {
+    /// How long a call to another service may take before it counts as
+    /// `timeout` (connecting gets a shorter limit of its own).
+    #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
+    pub call_timeout_ms: u64,
+    #[command(flatten)]
+    pub hop_delay: HopDelay,
+}
+
+impl Default for CallArgs {
+    /// The flags' defaults.
+    fn default() -> Self {
+        Self {
+            call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
+            hop_delay: HopDelay::NONE,
+        }
+    }
+}
+
+impl CallArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.call_timeout_ms)
+    }
+}
+
+/// Opens the service's own database (only `component`'s tables), then binds
+/// its address to `/health` and the routes `configure` adds. Nothing serves
+/// until the application runs.
+///
+/// Call it outside an async runtime, or on a blocking thread
+/// (`tokio::task::spawn_blocking`): opening the database blocks, as diesel
+/// does. The service crates' own `build`s say the same, for the same reason
+/// and for reqwest's blocking client (`remote.rs`).
+pub fn build<F>(
+    component: Component,
+    args: ServiceArgs,
+    configure: F,
+) -> anyhow::Result<Application>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let name = format!("shoplab-{}", component.name());
+    let url = args
+        .database_url
+        .unwrap_or_else(|| DatabaseUrl::sqlite_in("data".as_ref(), component.name()));
+    let pool = web::Data::new(db::open(&url, &[component])?);
+    let application = Application::bind(&name, &args.addr, move |app| {
+        app.app_data(pool.clone())
+            .configure(routes::health::configure);
+        configure(app);
+    })?;
+    Ok(application)
+}
+
+/// Runs a service binary's application until the process is stopped: the
+/// "listening on" line, then the server on a runtime of its own.
+pub fn run(application: Application) -> anyhow::Result<()> {
+    application.announce_and_run().context("the server stopped")
+}
+
+/// The shared tail of every service binary's `main`: one line on stderr and
+/// exit code 1 on failure.
+pub fn exit_on_error(name: &str, result: anyhow::Result<()>) {
+    if let Err(error) = result {
+        eprintln!("{name}: {}", one_line(&format!("{error:#}")));
+        std::process::exit(1);
+    }
+}
