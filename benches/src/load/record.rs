@@ -83,7 +83,8 @@ impl Record {
             || self.slowest.last().is_some_and(|(kept, _)| nanos > *kept);
         if slower {
             self.slowest.push((nanos, sample.request_id.clone()));
-            self.slowest.sort_by_key(|(nanos, _)| std::cmp::Reverse(*nanos));
+            self.slowest
+                .sort_by_key(|(nanos, _)| std::cmp::Reverse(*nanos));
             self.slowest.truncate(SLOWEST_KEPT);
         }
     }

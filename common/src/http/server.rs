@@ -135,9 +135,16 @@ impl Application {
     /// port it got), then serves on an actix runtime of its own, blocking the
     /// calling thread until the server is stopped.
     pub fn announce_and_run(self) -> std::io::Result<()> {
-        for addr in &self.addrs {
-            println!("{} listening on http://{addr}", self.name);
-        }
+        announce(&self.name, &self.addrs);
         actix_web::rt::System::new().block_on(self.run_until_stopped())
+    }
+}
+
+/// Prints `NAME listening on http://ADDR` on stdout for every address: the
+/// line `shoplab up`, the harness and the tests wait for. Servers built
+/// without the shop's frame (the harness's floor) print it too.
+pub fn announce(name: &str, addrs: &[SocketAddr]) {
+    for addr in addrs {
+        println!("{name} listening on http://{addr}");
     }
 }
