@@ -136,10 +136,7 @@ fn component_calls(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(50)
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
+    config = support::config();
     targets = component_calls
 }
 criterion_main!(benches);

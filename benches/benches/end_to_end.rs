@@ -41,10 +41,7 @@ fn end_to_end(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(50)
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
+    config = support::config();
     targets = end_to_end
 }
 criterion_main!(benches);

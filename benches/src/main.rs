@@ -321,13 +321,17 @@ fn load_options(args: LoadArgs) -> anyhow::Result<load::standalone::Options> {
     if !args.base_url.starts_with("http://") && !args.base_url.starts_with("https://") {
         bail!("--base-url must start with http:// (got {})", args.base_url);
     }
+    let token = uuid::Uuid::new_v4().simple().to_string();
     Ok(load::standalone::Options {
-        base_url: args.base_url,
-        workload: parse_workload(&args.workload, args.mix)?,
-        mode,
-        duration: seconds("--duration", args.duration)?,
-        seed: args.seed,
-        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        run: load::Run {
+            base_url: args.base_url,
+            workload: parse_workload(&args.workload, args.mix)?,
+            mode,
+            duration: seconds("--duration", args.duration)?,
+            seed: args.seed,
+            timeout: Duration::from_millis(args.timeout_ms.max(1)),
+            request_id_prefix: format!("load-{}", &token[..8]),
+        },
         no_seed: args.no_seed,
         size: SeedSize {
             users: args.users,

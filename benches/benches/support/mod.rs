@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use actix_web::{App, HttpServer};
+use criterion::Criterion;
 use serde_json::{json, Value};
 use shoplab_common::components::Component;
 use shoplab_common::db::DatabaseUrl;
@@ -20,6 +21,15 @@ use shoplab_common::http::server::Application;
 use shoplab_gateway::Upstreams;
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, HopDelay, ServiceArgs};
+
+/// Every bench's criterion settings: enough samples for a stable median in
+/// a few seconds per benchmark, so `cargo bench` stays a coffee break.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
 
 /// Every deployment's base URL, and where the monolith keeps its data.
 pub struct Shop {

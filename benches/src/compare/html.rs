@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::figures::CompareResult;
@@ -303,15 +305,10 @@ fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String
         return String::new();
     }
     draw(520, 300, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                -0.3f64..4.3f64,
-                ((low * 0.8).max(1e-3)..high * 1.25).log_scale(),
-            )?;
+        let mut chart = titled(&root, title).build_cartesian_2d(
+            -0.3f64..4.3f64,
+            ((low * 0.8).max(1e-3)..high * 1.25).log_scale(),
+        )?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -337,13 +334,7 @@ fn percentile_plot(title: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String
                     .map(|point| Circle::new(point, 3, colour.filled())),
             )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -356,21 +347,9 @@ fn bar_plot(title: &str, categories: &[String], series: &[(&str, RGBColor, Vec<f
     if high <= 0.0 || categories.is_empty() {
         return String::new();
     }
-    let count = categories.len();
     let width = 0.8 / series.len() as f64;
     draw(520, 300, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), 0f64..high * 1.2)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(count + 1)
-            .x_label_formatter(&|x| category(categories, *x))
-            .draw()?;
+        let mut chart = categories_frame(&root, title, categories, high)?;
         for (index, (name, colour, values)) in series.iter().enumerate() {
             let colour = *colour;
             chart
@@ -386,13 +365,7 @@ fn bar_plot(title: &str, categories: &[String], series: &[(&str, RGBColor, Vec<f
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -425,21 +398,12 @@ fn cpu_plot(result: &CompareResult) -> String {
         .map(|workload| workload.workload.clone())
         .collect();
     draw(720, 340, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "CPU µs per request (left: monolith, right: microservices by process)",
-                ("sans-serif", 16),
-            )
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.5f64..(count as f64 - 0.5), 0f64..high * 1.2)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(count + 1)
-            .x_label_formatter(&|x| category(&names, *x))
-            .draw()?;
+        let mut chart = categories_frame(
+            &root,
+            "CPU µs per request (left: monolith, right: microservices by process)",
+            &names,
+            high,
+        )?;
         for (slot, process) in processes.iter().enumerate() {
             let colour = if process == "shoplab-monolith" {
                 MONOLITH
@@ -474,24 +438,69 @@ fn cpu_plot(result: &CompareResult) -> String {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// The box naming each series.
+fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()?;
+    Ok(())
+}
+
+/// Every plot's frame: its title, margins and axis label areas.
+fn titled<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60);
+    builder
+}
+
+/// A chart with one slot per name along x (at 0, 1, 2, ...) and y from 0
+/// to a little above `high`, its mesh drawn.
+fn categories_frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    names: &[String],
+    high: f64,
+) -> Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    Box<dyn std::error::Error>,
+> {
+    let count = names.len();
+    let mut chart =
+        titled(root, title).build_cartesian_2d(-0.5f64..(count as f64 - 0.5), 0f64..high * 1.2)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(count + 1)
+        .x_label_formatter(&|x| category(names, *x))
+        .draw()?;
+    Ok(chart)
+}
 
 /// Draws onto an SVG of `width` x `height` and returns its markup (or a note
 /// saying why the plot could not be drawn).
 fn draw(
     width: u32,
     height: u32,
-    paint: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+    paint: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Drawn,
 ) -> String {
     let mut svg = String::new();
     let outcome = {

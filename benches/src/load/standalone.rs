@@ -21,12 +21,9 @@ use crate::progress::Step;
 
 /// What `shoplab load` was asked to do.
 pub struct Options {
-    pub base_url: String,
-    pub workload: Workload,
-    pub mode: Mode,
-    pub duration: Duration,
-    pub seed: u64,
-    pub timeout: Duration,
+    /// The run; its `request_id_prefix` also marks the seeded users' emails,
+    /// so seeding twice into one deployment never collides.
+    pub run: Run,
     pub no_seed: bool,
     pub size: SeedSize,
     pub json: bool,
@@ -52,46 +49,37 @@ pub async fn run(options: Options, bin_dir: &Path) -> anyhow::Result<()> {
     } else {
         None
     };
-    let shop = ShopClient::new(&options.base_url);
-    let step = Step::begin(format!("seeding the data set at {}", options.base_url));
-    let run_token = uuid::Uuid::new_v4().simple().to_string();
+    let run = &options.run;
+    let shop = ShopClient::new(&run.base_url);
+    let step = Step::begin(format!("seeding the data set at {}", run.base_url));
     let data = if options.no_seed {
         DataSet::existing_products(&shop).await?
     } else {
-        DataSet::seed(&shop, options.size, options.seed, &run_token[..8]).await?
+        DataSet::seed(&shop, options.size, run.seed, &run.request_id_prefix).await?
     };
-    data.check_serves(&options.workload)?;
+    data.check_serves(&run.workload)?;
     step.done(&format!(
         "{} users, {} products",
         data.users.len(),
         data.products.len()
     ));
-    let run = Run {
-        base_url: options.base_url.clone(),
-        workload: options.workload.clone(),
-        mode: options.mode,
-        duration: options.duration,
-        seed: options.seed,
-        timeout: options.timeout,
-        request_id_prefix: format!("load-{}", &run_token[..8]),
-    };
     let step = Step::begin(format!(
         "{}, {}, {} s",
         run.workload.name(),
         run.mode.describe(),
         run.duration.as_secs_f64()
     ));
-    let report = drive(&http, &run, &data, |share| step.set(share)).await?;
+    let report = drive(&http, run, &data, |share| step.set(share)).await?;
     step.done(&format!("{:.0} req/s", report.all.throughput_rps));
     if options.json {
         let printed = Printed {
-            base_url: &options.base_url,
+            base_url: &run.base_url,
             report: &report,
             generator_ceiling_rps: ceiling,
         };
         println!("{}", serde_json::to_string(&printed)?);
     } else {
-        print_table(&options.base_url, &report, ceiling);
+        print_table(&run.base_url, &report, ceiling);
     }
     Ok(())
 }
@@ -103,7 +91,7 @@ async fn measure_ceiling(
     bin_dir: &Path,
     options: &Options,
 ) -> anyhow::Result<f64> {
-    let connections = match options.mode {
+    let connections = match options.run.mode {
         Mode::Closed { connections } => connections,
         Mode::Open { .. } => 8,
     };
@@ -123,9 +111,9 @@ async fn measure_ceiling(
         base_url: floor.url.clone(),
         workload: Workload::Hello,
         mode: Mode::Closed { connections },
-        duration: Duration::from_secs(2).min(options.duration),
-        seed: options.seed,
-        timeout: options.timeout,
+        duration: Duration::from_secs(2).min(options.run.duration),
+        seed: options.run.seed,
+        timeout: options.run.timeout,
         request_id_prefix: "ceiling".into(),
     };
     let report = drive(http, &run, &DataSet::default(), |share| step.set(share)).await;
