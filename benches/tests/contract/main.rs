@@ -6,9 +6,10 @@
 //! deployments is the lab's first claim: a caller cannot tell them apart.
 //!
 //! Run it with `cargo build --workspace --bins` first (the deployments'
-//! binaries must exist), then `cargo test -p shoplab --test contract`; set
-//! `SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME` to run the PostgreSQL
-//! variants too.
+//! binaries must exist), then `cargo test -p shoplab --test contract`. The
+//! PostgreSQL variants are ignored unless asked for: set
+//! `SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME` and pass
+//! `-- --include-ignored`.
 
 mod support;
 

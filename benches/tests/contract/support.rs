@@ -18,8 +18,19 @@ use shoplab::deploy::{Deployment, Kind, Options, Storage};
 use shoplab::postgres;
 
 /// The environment variable naming the PostgreSQL server to test on, as
-/// `postgres://USER@HOST:PORT/ANY_NAME`; unset, the PostgreSQL variants skip.
+/// `postgres://USER@HOST:PORT/ANY_NAME`. The PostgreSQL variants are
+/// ignored unless asked for (`--include-ignored`), and fail without it.
 const POSTGRES_ENV: &str = "SHOPLAB_TEST_PG";
+
+/// The PostgreSQL server to test on. The PostgreSQL variants are
+/// `#[ignore]`d (run them with `SHOPLAB_TEST_PG=... cargo test --
+/// --include-ignored`); one asked to run without a server fails: it must
+/// never pass without having run.
+pub fn postgres_server() -> anyhow::Result<String> {
+    std::env::var(POSTGRES_ENV).map_err(|_| {
+        anyhow::anyhow!("{POSTGRES_ENV} is not set: the PostgreSQL variants need postgres://USER@HOST:PORT/NAME")
+    })
+}
 
 /// Where a deployment under test keeps its data.
 #[derive(Debug, Clone, Copy)]
@@ -71,13 +82,7 @@ where
             rethrow(caught)
         }
         Backend::Postgres => {
-            let Ok(server) = std::env::var(POSTGRES_ENV) else {
-                println!(
-                    "skipped: {} on PostgreSQL runs only with {POSTGRES_ENV}=postgres://USER@HOST:PORT/NAME",
-                    kind.label()
-                );
-                return Ok(());
-            };
+            let server = postgres_server()?;
             let name = format!("shoplab_t_{}", uuid::Uuid::new_v4().simple());
             let storage = Storage::Postgres(postgres::with_database(&server, &name)?);
             let caught = run_on(kind, storage.clone(), check).await;
@@ -158,11 +163,13 @@ macro_rules! contract {
                 }
 
                 #[tokio::test]
+                #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
                 async fn monolith_postgres() -> anyhow::Result<()> {
                     run(Kind::Monolith, Backend::Postgres, super::$check).await
                 }
 
                 #[tokio::test]
+                #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
                 async fn microservices_postgres() -> anyhow::Result<()> {
                     run(Kind::Micro, Backend::Postgres, super::$check).await
                 }
