@@ -61,9 +61,10 @@ enum Command {
     /// the load generator on the others. The default run takes about three
     /// minutes; --quick about one.
     Compare(CompareArgs),
-    /// Drive a running deployment with one workload, like wrk: an open loop
-    /// at --rate requests per second (latency, free of coordinated
-    /// omission) or a closed loop of --connections (maximum throughput).
+    /// Drive a running deployment with one workload, like wrk2 and wrk: an
+    /// open loop at --rate requests per second (latency, free of coordinated
+    /// omission) or, without --rate, a closed loop of --connections (maximum
+    /// throughput).
     Load(LoadArgs),
     /// Measure build times alone: clean builds of each binary's own crates,
     /// and rebuilds after a one-line change in the shared domain, the orders
@@ -79,6 +80,9 @@ enum Command {
     /// scenario against each, and print the results side by side.
     Demo,
 }
+
+/// Connections of a load run unless told otherwise.
+const DEFAULT_CONNECTIONS: usize = 8;
 
 #[derive(clap::Args)]
 struct CompareArgs {
@@ -107,8 +111,9 @@ struct CompareArgs {
     /// workspace with its own target directory; takes several minutes).
     #[arg(long)]
     with_build: bool,
-    /// Connections of the closed loop.
-    #[arg(long, default_value_t = 8)]
+    /// Connections: of the closed loop, and the most requests in flight in
+    /// the open loop.
+    #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
     connections: usize,
     /// Workloads to run, comma-separated: read, browse, order, mix.
     #[arg(long, value_delimiter = ',', default_value = "read,browse,order,mix")]
@@ -132,14 +137,13 @@ struct LoadArgs {
     /// The mix workload's shares, e.g. read=70,browse=10,order=15,deposit=5.
     #[arg(long)]
     mix: Option<Mix>,
-    /// Open loop: requests per second, sent on schedule.
-    #[arg(
-        long,
-        conflicts_with = "connections",
-        required_unless_present = "connections"
-    )]
+    /// Open loop: requests per second, each due on schedule (latency counts
+    /// from the schedule). Without --rate: a closed loop.
+    #[arg(long)]
     rate: Option<f64>,
-    /// Closed loop: connections, each sending as fast as answers come.
+    /// Connections: in a closed loop, each sends as fast as answers come;
+    /// in an open loop, the most requests in flight at once (a request due
+    /// while all are busy waits, and the wait counts). Default 8.
     #[arg(long)]
     connections: Option<usize>,
     /// Seconds to run.
@@ -311,12 +315,14 @@ fn compare_options(
 }
 
 fn load_options(args: LoadArgs) -> anyhow::Result<load::standalone::Options> {
-    let mode = match (args.rate, args.connections) {
-        (Some(rate), None) if rate > 0.0 && rate.is_finite() => Mode::Open { rate },
-        (Some(rate), None) => bail!("--rate must be above 0 (got {rate})"),
-        (None, Some(connections)) if connections > 0 => Mode::Closed { connections },
-        (None, Some(_)) => bail!("--connections must be at least 1"),
-        _ => bail!("give either --rate (open loop) or --connections (closed loop)"),
+    let connections = args.connections.unwrap_or(DEFAULT_CONNECTIONS);
+    if connections == 0 {
+        bail!("--connections must be at least 1");
+    }
+    let mode = match args.rate {
+        Some(rate) if rate > 0.0 && rate.is_finite() => Mode::Open { rate, connections },
+        Some(rate) => bail!("--rate must be above 0 (got {rate})"),
+        None => Mode::Closed { connections },
     };
     if !args.base_url.starts_with("http://") && !args.base_url.starts_with("https://") {
         bail!("--base-url must start with http:// (got {})", args.base_url);

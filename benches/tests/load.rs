@@ -90,7 +90,15 @@ async fn an_open_loop_sends_on_schedule_and_sees_a_fixed_delay_in_its_median() {
         delay: Duration::from_millis(20),
         stall: None,
     });
-    let report = drive(&url, Mode::Open { rate: 50.0 }, 2.0).await;
+    let report = drive(
+        &url,
+        Mode::Open {
+            rate: 50.0,
+            connections: 8,
+        },
+        2.0,
+    )
+    .await;
     assert_eq!(report.all.requests, 100, "50 req/s for 2 s");
     assert_eq!(report.all.errors, 0, "{:?}", report.all.errors_by_status);
     let latency = report.all.latency_ms;
@@ -151,7 +159,15 @@ async fn a_stall_fills_the_open_loops_p99_but_only_the_closed_loops_slowest_requ
     };
 
     let open_url = serve(stalled(Instant::now()));
-    let open = drive(&open_url, Mode::Open { rate: 100.0 }, 3.0).await;
+    let open = drive(
+        &open_url,
+        Mode::Open {
+            rate: 100.0,
+            connections: 8,
+        },
+        3.0,
+    )
+    .await;
     assert_eq!(open.all.errors, 0, "{:?}", open.all.errors_by_status);
     // A third of the requests were due during the stall, each late by up to
     // a second.

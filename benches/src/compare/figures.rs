@@ -105,6 +105,9 @@ pub struct CpuFigures {
     pub by_process_us: BTreeMap<String, f64>,
     /// The PostgreSQL server's processes, reported apart; `None` on SQLite.
     pub database_server_us: Option<f64>,
+    /// How busy the load generator (this process) kept its own cores over
+    /// the run, 0.0..=1.0: well below 1, it was not what limited the run.
+    pub generator_busy: f64,
 }
 
 /// The cost of one hop, in the same run.

@@ -373,10 +373,16 @@ async fn closed_with_cpu(
         closed(options),
     );
     let database_before = database_server_cpu(options);
+    let generator_before = own_cpu();
     let before = deployment.cpu_times();
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
     let after = deployment.cpu_times();
+    let generator_spent = own_cpu().saturating_sub(generator_before);
     let database_after = database_server_cpu(options);
+    let generator_cores = options.pinning.as_ref().map_or_else(
+        || crate::pin::usable_cores().len(),
+        |pinning| pinning.generator.len(),
+    );
     let requests = report.all.requests.max(1);
     let per_request = |spent: Duration| spent.as_secs_f64() * 1e6 / requests as f64;
     let mut by_process_us = BTreeMap::new();
@@ -390,6 +396,8 @@ async fn closed_with_cpu(
         database_server_us: database_before
             .zip(database_after)
             .map(|(then, now)| per_request(now.saturating_sub(then))),
+        generator_busy: generator_spent.as_secs_f64()
+            / (report.elapsed_s * generator_cores.max(1) as f64).max(f64::EPSILON),
     };
     step.done(&format!(
         "{:.0} req/s, {:.0} µs CPU/request",
@@ -415,7 +423,10 @@ async fn open_run(
         options,
         &deployment.base_url,
         workload.clone(),
-        Mode::Open { rate },
+        Mode::Open {
+            rate,
+            connections: options.connections,
+        },
     );
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
     step.done(&format!(
@@ -622,6 +633,11 @@ impl Databases {
             format!("{failed} could not be dropped")
         });
     }
+}
+
+/// CPU time this process (the load generator) has used so far.
+fn own_cpu() -> Duration {
+    crate::cpu::cpu_time(std::process::id()).unwrap_or_default()
 }
 
 /// CPU time of the PostgreSQL server's processes, when the run uses it.

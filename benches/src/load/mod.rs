@@ -4,12 +4,18 @@
 //! an HDR histogram.
 //!
 //! The open loop is free of coordinated omission, as wrk2 makes wrk: each
-//! request is sent at its scheduled time whether or not earlier ones have
+//! request is due at its scheduled time whether or not earlier ones have
 //! answered, and its latency counts from that scheduled time. A stall of the
 //! server then shows in the percentiles of every request that should have
 //! been sent during it, not only in the one request that was waiting. The
 //! closed loop cannot see that (while a connection waits it sends nothing),
 //! which is why it measures throughput and the open loop measures latency.
+//!
+//! Like wrk2, the open loop sends over a bounded number of connections: a
+//! request due while every connection is busy waits for one, and that wait
+//! counts in its latency. Without the bound, a stall would make the
+//! generator open a new connection for every request due during it, and the
+//! storm of connections would become the load under test.
 //!
 //! Used by `shoplab load` (on its own, like wrk) and by `shoplab compare`.
 
@@ -25,7 +31,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 pub use record::{Outcome, Percentiles, Recorder, Sample, Summary};
 pub use workload::{DataSet, Endpoint, Mix, Request, SeedSize, Workload};
@@ -34,8 +40,9 @@ pub use workload::{DataSet, Endpoint, Mix, Request, SeedSize, Workload};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// A constant arrival rate, requests per second.
-    Open { rate: f64 },
+    /// A constant arrival rate, requests per second, over at most
+    /// `connections` connections.
+    Open { rate: f64, connections: usize },
     /// This many connections, each sending its next request when the last
     /// one has answered.
     Closed { connections: usize },
@@ -44,7 +51,9 @@ pub enum Mode {
 impl Mode {
     pub fn describe(&self) -> String {
         match self {
-            Mode::Open { rate } => format!("open loop at {rate:.0} req/s"),
+            Mode::Open { rate, connections } => {
+                format!("open loop at {rate:.0} req/s, up to {connections} connections")
+            }
             Mode::Closed { connections } => format!("closed loop, {connections} connections"),
         }
     }
@@ -110,7 +119,9 @@ pub async fn drive(
     };
     let started = Instant::now();
     let lags = match run.mode {
-        Mode::Open { rate } => open_loop(&sender, run, rate, data, samples, &progress).await?,
+        Mode::Open { rate, connections } => {
+            open_loop(&sender, run, (rate, connections), data, samples, &progress).await?
+        }
         Mode::Closed { connections } => {
             closed_loop(&sender, run, connections, data, samples, &progress).await?;
             None
@@ -191,20 +202,24 @@ impl Sender {
 /// the loop to get going, so the first sends are not already late.
 const SCHEDULE_LEAD: Duration = Duration::from_millis(5);
 
-/// Sends at `rate` per second for the run's duration, each request at its
-/// scheduled time, each latency from that time. Returns the send lags.
+/// Sends at `rate` per second for the run's duration over at most
+/// `connections` connections, each request due at its scheduled time, each
+/// latency from that time. Returns how late the sends were dispatched.
 async fn open_loop(
     sender: &Sender,
     run: &Run,
-    rate: f64,
+    (rate, connections): (f64, usize),
     data: &DataSet,
     samples: mpsc::UnboundedSender<Sample>,
     progress: &impl Fn(f64),
 ) -> anyhow::Result<Option<Vec<Duration>>> {
     anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be above 0");
+    anyhow::ensure!(connections > 0, "at least one connection is needed");
     let total = (rate * run.duration.as_secs_f64()).round() as u64;
     let mut lags = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut rng = StdRng::seed_from_u64(run.seed);
+    // One permit per connection: a request holds one while it is in flight.
+    let free = Arc::new(Semaphore::new(connections));
     let start = Instant::now() + SCHEDULE_LEAD;
     let mut in_flight = tokio::task::JoinSet::new();
     for index in 0..total {
@@ -212,8 +227,12 @@ async fn open_loop(
         let request = run.workload.next(&mut rng, data);
         pace::until(due).await;
         lags.push(due.elapsed());
-        let (sender, samples) = (sender.clone(), samples.clone());
+        let (sender, samples, free) = (sender.clone(), samples.clone(), Arc::clone(&free));
         in_flight.spawn(async move {
+            // Waiting for a free connection counts: the latency is from `due`.
+            let Ok(_connection) = free.acquire_owned().await else {
+                return;
+            };
             let _ = samples.send(sender.send(request, due).await);
         });
         // Reap finished tasks as we go, so the set does not grow with the run.
@@ -268,7 +287,8 @@ async fn closed_loop(
 }
 
 /// The HTTP client the generator sends with: pooled keep-alive connections
-/// (as many as there are requests in flight), no proxy, Nagle off.
+/// (as many as there are requests in flight, which the loops bound), no
+/// proxy, Nagle off.
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .no_proxy()

@@ -91,10 +91,7 @@ async fn measure_ceiling(
     bin_dir: &Path,
     options: &Options,
 ) -> anyhow::Result<f64> {
-    let connections = match options.run.mode {
-        Mode::Closed { connections } => connections,
-        Mode::Open { .. } => 8,
-    };
+    let (Mode::Closed { connections } | Mode::Open { connections, .. }) = options.run.mode;
     let step = Step::begin("the generator's ceiling (GET /hello on shoplab-floor)");
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
     let url = format!("sqlite://{}", scratch.path().join("floor.db").display());
