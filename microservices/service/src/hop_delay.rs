@@ -9,7 +9,7 @@
 //! (see `microservices/orders/src/checkout.rs`), and the gateway has no
 //! database. So a delay lengthens a request, not the time a lock is held.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The flag, and the wait it asks for. Zero (the default) waits not at all.
 #[derive(clap::Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -20,12 +20,10 @@ pub struct HopDelay {
     pub hop_delay_us: u64,
 }
 
-/// How late a tokio sleep may end. Its timer wheel ticks once a millisecond
-/// and rounds a deadline up to the next tick, and parking the driver adds
-/// its own lateness: on the lab's machine a tokio sleep ended 1.0 to 1.4 ms
-/// after its deadline. So the async wait sleeps on the timer until this much
-/// before the deadline, and yields for the rest.
-const TOKIO_SLEEP_LATENESS: Duration = Duration::from_millis(2);
+/// The timer slack a delaying thread asks for: the kernel may wake a
+/// sleeping thread this late so it can batch wake-ups, 50 µs by default,
+/// far too much for a 100 µs delay.
+const TIMER_SLACK_NS: u64 = 1_000;
 
 impl HopDelay {
     pub const NONE: Self = Self { hop_delay_us: 0 };
@@ -41,45 +39,39 @@ impl HopDelay {
     }
 
     /// The wait on a blocking thread (the component clients' path):
-    /// `std::thread::sleep`, which never wakes early, and on Linux wakes late
-    /// by the kernel's timer slack (50 µs for an ordinary thread) plus
-    /// scheduling: 70 to 150 µs late on the lab's machine. Spinning would be
-    /// closer, but would take a core from the services for every call in
-    /// flight; a delay that stands for a network hop has jitter of its own.
+    /// `std::thread::sleep`, which never wakes early, with the thread's timer
+    /// slack cut to 1 µs so that it wakes within tens of microseconds of the
+    /// deadline rather than the default 50 µs or more later. Spinning would
+    /// be closer still, but a network hop costs the caller no CPU, and a
+    /// spinning wait would: on the lab's 2 cores it would take the services'
+    /// core for every call in flight, and the delay would lower throughput
+    /// for a reason a real network does not have.
     pub fn wait_blocking(self) {
         let delay = self.duration();
         if !delay.is_zero() {
+            // Best effort: if the kernel refuses, the sleep is only later.
+            let _ = nix::sys::prctl::set_timerslack(TIMER_SLACK_NS);
             std::thread::sleep(delay);
         }
     }
 
     /// The wait on the async executor (the gateway's path), which must not
-    /// block its worker thread. tokio's timer alone would add a millisecond
-    /// or more, more than a whole sub-millisecond delay, so the last
-    /// two milliseconds are spent yielding (`yield_now`) until the
-    /// clock reaches the deadline: other requests on the worker keep being
-    /// served, and on an idle worker the wait ends within a few microseconds
-    /// after the deadline (later if the worker is busy, as for any task). The
-    /// price is CPU: the worker spins through what the tokio sleep left of
-    /// those two milliseconds (0.6 to 1 ms here), or through all of a delay
-    /// of 2 ms or less.
+    /// block its worker thread: the same sleep, on the blocking thread pool.
+    /// tokio's own timer would not do: it ticks once a millisecond, longer
+    /// than a whole sub-millisecond delay.
     pub async fn wait(self) {
-        let delay = self.duration();
-        if delay.is_zero() {
+        if self.duration().is_zero() {
             return;
         }
-        let deadline = Instant::now() + delay;
-        if delay > TOKIO_SLEEP_LATENESS {
-            tokio::time::sleep_until((deadline - TOKIO_SLEEP_LATENESS).into()).await;
-        }
-        while Instant::now() < deadline {
-            tokio::task::yield_now().await;
-        }
+        // A failed hand-off (the runtime shutting down) only skips the wait.
+        let _ = tokio::task::spawn_blocking(move || self.wait_blocking()).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     #[test]
