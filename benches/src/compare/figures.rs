@@ -79,8 +79,8 @@ pub struct ProcessFigures {
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadFigures {
     pub workload: String,
-    /// The open-loop rate, the same for both: half the slower deployment's
-    /// maximum throughput.
+    /// The open-loop rate, the same for both: a quarter of the slower
+    /// deployment's maximum throughput.
     pub rate_rps: f64,
     pub runs: BTreeMap<String, WorkloadRuns>,
 }
