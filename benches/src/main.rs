@@ -111,8 +111,8 @@ struct CompareArgs {
     /// workspace with its own target directory; takes several minutes).
     #[arg(long)]
     with_build: bool,
-    /// Connections: of the closed loop, and the most requests in flight in
-    /// the open loop.
+    /// Connections of the closed loop (the open loop keeps up to 64
+    /// requests in flight).
     #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
     connections: usize,
     /// Workloads to run, comma-separated: read, browse, order, mix.

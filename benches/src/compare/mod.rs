@@ -79,6 +79,12 @@ pub struct Options {
 /// The deployments, in the order every table shows them.
 const KINDS: [Kind; 2] = [Kind::Monolith, Kind::Micro];
 
+/// The most requests the open loop keeps in flight: enough that a request
+/// waits for a connection only when the deployment is saturated (at the
+/// chosen rates, even with 1 ms added per hop, fewer than 10 are in flight),
+/// few enough that a stall cannot turn into a storm of new connections.
+const OPEN_LOOP_CONNECTIONS: usize = 64;
+
 /// Products the floor serves (the deployments get the same number seeded).
 const FLOOR_PRODUCTS: usize = 100;
 
@@ -427,7 +433,7 @@ async fn open_run(
         workload.clone(),
         Mode::Open {
             rate,
-            connections: options.connections,
+            connections: OPEN_LOOP_CONNECTIONS,
         },
     );
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
