@@ -20,11 +20,10 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
             micro.startup_median_ms,
             "ms",
         ));
-        rows.push(Row::numbers(
+        rows.push(Row::counts(
             "processes",
-            mono.processes.len() as f64,
-            micro.processes.len() as f64,
-            "",
+            mono.processes.len(),
+            micro.processes.len(),
         ));
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         rows.push(Row::numbers(
@@ -91,11 +90,10 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
         let errors = mono.closed.all.errors + mono.open.all.errors;
         let micro_errors = micro.closed.all.errors + micro.open.all.errors;
         if errors + micro_errors > 0 {
-            rows.push(Row::numbers(
+            rows.push(Row::counts(
                 &format!("{name}: errors"),
-                errors as f64,
-                micro_errors as f64,
-                "",
+                usize::try_from(errors).unwrap_or(usize::MAX),
+                usize::try_from(micro_errors).unwrap_or(usize::MAX),
             ));
         }
     }
@@ -111,6 +109,19 @@ pub struct Row {
 }
 
 impl Row {
+    fn counts(label: &str, monolith: usize, microservices: usize) -> Row {
+        Row {
+            label: label.to_owned(),
+            monolith: monolith.to_string(),
+            microservices: microservices.to_string(),
+            ratio: if monolith > 0 {
+                format!("{:.2}x", microservices as f64 / monolith as f64)
+            } else {
+                "–".into()
+            },
+        }
+    }
+
     fn numbers(label: &str, monolith: f64, microservices: f64, unit: &str) -> Row {
         let show = |value: f64| {
             let digits = if value >= 100.0 {
