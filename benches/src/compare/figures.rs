@@ -114,9 +114,9 @@ pub struct CpuFigures {
 #[derive(Debug, Clone, Serialize)]
 pub struct HopFigures {
     /// B: median round trip of a small JSON POST to the floor's `/echo`,
-    /// concurrency 1, kept-alive: with reqwest's blocking client (the one
-    /// the services' component calls use) and its async client (the one the
-    /// gateway uses).
+    /// concurrency 1, kept-alive, sent from the deployment's cores: with
+    /// reqwest's blocking client (the one the services' component calls use)
+    /// and its async client (the one the gateway uses).
     pub b_blocking_ms: f64,
     pub b_async_ms: f64,
     /// Median of `GET /products/{id}` through the gateway, and straight to

@@ -1,7 +1,8 @@
 //! The cost of one hop, measured in the same run as everything else.
 //!
 //! B is the plainest HTTP round trip the stack can make: a small JSON `POST`
-//! to the floor's bare `/echo`, one at a time over a kept-alive connection.
+//! to the floor's bare `/echo`, one at a time over a kept-alive connection,
+//! sent from the deployment's cores as the deployment's own hops are.
 //! The gateway hop is what the gateway adds to a request: the median of
 //! `GET /products/{id}` through it, minus the same request sent straight to
 //! the catalog service (interleaved, so drift hits both alike). A hop close
@@ -17,35 +18,25 @@ use super::figures::HopFigures;
 /// Requests sent before timing starts, to open connections and warm caches.
 const WARM_UP: usize = 100;
 
-/// Measures B with both of reqwest's clients, and the gateway hop.
+/// Measures B with both of reqwest's clients, and the gateway hop. B's
+/// client runs on `cores` (the deployment's, when pinned): a hop inside the
+/// deployment goes from one of its processes to another on the same cores,
+/// so B must too, or it would carry a wake-up across cores that the hop it
+/// is compared with does not.
 pub async fn measure(
     floor_url: &str,
     gateway_url: &str,
     catalog_url: &str,
     product: i64,
     samples: usize,
+    cores: Option<Vec<usize>>,
 ) -> anyhow::Result<HopFigures> {
     let echo = format!("{floor_url}/echo");
-    let b_blocking_ms = blocking_round_trip(echo.clone(), samples).await?;
+    let (b_blocking_ms, b_async_ms) = round_trips(echo, samples, cores).await?;
     let http = reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)
         .build()?;
-    let body = small_body();
-    let mut b_async = Vec::with_capacity(samples);
-    for index in 0..WARM_UP + samples {
-        let started = Instant::now();
-        let response = http
-            .post(&echo)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await?;
-        response.bytes().await?;
-        if index >= WARM_UP {
-            b_async.push(started.elapsed());
-        }
-    }
     let (via_path, direct_path) = (
         format!("{gateway_url}/products/{product}"),
         format!("{catalog_url}/products/{product}"),
@@ -66,7 +57,6 @@ pub async fn measure(
             }
         }
     }
-    let b_async_ms = median_ms(&mut b_async);
     let via_gateway_ms = median_ms(&mut via);
     let direct_to_catalog_ms = median_ms(&mut direct);
     let gateway_hop_ms = via_gateway_ms - direct_to_catalog_ms;
@@ -85,19 +75,29 @@ fn small_body() -> Vec<u8> {
     br#"{"order_id":12345,"items":[{"product_id":7,"quantity":2}]}"#.to_vec()
 }
 
-/// B with reqwest's blocking client, on a thread of its own (the blocking
-/// client runs a runtime of its own and must not live inside ours).
-async fn blocking_round_trip(url: String, samples: usize) -> anyhow::Result<f64> {
-    let thread = std::thread::spawn(move || -> anyhow::Result<f64> {
-        let http = reqwest::blocking::Client::builder()
+/// B with reqwest's blocking client, then with its async client, on a
+/// thread of its own pinned to `cores` (the blocking client runs a runtime
+/// of its own and must not live inside ours; the async one gets a
+/// single-threaded runtime on the same thread). Medians in milliseconds.
+async fn round_trips(
+    url: String,
+    samples: usize,
+    cores: Option<Vec<usize>>,
+) -> anyhow::Result<(f64, f64)> {
+    let thread = std::thread::spawn(move || -> anyhow::Result<(f64, f64)> {
+        if let Some(cores) = &cores {
+            // Threads started from here on (the blocking client's own) inherit it.
+            crate::pin::pin_current(cores).context("cannot pin B's client")?;
+        }
+        let body = small_body();
+        let blocking = reqwest::blocking::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
             .build()?;
-        let body = small_body();
         let mut times = Vec::with_capacity(samples);
         for index in 0..WARM_UP + samples {
             let started = Instant::now();
-            let response = http
+            let response = blocking
                 .post(&url)
                 .header("content-type", "application/json")
                 .body(body.clone())
@@ -107,12 +107,39 @@ async fn blocking_round_trip(url: String, samples: usize) -> anyhow::Result<f64>
                 times.push(started.elapsed());
             }
         }
-        Ok(median_ms(&mut times))
+        let b_blocking = median_ms(&mut times);
+        drop(blocking);
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let b_async = runtime.block_on(async {
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .tcp_nodelay(true)
+                .build()?;
+            let mut times = Vec::with_capacity(samples);
+            for index in 0..WARM_UP + samples {
+                let started = Instant::now();
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                response.bytes().await?;
+                if index >= WARM_UP {
+                    times.push(started.elapsed());
+                }
+            }
+            anyhow::Ok(median_ms(&mut times))
+        })?;
+        Ok((b_blocking, b_async))
     });
     tokio::task::spawn_blocking(move || thread.join())
         .await?
-        .map_err(|_| anyhow::anyhow!("the blocking round-trip thread panicked"))?
-        .context("measuring B with the blocking client")
+        .map_err(|_| anyhow::anyhow!("the round-trip thread panicked"))?
+        .context("measuring B")
 }
 
 /// The median in milliseconds (0 for no samples).

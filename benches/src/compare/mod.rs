@@ -280,6 +280,10 @@ async fn measure_running(
             .context("no catalog service")?,
         data_sets[micro].products[0],
         options.hop_samples,
+        options
+            .pinning
+            .as_ref()
+            .map(|pinning| pinning.deployment.clone()),
     )
     .await?;
     step.done(&format!(
