@@ -248,8 +248,10 @@ async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
     let figures = tokio::task::spawn_blocking(move || compare::build::measure(&source)).await??;
     for clean in &figures.clean {
         println!(
-            "clean build of {:<18} {:>7.1} s",
-            clean.package, clean.seconds
+            "clean build of {:<18} {:>7.1} s, compiled {}",
+            clean.package,
+            clean.seconds,
+            clean.compiled.join(", ")
         );
     }
     for rebuild in &figures.incremental {

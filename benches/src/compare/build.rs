@@ -33,6 +33,8 @@ pub struct BuildFigures {
 pub struct CleanBuild {
     pub package: String,
     pub seconds: f64,
+    /// The crates that build compiled (the workspace's own only).
+    pub compiled: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,8 +99,16 @@ pub fn measure(source: &Path) -> anyhow::Result<BuildFigures> {
         target,
     };
 
+    // Each binary built alone resolves its own feature set for the crates it
+    // uses (cargo unifies features over what one build selects), so each
+    // needs its own third-party builds, made here once so that no timed
+    // build below compiles a crate that is not the workspace's.
     let step = Step::begin("build time: third-party crates (once, not timed)");
     cargo.build(&["--workspace", "--bins"])?;
+    for (index, package) in PACKAGES.iter().enumerate() {
+        cargo.build(&["-p", package])?;
+        step.set((index + 1) as f64 / PACKAGES.len() as f64);
+    }
     step.done("built");
 
     let own_crates = cargo.workspace_packages()?;
@@ -106,11 +116,12 @@ pub fn measure(source: &Path) -> anyhow::Result<BuildFigures> {
     for package in PACKAGES {
         let step = Step::begin(format!("build time: {package} from clean workspace crates"));
         cargo.clean(&own_crates)?;
-        let (seconds, _) = cargo.build(&["-p", package])?;
-        step.done(&format!("{seconds:.1} s"));
+        let (seconds, compiled) = cargo.build(&["-p", package])?;
+        step.done(&format!("{seconds:.1} s, {} crates", compiled.len()));
         clean.push(CleanBuild {
             package: package.into(),
             seconds,
+            compiled,
         });
     }
 
@@ -155,8 +166,10 @@ impl Cargo {
         command
     }
 
-    /// `cargo build --release ARGS`: seconds taken, and the workspace crates
-    /// compiled (from cargo's `Compiling NAME vX (PATH)` lines).
+    /// `cargo build --release ARGS`: seconds taken, and the crates compiled
+    /// (from cargo's `Compiling NAME vX (PATH)` lines): the workspace's by
+    /// name, any other as `third-party NAME vX`, which a timed build should
+    /// never show.
     fn build(&self, args: &[&str]) -> anyhow::Result<(f64, Vec<String>)> {
         let started = Instant::now();
         let output = self
@@ -174,12 +187,19 @@ impl Cargo {
                 said.lines().last().unwrap_or_default()
             );
         }
-        let recompiled = said
+        let compiling: Vec<&str> = said
             .lines()
             .filter_map(|line| line.trim().strip_prefix("Compiling "))
-            .filter(|line| line.contains(" (/") || line.contains(" (\\"))
+            .collect();
+        // A workspace crate's line names its path: `NAME vX.Y.Z (/path)`.
+        let (own, third_party): (Vec<&str>, Vec<&str>) = compiling
+            .into_iter()
+            .partition(|line| line.contains(" (/") || line.contains(" (\\"));
+        let recompiled = own
+            .iter()
             .filter_map(|line| line.split_whitespace().next())
             .map(str::to_owned)
+            .chain(third_party.iter().map(|line| format!("third-party {line}")))
             .collect();
         Ok((seconds, recompiled))
     }

@@ -252,7 +252,19 @@ pub fn render(result: &CompareResult) -> String {
                 build.clean.iter().map(|clean| clean.seconds).collect(),
             )],
         ));
-        page.push_str("</div><table><tr><th>one line more in</th><th>rebuild s</th><th>crates recompiled</th></tr>");
+        page.push_str(
+            "</div><table><tr><th>clean build of</th><th>s</th><th>crates compiled</th></tr>",
+        );
+        for clean in &build.clean {
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
+                escape(&clean.package),
+                clean.seconds,
+                escape(&clean.compiled.join(", "))
+            );
+        }
+        page.push_str("</table><table><tr><th>one line more in</th><th>rebuild s</th><th>crates recompiled</th></tr>");
         for rebuild in &build.incremental {
             let _ = write!(
                 page,

@@ -181,7 +181,12 @@ pub fn print(result: &CompareResult) {
     }
     if let Some(build) = &result.build {
         for clean in &build.clean {
-            println!("clean build of {}: {:.1} s", clean.package, clean.seconds);
+            println!(
+                "clean build of {}: {:.1} s, compiled {}",
+                clean.package,
+                clean.seconds,
+                clean.compiled.join(", ")
+            );
         }
         for rebuild in &build.incremental {
             println!(
