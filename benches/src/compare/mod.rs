@@ -113,7 +113,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         build_profile(&options.bin_dir)
     );
     let mut databases = Databases::new(&options.backend);
-    let measured = measure(&options, &mut databases).await;
+    // Ctrl-C stops the run but not the clean-up: the processes go with the
+    // dropped future (killed on drop), the databases are dropped below.
+    let measured = tokio::select! {
+        measured = measure(&options, &mut databases) => measured,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
     databases.drop_all().await;
     let mut result = measured?;
     result.started_at = started_at;
@@ -631,18 +636,17 @@ impl Databases {
             "dropping the {} databases this run created",
             created.len()
         ));
-        let failed = tokio::task::spawn_blocking(move || {
+        let dropping = tokio::task::spawn_blocking(move || {
             created
                 .iter()
-                .filter(|url| postgres::drop_database(url).is_err())
-                .count()
+                .filter_map(|url| postgres::drop_database(url).err().map(|_| url.clone()))
+                .collect::<Vec<_>>()
         })
-        .await
-        .unwrap_or(usize::MAX);
-        step.done(&if failed == 0 {
-            "dropped".to_owned()
-        } else {
-            format!("{failed} could not be dropped")
+        .await;
+        step.done(&match dropping {
+            Ok(failed) if failed.is_empty() => "dropped".to_owned(),
+            Ok(failed) => format!("could not drop {}", failed.join(", ")),
+            Err(_) => "the dropping task failed: check for shoplab_cmp_* databases".to_owned(),
         });
     }
 }
