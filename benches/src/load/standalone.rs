@@ -53,10 +53,16 @@ pub async fn run(options: Options, bin_dir: &Path) -> anyhow::Result<()> {
     let shop = ShopClient::new(&run.base_url);
     let step = Step::begin(format!("seeding the data set at {}", run.base_url));
     let data = if options.no_seed {
-        DataSet::existing_products(&shop).await?
+        DataSet::existing_products(&shop).await
     } else {
-        DataSet::seed(&shop, options.size, run.seed, &run.request_id_prefix).await?
-    };
+        DataSet::seed(&shop, options.size, run.seed, &run.request_id_prefix).await
+    }
+    .with_context(|| {
+        format!(
+            "cannot seed the data set at {} (is a deployment running there?)",
+            run.base_url
+        )
+    })?;
     data.check_serves(&run.workload)?;
     step.done(&format!(
         "{} users, {} products",
