@@ -238,31 +238,10 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
 }
 
 async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
-    let out = out.unwrap_or_else(|| {
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        PathBuf::from("results").join(format!("build-{}", now.replace(':', "-")))
-    });
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the results folder {}", out.display()))?;
+    let out = compare::results_dir(out, "build-")?;
     let source = compare::source_root();
     let figures = tokio::task::spawn_blocking(move || compare::build::measure(&source)).await??;
-    for clean in &figures.clean {
-        println!(
-            "clean build of {:<18} {:>7.1} s, compiled {}",
-            clean.package,
-            clean.seconds,
-            clean.compiled.join(", ")
-        );
-    }
-    for rebuild in &figures.incremental {
-        println!(
-            "one line more in {} ({}): {:.1} s, recompiled {}",
-            rebuild.change,
-            rebuild.file,
-            rebuild.seconds,
-            rebuild.recompiled.join(", ")
-        );
-    }
+    figures.print();
     let path = out.join("build.json");
     std::fs::write(&path, serde_json::to_string_pretty(&figures)?)
         .with_context(|| format!("cannot write {}", path.display()))?;

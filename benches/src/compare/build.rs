@@ -48,6 +48,29 @@ pub struct Rebuild {
     pub recompiled: Vec<String>,
 }
 
+impl BuildFigures {
+    /// The figures as lines on the terminal.
+    pub fn print(&self) {
+        for clean in &self.clean {
+            println!(
+                "clean build of {:<18} {:>7.1} s, compiled {}",
+                clean.package,
+                clean.seconds,
+                clean.compiled.join(", ")
+            );
+        }
+        for rebuild in &self.incremental {
+            println!(
+                "one line more in {} ({}): {:.1} s, recompiled {}",
+                rebuild.change,
+                rebuild.file,
+                rebuild.seconds,
+                rebuild.recompiled.join(", ")
+            );
+        }
+    }
+}
+
 /// The binaries' packages, monolith first.
 const PACKAGES: [&str; 6] = [
     "shoplab-monolith",

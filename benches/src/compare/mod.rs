@@ -91,12 +91,7 @@ const FLOOR_PRODUCTS: usize = 100;
 /// Runs the comparison and writes `result.json` and `report.html`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(started_at.replace(':', "-")));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the results folder {}", out.display()))?;
+    let out = results_dir(options.out.clone(), "")?;
     let machine = machine();
     eprintln!(
         "shoplab compare: {} on {} ({} cores), {}, {} build",
@@ -143,6 +138,18 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         out.join("report.html").display()
     );
     Ok(())
+}
+
+/// Creates the results folder: `out` if given, else
+/// `results/<prefix><UTC timestamp>/`.
+pub fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
+    let out = out.unwrap_or_else(|| {
+        let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        PathBuf::from("results").join(format!("{prefix}{}", now.replace(':', "-")))
+    });
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the results folder {}", out.display()))?;
+    Ok(out)
 }
 
 /// Everything but the build: the deployments and the floor, run and stopped.

@@ -180,22 +180,7 @@ pub fn print(result: &CompareResult) {
         }
     }
     if let Some(build) = &result.build {
-        for clean in &build.clean {
-            println!(
-                "clean build of {}: {:.1} s, compiled {}",
-                clean.package,
-                clean.seconds,
-                clean.compiled.join(", ")
-            );
-        }
-        for rebuild in &build.incremental {
-            println!(
-                "one line in {}: {:.1} s, recompiled {}",
-                rebuild.change,
-                rebuild.seconds,
-                rebuild.recompiled.join(", ")
-            );
-        }
+        build.print();
     }
     println!(
         "\n{} build, {}, {}, {} s per run, seed {}",
