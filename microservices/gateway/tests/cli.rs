@@ -1,37 +1,18 @@
 //! The gateway binary's command line: its flags, and the services it cannot
 //! start without.
 
-use std::process::{Command, Output};
+use shoplab_testkit::{stderr, Binary};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_shoplab-gateway");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .output()
-        .expect("the shoplab-gateway binary was built for this test")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+const GATEWAY: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-gateway"));
 
 #[test]
 fn help_explains_its_flags() {
-    let output = run(&["--help"]);
-    assert!(output.status.success(), "{BINARY} --help failed");
-    let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--addr", "--users-url", "--hop-delay-us"] {
-        assert!(
-            help.contains(flag),
-            "{BINARY} --help does not mention {flag}:\n{help}"
-        );
-    }
+    GATEWAY.assert_help_mentions(&["--addr", "--users-url", "--hop-delay-us"]);
 }
 
 #[test]
 fn the_gateway_refuses_to_start_without_its_services() {
-    let output = run(&["--addr", "127.0.0.1:0"]);
+    let output = GATEWAY.run(&["--addr", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--users-url"));
 }

@@ -1,37 +1,18 @@
 //! The payments service binary's command line: its flags, and the peer it
 //! cannot start without.
 
-use std::process::{Command, Output};
+use shoplab_testkit::{stderr, Binary};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_shoplab-payments");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .output()
-        .expect("the shoplab-payments binary was built for this test")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+const PAYMENTS: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-payments"));
 
 #[test]
 fn help_explains_its_flags() {
-    let output = run(&["--help"]);
-    assert!(output.status.success(), "{BINARY} --help failed");
-    let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--addr", "--database-url", "--users-url", "--hop-delay-us"] {
-        assert!(
-            help.contains(flag),
-            "{BINARY} --help does not mention {flag}:\n{help}"
-        );
-    }
+    PAYMENTS.assert_help_mentions(&["--addr", "--database-url", "--users-url", "--hop-delay-us"]);
 }
 
 #[test]
 fn the_payments_service_needs_the_users_service() {
-    let output = run(&["--addr", "127.0.0.1:0"]);
+    let output = PAYMENTS.run(&["--addr", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--users-url"));
 }

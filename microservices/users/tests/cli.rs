@@ -3,32 +3,14 @@
 //! start is `shoplab-service`'s; each service's tests run its own binary.)
 
 use std::net::TcpListener;
-use std::process::{Command, Output};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_shoplab-users");
+use shoplab_testkit::{assert_one_line_failure, Binary};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .output()
-        .expect("the shoplab-users binary was built for this test")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+const USERS: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-users"));
 
 #[test]
 fn help_explains_its_flags() {
-    let output = run(&["--help"]);
-    assert!(output.status.success(), "{BINARY} --help failed");
-    let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--addr", "--database-url"] {
-        assert!(
-            help.contains(flag),
-            "{BINARY} --help does not mention {flag}:\n{help}"
-        );
-    }
+    USERS.assert_help_mentions(&["--addr", "--database-url"]);
 }
 
 #[test]
@@ -40,9 +22,6 @@ fn a_port_in_use_is_one_line_and_exit_code_1() {
         .to_string();
     let data = tempfile::tempdir().expect("a scratch directory");
     let url = format!("sqlite://{}", data.path().join("users.db").display());
-    let output = run(&["--addr", &addr, "--database-url", &url]);
-    assert_eq!(output.status.code(), Some(1));
-    let said = stderr(&output);
-    assert_eq!(said.lines().count(), 1, "not one line: {said}");
-    assert!(said.contains(&format!("cannot listen on {addr}")), "{said}");
+    let output = USERS.run(&["--addr", &addr, "--database-url", &url]);
+    assert_one_line_failure(&output, &format!("cannot listen on {addr}"));
 }
