@@ -1,9 +1,7 @@
 //! The monolith binary's command line: bad input gets one clear line on
 //! stderr and a non-zero exit, and nothing is left running.
 
-use std::net::TcpListener;
-
-use shoplab_testkit::{assert_one_line_failure, stderr, Binary};
+use shoplab_testkit::{assert_one_line_failure, stderr, taken_address, Binary};
 
 const MONOLITH: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-monolith"));
 
@@ -28,11 +26,7 @@ fn an_unsupported_database_url_is_refused_before_anything_starts() {
 
 #[test]
 fn a_port_in_use_is_one_line_and_exit_code_1() {
-    let taken = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
-    let addr = taken
-        .local_addr()
-        .expect("a bound socket has an address")
-        .to_string();
+    let (_taken, addr) = taken_address();
     let data = tempfile::tempdir().expect("a scratch directory");
     let url = format!("sqlite://{}", data.path().join("shop.db").display());
     let output = MONOLITH.run(&["--addr", &addr, "--database-url", &url]);

@@ -8,6 +8,7 @@
 //! (`env!("CARGO_BIN_EXE_...")` names only the package's own). This crate is
 //! a dev-dependency only: no deployment links it.
 
+use std::net::TcpListener;
 use std::process::{Command, Output};
 
 /// A binary under test, by the path cargo gives the test
@@ -51,4 +52,15 @@ pub fn assert_one_line_failure(output: &Output, expected: &str) {
     let said = stderr(output);
     assert_eq!(said.lines().count(), 1, "not one line: {said}");
     assert!(said.contains(expected), "{said}");
+}
+
+/// A loopback address that is taken for as long as the listener lives: for
+/// the "port in use" checks.
+pub fn taken_address() -> (TcpListener, String) {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
+    let addr = taken
+        .local_addr()
+        .expect("a bound socket has an address")
+        .to_string();
+    (taken, addr)
 }

@@ -111,13 +111,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Ctrl-C stops the run but not the clean-up: the processes go with the
     // dropped future (killed on drop), the databases are dropped below.
     let measured = tokio::select! {
-        measured = measure(&options, &mut databases) => measured,
+        measured = measure(&options, &mut databases, Stamp { started_at, machine }) => measured,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     databases.drop_all().await;
     let mut result = measured?;
-    result.started_at = started_at;
-    result.machine = machine;
     if options.with_build {
         let source = source_root();
         result.build = Some(
@@ -153,7 +151,17 @@ pub fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf
 }
 
 /// Everything but the build: the deployments and the floor, run and stopped.
-async fn measure(options: &Options, databases: &mut Databases) -> anyhow::Result<CompareResult> {
+/// When and where a run happened: taken once, at its start.
+struct Stamp {
+    started_at: String,
+    machine: Machine,
+}
+
+async fn measure(
+    options: &Options,
+    databases: &mut Databases,
+    stamp: Stamp,
+) -> anyhow::Result<CompareResult> {
     let mut startups: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
     for kind in KINDS {
         let step = Step::begin(format!(
@@ -181,7 +189,7 @@ async fn measure(options: &Options, databases: &mut Databases) -> anyhow::Result
         running.push(start(options, databases, kind, options.hop_delays_us[0]).await?);
     }
     step.done("up");
-    let outcome = measure_running(options, databases, &floor, &running, &startups).await;
+    let outcome = measure_running(options, databases, &floor, &running, &startups, stamp).await;
     floor.stop().await;
     for deployment in running {
         deployment.stop().await;
@@ -195,6 +203,7 @@ async fn measure_running(
     floor: &Process,
     running: &[Deployment],
     startups: &BTreeMap<Kind, Vec<f64>>,
+    stamp: Stamp,
 ) -> anyhow::Result<CompareResult> {
     let http = load::http_client()?;
     // Memory before any load: started, nothing served yet.
@@ -341,8 +350,8 @@ async fn measure_running(
     Ok(CompareResult {
         shoplab_version: env!("CARGO_PKG_VERSION"),
         commit: commit(),
-        started_at: String::new(),
-        machine: machine(),
+        started_at: stamp.started_at,
+        machine: stamp.machine,
         build_profile: build_profile(&options.bin_dir),
         pinning: options.pinning.clone(),
         seed: options.seed,

@@ -2,9 +2,7 @@
 //! one clear line on stderr and exit code 1. (What every service does at
 //! start is `shoplab-service`'s; each service's tests run its own binary.)
 
-use std::net::TcpListener;
-
-use shoplab_testkit::{assert_one_line_failure, Binary};
+use shoplab_testkit::{assert_one_line_failure, taken_address, Binary};
 
 const USERS: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-users"));
 
@@ -15,11 +13,7 @@ fn help_explains_its_flags() {
 
 #[test]
 fn a_port_in_use_is_one_line_and_exit_code_1() {
-    let taken = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
-    let addr = taken
-        .local_addr()
-        .expect("a bound socket has an address")
-        .to_string();
+    let (_taken, addr) = taken_address();
     let data = tempfile::tempdir().expect("a scratch directory");
     let url = format!("sqlite://{}", data.path().join("users.db").display());
     let output = USERS.run(&["--addr", &addr, "--database-url", &url]);
