@@ -11,11 +11,15 @@
 mod support;
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::db::{self, write_transaction};
-use shoplab_common::domain::{Cents, OrderId, OrderItems, ProductId, UserId, VisibleAscii};
+use shoplab_common::deadline::Deadline;
+use shoplab_common::domain::{
+    Cents, OrderId, OrderItems, OrderRef, ProductId, StepKey, UserId, VisibleAscii,
+};
 use shoplab_common::http::RequestId;
 use shoplab_common::local::InProcess;
 use shoplab_service::remote::{PeerClient, Peers};
@@ -25,8 +29,13 @@ use shoplab_service::CallArgs;
 /// (they are idempotent per order).
 static NEXT_ORDER: AtomicI64 = AtomicI64::new(1);
 
-fn next_order() -> OrderId {
-    OrderId::parse(NEXT_ORDER.fetch_add(1, Ordering::Relaxed)).expect("a positive id")
+/// A fresh order as its steps name it (a new step key each time, so every
+/// reserve and charge does real work).
+fn next_order() -> OrderRef {
+    OrderRef {
+        id: OrderId::parse(NEXT_ORDER.fetch_add(1, Ordering::Relaxed)).expect("a positive id"),
+        key: StepKey::generate(),
+    }
 }
 
 fn component_calls(c: &mut Criterion) {
@@ -50,7 +59,8 @@ fn component_calls(c: &mut Criterion) {
     )
     .expect("the peer client builds");
     let request_id = RequestId(VisibleAscii::parse("bench").expect("visible ASCII"));
-    let mut remote = peers.for_request(request_id);
+    // The whole bench is one long request: a deadline a day away.
+    let mut remote = peers.for_request(request_id, Deadline::after(Duration::from_secs(86_400)));
 
     let ids = |user: i64, product: i64| {
         (
@@ -94,10 +104,10 @@ fn component_calls(c: &mut Criterion) {
         b.iter(|| {
             let order = next_order();
             write_transaction(&mut conn, |conn| {
-                InProcess::new(conn).reserve(order, local_items.lines())
+                InProcess::new(conn).reserve(&order, local_items.lines())
             })
             .expect("reserved");
-            write_transaction(&mut conn, |conn| InProcess::new(conn).release(order))
+            write_transaction(&mut conn, |conn| InProcess::new(conn).release(&order))
                 .expect("released");
         })
     });
@@ -105,9 +115,9 @@ fn component_calls(c: &mut Criterion) {
         b.iter(|| {
             let order = next_order();
             remote
-                .reserve(order, remote_items.lines())
+                .reserve(&order, remote_items.lines())
                 .expect("reserved");
-            remote.release(order).expect("released");
+            remote.release(&order).expect("released");
         })
     });
     group.finish();
@@ -117,18 +127,18 @@ fn component_calls(c: &mut Criterion) {
         b.iter(|| {
             let order = next_order();
             write_transaction(&mut conn, |conn| {
-                InProcess::new(conn).charge(order, local_user, cent)
+                InProcess::new(conn).charge(&order, local_user, cent)
             })
             .expect("charged");
-            write_transaction(&mut conn, |conn| InProcess::new(conn).refund(order))
+            write_transaction(&mut conn, |conn| InProcess::new(conn).refund(&order))
                 .expect("refunded");
         })
     });
     group.bench_function("over HTTP", |b| {
         b.iter(|| {
             let order = next_order();
-            remote.charge(order, remote_user, cent).expect("charged");
-            remote.refund(order).expect("refunded");
+            remote.charge(&order, remote_user, cent).expect("charged");
+            remote.refund(&order).expect("refunded");
         })
     });
     group.finish();

@@ -44,6 +44,24 @@ pub enum ShopError {
 }
 
 impl ShopError {
+    /// The error an API error code stands for, with `message`: how a
+    /// service's error body, or a `failed` order's `failure`, becomes a
+    /// domain error again. `None` for `not_found` (only the caller knows what
+    /// was not found) and for codes API.md does not list.
+    pub fn from_code(code: &str, message: String) -> Option<Self> {
+        Some(match code {
+            "invalid_request" => ShopError::InvalidRequest(message),
+            "email_taken" => ShopError::EmailTaken,
+            "insufficient_stock" => ShopError::InsufficientStock(message),
+            "insufficient_funds" => ShopError::InsufficientFunds(message),
+            "invalid_state" => ShopError::InvalidState(message),
+            "idempotency_conflict" => ShopError::IdempotencyConflict,
+            "service_unavailable" => ShopError::ServiceUnavailable(message),
+            "timeout" => ShopError::Timeout(message),
+            _ => return None,
+        })
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         ShopError::InvalidRequest(message.into())
     }
@@ -84,7 +102,17 @@ impl ShopError {
 }
 
 impl From<diesel::result::Error> for ShopError {
+    /// A lock wait that ran out (SQLite's busy timeout, PostgreSQL's lock or
+    /// statement timeout) is `timeout`, not a bug: a write that cannot get
+    /// the database in time answers 504, never 500.
     fn from(error: diesel::result::Error) -> Self {
+        let message = error.to_string();
+        if message.contains("database is locked")
+            || message.contains("database is busy")
+            || message.contains("canceling statement due to")
+        {
+            return ShopError::Timeout(format!("the database was busy: {message}"));
+        }
         ShopError::internal("database", error)
     }
 }

@@ -11,8 +11,10 @@
 pub mod catalog;
 pub mod components;
 pub mod db;
+pub mod deadline;
 pub mod domain;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod local;
 pub mod orders;

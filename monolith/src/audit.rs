@@ -4,12 +4,39 @@
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::db::{read_snapshot, Pool};
-use shoplab_common::http::wire::{Audit, OrderCounts};
+use shoplab_common::domain::OrderId;
+use shoplab_common::http::wire::{Audit, OrderAudit, OrderCounts};
 use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::{catalog, orders, payments, users};
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/audit").route(web::get().to(audit)));
+    config
+        .service(resource("/audit").route(web::get().to(audit)))
+        .service(resource("/audit/orders/{id}").route(web::get().to(order_audit)));
+}
+
+/// `GET /audit/orders/{id}`: what the catalog and payments tables hold for
+/// one order, read in one snapshot with the order itself.
+async fn order_audit(
+    pool: web::Data<Pool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let audit = with_conn(&pool, move |conn| {
+        read_snapshot(conn, |conn| {
+            let order = orders::store::find(conn, id)?;
+            let reference = orders::store::find_ref(conn, id)?;
+            Ok(OrderAudit {
+                order_id: order.id,
+                status: order.status,
+                total_cents: order.total_cents,
+                charged_cents: payments::store::charged_cents(conn, &reference.key)?,
+                reserved_units: catalog::store::held_units(conn, &reference.key)?,
+            })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(audit))
 }
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

@@ -5,64 +5,101 @@
 //! SQLite, so that it holds the write lock from the start). Nothing
 //! needs compensating: if taking the stock or the money fails, rolling back to
 //! a savepoint undoes both, and the order is recorded as `failed` in the same
-//! transaction. Compare `microservices/orders/src/checkout.rs`, which runs the
-//! same steps, with the same rules, as a saga across three databases.
+//! transaction. If the process dies part-way (a fault plan's crash), the
+//! database rolls the whole order back. Compare
+//! `microservices/orders/src/saga.rs`, which runs the same steps, with the
+//! same rules and the same component interfaces, as a saga across three
+//! databases.
+
+use std::sync::Arc;
 
 use shoplab_common::components::{Catalog, Payments};
-use shoplab_common::db::{savepoint, write_transaction, Pool};
+use shoplab_common::db::{conn_within, savepoint, write_transaction_within, Pool};
+use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
+use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::local::InProcess;
-use shoplab_common::orders::checkout::{self, PlaceOrder, Placed};
+use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
 
-pub fn place(pool: &Pool, request: PlaceOrder) -> Result<Placed, ShopError> {
-    let mut conn = pool.get()?;
-    write_transaction(&mut conn, |conn| {
-        let mut shop = InProcess::new(conn);
-        let quote = checkout::quote(&mut shop, &request)?;
-        let order = store::insert(shop.conn(), &quote, OrderStatus::Pending, None)?;
-        let id = OrderId::from_db(order.id);
-        let taken = savepoint(shop.conn(), |conn| {
-            let mut shop = InProcess::new(conn);
-            shop.reserve(id, request.items.lines())?;
-            shop.charge(id, quote.user, quote.total)
-        });
-        match taken {
-            Ok(()) => {
-                let (from, to) = (OrderStatus::Pending, OrderStatus::Completed);
-                store::transition(shop.conn(), id, from, to, None)?;
-                Ok(Placed::Completed(Order {
-                    status: to,
-                    ..order
-                }))
-            }
-            // The savepoint took back whatever stock or money was taken; what
-            // is left is to remember that the order was refused, and why.
-            Err(error) if error.keeps_failed_order() => {
-                let (from, to) = (OrderStatus::Pending, OrderStatus::Failed);
-                store::transition(shop.conn(), id, from, to, Some(error.code()))?;
-                let failure = Some(error.code().to_owned());
-                Ok(Placed::Failed {
-                    order: Order {
-                        status: to,
-                        failure,
-                        ..order
-                    },
-                    error,
-                })
-            }
-            Err(error) => Err(error),
-        }
-    })
+/// The monolith's way of placing an order, for one request.
+pub struct OneTransaction {
+    pub pool: Pool,
+    pub faults: Arc<FaultPlan>,
+    pub deadline: Deadline,
 }
 
-/// Marks the order `cancelled`, refunds the total and returns the stock, all
+impl OneTransaction {
+    /// The components, in process on `conn`, under the fault plan.
+    fn shop<'c>(&self, conn: &'c mut shoplab_common::db::DbConnection) -> Faulty<InProcess<'c>> {
+        Faulty::new(InProcess::new(conn), self.faults.clone(), self.deadline)
+    }
+}
+
+impl Checkout for OneTransaction {
+    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
+        let mut conn = conn_within(&self.pool, self.deadline)?;
+        write_transaction_within(&mut conn, self.deadline, |conn| {
+            let mut shop = self.shop(conn);
+            let quote = checkout::quote(&mut shop, &request)?;
+            let key = request.idempotency_key.as_ref();
+            let (order, reference) = store::insert(shop.inner().conn(), &quote, key, None)?;
+            let taken = savepoint(shop.inner().conn(), |conn| {
+                let mut shop = self.shop(conn);
+                shop.reserve(&reference, request.items.lines())?;
+                shop.charge(&reference, quote.user, quote.total)
+            });
+            let conn = shop.inner().conn();
+            match taken {
+                Ok(()) => {
+                    let (from, to) = (OrderStatus::Pending, OrderStatus::Completed);
+                    store::transition(conn, reference.id, from, to, None)?;
+                    Ok(Placed::Completed(Order {
+                        status: to,
+                        ..order
+                    }))
+                }
+                // The savepoint took back whatever stock or money was taken;
+                // what is left is to remember that the order was refused, and
+                // why.
+                Err(error) if error.keeps_failed_order() => {
+                    let (from, to) = (OrderStatus::Pending, OrderStatus::Failed);
+                    store::transition(conn, reference.id, from, to, Some(error.code()))?;
+                    let failure = Some(error.code().to_owned());
+                    Ok(Placed::Failed {
+                        order: Order {
+                            status: to,
+                            failure,
+                            ..order
+                        },
+                        error,
+                    })
+                }
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    /// A monolith's order is settled when its transaction commits: there is
+    /// nothing to resume, only the outcome to read.
+    fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
+        let mut conn = conn_within(&self.pool, self.deadline)?;
+        Ok(Placed::settled(store::find(&mut conn, id)?))
+    }
+}
+
+/// Marks the order `cancelled`, returns the stock and refunds the total, all
 /// in one transaction. The status moves first: its conditional `UPDATE` locks
 /// the order's row, so of two cancels at once exactly one goes on to refund.
-pub fn cancel(pool: &Pool, id: OrderId) -> Result<Order, ShopError> {
-    let mut conn = pool.get()?;
-    write_transaction(&mut conn, |conn| {
+pub fn cancel(
+    pool: &Pool,
+    faults: Arc<FaultPlan>,
+    deadline: Deadline,
+    id: OrderId,
+) -> Result<Order, ShopError> {
+    let mut conn = conn_within(pool, deadline)?;
+    write_transaction_within(&mut conn, deadline, |conn| {
         let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
         if !store::transition(conn, id, from, to, None)? {
             // Not completed, or not there: say which.
@@ -71,11 +108,12 @@ pub fn cancel(pool: &Pool, id: OrderId) -> Result<Order, ShopError> {
                 "order {id} changed while it was being cancelled"
             )));
         }
+        let reference = store::find_ref(conn, id)?;
         // Stock before money: the lock order of placing an order, so a cancel
         // and a place that share rows cannot deadlock on PostgreSQL.
-        let mut shop = InProcess::new(conn);
-        shop.release(id)?;
-        shop.refund(id)?;
-        store::find(shop.conn(), id)
+        let mut shop = Faulty::new(InProcess::new(conn), faults, deadline);
+        shop.release(&reference)?;
+        shop.refund(&reference)?;
+        store::find(shop.inner().conn(), id)
     })
 }

@@ -14,22 +14,29 @@ mod wallets;
 use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
-use shoplab_common::http::routes;
 use shoplab_common::http::server::Application;
+use shoplab_common::http::{routes, Settings};
 
 /// The monolith's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-monolith";
 
 /// Opens (and migrates) the one database that holds every component's
 /// tables, then binds `addr` (port 0 picks a free port; [`Application::port`]
-/// says which) to all of API.md. Nothing serves until the application runs.
+/// says which) to all of API.md, under `settings` (fault plan, request
+/// budget). Nothing serves until the application runs.
 ///
 /// Call it outside an async runtime, or on a blocking thread
 /// (`tokio::task::spawn_blocking`): opening the database blocks, as diesel
 /// does.
-pub fn build(addr: &str, database_url: &DatabaseUrl) -> anyhow::Result<Application> {
+pub fn build(
+    addr: &str,
+    database_url: &DatabaseUrl,
+    settings: &Settings,
+) -> anyhow::Result<Application> {
     let pool = web::Data::new(db::open(database_url, &Component::ALL)?);
+    let settings = settings.clone();
     let application = Application::bind(NAME, addr, move |app| {
+        settings.register(app);
         app.app_data(pool.clone())
             .configure(routes::health::configure)
             .configure(routes::users::configure)

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use shoplab_common::db::DatabaseUrl;
 use shoplab_common::error::one_line;
+use shoplab_common::http::SettingsArgs;
 use shoplab_monolith::NAME;
 
 /// The whole shop in one process: serves all of API.md from one database.
@@ -19,12 +20,17 @@ struct Args {
     /// The database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, default_value = "sqlite://data/monolith.db", value_parser = DatabaseUrl::parse)]
     database_url: DatabaseUrl,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 fn main() {
     let args = Args::parse();
     // Built before the async runtime starts: see `build`.
-    let result = shoplab_monolith::build(&args.addr, &args.database_url)
+    let result = args
+        .settings
+        .load()
+        .and_then(|settings| shoplab_monolith::build(&args.addr, &args.database_url, &settings))
         .and_then(|application| application.announce_and_run().context("the server stopped"));
     if let Err(error) = result {
         eprintln!("{NAME}: {}", one_line(&format!("{error:#}")));

@@ -1,17 +1,23 @@
 //! The orders routes of the monolith. Same routes, same wire types and same
 //! idempotency handling as the orders service
-//! (`microservices/orders/src/lib.rs`); only `checkout` differs.
+//! (`microservices/orders/src/lib.rs`); only the [`Checkout`] differs.
+//!
+//! [`Checkout`]: shoplab_common::orders::checkout::Checkout
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
+use shoplab_common::faults::Faulty;
 use shoplab_common::http::wire::PlaceOrderBody;
-use shoplab_common::http::{place_order, resource, run_blocking, with_conn, ApiError, ApiJson};
+use shoplab_common::http::{
+    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults,
+};
 use shoplab_common::local::InProcess;
 use shoplab_common::orders::store;
 
-use crate::checkout;
+use crate::checkout::{self, OneTransaction};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -24,13 +30,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn place(
     request: HttpRequest,
     pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
     json: ApiJson<PlaceOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = pool.get_ref().clone();
-    place_order::serve(&request, &pool, json, move |order| {
-        checkout::place(&shop, order)
-    })
-    .await
+    let checkout = OneTransaction {
+        pool: pool.get_ref().clone(),
+        faults: faults.0,
+        deadline,
+    };
+    place_order::serve(&request, &pool, json, deadline, checkout).await
 }
 
 async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -39,20 +48,27 @@ async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(order))
 }
 
-async fn cancel(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn cancel(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;
     let pool = pool.get_ref().clone();
-    let order = run_blocking(move || checkout::cancel(&pool, id)).await?;
+    let order = run_blocking(move || checkout::cancel(&pool, faults.0, deadline, id)).await?;
     Ok(HttpResponse::Ok().json(order))
 }
 
 async fn list_for_user(
     pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let orders = with_conn(&pool, move |conn| {
-        InProcess::new(conn).user(user)?;
+        Faulty::new(InProcess::new(conn), faults.0, deadline).user(user)?;
         store::list_for_user(conn, user)
     })
     .await?;

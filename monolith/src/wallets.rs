@@ -1,14 +1,16 @@
 //! `GET /users/{id}/wallet`, `POST /users/{id}/wallet/deposit` (component:
 //! payments). The user check is an in-process call to the users component on
-//! the same connection; the payments service makes it over HTTP instead
+//! the same connection (under the fault plan, like every component call); the payments service makes it over HTTP instead
 //! (`microservices/payments/src/wallets.rs`).
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
+use shoplab_common::faults::Faulty;
 use shoplab_common::http::wire::{Deposit, Wallet};
-use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_common::http::{resource, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::InProcess;
 use shoplab_common::payments::store;
 
@@ -18,10 +20,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/users/{id}/wallet/deposit").route(web::post().to(deposit)));
 }
 
-async fn balance(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn balance(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let balance = with_conn(&pool, move |conn| {
-        InProcess::new(conn).user(user)?;
+        Faulty::new(InProcess::new(conn), faults.0, deadline).user(user)?;
         store::balance(conn, user)
     })
     .await?;
@@ -30,13 +37,15 @@ async fn balance(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpRes
 
 async fn deposit(
     pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
     id: web::Path<String>,
     json: ApiJson<Deposit>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let amount = json.body.parse()?;
     let balance = with_conn(&pool, move |conn| {
-        InProcess::new(conn).user(user)?;
+        Faulty::new(InProcess::new(conn), faults.0, deadline).user(user)?;
         store::deposit(conn, user, amount)
     })
     .await?;

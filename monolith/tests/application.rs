@@ -11,10 +11,11 @@ use shoplab_monolith::build;
 async fn build_binds_a_free_port_and_the_shop_answers_once_run() {
     let scratch = tempfile::tempdir().expect("a scratch directory");
     let database = DatabaseUrl::sqlite_in(scratch.path(), "monolith");
-    let application = tokio::task::spawn_blocking(move || build("127.0.0.1:0", &database))
-        .await
-        .expect("the build task ran")
-        .expect("the monolith builds on a fresh SQLite file");
+    let application =
+        tokio::task::spawn_blocking(move || build("127.0.0.1:0", &database, &Default::default()))
+            .await
+            .expect("the build task ran")
+            .expect("the monolith builds on a fresh SQLite file");
     let port = application.port();
     assert_ne!(port, 0, "port 0 was resolved to the port bound");
     let handle = application.handle();

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use shoplab_common::components::Component;
 use shoplab_common::db::DatabaseUrl;
 use shoplab_common::http::server::Application;
+use shoplab_common::http::Budget;
 use shoplab_gateway::Upstreams;
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, HopDelay, ServiceArgs};
@@ -51,10 +52,12 @@ pub fn start() -> Shop {
     let service = |name: &str| ServiceArgs {
         addr: "127.0.0.1:0".into(),
         database_url: Some(database(name)),
+        settings: Default::default(),
     };
     let monolith_database = database("monolith");
     let monolith = serve(
-        shoplab_monolith::build("127.0.0.1:0", &monolith_database).expect("the monolith builds"),
+        shoplab_monolith::build("127.0.0.1:0", &monolith_database, &Default::default())
+            .expect("the monolith builds"),
     );
     let users = serve(shoplab_users::build(service("users")).expect("users builds"));
     let catalog = serve(shoplab_catalog::build(service("catalog")).expect("catalog builds"));
@@ -79,6 +82,7 @@ pub fn start() -> Shop {
                 payments: Some(payments.clone()),
             },
             &calls,
+            shoplab_orders::Tx::Saga,
         )
         .expect("orders builds"),
     );
@@ -89,7 +93,7 @@ pub fn start() -> Shop {
             (Component::Payments, payments.clone()),
             (Component::Orders, orders),
         ],
-        Duration::from_secs(60),
+        Budget::default(),
         HopDelay::NONE,
     )
     .expect("the gateway's client builds");

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{products, reservation_lines, reservations};
 use crate::db::DbConnection;
-use crate::domain::{Entity, NewProduct, OrderId, OrderLine, Page, Product, ProductId};
+use crate::domain::{Entity, NewProduct, OrderLine, OrderRef, Page, Product, ProductId, StepKey};
 use crate::ShopError;
 
 const HELD: &str = "held";
@@ -114,19 +114,19 @@ pub fn list(conn: &mut DbConnection, page: Page) -> Result<Vec<Product>, ShopErr
 /// `InsufficientStock` naming the first line that could not be served (the
 /// caller's transaction then rolls back the lines already taken).
 ///
-/// The reservation row is written first: its primary key makes a second
-/// reserve for the same order (a retry, or a race) find it instead of taking
-/// the stock again.
+/// The reservation row is written first: its primary key, the order's step
+/// key, makes a second reserve for the same order (a retry, or a race) find
+/// it instead of taking the stock again.
 pub fn reserve(
     conn: &mut DbConnection,
-    order: OrderId,
+    order: &OrderRef,
     lines: &[OrderLine],
 ) -> Result<(), ShopError> {
     if !mark_reservation(conn, order, HELD)? {
-        return match reservation_status(conn, order)?.as_deref() {
+        return match reservation_status(conn, &order.key)?.as_deref() {
             Some(HELD) => Ok(()), // a retry: the stock is already taken
             _ => Err(ShopError::InvalidState(format!(
-                "the reservation for order {order} was already released"
+                "the reservation for {order} was already released"
             ))),
         };
     }
@@ -152,7 +152,7 @@ pub fn reserve(
         }
         diesel::insert_into(reservation_lines::table)
             .values((
-                reservation_lines::order_id.eq(order.get()),
+                reservation_lines::step_key.eq(order.key.as_str()),
                 reservation_lines::product_id.eq(line.product_id.get()),
                 reservation_lines::quantity.eq(quantity),
             ))
@@ -164,11 +164,12 @@ pub fn reserve(
 /// Inserts `order`'s reservation row with `status`; false if it already had one.
 fn mark_reservation(
     conn: &mut DbConnection,
-    order: OrderId,
+    order: &OrderRef,
     status: &str,
 ) -> Result<bool, ShopError> {
     let row = (
-        reservations::order_id.eq(order.get()),
+        reservations::step_key.eq(order.key.as_str()),
+        reservations::order_id.eq(order.id.get()),
         reservations::status.eq(status),
     );
     let inserted = crate::on_backend!(conn, |inner| {
@@ -180,13 +181,10 @@ fn mark_reservation(
     Ok(inserted == 1)
 }
 
-/// `held`, `released`, or `None` if `order` never reserved.
-fn reservation_status(
-    conn: &mut DbConnection,
-    order: OrderId,
-) -> Result<Option<String>, ShopError> {
+/// `held`, `released`, or `None` if the order never reserved.
+fn reservation_status(conn: &mut DbConnection, key: &StepKey) -> Result<Option<String>, ShopError> {
     Ok(reservations::table
-        .find(order.get())
+        .find(key.as_str())
         .select(reservations::status)
         .first(conn)
         .optional()?)
@@ -197,18 +195,18 @@ fn reservation_status(
 /// puts the stock back. Releasing an order that reserved nothing leaves a
 /// `released` row behind, so that a reserve arriving late (a retried or slow
 /// request in the microservices) cannot take stock for an order that gave up.
-pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
+pub fn release(conn: &mut DbConnection, order: &OrderRef) -> Result<(), ShopError> {
     loop {
         let moved = diesel::update(
             reservations::table
-                .filter(reservations::order_id.eq(order.get()))
+                .filter(reservations::step_key.eq(order.key.as_str()))
                 .filter(reservations::status.eq(HELD)),
         )
         .set(reservations::status.eq(RELEASED))
         .execute(conn)?;
         if moved == 1 {
             let lines: Vec<(i64, i64)> = reservation_lines::table
-                .filter(reservation_lines::order_id.eq(order.get()))
+                .filter(reservation_lines::step_key.eq(order.key.as_str()))
                 .order(reservation_lines::product_id.asc()) // the lock order of `reserve`
                 .select((reservation_lines::product_id, reservation_lines::quantity))
                 .load(conn)?;
@@ -222,11 +220,23 @@ pub fn release(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError>
         if mark_reservation(conn, order, RELEASED)? {
             return Ok(()); // nothing was reserved; now nothing can be
         }
-        if reservation_status(conn, order)?.as_deref() != Some(HELD) {
+        if reservation_status(conn, &order.key)?.as_deref() != Some(HELD) {
             return Ok(()); // already released
         }
         // A reserve committed between our update and our insert: release it.
     }
+}
+
+/// The units the order with `key` holds (reserved less released), for
+/// `/audit/orders/{id}`.
+pub fn held_units(conn: &mut DbConnection, key: &StepKey) -> Result<i64, ShopError> {
+    if reservation_status(conn, key)?.as_deref() != Some(HELD) {
+        return Ok(0);
+    }
+    Ok(reservation_lines::table
+        .filter(reservation_lines::step_key.eq(key.as_str()))
+        .select(crate::db::sum_as_bigint("quantity"))
+        .first(conn)?)
 }
 
 /// `(products, stock_units)` for `/audit`.

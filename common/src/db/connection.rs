@@ -12,6 +12,7 @@ use diesel::Connection;
 
 use super::run_migrations;
 use crate::components::Component;
+use crate::deadline::Deadline;
 use crate::ShopError;
 
 /// A connection to either backend. Queries written against this type run on
@@ -23,6 +24,28 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// How long an SQLite writer waits for the write lock unless a deadline
+/// says less (see [`super::write_transaction_within`]): the default request
+/// budget, so no wait outlasts the request that waits.
+pub const SQLITE_BUSY_TIMEOUT: Duration = crate::deadline::DEFAULT_BUDGET;
+
+/// A pooled connection, waiting for one no longer than `deadline` allows:
+/// `timeout` if none came free in time, `service_unavailable` if the
+/// database cannot be reached.
+pub fn conn_within(pool: &Pool, deadline: Deadline) -> Result<PooledConnection, ShopError> {
+    deadline.check("a database connection was free")?;
+    pool.get_timeout(deadline.remaining()).map_err(|error| {
+        if deadline.has_passed() {
+            ShopError::Timeout(format!(
+                "no database connection came free before the deadline: {error}"
+            ))
+        } else {
+            ShopError::from(error)
+        }
+    })
+}
 
 /// Where a component keeps its data: `sqlite://PATH` (also a bare path) or
 /// `postgres://...`.
@@ -89,10 +112,11 @@ impl ManageConnection for ConnectionManager {
                 // second writer wait for the lock instead of failing at once.
                 // Writers take the lock up front (`BEGIN IMMEDIATE`, see
                 // transaction.rs), so waiting is always safe.
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }

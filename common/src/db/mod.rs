@@ -11,9 +11,11 @@ mod migrations;
 pub mod schema;
 mod transaction;
 
-pub use connection::{open, DatabaseUrl, DbConnection, Pool};
+pub use connection::{
+    conn_within, open, DatabaseUrl, DbConnection, Pool, PooledConnection, SQLITE_BUSY_TIMEOUT,
+};
 pub use migrations::run_migrations;
-pub use transaction::{read_snapshot, savepoint, write_transaction};
+pub use transaction::{read_snapshot, savepoint, write_transaction, write_transaction_within};
 
 /// Runs one expression with the concrete connection of either backend, for
 /// the statements diesel's `MultiConnection` cannot express (`RETURNING`,

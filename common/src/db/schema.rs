@@ -24,18 +24,20 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// One row per order that reserved stock: `held`, or `released` once the
-    /// stock went back (a release that arrives first leaves a `released` row,
-    /// so a late reserve for the same order does nothing).
-    reservations (order_id) {
+    /// One row per order that reserved stock, by the order's step key:
+    /// `held`, or `released` once the stock went back (a release that arrives
+    /// first leaves a `released` row, so a late reserve for the same order
+    /// does nothing).
+    reservations (step_key) {
+        step_key -> Text,
         order_id -> BigInt,
         status -> Text,
     }
 }
 
 diesel::table! {
-    reservation_lines (order_id, product_id) {
-        order_id -> BigInt,
+    reservation_lines (step_key, product_id) {
+        step_key -> Text,
         product_id -> BigInt,
         quantity -> BigInt,
     }
@@ -50,8 +52,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// One row per order that was charged: `captured`, or `refunded`.
-    payments (order_id) {
+    /// One row per order that was charged, by the order's step key:
+    /// `captured`, or `refunded`.
+    payments (step_key) {
+        step_key -> Text,
         order_id -> BigInt,
         /// `NULL` on a refund that found nothing to refund.
         user_id -> Nullable<BigInt>,
@@ -68,6 +72,16 @@ diesel::table! {
         status -> Text,
         total_cents -> BigInt,
         failure -> Nullable<Text>,
+        /// Globally unique: the name of the order's steps in the catalog and
+        /// payments components (ids restart if this database is reset).
+        step_key -> Text,
+        /// The saga in flight (microservices): its next step, or `NULL`.
+        saga -> Nullable<Text>,
+        /// When compensating: the error code the order will fail with.
+        saga_failure -> Nullable<Text>,
+        saga_attempts -> Integer,
+        /// Unix ms until which the saga's current runner owns it.
+        saga_lease_until -> BigInt,
     }
 }
 
@@ -89,6 +103,11 @@ diesel::table! {
         request_fingerprint -> Text,
         status_code -> Nullable<Integer>,
         response_body -> Nullable<Text>,
+        /// The order the claiming request placed, once it is recorded.
+        order_id -> Nullable<BigInt>,
+        /// Unix ms until which the claim is its request's; later, another
+        /// request with the key may take it over.
+        lease_until -> BigInt,
     }
 }
 

@@ -12,7 +12,10 @@
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
-use super::DbConnection;
+use diesel::connection::SimpleConnection;
+
+use super::{DbConnection, SQLITE_BUSY_TIMEOUT};
+use crate::deadline::Deadline;
 use crate::ShopError;
 
 /// Runs `work` in one write transaction: committed if it returns `Ok`, rolled
@@ -28,6 +31,33 @@ pub fn write_transaction<T>(
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
     finish(conn, work)
+}
+
+/// [`write_transaction`], waiting for SQLite's write lock no longer than
+/// `deadline` allows (a lock still held then is `timeout`, see
+/// `ShopError::from`). PostgreSQL takes row locks as it goes, not one lock up
+/// front, so there is nothing to wait for at the start.
+pub fn write_transaction_within<T>(
+    conn: &mut DbConnection,
+    deadline: Deadline,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+) -> Result<T, ShopError> {
+    deadline.check("the write began")?;
+    if matches!(conn, DbConnection::Postgresql(_)) {
+        return write_transaction(conn, work);
+    }
+    let wait = deadline.remaining().min(SQLITE_BUSY_TIMEOUT);
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}",
+        wait.as_millis().max(1)
+    ))?;
+    let outcome = write_transaction(conn, work);
+    // The connection goes back to the pool: give it back its usual wait.
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}",
+        SQLITE_BUSY_TIMEOUT.as_millis()
+    ))?;
+    outcome
 }
 
 /// Runs `work` in one read-only transaction that sees one moment of the

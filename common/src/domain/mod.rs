@@ -8,6 +8,7 @@ mod money;
 mod order;
 mod page;
 mod product;
+mod step;
 mod text;
 mod user;
 
@@ -16,6 +17,7 @@ pub use money::{Cents, DepositAmount};
 pub use order::{Order, OrderItems, OrderLine, OrderStatus, PricedLine, Quantity};
 pub use page::Page;
 pub use product::{NewProduct, Price, Product, ProductName, Stock};
+pub use step::{OrderRef, StepKey};
 pub use text::VisibleAscii;
 pub use user::{Email, NewUser, User, UserName};
 

@@ -95,17 +95,11 @@ impl ResponseError for ApiError {
 /// which user or product it asked for.)
 pub fn shop_error_from_body(status: u16, body: &ErrorBody) -> ShopError {
     let message = body.error.message.clone();
-    match body.error.code.as_str() {
-        "invalid_request" => ShopError::InvalidRequest(message),
-        "email_taken" => ShopError::EmailTaken,
-        "insufficient_stock" => ShopError::InsufficientStock(message),
-        "insufficient_funds" => ShopError::InsufficientFunds(message),
-        "invalid_state" => ShopError::InvalidState(message),
-        "idempotency_conflict" => ShopError::IdempotencyConflict,
-        "timeout" => ShopError::Timeout(message),
+    match ShopError::from_code(&body.error.code, message.clone()) {
+        Some(error) => error,
         // A peer that says "internal" or anything unknown is failing: to our
         // caller, that component is unavailable (API.md's 503).
-        _ if status == 503 || status >= 500 => ShopError::ServiceUnavailable(message),
-        _ => ShopError::ServiceUnavailable(format!("unexpected answer {status}: {message}")),
+        None if status >= 500 => ShopError::ServiceUnavailable(message),
+        None => ShopError::ServiceUnavailable(format!("unexpected answer {status}: {message}")),
     }
 }

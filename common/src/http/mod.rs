@@ -8,16 +8,22 @@
 
 pub mod blocking;
 pub mod contract;
+pub mod deadline;
 pub mod error;
+pub mod faults;
 pub mod json;
 pub mod place_order;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod settings;
 pub mod wire;
 
 pub use blocking::{run_blocking, with_conn};
 pub use contract::{contract, resource};
+pub use deadline::Budget;
 pub use error::ApiError;
+pub use faults::Faults;
 pub use json::ApiJson;
 pub use request_id::{RequestId, REQUEST_ID_HEADER};
+pub use settings::{Settings, SettingsArgs};

@@ -1,7 +1,9 @@
 //! `POST /orders` around whichever way a deployment places an order: parse
 //! the body, honour `Idempotency-Key`, answer 201 with the order or the error
 //! that refused it. Both deployments' handlers are this function with their
-//! own `place`.
+//! own [`Checkout`].
+
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -10,50 +12,62 @@ use super::error::status_of;
 use super::wire::PlaceOrderBody;
 use super::{run_blocking, ApiError, ApiJson};
 use crate::db::Pool;
+use crate::deadline::Deadline;
 use crate::domain::VisibleAscii;
-use crate::orders::checkout::{PlaceOrder, Placed};
-use crate::orders::idempotency::{self, Claim, StoredResponse};
+use crate::orders::checkout::{Checkout, Placed};
+use crate::orders::idempotency::{self, Claim, Finish, StoredResponse};
+use crate::orders::saga::Lease;
 use crate::ShopError;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
-/// Serves one `POST /orders`. `place` runs on the blocking pool; `pool` is
-/// the database holding the orders component's tables (and its keys).
-pub async fn serve<F>(
+/// How much longer than its request's deadline a claim on an
+/// Idempotency-Key (or a saga) is leased: enough for the request to write
+/// down how it ended after its last wait.
+pub const LEASE_GRACE: Duration = Duration::from_secs(1);
+
+/// Serves one `POST /orders`. `checkout` runs on the blocking pool; `pool`
+/// is the database holding the orders component's tables (and its keys).
+pub async fn serve<C: Checkout>(
     request: &HttpRequest,
     pool: &Pool,
     json: ApiJson<PlaceOrderBody>,
-    place: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(PlaceOrder) -> Result<Placed, ShopError> + Send + 'static,
-{
+    deadline: Deadline,
+    mut checkout: C,
+) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(request)?;
-    let order = json.body.parse()?;
+    let mut order = json.body.parse()?;
     let fingerprint = fingerprint(&json.value);
     let pool = pool.clone();
-    let response = run_blocking(move || match key {
-        None => Ok(respond(place(order))),
-        Some(key) => match idempotency::claim(&pool, &key, &fingerprint)? {
-            Claim::Replay(stored) => Ok(stored),
-            Claim::Owner => {
-                let outcome = place(order);
-                let kept = outcome.is_ok();
-                let response = respond(outcome);
-                // An outcome that kept no order (a 400, a 404, a component
-                // down before the order was priced) frees the key; one that
-                // kept an order, in any status, is replayed from now on.
-                if let Err(error) = idempotency::finish(&pool, &key, kept.then_some(&response)) {
-                    // The order is placed either way: answer it. The key stays
-                    // claimed, and a retry waits and then times out.
-                    eprintln!(
-                        "Idempotency-Key {}: could not record the answer: {error}",
-                        key.as_str()
-                    );
+    let response = run_blocking(move || {
+        let Some(key) = key else {
+            return Ok(respond(checkout.place(order)).0);
+        };
+        let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
+        let (outcome, resumed) =
+            match idempotency::claim(&pool, &key, &fingerprint, deadline, lease)? {
+                Claim::Replay(stored) => return Ok(stored),
+                Claim::Owner => {
+                    order.idempotency_key = Some(key.clone());
+                    (checkout.place(order), false)
                 }
-                Ok(response)
-            }
-        },
+                Claim::Resume(id) => (checkout.resume(id), true),
+            };
+        let (response, mut ending) = respond(outcome);
+        if resumed && matches!(ending, Ending::NothingKept) {
+            // An order exists under this key whatever went wrong reading
+            // it: the key stays its own.
+            ending = Ending::Unsettled;
+        }
+        if let Err(error) = idempotency::finish(&pool, &key, ending.with(&response)) {
+            // The order is placed either way: answer it. The claim's lease
+            // runs out, and the next request with the key resumes the order.
+            eprintln!(
+                "Idempotency-Key {}: could not record the answer: {error}",
+                key.as_str()
+            );
+        }
+        Ok(response)
     })
     .await?;
     let status = StatusCode::from_u16(response.status)
@@ -77,21 +91,58 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<VisibleAscii>, ShopEr
         })
 }
 
-/// The response for an outcome: 201 with the order, or the error that refused
-/// it (for a kept `failed` order too: the caller sees why).
-fn respond(outcome: Result<Placed, ShopError>) -> StoredResponse {
-    let (status, body) = match outcome {
-        Ok(Placed::Completed(order)) => (StatusCode::CREATED, serde_json::to_string(&order)),
-        Ok(Placed::Failed { error, .. } | Placed::Pending { error, .. }) | Err(error) => {
-            let status = status_of(&error);
-            (status, serde_json::to_string(&ApiError::Shop(error).body()))
+/// How the key's claim ends for an outcome, before the response exists.
+enum Ending {
+    Kept,
+    NothingKept,
+    Unsettled,
+}
+
+impl Ending {
+    fn with(self, response: &StoredResponse) -> Finish<'_> {
+        match self {
+            Ending::Kept => Finish::Kept(response),
+            Ending::NothingKept => Finish::NothingKept,
+            Ending::Unsettled => Finish::Unsettled,
         }
+    }
+}
+
+/// The response for an outcome: 201 with the order, or the error that refused
+/// it (for a kept `failed` order too: the caller sees why). An outcome that
+/// kept no order (a 400, a 404, a component down before the order was priced)
+/// frees the key; one that kept a settled order, in any status, is replayed
+/// from now on; one whose order has not settled leaves the key to the next
+/// request, which resumes it.
+fn respond(outcome: Result<Placed, ShopError>) -> (StoredResponse, Ending) {
+    let (status, body, ending) = match outcome {
+        Ok(Placed::Completed(order)) => (
+            StatusCode::CREATED,
+            serde_json::to_string(&order),
+            Ending::Kept,
+        ),
+        Ok(Placed::Failed { error, .. }) => error_body(error, Ending::Kept),
+        Ok(Placed::Pending { error, .. }) => error_body(error, Ending::Unsettled),
+        Err(error) => error_body(error, Ending::NothingKept),
     };
-    StoredResponse {
+    let response = StoredResponse {
         status: status.as_u16(),
         // Serializing our own plain structs cannot fail.
         body: body.unwrap_or_else(|_| String::from("{}")),
-    }
+    };
+    (response, ending)
+}
+
+fn error_body(
+    error: ShopError,
+    ending: Ending,
+) -> (StatusCode, serde_json::Result<String>, Ending) {
+    let status = status_of(&error);
+    (
+        status,
+        serde_json::to_string(&ApiError::Shop(error).body()),
+        ending,
+    )
 }
 
 /// The request body as compared for `Idempotency-Key`: the same JSON value

@@ -24,7 +24,9 @@ impl RequestId {
         self.0.as_str()
     }
 
-    fn fresh() -> Self {
+    /// A new random id, for a request the process starts itself (saga
+    /// recovery, say).
+    pub fn fresh() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         RequestId(VisibleAscii::parse(&id).expect("a simple UUID is 32 hex digits"))
     }

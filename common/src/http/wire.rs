@@ -119,6 +119,7 @@ impl PlaceOrderBody {
         Ok(PlaceOrder {
             user,
             items: OrderItems::parse(&pairs)?,
+            idempotency_key: None,
         })
     }
 }
@@ -135,6 +136,18 @@ impl Health {
             status: "ok".to_owned(),
         }
     }
+}
+
+/// `GET /audit/orders/{id}`: what each component holds for one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAudit {
+    pub order_id: i64,
+    pub status: OrderStatus,
+    pub total_cents: i64,
+    /// Charges less refunds, as the payments component records them.
+    pub charged_cents: i64,
+    /// Units reserved less released, as the catalog component records them.
+    pub reserved_units: i64,
 }
 
 /// `GET /audit`: the ground truth of the consistency experiments.

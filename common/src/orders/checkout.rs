@@ -8,15 +8,31 @@
 //! (404), each product (404), then stock and funds as the steps run.
 
 use crate::components::{Catalog, Users};
-use crate::domain::{Order, OrderItems, OrderStatus, UserId};
+use crate::domain::{Order, OrderId, OrderItems, OrderStatus, UserId, VisibleAscii};
 use crate::orders::pricing::{self, Quote};
 use crate::ShopError;
 
-/// A `POST /orders` body, parsed.
+/// A `POST /orders` request, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceOrder {
     pub user: UserId,
     pub items: OrderItems,
+    /// The `Idempotency-Key` this request has claimed, if it sent one: the
+    /// order is recorded under it.
+    pub idempotency_key: Option<VisibleAscii>,
+}
+
+/// How a deployment places an order: the one part of `POST /orders` that
+/// differs between them (`http/place_order.rs` does the rest). The
+/// monolith's is one transaction (`monolith/src/checkout.rs`), the orders
+/// service's a saga (`microservices/orders/src/saga.rs`).
+pub trait Checkout: Send + 'static {
+    /// Places a new order.
+    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError>;
+
+    /// Sees an order placed by an earlier request with the same
+    /// Idempotency-Key (one that is gone) to its end, and says how it ended.
+    fn resume(&mut self, order: OrderId) -> Result<Placed, ShopError>;
 }
 
 /// How a placed order ended, when it was kept.
@@ -29,14 +45,41 @@ pub enum Placed {
         order: Order,
         error: ShopError,
     },
-    /// Only in the microservices: a step failed and so did undoing the steps
-    /// before it, so the order stays `pending` with its stock or money
-    /// possibly still held. The caller gets `error`; finishing the order is
-    /// saga recovery's job.
+    /// Only in the microservices: the order has not settled within the
+    /// request's deadline (a step failed and so, for now, did undoing the
+    /// steps before it), so it stays `pending` with its stock or money
+    /// possibly still held. The caller gets `error`; the saga's recovery
+    /// finishes the order, and a retry with the same Idempotency-Key resumes
+    /// it.
     Pending {
         order: Order,
         error: ShopError,
     },
+}
+
+impl Placed {
+    /// How placing `order` ended, read from the order itself once it has
+    /// settled: a `failed` order answers with the error its `failure` names.
+    /// (A `cancelled` order was completed first, and answers as such.)
+    pub fn settled(order: Order) -> Placed {
+        match (order.status, order.failure.clone()) {
+            (OrderStatus::Completed | OrderStatus::Cancelled, _) => Placed::Completed(order),
+            (OrderStatus::Failed, failure) => {
+                let code = failure.unwrap_or_default();
+                let message = format!("order {} failed: {code}", order.id);
+                let error = ShopError::from_code(&code, message.clone())
+                    .unwrap_or(ShopError::ServiceUnavailable(message));
+                Placed::Failed { order, error }
+            }
+            (OrderStatus::Pending, _) => Placed::Pending {
+                error: ShopError::Timeout(format!(
+                    "order {} is still being settled; retry with the same Idempotency-Key",
+                    order.id
+                )),
+                order,
+            },
+        }
+    }
 }
 
 /// Checks the user and the products and prices the order. Nothing is written,

@@ -4,4 +4,5 @@
 pub mod checkout;
 pub mod idempotency;
 pub mod pricing;
+pub mod saga;
 pub mod store;

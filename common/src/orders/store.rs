@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{order_items, orders};
+use crate::db::schema::{idempotency_keys, order_items, orders};
 use crate::db::DbConnection;
-use crate::domain::{Entity, Order, OrderId, OrderStatus, PricedLine, UserId};
+use crate::domain::{
+    Entity, Order, OrderId, OrderRef, OrderStatus, PricedLine, StepKey, UserId, VisibleAscii,
+};
 use crate::orders::pricing::Quote;
+use crate::orders::saga::{Lease, Step};
 use crate::ShopError;
 
 #[derive(Queryable, Selectable)]
@@ -20,19 +23,26 @@ struct OrderRow {
     failure: Option<String>,
 }
 
-/// Records an order with its lines. Call inside a write transaction, so that
-/// an order is never seen without its lines.
+/// Records a new `pending` order with its lines and a fresh step key. Call
+/// inside a write transaction, so that an order is never seen without its
+/// lines. `idempotency_key`: the key the request claimed, which from now on
+/// names this order (so a request taking over the claim resumes it instead
+/// of placing another). `saga`: the saga that will run the order, starting
+/// at its first step, owned until the lease runs out.
 pub fn insert(
     conn: &mut DbConnection,
     quote: &Quote,
-    status: OrderStatus,
-    failure: Option<&str>,
-) -> Result<Order, ShopError> {
+    idempotency_key: Option<&VisibleAscii>,
+    saga: Option<Lease>,
+) -> Result<(Order, OrderRef), ShopError> {
+    let key = StepKey::generate();
     let row = (
         orders::user_id.eq(quote.user.get()),
-        orders::status.eq(status.as_str()),
+        orders::status.eq(OrderStatus::Pending.as_str()),
         orders::total_cents.eq(quote.total.get()),
-        orders::failure.eq(failure),
+        orders::step_key.eq(key.as_str()),
+        orders::saga.eq(saga.map(|_| Step::Reserve.as_str())),
+        orders::saga_lease_until.eq(saga.map_or(0, Lease::until_ms)),
     );
     let id: i64 = crate::on_backend!(conn, |inner| {
         diesel::insert_into(orders::table)
@@ -57,13 +67,37 @@ pub fn insert(
     crate::on_backend!(conn, |inner| diesel::insert_into(order_items::table)
         .values(&items)
         .execute(inner))?;
-    Ok(Order {
+    if let Some(claimed) = idempotency_key {
+        diesel::update(idempotency_keys::table.find(claimed.as_str()))
+            .set(idempotency_keys::order_id.eq(id))
+            .execute(conn)?;
+    }
+    let order = Order {
         id,
         user_id: quote.user.get(),
-        status,
+        status: OrderStatus::Pending,
         total_cents: quote.total.get(),
         items: quote.lines.clone(),
-        failure: failure.map(str::to_owned),
+        failure: None,
+    };
+    let reference = OrderRef {
+        id: OrderId::from_db(id),
+        key,
+    };
+    Ok((order, reference))
+}
+
+/// The order as its steps name it: its id and step key.
+pub fn find_ref(conn: &mut DbConnection, id: OrderId) -> Result<OrderRef, ShopError> {
+    let key: String = orders::table
+        .find(id.get())
+        .select(orders::step_key)
+        .first(conn)
+        .optional()?
+        .ok_or(ShopError::NotFound(Entity::Order(id)))?;
+    Ok(OrderRef {
+        id,
+        key: StepKey::from_db(key),
     })
 }
 

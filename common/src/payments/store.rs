@@ -10,7 +10,7 @@ use diesel::upsert::excluded;
 
 use crate::db::schema::{payments, wallets};
 use crate::db::{sum_as_bigint, DbConnection};
-use crate::domain::{Cents, DepositAmount, OrderId, UserId};
+use crate::domain::{Cents, DepositAmount, OrderRef, StepKey, UserId};
 use crate::ShopError;
 
 const CAPTURED: &str = "captured";
@@ -54,20 +54,20 @@ pub fn deposit(
 
 /// Takes `amount` from the wallet for `order`, or fails with
 /// `InsufficientFunds` having taken nothing. The payment row is written
-/// first: its primary key makes a second charge for the same order (a retry,
-/// or a race) find it instead of taking the money again. A charge for an
-/// order already refunded is refused.
+/// first: its primary key, the order's step key, makes a second charge for
+/// the same order (a retry, or a race) find it instead of taking the money
+/// again. A charge for an order already refunded is refused.
 pub fn charge(
     conn: &mut DbConnection,
-    order: OrderId,
+    order: &OrderRef,
     user: UserId,
     amount: Cents,
 ) -> Result<(), ShopError> {
     if !record_payment(conn, order, Some(user), amount, CAPTURED)? {
-        return match payment_status(conn, order)?.as_deref() {
+        return match payment_status(conn, &order.key)?.as_deref() {
             Some(CAPTURED) => Ok(()), // a retry: already paid
             _ => Err(ShopError::InvalidState(format!(
-                "the payment for order {order} was already refunded"
+                "the payment for {order} was already refunded"
             ))),
         };
     }
@@ -91,13 +91,14 @@ pub fn charge(
 /// Inserts `order`'s payment row; false if it already had one.
 fn record_payment(
     conn: &mut DbConnection,
-    order: OrderId,
+    order: &OrderRef,
     user: Option<UserId>,
     amount: Cents,
     status: &str,
 ) -> Result<bool, ShopError> {
     let row = (
-        payments::order_id.eq(order.get()),
+        payments::step_key.eq(order.key.as_str()),
+        payments::order_id.eq(order.id.get()),
         payments::user_id.eq(user.map(UserId::get)),
         payments::amount_cents.eq(amount.get()),
         payments::status.eq(status),
@@ -111,9 +112,9 @@ fn record_payment(
     Ok(inserted == 1)
 }
 
-fn payment_status(conn: &mut DbConnection, order: OrderId) -> Result<Option<String>, ShopError> {
+fn payment_status(conn: &mut DbConnection, key: &StepKey) -> Result<Option<String>, ShopError> {
     Ok(payments::table
-        .find(order.get())
+        .find(key.as_str())
         .select(payments::status)
         .first(conn)
         .optional()?)
@@ -124,10 +125,10 @@ fn payment_status(conn: &mut DbConnection, order: OrderId) -> Result<Option<Stri
 /// `refunded` credits the wallet. Refunding an order never charged leaves a
 /// `refunded` row of 0 behind, so that a charge arriving late cannot take
 /// money for an order that already gave up.
-pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> {
+pub fn refund(conn: &mut DbConnection, order: &OrderRef) -> Result<(), ShopError> {
     loop {
         let target = payments::table
-            .filter(payments::order_id.eq(order.get()))
+            .filter(payments::step_key.eq(order.key.as_str()))
             .filter(payments::status.eq(CAPTURED));
         let moved: Option<(Option<i64>, i64)> = crate::on_backend!(conn, |inner| {
             diesel::update(target)
@@ -148,11 +149,23 @@ pub fn refund(conn: &mut DbConnection, order: OrderId) -> Result<(), ShopError> 
         if record_payment(conn, order, None, Cents::ZERO, REFUNDED)? {
             return Ok(()); // nothing was charged; now nothing can be
         }
-        if payment_status(conn, order)?.as_deref() != Some(CAPTURED) {
+        if payment_status(conn, &order.key)?.as_deref() != Some(CAPTURED) {
             return Ok(()); // already refunded
         }
         // A charge committed between our update and our insert: refund it.
     }
+}
+
+/// What the order with `key` has paid and not been refunded, for
+/// `/audit/orders/{id}`.
+pub fn charged_cents(conn: &mut DbConnection, key: &StepKey) -> Result<i64, ShopError> {
+    let captured: Option<i64> = payments::table
+        .find(key.as_str())
+        .filter(payments::status.eq(CAPTURED))
+        .select(payments::amount_cents)
+        .first(conn)
+        .optional()?;
+    Ok(captured.unwrap_or(0))
 }
 
 /// `(wallet_cents, paid_cents)` for `/audit`: every balance, and every payment

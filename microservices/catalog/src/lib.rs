@@ -3,19 +3,24 @@
 //! endpoints through which the orders service looks up products and reserves
 //! and releases stock.
 //!
-//! Each internal write is its own transaction here. In the monolith the same
-//! store functions run inside the order's one transaction
-//! (`monolith/src/checkout.rs`).
+//! Each internal write is its own transaction here (`common::local::Owned`,
+//! under the process's fault plan: this handler is where a plan strikes the
+//! catalog). In the monolith the same store functions run inside the order's
+//! one transaction (`monolith/src/checkout.rs`).
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::catalog::store;
-use shoplab_common::components::Component;
-use shoplab_common::db::{write_transaction, Pool};
-use shoplab_common::domain::{OrderId, OrderItems, ProductId};
+use shoplab_common::components::{Catalog, Component};
+use shoplab_common::db::{conn_within, Pool};
+use shoplab_common::deadline::Deadline;
+use shoplab_common::domain::{OrderId, OrderItems, OrderRef, ProductId, StepKey};
+use shoplab_common::faults::Op;
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, routes, with_conn, ApiError, ApiJson};
+use shoplab_common::http::{resource, routes, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::ShopError;
-use shoplab_service::internal::{CatalogAudit, ProductIds, Reserve, AUDIT_PATH};
+use shoplab_service::internal::{
+    CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve, AUDIT_PATH,
+};
 use shoplab_service::ServiceArgs;
 
 /// The service's name, as it announces itself and prefixes its errors.
@@ -34,14 +39,17 @@ fn configure(config: &mut web::ServiceConfig) {
         .configure(routes::catalog::configure)
         .service(resource("/internal/products/lookup").route(web::post().to(lookup)))
         .service(resource("/internal/reservations").route(web::post().to(reserve)))
+        .service(resource("/internal/reservations/{step_key}").route(web::get().to(held)))
         .service(
-            resource("/internal/reservations/{order_id}/release").route(web::post().to(release)),
+            resource("/internal/reservations/{step_key}/release").route(web::post().to(release)),
         )
         .service(resource(AUDIT_PATH).route(web::get().to(audit)));
 }
 
 async fn lookup(
     pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
     json: ApiJson<ProductIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = json
@@ -50,12 +58,29 @@ async fn lookup(
         .iter()
         .map(|&id| ProductId::parse(id))
         .collect::<Result<Vec<_>, ShopError>>()?;
-    let found = with_conn(&pool, move |conn| store::find_existing(conn, &ids)).await?;
+    // Every product found is sent; the caller puts them in order and names
+    // a missing one (`Catalog::products` of `remote.rs`). It is that
+    // operation, so the fault plan strikes it as `catalog.products`.
+    let plan = faults.0;
+    let found = run_blocking(move || {
+        plan.around(Op::CatalogProducts, deadline, || {
+            store::find_existing(&mut *conn_within(&pool, deadline)?, &ids)
+        })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
-async fn reserve(pool: web::Data<Pool>, json: ApiJson<Reserve>) -> Result<HttpResponse, ApiError> {
-    let order = OrderId::parse(json.body.order_id)?;
+async fn reserve(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    json: ApiJson<Reserve>,
+) -> Result<HttpResponse, ApiError> {
+    let order = OrderRef {
+        id: OrderId::parse(json.body.order_id)?,
+        key: StepKey::parse(&json.body.step_key)?,
+    };
     let pairs: Vec<(i64, i64)> = json
         .body
         .items
@@ -63,23 +88,31 @@ async fn reserve(pool: web::Data<Pool>, json: ApiJson<Reserve>) -> Result<HttpRe
         .map(|item| (item.product_id, item.quantity))
         .collect();
     let items = OrderItems::parse(&pairs)?;
-    with_conn(&pool, move |conn| {
-        write_transaction(conn, |conn| store::reserve(conn, order, items.lines()))
-    })
-    .await?;
+    let mut catalog = faults.owned(&pool, deadline);
+    run_blocking(move || catalog.reserve(&order, items.lines())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 async fn release(
     pool: web::Data<Pool>,
-    order: web::Path<String>,
+    faults: Faults,
+    deadline: Deadline,
+    key: web::Path<String>,
+    json: ApiJson<OrderIdBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = OrderId::parse_segment(&order)?;
-    with_conn(&pool, move |conn| {
-        write_transaction(conn, |conn| store::release(conn, order))
-    })
-    .await?;
+    let order = OrderRef {
+        id: OrderId::parse(json.body.order_id)?,
+        key: StepKey::parse(&key)?,
+    };
+    let mut catalog = faults.owned(&pool, deadline);
+    run_blocking(move || catalog.release(&order)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn held(pool: web::Data<Pool>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = StepKey::parse(&key)?;
+    let reserved_units = with_conn(&pool, move |conn| store::held_units(conn, &key)).await?;
+    Ok(HttpResponse::Ok().json(HeldUnits { reserved_units }))
 }
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

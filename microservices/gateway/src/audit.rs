@@ -1,33 +1,48 @@
-//! `GET /audit` of the gateway: each figure from the service that owns it,
-//! asked at once. The monolith reads them all from one database in one go
-//! (`monolith/src/audit.rs`); here the four answers are four moments, so the
-//! invariants of API.md hold only when no order is in flight, as API.md says.
+//! `GET /audit` and `GET /audit/orders/{id}` of the gateway: each figure from
+//! the service that owns it. The monolith reads them all from one database
+//! in one go (`monolith/src/audit.rs`); here the answers are separate
+//! moments, so the invariants of API.md hold only when no order is in
+//! flight, as API.md says.
 
 use actix_web::{web, HttpResponse};
 use serde::de::DeserializeOwned;
 use shoplab_common::components::Component;
+use shoplab_common::deadline::Deadline;
+use shoplab_common::domain::{Entity, OrderId};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
-use shoplab_common::http::wire::Audit;
+use shoplab_common::http::wire::{Audit, OrderAudit};
 use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
-use shoplab_service::internal::{CatalogAudit, OrdersAudit, PaymentsAudit, UsersAudit, AUDIT_PATH};
+use shoplab_service::internal::{
+    CatalogAudit, ChargedCents, HeldUnits, OrderSteps, OrdersAudit, PaymentsAudit, UsersAudit,
+    AUDIT_PATH,
+};
 use shoplab_service::remote::transport_error;
 
 use crate::Upstreams;
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/audit").route(web::get().to(audit)));
+    config
+        .service(resource("/audit").route(web::get().to(audit)))
+        .service(resource("/audit/orders/{id}").route(web::get().to(order_audit)));
 }
 
 async fn audit(
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
+    deadline: Deadline,
 ) -> Result<HttpResponse, ApiError> {
+    let ask = |upstream| Ask {
+        upstreams: &upstreams,
+        upstream,
+        request_id: &request_id,
+        deadline,
+    };
     let (users, catalog, payments, orders) = tokio::try_join!(
-        ask::<UsersAudit>(&upstreams, Component::Users, &request_id),
-        ask::<CatalogAudit>(&upstreams, Component::Catalog, &request_id),
-        ask::<PaymentsAudit>(&upstreams, Component::Payments, &request_id),
-        ask::<OrdersAudit>(&upstreams, Component::Orders, &request_id),
+        ask(Component::Users).get::<UsersAudit>(AUDIT_PATH),
+        ask(Component::Catalog).get::<CatalogAudit>(AUDIT_PATH),
+        ask(Component::Payments).get::<PaymentsAudit>(AUDIT_PATH),
+        ask(Component::Orders).get::<OrdersAudit>(AUDIT_PATH),
     )?;
     Ok(HttpResponse::Ok().json(Audit {
         users: users.users,
@@ -39,22 +54,77 @@ async fn audit(
     }))
 }
 
-async fn ask<T: DeserializeOwned>(
-    upstreams: &Upstreams,
+/// The order from the orders service (its status, total and step key), then
+/// what the catalog and payments services hold under its step key.
+async fn order_audit(
+    upstreams: web::Data<Upstreams>,
+    request_id: RequestId,
+    deadline: Deadline,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let ask = |upstream| Ask {
+        upstreams: &upstreams,
+        upstream,
+        request_id: &request_id,
+        deadline,
+    };
+    let order: OrderSteps = ask(Component::Orders)
+        .get_found(&format!("/internal/orders/{id}"))
+        .await?
+        .ok_or(ShopError::NotFound(Entity::Order(id)))?;
+    let key = &order.step_key;
+    let (reservation, charge) = (
+        format!("/internal/reservations/{key}"),
+        format!("/internal/charges/{key}"),
+    );
+    let (held, charged) = tokio::try_join!(
+        ask(Component::Catalog).get::<HeldUnits>(&reservation),
+        ask(Component::Payments).get::<ChargedCents>(&charge),
+    )?;
+    Ok(HttpResponse::Ok().json(OrderAudit {
+        order_id: order.order_id,
+        status: order.status,
+        total_cents: order.total_cents,
+        charged_cents: charged.charged_cents,
+        reserved_units: held.reserved_units,
+    }))
+}
+
+/// One question to one service, on behalf of one request.
+struct Ask<'a> {
+    upstreams: &'a Upstreams,
     upstream: Component,
-    request_id: &RequestId,
-) -> Result<T, ShopError> {
-    let name = upstream;
-    let failed = |error: reqwest::Error| transport_error(name, upstreams.timeout, &error);
-    let request = upstreams
-        .http
-        .get(format!("{}{AUDIT_PATH}", upstreams.url(upstream)))
-        .header(REQUEST_ID_HEADER, request_id.as_str());
-    let response = upstreams.send(request).await.map_err(failed)?;
-    let status = response.status();
-    if !status.is_success() {
-        let body: ErrorBody = response.json().await.map_err(failed)?;
-        return Err(shop_error_from_body(status.as_u16(), &body));
+    request_id: &'a RequestId,
+    deadline: Deadline,
+}
+
+impl Ask<'_> {
+    async fn get<T: DeserializeOwned>(self, path: &str) -> Result<T, ShopError> {
+        let upstream = self.upstream;
+        self.get_found(path).await?.ok_or_else(|| {
+            ShopError::ServiceUnavailable(format!("the {upstream} service does not serve {path}"))
+        })
     }
-    response.json().await.map_err(failed)
+
+    /// `None` for a 404.
+    async fn get_found<T: DeserializeOwned>(self, path: &str) -> Result<Option<T>, ShopError> {
+        let (upstreams, upstream) = (self.upstreams, self.upstream);
+        let failed =
+            |error: reqwest::Error| transport_error(upstream, self.deadline.remaining(), &error);
+        let request = upstreams
+            .http
+            .get(format!("{}{path}", upstreams.url(upstream)))
+            .header(REQUEST_ID_HEADER, self.request_id.as_str());
+        let response = upstreams.send(upstream, self.deadline, request).await?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let body: ErrorBody = response.json().await.map_err(failed)?;
+            return Err(shop_error_from_body(status.as_u16(), &body));
+        }
+        response.json().await.map(Some).map_err(failed)
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Component;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::http::wire::Health;
 use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
@@ -29,10 +30,10 @@ async fn health(
             let request = upstreams
                 .http
                 .get(url)
-                .header(REQUEST_ID_HEADER, request_id.as_str())
-                .timeout(HEALTH_WITHIN);
+                .header(REQUEST_ID_HEADER, request_id.as_str());
+            let deadline = Deadline::after(HEALTH_WITHIN);
             let healthy = matches!(
-                upstreams.send(request).await,
+                upstreams.send(upstream, deadline, request).await,
                 Ok(response) if response.status().is_success()
             );
             (upstream, healthy)

@@ -1,7 +1,8 @@
 //! The gateway: API.md on one base URL, routed to the services that own each
-//! path. It keeps no data of its own. `/health` and `/audit` are the only
-//! routes it answers itself, by asking every service; every other public
-//! route is passed through as it came, with its `X-Request-Id`. The
+//! path. It keeps no data of its own. `/health`, `/audit` and
+//! `/audit/orders/{id}` are the only routes it answers itself, by asking the
+//! services; every other public route is passed through as it came, with its
+//! `X-Request-Id` and what is left of its deadline (`X-Deadline-Ms`). The
 //! services' `/internal/...` endpoints are not routed, so they answer 404
 //! here.
 
@@ -14,8 +15,11 @@ use std::time::Duration;
 
 use actix_web::web;
 use shoplab_common::components::Component;
-use shoplab_common::http::resource;
+use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
+use shoplab_common::http::{resource, Budget};
+use shoplab_common::ShopError;
+use shoplab_service::remote::transport_error;
 use shoplab_service::HopDelay;
 
 /// The gateway's name, as it announces itself and prefixes its errors.
@@ -28,39 +32,46 @@ pub const NAME: &str = "shoplab-gateway";
 /// from inside a runtime as well as outside.
 pub fn build(addr: &str, upstreams: Upstreams) -> anyhow::Result<Application> {
     let upstreams = web::Data::new(upstreams);
+    let budget = web::Data::new(upstreams.budget);
     let application = Application::bind(NAME, addr, move |app| {
-        app.app_data(upstreams.clone()).configure(configure);
+        app.app_data(upstreams.clone())
+            .app_data(budget.clone())
+            .configure(configure);
     })?;
     Ok(application)
 }
+
+/// How much longer than a request's deadline the gateway waits for the
+/// service: enough for the service's own `timeout` answer, sent when the
+/// deadline passes, to arrive first.
+pub const ABOVE_DEADLINE: Duration = Duration::from_millis(250);
 
 /// The services behind the gateway, and the client that reaches them.
 #[derive(Clone)]
 pub struct Upstreams {
     http: reqwest::Client,
-    timeout: Duration,
+    budget: Budget,
     hop_delay: HopDelay,
     services: Arc<[(Component, String)]>,
 }
 
 impl Upstreams {
-    /// `services`: each service and its base URL. `timeout`: how long a
-    /// service may take to answer. `hop_delay`: the wait before each request
-    /// to a service (`--hop-delay-us`).
+    /// `services`: each service and its base URL. `budget`: how long one
+    /// request may take (`--deadline-ms`). `hop_delay`: the wait before each
+    /// request to a service (`--hop-delay-us`).
     pub fn new(
         services: Vec<(Component, String)>,
-        timeout: Duration,
+        budget: Budget,
         hop_delay: HopDelay,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
-            .timeout(timeout)
             .pool_max_idle_per_host(64)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
         Ok(Self {
             http,
-            timeout,
+            budget,
             hop_delay,
             services: services.into(),
         })
@@ -68,11 +79,23 @@ impl Upstreams {
 
     /// Sends a request to a service, after the hop delay: every request the
     /// gateway makes (passed through, `/health`, `/audit`) goes through here.
-    /// The wait is async (`HopDelay::wait`), so it holds up this request
-    /// only, never the worker.
-    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    /// It carries what is left of `deadline`, and is given up on just after
+    /// it (`timeout`, 504). The wait is async (`HopDelay::wait`), so it
+    /// holds up this request only, never the worker.
+    async fn send(
+        &self,
+        upstream: Component,
+        deadline: Deadline,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ShopError> {
         self.hop_delay.wait().await;
-        request.send().await
+        let timeout = deadline.remaining() + ABOVE_DEADLINE;
+        request
+            .header(DEADLINE_HEADER, deadline.header_value())
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| transport_error(upstream, timeout, &error))
     }
 
     fn url(&self, upstream: Component) -> &str {

@@ -1,10 +1,9 @@
 //! The gateway's binary: its flags, where the services are, then
 //! `shoplab_gateway::build` (in `lib.rs`).
 
-use std::time::Duration;
-
 use clap::Parser;
 use shoplab_common::components::Component;
+use shoplab_common::http::SettingsArgs;
 use shoplab_gateway::{build, Upstreams, NAME};
 use shoplab_service::{exit_on_error, run, HopDelay};
 
@@ -28,14 +27,15 @@ struct Args {
     /// Base URL of the orders service.
     #[arg(long)]
     orders_url: String,
-    /// How long a service may take to answer before the caller gets 504. Well
-    /// beyond an order's worst case in the orders service (a handful of 3 s
-    /// calls and waits for its database), so that the orders service, which
-    /// knows what to undo, is the one that gives up first.
-    #[arg(long, default_value_t = 60_000)]
-    timeout_ms: u64,
     #[command(flatten)]
     hop_delay: HopDelay,
+    /// `--deadline-ms`: each request's budget, passed to the service as
+    /// `X-Deadline-Ms`; the gateway itself waits a little longer, so that the
+    /// service, which knows what to undo, is the one that gives up first.
+    /// (`--fault-plan` is accepted like every binary's, and does nothing
+    /// here: the gateway runs no component.)
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 fn main() {
@@ -46,8 +46,10 @@ fn main() {
         (Component::Payments, args.payments_url),
         (Component::Orders, args.orders_url),
     ];
-    let timeout = Duration::from_millis(args.timeout_ms);
-    let result = Upstreams::new(services, timeout, args.hop_delay)
+    let result = args
+        .settings
+        .load()
+        .and_then(|settings| Upstreams::new(services, settings.budget, args.hop_delay))
         .and_then(|upstreams| build(&args.addr, upstreams))
         .and_then(run);
     exit_on_error(NAME, result);

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Component;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::http::json::{declared_length, read_limited};
 use shoplab_common::http::place_order::IDEMPOTENCY_KEY_HEADER;
 use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
@@ -20,6 +21,7 @@ pub async fn forward(
     upstream: web::Data<Component>,
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
+    deadline: Deadline,
 ) -> Result<HttpResponse, ApiError> {
     // The same 64 KiB limit as the services, checked here so that an oversized
     // body is refused before it crosses another hop.
@@ -43,11 +45,7 @@ pub async fn forward(
         }
     }
     let name = **upstream;
-    let timeout = upstreams.timeout;
-    let response = upstreams
-        .send(outgoing)
-        .await
-        .map_err(|error| transport_error(name, timeout, &error))?;
+    let response = upstreams.send(name, deadline, outgoing).await?;
     let status = StatusCode::from_u16(response.status().as_u16())
         .map_err(|error| ShopError::internal("upstream status", error))?;
     let content_type = response
@@ -57,7 +55,7 @@ pub async fn forward(
     let body = response
         .bytes()
         .await
-        .map_err(|error| transport_error(name, timeout, &error))?;
+        .map_err(|error| transport_error(name, deadline.remaining(), &error))?;
     let mut reply = HttpResponse::build(status);
     if let Some(content_type) = content_type {
         reply.insert_header(("content-type", content_type));

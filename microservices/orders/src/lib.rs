@@ -1,43 +1,90 @@
 //! The orders service. Same routes, same wire types and same idempotency
-//! handling as the monolith (`monolith/src/orders.rs`); only `checkout`
-//! differs, and the user check is an HTTP call to the users service.
+//! handling as the monolith (`monolith/src/orders.rs`); only the way an
+//! order is held together differs: a saga (`saga.rs`) whose unfinished runs
+//! a recovery loop in this process finishes, at start-up and every second.
+//! The user check is an HTTP call to the users service.
 
-mod checkout;
+pub mod saga;
+
+use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
 use shoplab_common::http::server::Application;
 use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_common::http::{
-    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, RequestId,
+    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Budget, RequestId,
 };
-use shoplab_common::orders::store;
-use shoplab_service::internal::{OrdersAudit, AUDIT_PATH};
-use shoplab_service::remote::{PeerClient, Peers};
+use shoplab_common::orders::{saga as record, store};
+use shoplab_service::internal::{OrderSteps, OrdersAudit, AUDIT_PATH};
+use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
+
+pub use saga::Tx;
+use saga::{Naive, SagaRunner};
 
 /// The service's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-orders";
 
+/// How often the recovery loop looks for sagas whose runner is gone.
+const RECOVERY_EVERY: Duration = Duration::from_secs(1);
+
 /// Opens the service's own database (orders and idempotency keys only),
-/// builds its client to `peers` (users, catalog, payments), and binds its
-/// address (port 0 picks a free port; [`Application::port`] says which).
-/// The monolith's `build` (`monolith/src/lib.rs`) opens one database with
-/// every table instead, and has no peers.
+/// builds its client to `peers` (users, catalog, payments), starts the saga
+/// recovery loop (unless `tx` is naive), and binds its address (port 0 picks
+/// a free port; [`Application::port`] says which). The monolith's `build`
+/// (`monolith/src/lib.rs`) opens one database with every table instead, and
+/// has no peers and nothing to recover.
 ///
 /// Call it outside an async runtime, or on a blocking thread
 /// (`tokio::task::spawn_blocking`): opening the database blocks, and
 /// reqwest's blocking client may not be built inside a runtime.
-pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Result<Application> {
-    let peers = web::Data::new(PeerClient::new(peers, calls)?);
-    shoplab_service::build(Component::Orders, service, move |app| {
-        app.app_data(peers.clone()).configure(configure);
-    })
+pub fn build(
+    service: ServiceArgs,
+    peers: Peers,
+    calls: &CallArgs,
+    tx: Tx,
+) -> anyhow::Result<Application> {
+    let budget = service.settings.load()?.budget;
+    let peers = PeerClient::new(peers, calls)?;
+    let recovery_peers = peers.clone();
+    let peers = web::Data::new(peers);
+    let tx = web::Data::new(tx);
+    let runs_sagas = *tx.get_ref() == Tx::Saga;
+    let (application, pool) =
+        shoplab_service::build_with_pool(Component::Orders, service, move |app| {
+            app.app_data(peers.clone())
+                .app_data(tx.clone())
+                .configure(configure);
+        })?;
+    if runs_sagas {
+        start_recovery(pool, recovery_peers, budget)?;
+    }
+    Ok(application)
 }
 
-/// The orders routes and the internal audit; `build` adds `/health` and the
+/// The recovery loop, on a thread of its own (its calls block).
+fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("saga-recovery".into())
+        .spawn(move || loop {
+            let runner = || SagaRunner {
+                pool: pool.clone(),
+                shop: peers.for_request(RequestId::fresh(), Deadline::after(budget.0)),
+                deadline: Deadline::after(budget.0),
+            };
+            if let Err(error) = saga::recover_due(&pool, runner) {
+                eprintln!("recovery: this pass failed ({error}); trying again");
+            }
+            std::thread::sleep(RECOVERY_EVERY);
+        })?;
+    Ok(())
+}
+
+/// The orders routes and the internal ones; `build` adds `/health` and the
 /// client to the other services.
 fn configure(config: &mut web::ServiceConfig) {
     config
@@ -45,21 +92,43 @@ fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/orders/{id}").route(web::get().to(get)))
         .service(resource("/orders/{id}/cancel").route(web::post().to(cancel)))
         .service(resource("/users/{id}/orders").route(web::get().to(list_for_user)))
+        .service(resource("/internal/orders/{id}").route(web::get().to(steps)))
         .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+}
+
+/// The components as one request reaches them.
+fn shop(peers: &PeerClient, request_id: RequestId, deadline: Deadline) -> Remote {
+    peers.for_request(request_id, deadline)
 }
 
 async fn place(
     request: HttpRequest,
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
+    tx: web::Data<Tx>,
     request_id: RequestId,
+    deadline: Deadline,
     json: ApiJson<PlaceOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (orders, mut shop) = (pool.get_ref().clone(), peers.for_request(request_id));
-    place_order::serve(&request, &pool, json, move |order| {
-        checkout::place(&orders, &mut shop, order)
-    })
-    .await
+    let (orders, shop) = (pool.get_ref().clone(), shop(&peers, request_id, deadline));
+    match **tx {
+        Tx::Saga => {
+            let saga = SagaRunner {
+                pool: orders,
+                shop,
+                deadline,
+            };
+            place_order::serve(&request, &pool, json, deadline, saga).await
+        }
+        Tx::Naive => {
+            let naive = Naive {
+                pool: orders,
+                shop,
+                deadline,
+            };
+            place_order::serve(&request, &pool, json, deadline, naive).await
+        }
+    }
 }
 
 async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -71,12 +140,32 @@ async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpRespons
 async fn cancel(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
+    tx: web::Data<Tx>,
     request_id: RequestId,
+    deadline: Deadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;
-    let (pool, mut shop) = (pool.get_ref().clone(), peers.for_request(request_id));
-    let order = run_blocking(move || checkout::cancel(&pool, &mut shop, id)).await?;
+    let (pool, shop, tx) = (
+        pool.get_ref().clone(),
+        shop(&peers, request_id, deadline),
+        **tx,
+    );
+    let order = run_blocking(move || match tx {
+        Tx::Saga => SagaRunner {
+            pool,
+            shop,
+            deadline,
+        }
+        .cancel(id),
+        Tx::Naive => Naive {
+            pool,
+            shop,
+            deadline,
+        }
+        .cancel(id),
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(order))
 }
 
@@ -84,20 +173,43 @@ async fn list_for_user(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
+    deadline: Deadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let orders = peers
-        .with_known_user(request_id, user, &pool, move |conn| {
+        .with_known_user(request_id, deadline, user, &pool, move |conn| {
             store::list_for_user(conn, user)
         })
         .await?;
     Ok(HttpResponse::Ok().json(orders))
 }
 
+/// The order's status, total and step key, for the gateway's
+/// `/audit/orders/{id}`.
+async fn steps(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = OrderId::parse_segment(&id)?;
+    let steps = with_conn(&pool, move |conn| {
+        let order = store::find(conn, id)?;
+        let reference = store::find_ref(conn, id)?;
+        Ok(OrderSteps {
+            order_id: order.id,
+            status: order.status,
+            total_cents: order.total_cents,
+            step_key: reference.key.to_string(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(steps))
+}
+
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
-    let counts = with_conn(&pool, store::count_by_status).await?;
+    let (counts, sagas_in_flight) = with_conn(&pool, |conn| {
+        Ok((store::count_by_status(conn)?, record::in_flight(conn)?))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(OrdersAudit {
         orders: OrderCounts::from_map(&counts),
+        sagas_in_flight,
     }))
 }

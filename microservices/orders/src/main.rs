@@ -6,7 +6,7 @@
 //! (`checkout.rs`).
 
 use clap::Parser;
-use shoplab_orders::{build, NAME};
+use shoplab_orders::{build, Tx, NAME};
 use shoplab_service::remote::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 
@@ -27,6 +27,11 @@ struct Args {
     payments_url: String,
     #[command(flatten)]
     calls: CallArgs,
+    /// How orders are held together: `saga` (recorded state, compensations,
+    /// recovery) or `naive` (the same calls with none of that, only to show
+    /// what goes wrong without them).
+    #[arg(long, value_enum, default_value_t = Tx::Saga)]
+    tx: Tx,
 }
 
 fn main() {
@@ -37,6 +42,6 @@ fn main() {
         payments: Some(args.payments_url),
     };
     // Built before the async runtime starts: see `build`.
-    let result = build(args.service, peers, &args.calls).and_then(run);
+    let result = build(args.service, peers, &args.calls, args.tx).and_then(run);
     exit_on_error(NAME, result);
 }

@@ -5,7 +5,7 @@
 //! test's own tokio runtime and stopped through its handle.
 
 use shoplab_common::db::DatabaseUrl;
-use shoplab_orders::build;
+use shoplab_orders::{build, Tx};
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, ServiceArgs};
 
@@ -18,6 +18,7 @@ async fn build_binds_a_free_port_and_the_service_answers_once_run() {
     let service = ServiceArgs {
         addr: "127.0.0.1:0".into(),
         database_url: Some(DatabaseUrl::sqlite_in(scratch.path(), "orders")),
+        settings: Default::default(),
     };
     let peers = Peers {
         users: Some(NOWHERE.into()),
@@ -25,7 +26,7 @@ async fn build_binds_a_free_port_and_the_service_answers_once_run() {
         payments: Some(NOWHERE.into()),
     };
     let application =
-        tokio::task::spawn_blocking(move || build(service, peers, &CallArgs::default()))
+        tokio::task::spawn_blocking(move || build(service, peers, &CallArgs::default(), Tx::Saga))
             .await
             .expect("the build task ran")
             .expect("the orders service builds on a fresh SQLite file");

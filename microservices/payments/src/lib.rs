@@ -1,20 +1,22 @@
 //! The payments service: the wallet routes of API.md (`wallets.rs`), and the
 //! internal endpoints through which the orders service charges and refunds.
 //!
-//! Each internal write is its own transaction here. In the monolith the same
-//! store functions run inside the order's one transaction
-//! (`monolith/src/checkout.rs`).
+//! Each internal write is its own transaction here (`common::local::Owned`,
+//! under the process's fault plan: this handler is where a plan strikes
+//! payments). In the monolith the same store functions run inside the
+//! order's one transaction (`monolith/src/checkout.rs`).
 
 mod wallets;
 
 use actix_web::{web, HttpResponse};
-use shoplab_common::components::Component;
-use shoplab_common::db::{write_transaction, Pool};
-use shoplab_common::domain::{Cents, OrderId, UserId};
+use shoplab_common::components::{Component, Payments};
+use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
+use shoplab_common::domain::{Cents, OrderId, OrderRef, StepKey, UserId};
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::payments::store;
-use shoplab_service::internal::{Charge, PaymentsAudit, AUDIT_PATH};
+use shoplab_service::internal::{Charge, ChargedCents, OrderIdBody, PaymentsAudit, AUDIT_PATH};
 use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::{CallArgs, ServiceArgs};
 
@@ -41,28 +43,48 @@ fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(wallets::configure)
         .service(resource("/internal/charges").route(web::post().to(charge)))
-        .service(resource("/internal/charges/{order_id}/refund").route(web::post().to(refund)))
+        .service(resource("/internal/charges/{step_key}").route(web::get().to(charged)))
+        .service(resource("/internal/charges/{step_key}/refund").route(web::post().to(refund)))
         .service(resource(AUDIT_PATH).route(web::get().to(audit)));
 }
 
-async fn charge(pool: web::Data<Pool>, json: ApiJson<Charge>) -> Result<HttpResponse, ApiError> {
-    let order = OrderId::parse(json.body.order_id)?;
+async fn charge(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    json: ApiJson<Charge>,
+) -> Result<HttpResponse, ApiError> {
+    let order = OrderRef {
+        id: OrderId::parse(json.body.order_id)?,
+        key: StepKey::parse(&json.body.step_key)?,
+    };
     let user = UserId::parse(json.body.user_id)?;
     let amount = Cents::parse(json.body.amount_cents)?;
-    with_conn(&pool, move |conn| {
-        write_transaction(conn, |conn| store::charge(conn, order, user, amount))
-    })
-    .await?;
+    let mut payments = faults.owned(&pool, deadline);
+    run_blocking(move || payments.charge(&order, user, amount)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn refund(pool: web::Data<Pool>, order: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let order = OrderId::parse_segment(&order)?;
-    with_conn(&pool, move |conn| {
-        write_transaction(conn, |conn| store::refund(conn, order))
-    })
-    .await?;
+async fn refund(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    key: web::Path<String>,
+    json: ApiJson<OrderIdBody>,
+) -> Result<HttpResponse, ApiError> {
+    let order = OrderRef {
+        id: OrderId::parse(json.body.order_id)?,
+        key: StepKey::parse(&key)?,
+    };
+    let mut payments = faults.owned(&pool, deadline);
+    run_blocking(move || payments.refund(&order)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn charged(pool: web::Data<Pool>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = StepKey::parse(&key)?;
+    let charged_cents = with_conn(&pool, move |conn| store::charged_cents(conn, &key)).await?;
+    Ok(HttpResponse::Ok().json(ChargedCents { charged_cents }))
 }
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
 use shoplab_common::http::wire::{Deposit, Wallet};
 use shoplab_common::http::{resource, ApiError, ApiJson, RequestId};
@@ -21,11 +22,12 @@ async fn balance(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
+    deadline: Deadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let balance = peers
-        .with_known_user(request_id, user, &pool, move |conn| {
+        .with_known_user(request_id, deadline, user, &pool, move |conn| {
             store::balance(conn, user)
         })
         .await?;
@@ -36,13 +38,14 @@ async fn deposit(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
+    deadline: Deadline,
     id: web::Path<String>,
     json: ApiJson<Deposit>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let amount = json.body.parse()?;
     let balance = peers
-        .with_known_user(request_id, user, &pool, move |conn| {
+        .with_known_user(request_id, deadline, user, &pool, move |conn| {
             store::deposit(conn, user, amount)
         })
         .await?;

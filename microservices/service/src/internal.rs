@@ -12,11 +12,13 @@ pub struct ProductIds {
     pub ids: Vec<i64>,
 }
 
-/// `POST /internal/reservations` (catalog)
+/// `POST /internal/reservations` (catalog): take the stock for the order
+/// whose steps are named `step_key`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reserve {
     pub order_id: i64,
+    pub step_key: String,
     pub items: Vec<OrderItemBody>,
 }
 
@@ -25,8 +27,40 @@ pub struct Reserve {
 #[serde(deny_unknown_fields)]
 pub struct Charge {
     pub order_id: i64,
+    pub step_key: String,
     pub user_id: i64,
     pub amount_cents: i64,
+}
+
+/// The body of `POST /internal/reservations/{step_key}/release` (catalog)
+/// and `POST /internal/charges/{step_key}/refund` (payments): the order's
+/// id, recorded beside a compensation that finds nothing to undo.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderIdBody {
+    pub order_id: i64,
+}
+
+/// `GET /internal/reservations/{step_key}` (catalog), for
+/// `/audit/orders/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeldUnits {
+    pub reserved_units: i64,
+}
+
+/// `GET /internal/charges/{step_key}` (payments), for `/audit/orders/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChargedCents {
+    pub charged_cents: i64,
+}
+
+/// `GET /internal/orders/{id}` (orders): the order as the audit needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderSteps {
+    pub order_id: i64,
+    pub status: shoplab_common::domain::OrderStatus,
+    pub total_cents: i64,
+    pub step_key: String,
 }
 
 /// `GET /internal/audit` of the users service.
@@ -53,6 +87,10 @@ pub struct PaymentsAudit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrdersAudit {
     pub orders: OrderCounts,
+    /// Orders with a saga in flight, cancels included (cancelling orders
+    /// still show `completed`).
+    #[serde(default)]
+    pub sagas_in_flight: i64,
 }
 
 pub const AUDIT_PATH: &str = "/internal/audit";

@@ -18,4 +18,4 @@ pub mod remote;
 pub mod startup;
 
 pub use hop_delay::HopDelay;
-pub use startup::{build, exit_on_error, run, CallArgs, ServiceArgs};
+pub use startup::{build, build_with_pool, exit_on_error, run, CallArgs, ServiceArgs};

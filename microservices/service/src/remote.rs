@@ -5,11 +5,13 @@
 //! One pooled blocking reqwest client serves every call of a process (the
 //! component interfaces are synchronous, see `common/src/components.rs`, so
 //! these calls run on the blocking thread pool). Each request waits the
-//! process's `--hop-delay-us` before it is sent (`hop_delay.rs`). A peer that cannot be
-//! reached is `service_unavailable`; one that does not answer within the
-//! timeout is `timeout`; one that answers with an error body is mapped back
-//! to the same domain error an in-process call would have returned. No call
-//! ever hangs, and no failure of a peer becomes a 500.
+//! process's `--hop-delay-us` before it is sent (`hop_delay.rs`), carries the
+//! request's id and what is left of its deadline (`X-Deadline-Ms`), and
+//! waits for its answer no longer than that. A peer that cannot be reached
+//! is `service_unavailable`; one that does not answer in time is `timeout`;
+//! one that answers with an error body is mapped back to the same domain
+//! error an in-process call would have returned. No call ever hangs, and no
+//! failure of a peer becomes a 500.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +22,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shoplab_common::components::{Catalog, Component, Payments, Users};
 use shoplab_common::db::{DbConnection, Pool};
-use shoplab_common::domain::{Cents, Entity, OrderId, OrderLine, Product, ProductId, User, UserId};
+use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
+use shoplab_common::domain::{
+    Cents, Entity, OrderLine, OrderRef, Product, ProductId, User, UserId,
+};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
@@ -28,7 +33,7 @@ use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
 use crate::hop_delay::HopDelay;
-use crate::internal::{Charge, ProductIds, Reserve};
+use crate::internal::{Charge, OrderIdBody, ProductIds, Reserve};
 use crate::startup::CallArgs;
 
 /// Connecting to a peer on loopback takes microseconds; a second means it is
@@ -95,11 +100,13 @@ impl PeerClient {
         })
     }
 
-    /// The components as seen by one request: every call carries its id.
-    pub fn for_request(&self, request_id: RequestId) -> Remote {
+    /// The components as seen by one request: every call carries its id
+    /// and what is left of its deadline.
+    pub fn for_request(&self, request_id: RequestId, deadline: Deadline) -> Remote {
         Remote {
             client: self.clone(),
             request_id,
+            deadline,
         }
     }
 
@@ -110,6 +117,7 @@ impl PeerClient {
     pub async fn with_known_user<T, F>(
         &self,
         request_id: RequestId,
+        deadline: Deadline,
         user: UserId,
         pool: &Pool,
         work: F,
@@ -118,7 +126,7 @@ impl PeerClient {
         F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
         T: Send + 'static,
     {
-        let (mut users, pool) = (self.for_request(request_id), pool.clone());
+        let (mut users, pool) = (self.for_request(request_id, deadline), pool.clone());
         run_blocking(move || {
             users.user(user)?;
             work(&mut *pool.get()?)
@@ -131,6 +139,7 @@ impl PeerClient {
 pub struct Remote {
     client: PeerClient,
     request_id: RequestId,
+    deadline: Deadline,
 }
 
 impl Remote {
@@ -178,10 +187,15 @@ impl Remote {
         request: RequestBuilder,
     ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
         self.client.hop_delay.wait_blocking();
+        self.deadline
+            .check(&format!("the call to the {component} service"))?;
+        let timeout = self.deadline.remaining().min(self.client.timeout);
         let response = request
             .header(REQUEST_ID_HEADER, self.request_id.as_str())
+            .header(DEADLINE_HEADER, self.deadline.header_value())
+            .timeout(timeout)
             .send()
-            .map_err(|error| self.transport_error(component, &error))?;
+            .map_err(|error| transport_error(component, timeout, &error))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Some(response));
@@ -195,10 +209,6 @@ impl Remote {
             ))
         })?;
         Err(shop_error_from_body(status.as_u16(), &body))
-    }
-
-    fn transport_error(&self, component: Component, error: &reqwest::Error) -> ShopError {
-        transport_error(component, self.client.timeout, error)
     }
 
     fn read<T: DeserializeOwned>(
@@ -248,9 +258,10 @@ impl Catalog for Remote {
         shoplab_common::catalog::store::in_order_of(ids, found)
     }
 
-    fn reserve(&mut self, order: OrderId, lines: &[OrderLine]) -> Result<(), ShopError> {
+    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
         let body = Reserve {
-            order_id: order.get(),
+            order_id: order.id.get(),
+            step_key: order.key.to_string(),
             items: lines
                 .iter()
                 .map(|line| OrderItemBody {
@@ -263,17 +274,21 @@ impl Catalog for Remote {
         self.expect_done(Component::Catalog, request)
     }
 
-    fn release(&mut self, order: OrderId) -> Result<(), ShopError> {
-        let path = format!("/internal/reservations/{order}/release");
-        let request = self.post(Component::Catalog, &path, &serde_json::json!({}))?;
+    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        let path = format!("/internal/reservations/{}/release", order.key);
+        let body = OrderIdBody {
+            order_id: order.id.get(),
+        };
+        let request = self.post(Component::Catalog, &path, &body)?;
         self.expect_done(Component::Catalog, request)
     }
 }
 
 impl Payments for Remote {
-    fn charge(&mut self, order: OrderId, user: UserId, amount: Cents) -> Result<(), ShopError> {
+    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
         let body = Charge {
-            order_id: order.get(),
+            order_id: order.id.get(),
+            step_key: order.key.to_string(),
             user_id: user.get(),
             amount_cents: amount.get(),
         };
@@ -281,9 +296,12 @@ impl Payments for Remote {
         self.expect_done(Component::Payments, request)
     }
 
-    fn refund(&mut self, order: OrderId) -> Result<(), ShopError> {
-        let path = format!("/internal/charges/{order}/refund");
-        let request = self.post(Component::Payments, &path, &serde_json::json!({}))?;
+    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        let path = format!("/internal/charges/{}/refund", order.key);
+        let body = OrderIdBody {
+            order_id: order.id.get(),
+        };
+        let request = self.post(Component::Payments, &path, &body)?;
         self.expect_done(Component::Payments, request)
     }
 }

@@ -9,8 +9,8 @@ use anyhow::Context;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_common::error::one_line;
-use shoplab_common::http::routes;
 use shoplab_common::http::server::Application;
+use shoplab_common::http::{routes, SettingsArgs};
 
 use crate::hop_delay::HopDelay;
 
@@ -24,16 +24,21 @@ pub struct ServiceArgs {
     /// Default: an SQLite file named for the service under ./data/.
     #[arg(long, value_parser = DatabaseUrl::parse)]
     pub database_url: Option<DatabaseUrl>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
-/// A peer gets this long to answer unless `--call-timeout-ms` says otherwise.
-const DEFAULT_CALL_TIMEOUT_MS: u64 = 3000;
+/// The most a peer gets to answer one call unless `--call-timeout-ms` says
+/// otherwise; within a request, a call gets no more than what is left of the
+/// request's deadline.
+const DEFAULT_CALL_TIMEOUT_MS: u64 = 5000;
 
 /// The flags of a service that calls other services.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CallArgs {
-    /// How long a call to another service may take before it counts as
-    /// `timeout` (connecting gets a shorter limit of its own).
+    /// The most one call to another service may take before it counts as
+    /// `timeout`, whatever is left of the request's deadline (connecting
+    /// gets a shorter limit of its own).
     #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
     pub call_timeout_ms: u64,
     #[command(flatten)]
@@ -57,8 +62,9 @@ impl CallArgs {
 }
 
 /// Opens the service's own database (only `component`'s tables), then binds
-/// its address to `/health` and the routes `configure` adds. Nothing serves
-/// until the application runs.
+/// its address to `/health` and the routes `configure` adds, under the fault
+/// plan and request budget its flags name. Nothing serves until the
+/// application runs.
 ///
 /// Call it outside an async runtime, or on a blocking thread
 /// (`tokio::task::spawn_blocking`): opening the database blocks, as diesel
@@ -72,17 +78,34 @@ pub fn build<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
+    build_with_pool(component, args, configure).map(|(application, _)| application)
+}
+
+/// [`build`], also handing back the pool of the service's database, for
+/// work the service does outside its requests (the orders service's saga
+/// recovery).
+pub fn build_with_pool<F>(
+    component: Component,
+    args: ServiceArgs,
+    configure: F,
+) -> anyhow::Result<(Application, db::Pool)>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let name = format!("shoplab-{}", component.name());
     let url = args
         .database_url
         .unwrap_or_else(|| DatabaseUrl::sqlite_in("data".as_ref(), component.name()));
-    let pool = web::Data::new(db::open(&url, &[component])?);
+    let settings = args.settings.load()?;
+    let pool = db::open(&url, &[component])?;
+    let data = web::Data::new(pool.clone());
     let application = Application::bind(&name, &args.addr, move |app| {
-        app.app_data(pool.clone())
+        settings.register(app);
+        app.app_data(data.clone())
             .configure(routes::health::configure);
         configure(app);
     })?;
-    Ok(application)
+    Ok((application, pool))
 }
 
 /// Runs a service binary's application until the process is stopped: the

@@ -3,10 +3,13 @@
 use actix_web::{web, HttpResponse};
 
 use crate::catalog::store;
+use crate::components::Catalog;
 use crate::db::Pool;
+use crate::deadline::Deadline;
 use crate::domain::ProductId;
 use crate::http::wire::{CreateProduct, PageQuery};
-use crate::http::{resource, with_conn, ApiError, ApiJson};
+use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use crate::ShopError;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -36,8 +39,19 @@ async fn list(
     Ok(HttpResponse::Ok().json(products))
 }
 
-async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// Through the catalog's `products` operation, so that a fault plan that
+/// strikes the catalog strikes its reads too, in both deployments.
+async fn get(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = ProductId::parse_segment(&id)?;
-    let product = with_conn(&pool, move |conn| store::find(conn, id)).await?;
+    let mut catalog = faults.owned(&pool, deadline);
+    let mut found = run_blocking(move || catalog.products(&[id])).await?;
+    let product = found
+        .pop()
+        .ok_or_else(|| ShopError::internal("catalog", "a product vanished while read"))?;
     Ok(HttpResponse::Ok().json(product))
 }

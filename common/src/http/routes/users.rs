@@ -2,10 +2,12 @@
 
 use actix_web::{web, HttpResponse};
 
+use crate::components::Users;
 use crate::db::Pool;
+use crate::deadline::Deadline;
 use crate::domain::UserId;
 use crate::http::wire::CreateUser;
-use crate::http::{resource, with_conn, ApiError, ApiJson};
+use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use crate::users::store;
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -23,8 +25,16 @@ async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// Through the users component's `user` operation, so that a fault plan
+/// that strikes users strikes this read too, in both deployments.
+async fn get(
+    pool: web::Data<Pool>,
+    faults: Faults,
+    deadline: Deadline,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = UserId::parse_segment(&id)?;
-    let user = with_conn(&pool, move |conn| store::find(conn, id)).await?;
+    let mut users = faults.owned(&pool, deadline);
+    let user = run_blocking(move || users.user(id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }

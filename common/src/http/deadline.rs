@@ -1,0 +1,43 @@
+//! The [`Deadline`] extractor: the caller's `X-Deadline-Ms` if it sent one
+//! (never longer than this process's budget), otherwise the budget
+//! (`--deadline-ms`, held as app data; 5 s if unset).
+
+use std::future::{ready, Ready};
+use std::time::Duration;
+
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::deadline::{Deadline, DEADLINE_HEADER, DEFAULT_BUDGET};
+
+/// A process's budget for one request (`--deadline-ms`), as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget(pub Duration);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self(DEFAULT_BUDGET)
+    }
+}
+
+impl Budget {
+    /// The deadline of `request`, arriving now.
+    pub fn of(request: &HttpRequest) -> Deadline {
+        let budget = request
+            .app_data::<web::Data<Budget>>()
+            .map_or(DEFAULT_BUDGET, |budget| budget.0);
+        let header = request
+            .headers()
+            .get(DEADLINE_HEADER)
+            .and_then(|value| value.to_str().ok());
+        Deadline::from_header(header, budget)
+    }
+}
+
+impl FromRequest for Deadline {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Ok(Budget::of(request)))
+    }
+}

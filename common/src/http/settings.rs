@@ -1,0 +1,66 @@
+//! The flags every binary shares for how it behaves under trouble: its
+//! fault plan and its request budget. Each binary flattens [`Settings`] into
+//! its own flags and registers what they say as app data ([`Settings::register`]),
+//! where the [`Faults`](super::Faults) and [`Deadline`](crate::deadline::Deadline)
+//! extractors find it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+
+use super::Budget;
+use crate::deadline::DEFAULT_BUDGET;
+use crate::faults::FaultPlan;
+
+/// `--fault-plan` and `--deadline-ms`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SettingsArgs {
+    /// A fault plan (TOML) that makes the components' operations fail, slow
+    /// down, hang or crash this process: see docs/FAULTS.md.
+    #[arg(long, value_name = "FILE")]
+    pub fault_plan: Option<PathBuf>,
+    /// How long one request may take, in milliseconds, all hops included:
+    /// every call and wait inside it gets what is left (default 5000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub deadline_ms: Option<u64>,
+}
+
+/// What the flags say, loaded.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub faults: Arc<FaultPlan>,
+    pub budget: Budget,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            faults: Arc::new(FaultPlan::none()),
+            budget: Budget(DEFAULT_BUDGET),
+        }
+    }
+}
+
+impl SettingsArgs {
+    /// Reads the fault plan; the error is one line naming the file.
+    pub fn load(&self) -> anyhow::Result<Settings> {
+        let faults =
+            FaultPlan::from_flag(self.fault_plan.as_deref()).map_err(anyhow::Error::msg)?;
+        let budget = Budget(
+            self.deadline_ms
+                .map_or(DEFAULT_BUDGET, Duration::from_millis),
+        );
+        Ok(Settings { faults, budget })
+    }
+}
+
+impl Settings {
+    /// Registers the plan and the budget as app data.
+    pub fn register(&self, config: &mut web::ServiceConfig) {
+        config
+            .app_data(web::Data::from(self.faults.clone()))
+            .app_data(web::Data::new(self.budget));
+    }
+}
