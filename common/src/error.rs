@@ -29,6 +29,12 @@ pub enum ShopError {
     /// A component the request needs is down or failing (microservices).
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// A component the request needs could not be reached at all (nothing
+    /// listens, the connection was refused): the request was never
+    /// delivered, so it certainly did nothing. To the caller this is API.md's
+    /// 503, like `ServiceUnavailable`; a saga need not undo it.
+    #[error("{0}")]
+    Unreachable(String),
     /// A component the request needs did not answer in time.
     #[error("{0}")]
     Timeout(String),
@@ -80,7 +86,9 @@ impl ShopError {
             ShopError::InsufficientFunds(_) => "insufficient_funds",
             ShopError::InvalidState(_) => "invalid_state",
             ShopError::IdempotencyConflict => "idempotency_conflict",
-            ShopError::ServiceUnavailable(_) | ShopError::Unconfirmed(_) => "service_unavailable",
+            ShopError::ServiceUnavailable(_)
+            | ShopError::Unreachable(_)
+            | ShopError::Unconfirmed(_) => "service_unavailable",
             ShopError::Timeout(_) => "timeout",
             ShopError::Internal(_) => "internal",
         }
@@ -95,6 +103,7 @@ impl ShopError {
             ShopError::InsufficientStock(_)
                 | ShopError::InsufficientFunds(_)
                 | ShopError::ServiceUnavailable(_)
+                | ShopError::Unreachable(_)
                 | ShopError::Unconfirmed(_)
                 | ShopError::Timeout(_)
         )

@@ -62,9 +62,9 @@ pub fn status_of(error: &ShopError) -> StatusCode {
         | ShopError::InsufficientFunds(_)
         | ShopError::InvalidState(_)
         | ShopError::IdempotencyConflict => StatusCode::CONFLICT,
-        ShopError::ServiceUnavailable(_) | ShopError::Unconfirmed(_) => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        ShopError::ServiceUnavailable(_)
+        | ShopError::Unreachable(_)
+        | ShopError::Unconfirmed(_) => StatusCode::SERVICE_UNAVAILABLE,
         ShopError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
         ShopError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -99,9 +99,10 @@ impl Undo {
 }
 
 /// Whether a failed step certainly did nothing: the component refused it
-/// (its own transaction rolled back). Anything else — a timeout, a lost
-/// answer, a 5xx (the peer may have committed before failing) — may have
-/// applied, so it is undone to be sure.
+/// (its own transaction rolled back), or the request never reached it.
+/// Anything else — a timeout, a lost answer, a 5xx (the peer may have
+/// committed before failing) — may have applied, so it is undone to be
+/// sure.
 fn refused(error: &ShopError) -> bool {
     matches!(
         error,
@@ -109,6 +110,7 @@ fn refused(error: &ShopError) -> bool {
             | ShopError::InsufficientFunds(_)
             | ShopError::NotFound(_)
             | ShopError::InvalidRequest(_)
+            | ShopError::Unreachable(_)
     )
 }
 

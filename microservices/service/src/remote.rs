@@ -41,8 +41,8 @@ use crate::startup::CallArgs;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A request that got no answer: `Timeout` if the peer was too slow,
-/// `ServiceUnavailable` if it could not be reached at all (the request was
-/// never delivered), `Unconfirmed` if the connection broke after it was sent.
+/// `Unreachable` if it could not be reached at all (the request was never
+/// delivered), `Unconfirmed` if the connection broke after it was sent.
 /// Shared with the gateway, so both say the same of the same failure.
 pub fn transport_error(
     component: Component,
@@ -55,7 +55,7 @@ pub fn transport_error(
             timeout.as_millis()
         ))
     } else if error.is_connect() {
-        ShopError::ServiceUnavailable(format!("the {component} service is unreachable: {error}"))
+        ShopError::Unreachable(format!("the {component} service is unreachable: {error}"))
     } else {
         ShopError::Unconfirmed(format!(
             "the {component} service's answer was lost: {error}"
