@@ -3,6 +3,7 @@
 //! are conserved; only completed orders are paid for) recomputed from what
 //! the other routes show.
 
+use anyhow::Context;
 use serde_json::{json, Value};
 use shoplab::client::ShopClient;
 
@@ -15,6 +16,7 @@ use crate::support::contract;
 contract!(
     the_audit_reports_exact_figures_after_a_known_scenario,
     the_audit_invariants_hold_after_orders_failures_and_cancellations,
+    the_order_audit_shows_what_each_component_holds_for_one_order,
 );
 
 async fn the_audit_reports_exact_figures_after_a_known_scenario(
@@ -180,5 +182,56 @@ async fn the_audit_invariants_hold_after_orders_failures_and_cancellations(
         "the audit counts the orders the users see"
     );
     assert_eq!((figure("users"), figure("products")), (5, 4));
+    Ok(())
+}
+
+/// `GET /audit/orders/{id}`: a completed order is charged its total and
+/// holds its units; a failed one and a cancelled one hold nothing; an
+/// unknown order is 404 and a bad id 400.
+async fn the_order_audit_shows_what_each_component_holds_for_one_order(
+    shop: ShopClient,
+) -> anyhow::Result<()> {
+    let ada = funded_user(&shop, "Ada", 5_000).await?;
+    let mug = create_product(&shop, "Mug", 1_250, 10).await?;
+    let lamp = create_product(&shop, "Lamp", 300, 10).await?;
+    let kept = completed_order(&shop, ada, &[(mug, 2), (lamp, 1)]).await?; // 2_800, 3 units
+    let cancelled = completed_order(&shop, ada, &[(lamp, 2)]).await?; // 600, 2 units
+    let refused = place_order(&shop, ada, &[(mug, 3)]).await?; // 3_750 > 1_600
+    assert_error(&refused, 409, "insufficient_funds");
+    let reply = cancel(&shop, cancelled).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    let order_audit = |id: i64| {
+        let shop = shop.clone();
+        async move { shop.get(&format!("/audit/orders/{id}")).await }
+    };
+    let reply = order_audit(kept).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        json!({"order_id": kept, "status": "completed", "total_cents": 2_800,
+               "charged_cents": 2_800, "reserved_units": 3})
+    );
+    let reply = order_audit(cancelled).await?;
+    assert_eq!(
+        reply.body,
+        json!({"order_id": cancelled, "status": "cancelled", "total_cents": 600,
+               "charged_cents": 0, "reserved_units": 0})
+    );
+    // The error body has no id: the failed order is found among the user's.
+    let orders = orders_of(&shop, ada).await?;
+    let failed_id = orders
+        .iter()
+        .find(|order| order["status"] == "failed")
+        .and_then(|order| order["id"].as_i64())
+        .context("the refused order is kept as failed")?;
+    let reply = order_audit(failed_id).await?;
+    assert_eq!(
+        reply.body,
+        json!({"order_id": failed_id, "status": "failed", "total_cents": 3_750,
+               "charged_cents": 0, "reserved_units": 0})
+    );
+    assert_error(&order_audit(999_999).await?, 404, "not_found");
+    assert_error(&order_audit(0).await?, 400, "invalid_request");
     Ok(())
 }
