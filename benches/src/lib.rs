@@ -15,3 +15,4 @@ pub mod pin;
 pub mod postgres;
 pub mod process;
 pub mod progress;
+pub mod supervisor;

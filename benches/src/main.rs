@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use shoplab::compare::{self, Backend};
-use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage};
+use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
 use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
 use shoplab::pin::{self, Pinning};
@@ -33,6 +33,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start a whole deployment and keep it running until Ctrl-C or SIGTERM.
+    ///
+    /// Every process is supervised: one that exits (a crash, a kill, an exit
+    /// code) is started again at the same address, after 100 ms, then after
+    /// a pause that doubles while it keeps failing (at most 3 s; back to
+    /// 100 ms once it has stayed up for 10 s). Each restart is one line on
+    /// stderr. The others run on meanwhile.
     Up {
         /// monolith (one process) or micro (four services behind a gateway).
         #[arg(value_enum)]
@@ -52,6 +58,14 @@ enum Command {
         /// standing for network distance (microservices only).
         #[arg(long, default_value_t = 0)]
         hop_delay_us: u64,
+        /// A fault plan (TOML) passed as --fault-plan to every process of the
+        /// deployment: which component operations fail, how and when.
+        #[arg(long)]
+        fault_plan: Option<PathBuf>,
+        /// How the orders service places an order: saga, or naive (the
+        /// steps with no compensation). Microservices only.
+        #[arg(long, value_enum)]
+        tx: Option<Tx>,
     },
     /// Measure both deployments side by side: latency at equal load, maximum
     /// throughput, CPU per request, start-up, memory, the cost of a hop (and
@@ -212,7 +226,12 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             data_dir,
             database_url,
             hop_delay_us,
+            fault_plan,
+            tx,
         } => {
+            if kind == Kind::Monolith && tx.is_some() {
+                bail!("--tx is for `up micro`: the monolith places an order in one transaction");
+            }
             let storage = match database_url {
                 Some(url) if is_postgres(&url) => Storage::Postgres(url),
                 Some(url) => bail!(
@@ -228,6 +247,8 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             let mut options = Options::new(kind, bin_dir, storage);
             options.port = port;
             options.hop_delay_us = hop_delay_us;
+            options.fault_plan = fault_plan;
+            options.tx = tx.unwrap_or_default();
             up(options).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
@@ -346,22 +367,23 @@ async fn up(options: Options) -> anyhow::Result<()> {
 
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     eprintln!("starting the {} ...", options.kind.label());
-    let mut deployment = Deployment::start(&options).await?;
+    let deployment = Deployment::start(&options).await?;
     for (name, pid) in deployment.pids() {
         eprintln!("  {name} (pid {pid})");
     }
     eprintln!(
-        "{} ready in {:?}; Ctrl-C stops it",
+        "{} ready in {:?}; a process that exits is restarted; Ctrl-C stops it",
         options.kind.label(),
         deployment.startup
     );
     println!("{}", deployment.base_url);
-    let outcome = tokio::select! {
-        _ = tokio::signal::ctrl_c() => Ok(()),
-        _ = terminate.recv() => Ok(()),
-        error = deployment.any_exit() => Err(error),
-    };
+    // The supervisors keep the processes running; `up` only waits to be told
+    // to stop.
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate.recv() => {},
+    }
     eprintln!("stopping the {} ...", options.kind.label());
     deployment.stop().await;
-    outcome.context("a process of the deployment stopped on its own")
+    Ok(())
 }
