@@ -256,7 +256,8 @@ impl Supervisor {
         let Some(process) = self.running.take() else {
             return;
         };
-        self.set_pid(None);
+        // The child's own pid is gone once it has been waited for.
+        let pid = self.lock().pid.take();
         if self.shutting_down.load(Ordering::SeqCst) {
             return;
         }
@@ -276,7 +277,7 @@ impl Supervisor {
         eprintln!(
             "shoplab: {} (pid {}) exited ({how}) after {:.1} s{said}; restart {} in {} ms",
             self.launch.binary,
-            process.pid().map_or("?".into(), |pid| pid.to_string()),
+            pid.map_or("?".into(), |pid| pid.to_string()),
             lived.as_secs_f64(),
             self.lock().restarts + 1,
             pause.as_millis(),
