@@ -1,7 +1,8 @@
 //! `shoplab`: the lab's command line. `compare` measures both deployments
-//! side by side (the lab's main job); `load` drives any running deployment
-//! like wrk; `up` starts one deployment and keeps it running; `demo` runs
-//! both on a short scripted scenario.
+//! side by side (the lab's main job); `isolation` fails one component of
+//! each under load; `load` drives any running deployment like wrk; `up`
+//! starts one deployment and keeps it running; `demo` runs both on a short
+//! scripted scenario.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use shoplab::compare::{self, Backend};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
+use shoplab::isolation::{self, Component, Fault};
 use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
 use shoplab::pin::{self, Pinning};
@@ -93,6 +95,69 @@ enum Command {
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
+    /// Fault isolation: does one failing component take the rest down?
+    ///
+    /// Each deployment, on fresh databases, takes four groups of requests at
+    /// once (GET /users/{id}, GET /products/{id}, GET /users/{id}/wallet,
+    /// POST /orders), each an open loop at --rate, through three phases:
+    /// before, during and after a fault in one component. In the
+    /// microservices the component's service is killed and kept down
+    /// (crash) or stopped with SIGSTOP (hang) for the middle phase, then
+    /// brought back. In the monolith a fault plan (--fault-plan) makes every
+    /// operation of the component fail as unavailable (crash) or never return
+    /// (hang) for the same window.
+    ///
+    /// Prints, per deployment, group and phase, the success rate (timeouts
+    /// count as failures), the p99 latency of the answered requests and the
+    /// requests sent; then a verdict per deployment: which groups the fault
+    /// reached beyond those that need the component, and whether all came
+    /// back. Writes isolation.json. About 20 s per deployment by default.
+    Isolation(IsolationArgs),
+}
+
+#[derive(clap::Args)]
+struct IsolationArgs {
+    /// The component that fails.
+    #[arg(long, value_enum, default_value_t = Component::Catalog)]
+    component: Component,
+    /// crash: the component is gone (a killed service; in the monolith, its
+    /// operations fail at once as unavailable). hang: it answers nothing (a
+    /// stopped service; in the monolith, its operations never return).
+    #[arg(long, value_enum, default_value_t = Fault::Crash)]
+    fault: Fault,
+    /// The deployments to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "monolith,micro"
+    )]
+    deployments: Vec<Kind>,
+    /// Requests per second sent to each of the four groups.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+    /// Seconds before the fault.
+    #[arg(long, default_value_t = 5.0)]
+    before: f64,
+    /// Seconds the fault lasts.
+    #[arg(long, default_value_t = 5.0)]
+    during: f64,
+    /// Seconds after the fault.
+    #[arg(long, default_value_t = 5.0)]
+    after: f64,
+    /// Milliseconds after which an unanswered request counts as failed.
+    #[arg(long, default_value_t = 6000)]
+    timeout_ms: u64,
+    /// Seed of the data set, the request streams and the fault plan.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/isolation-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Connections of a load run unless told otherwise.
@@ -255,6 +320,43 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
         Command::BuildTime { out } => build_time(out).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
+        Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
+    }
+}
+
+fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<isolation::Options> {
+    if !(args.rate > 0.0 && args.rate.is_finite() && args.rate <= 100_000.0) {
+        bail!("--rate must be above 0 (got {})", args.rate);
+    }
+    let mut deployments = args.deployments;
+    deployments.dedup();
+    if deployments.is_empty() {
+        bail!("--deployments names no deployment");
+    }
+    Ok(isolation::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        out: args.out,
+        deployments,
+        component: args.component,
+        fault: args.fault,
+        rate: args.rate,
+        before: seconds("--before", args.before)?,
+        during: seconds("--during", args.during)?,
+        after: seconds("--after", args.after)?,
+        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        seed: args.seed,
+    })
+}
+
+/// SQLite (the default), or fresh databases on the PostgreSQL server named.
+fn backend(database_url: Option<String>) -> anyhow::Result<Backend> {
+    match database_url {
+        None => Ok(Backend::Sqlite),
+        Some(url) if is_postgres(&url) => Ok(Backend::Postgres(url)),
+        Some(url) => {
+            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
+        }
     }
 }
 
@@ -275,13 +377,7 @@ fn compare_options(
     bin_dir: PathBuf,
     pinning: Option<Pinning>,
 ) -> anyhow::Result<compare::Options> {
-    let backend = match args.database_url {
-        None => Backend::Sqlite,
-        Some(url) if is_postgres(&url) => Backend::Postgres(url),
-        Some(url) => {
-            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
-        }
-    };
+    let backend = backend(args.database_url)?;
     let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
     let workloads = args
         .workloads

@@ -380,7 +380,12 @@ mod tests {
             .to_vec();
         assert_eq!(
             at_address(&args, "http://127.0.0.1:41234"),
-            ["--addr", "127.0.0.1:41234", "--database-url", "sqlite://x.db"]
+            [
+                "--addr",
+                "127.0.0.1:41234",
+                "--database-url",
+                "sqlite://x.db"
+            ]
         );
     }
 

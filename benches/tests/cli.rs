@@ -157,7 +157,11 @@ fn up_restarts_a_killed_service_and_keeps_running() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        running.child().try_wait().expect("shoplab can be waited on").is_none(),
+        running
+            .child()
+            .try_wait()
+            .expect("shoplab can be waited on")
+            .is_none(),
         "shoplab up stopped when one process died"
     );
 

@@ -29,7 +29,10 @@ async fn microservices(scratch: &Path) -> Deployment {
 async fn stock_the_shop(shop: &ShopClient) {
     let ada = json!({"name": "Ada", "email": "ada@example.com"});
     let mug = json!({"name": "Mug", "price_cents": 1250, "stock": 10});
-    assert_eq!(shop.post("/users", &ada).await.expect("answers").status, 201);
+    assert_eq!(
+        shop.post("/users", &ada).await.expect("answers").status,
+        201
+    );
     assert_eq!(
         shop.post("/products", &mug).await.expect("answers").status,
         201
@@ -129,9 +132,7 @@ async fn a_crash_looping_process_does_not_stop_the_others() {
         eventually(
             Duration::from_secs(10),
             "the catalog comes back after its back-off",
-            || async {
-                pid_of(&deployment, CATALOG).is_some_and(|pid| !killed.contains(&pid))
-            },
+            || async { pid_of(&deployment, CATALOG).is_some_and(|pid| !killed.contains(&pid)) },
         )
         .await;
         killed.push(pid_of(&deployment, CATALOG).expect("it just came back"));
