@@ -257,7 +257,7 @@ async fn conduct(
         options.rate
     ));
     wait_until(&step, schedule.start, schedule.fault_starts()).await;
-    step.done("");
+    step.done(&due(options.rate, schedule.before));
 
     let step = Step::begin(format!("{label}: {} {}", component.name(), fault.past()));
     if services {
@@ -288,7 +288,7 @@ async fn conduct(
 
     let step = Step::begin(format!("{label}: after the fault"));
     wait_until(&step, schedule.fault_ends(), schedule.end()).await;
-    step.done("");
+    step.done(&due(options.rate, schedule.after));
     let (began, ended) = if services {
         (began, ended)
     } else {
@@ -300,6 +300,11 @@ async fn conduct(
         ended,
         restart,
     })
+}
+
+/// How many requests a phase sends, for its progress line.
+fn due(rate: f64, phase: Duration) -> String {
+    format!("{:.0} requests due", 4.0 * rate * phase.as_secs_f64())
 }
 
 /// Waits until `until`, moving the step's bar along from `from`.

@@ -150,13 +150,16 @@ const SLOW_MS: f64 = 1000.0;
 
 /// Whether the fault reached the group: it failed, or it crawled.
 fn hit(group: &GroupFigures) -> bool {
-    let failed = group.during.success_rate < group.before.success_rate - SUCCESS_SLACK;
+    group.during.success_rate < group.before.success_rate - SUCCESS_SLACK || crawled(group)
+}
+
+/// Whether the group's answers came far slower during the fault.
+fn crawled(group: &GroupFigures) -> bool {
     let usual = group.before.p99_ms.unwrap_or(0.0);
-    let crawled = group
+    group
         .during
         .p99_ms
-        .is_some_and(|p99| p99 > SLOW_MS.max(10.0 * usual));
-    failed || crawled
+        .is_some_and(|p99| p99 > SLOW_MS.max(10.0 * usual))
 }
 
 /// One line from the figures: each group's success during the fault, which
@@ -167,17 +170,24 @@ pub fn verdict(label: &str, component: Component, fault: Fault, groups: &[GroupF
     let during: Vec<String> = groups
         .iter()
         .map(|group| {
-            let mut said = format!(
-                "{} {} ok",
-                group.group.name(),
-                percent(group.during.success_rate)
-            );
-            if hit(group) {
-                if let Some(p99) = group.during.p99_ms {
-                    said.push_str(&format!(" (p99 {p99:.0} ms)"));
-                }
+            let figures = &group.during;
+            let mut notes = Vec::new();
+            if figures.timeouts > 0 {
+                notes.push(format!("{} timed out", figures.timeouts));
             }
-            said
+            if crawled(group) {
+                notes.push(format!("p99 {:.0} ms", figures.p99_ms.unwrap_or_default()));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            };
+            format!(
+                "{} {} ok{notes}",
+                group.group.name(),
+                percent(figures.success_rate)
+            )
         })
         .collect();
     let beyond: Vec<&str> = groups
@@ -238,24 +248,15 @@ pub fn print(result: &IsolationResult) {
         result.storage,
         result.build_profile
     );
-    let phase_header = |phase: Phase| {
-        format!(
-            "{:<27}",
-            format!("{} ({:.1} s)", phase.name(), phase_seconds(result, phase))
-        )
-    };
-    println!(
-        "{:<24}{}{}{}",
-        "",
-        phase_header(Phase::Before),
-        phase_header(Phase::During),
-        phase_header(Phase::After)
-    );
-    let columns = format!("{:>8} {:>10} {:>6}   ", "ok", "p99 ms", "reqs");
-    println!(
-        "{:<14}{:<10}{}{}{}",
-        "deployment", "group", columns, columns, columns
-    );
+    let mut header = format!("{:<24}", "");
+    let mut columns = format!("{:<14}{:<10}", "deployment", "group");
+    for phase in Phase::ALL {
+        let title = format!("{} ({:.1} s)", phase.name(), phase_seconds(result, phase));
+        header.push_str(&format!("{title:>26}   "));
+        columns.push_str(&format!("{:>8} {:>10} {:>6}   ", "ok", "p99 ms", "reqs"));
+    }
+    println!("{}", header.trim_end());
+    println!("{}", columns.trim_end());
     for deployment in &result.deployments {
         for group in &deployment.groups {
             let mut line = format!("{:<14}{:<10}", deployment.deployment, group.group.name());
@@ -326,7 +327,7 @@ mod tests {
         ];
         let said = verdict("monolith", Component::Catalog, Fault::Hang, &groups);
         assert!(
-            said.starts_with("monolith: catalog hung → users 20.0% ok (p99 2 ms), products 0% ok"),
+            said.starts_with("monolith: catalog hung → users 20.0% ok, products 0% ok,"),
             "{said}"
         );
         assert!(said.contains("wallets 100% ok (p99 4000 ms)"), "{said}");
@@ -344,10 +345,7 @@ mod tests {
             group(Group::Products, phase(0.0, 1.0), phase(0.99, 2.0)),
         ];
         let said = verdict("microservices", Component::Catalog, Fault::Crash, &groups);
-        assert!(
-            said.contains("users 100% ok, products 0% ok (p99 1 ms)"),
-            "{said}"
-        );
+        assert!(said.contains("users 100% ok, products 0% ok;"), "{said}");
         assert!(said.contains("do not need catalog: none;"), "{said}");
         assert!(said.ends_with("every group back"), "{said}");
     }
