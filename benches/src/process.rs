@@ -143,9 +143,15 @@ impl Process {
         }
     }
 
-    /// The last line the process wrote on stderr, if any.
+    /// The line of its stderr that says why it ended: a command-line
+    /// parser's `error: ...` if there is one (it is followed by usage
+    /// hints), else the last line.
     pub fn last_words(&self) -> Option<String> {
-        self.stderr_text().lines().last().map(str::to_owned)
+        let said = self.stderr_text();
+        said.lines()
+            .find(|line| line.starts_with("error:"))
+            .or_else(|| said.lines().last())
+            .map(str::to_owned)
     }
 
     pub fn stderr_text(&self) -> String {
