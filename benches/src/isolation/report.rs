@@ -225,14 +225,15 @@ pub fn verdict(label: &str, component: Component, fault: Fault, groups: &[GroupF
     )
 }
 
-/// `100%`, `0%`, or one decimal in between (so 99.6% never reads as 100%).
+/// `100%`, `0%`, or one decimal in between (so 99.96% never reads as 100%).
 fn percent(rate: f64) -> String {
     if rate >= 1.0 {
         "100%".into()
     } else if rate <= 0.0 {
         "0%".into()
     } else {
-        format!("{:.1}%", rate * 100.0)
+        // Rounded down, so 99.96% reads 99.9%, not 100.0%.
+        format!("{:.1}%", (rate * 1000.0).floor() / 10.0)
     }
 }
 
