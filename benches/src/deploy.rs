@@ -1,9 +1,15 @@
 //! Starting a whole deployment as child processes: the monolith (one process)
 //! or the microservices (four services and the gateway), on SQLite files in a
-//! directory or on PostgreSQL. Used by `shoplab up`, `shoplab demo` and the
-//! contract suite alike.
+//! directory or on PostgreSQL. Used by `shoplab up`, `shoplab demo`,
+//! `shoplab isolation` and the contract suite alike.
+//!
+//! Once started, every process is supervised (`supervisor.rs`): one that
+//! exits is started again at the same address, so a deployment stays whole
+//! however its processes fail, as it would under systemd or Kubernetes.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -12,6 +18,7 @@ use nix::unistd::Pid;
 
 use crate::postgres;
 use crate::process::Process;
+use crate::supervisor::{Launch, Supervised};
 
 /// Which deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
@@ -71,6 +78,17 @@ impl Storage {
 
 const SERVICES: [&str; 4] = ["users", "catalog", "payments", "orders"];
 
+/// How the microservices' orders service places an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Tx {
+    /// A saga: each step recorded, compensated when a later one fails.
+    #[default]
+    Saga,
+    /// The steps one after the other, with no record and no compensation:
+    /// what a naive split of the monolith's transaction gives.
+    Naive,
+}
+
 /// How to start a deployment.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -85,6 +103,11 @@ pub struct Options {
     /// A delay every internal HTTP hop adds, in microseconds, standing for
     /// network distance (microservices only; 0 adds nothing).
     pub hop_delay_us: u64,
+    /// A fault plan (TOML) given to every process as `--fault-plan`.
+    pub fault_plan: Option<PathBuf>,
+    /// How the orders service places an order (microservices only; `Naive`
+    /// is passed as `--tx naive`, the default passes nothing).
+    pub tx: Tx,
 }
 
 impl Options {
@@ -97,6 +120,8 @@ impl Options {
             port: 0,
             cores: None,
             hop_delay_us: 0,
+            fault_plan: None,
+            tx: Tx::Saga,
         }
     }
 }
@@ -106,10 +131,14 @@ impl Options {
 pub struct Member {
     /// The binary's name (`shoplab-orders`).
     pub name: String,
+    /// The current process's pid (a restart changes it); `None` while down.
     pub pid: Option<u32>,
+    /// Its address, kept across restarts.
     pub url: String,
-    /// From its spawn to its own `/health` answering 200.
+    /// From its first spawn to its own `/health` answering 200.
     pub startup: Duration,
+    /// How many times it was started again (see `supervisor.rs`).
+    pub restarts: u32,
 }
 
 /// A running deployment.
@@ -119,31 +148,55 @@ pub struct Deployment {
     pub base_url: String,
     /// From the first process start to the first passing `/health`.
     pub startup: Duration,
-    processes: Vec<Process>,
+    /// When the first process was spawned: a fault plan's windows count
+    /// from (about) then.
+    pub spawned_at: Instant,
+    processes: Vec<Supervised>,
+    /// Set by `stop`: from then on nothing is restarted.
+    shutting_down: Arc<AtomicBool>,
 }
 
 impl Deployment {
     pub async fn start(options: &Options) -> anyhow::Result<Self> {
+        if options.kind == Kind::Monolith && options.tx != Tx::Saga {
+            bail!("the monolith places an order in one transaction: --tx is for the microservices");
+        }
         let started = Instant::now();
         if let Storage::Postgres(_) = &options.storage {
             for url in options.storage.urls(options.kind)? {
                 tokio::task::spawn_blocking(move || postgres::ensure_database(&url)).await??;
             }
         }
-        let mut processes = Vec::new();
-        let launched = launch(options, &mut processes).await;
-        let base_url = match launched {
+        let spawned_at = Instant::now();
+        let mut launched = Vec::new();
+        let base_url = match launch(options, &mut launched).await {
             Ok(url) => url,
             Err(error) => {
-                stop_all(processes).await;
+                stop_all(launched).await;
                 return Err(error);
             }
         };
+        // Up: from now on each process is restarted if it exits.
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let processes = launched
+            .into_iter()
+            .map(|(process, args)| {
+                let launch = Launch {
+                    bin_dir: options.bin_dir.clone(),
+                    binary: process.name.clone(),
+                    args,
+                    cores: options.cores.clone(),
+                };
+                Supervised::start(process, launch, Arc::clone(&shutting_down))
+            })
+            .collect();
         let mut deployment = Deployment {
             kind: options.kind,
             base_url,
             startup: Duration::ZERO,
+            spawned_at,
             processes,
+            shutting_down,
         };
         if let Err(error) = deployment.wait_healthy().await {
             deployment.stop().await;
@@ -157,7 +210,7 @@ impl Deployment {
         wait_for_health(&self.base_url, self.kind.label()).await
     }
 
-    /// `(name, pid)` of every process.
+    /// `(name, pid)` of every process that is up now.
     pub fn pids(&self) -> Vec<(String, u32)> {
         self.processes
             .iter()
@@ -165,7 +218,7 @@ impl Deployment {
             .collect()
     }
 
-    /// Every process: name, pid, URL, start-up time.
+    /// Every process: name, current pid, URL, start-up time, restarts.
     pub fn members(&self) -> Vec<Member> {
         self.processes
             .iter()
@@ -174,7 +227,17 @@ impl Deployment {
                 pid: process.pid(),
                 url: process.url.clone(),
                 startup: process.startup,
+                restarts: process.restarts(),
             })
+            .collect()
+    }
+
+    /// `(name, restarts)` of every process: how many times each was
+    /// started again after its first start.
+    pub fn restarts(&self) -> Vec<(String, u32)> {
+        self.processes
+            .iter()
+            .map(|process| (process.name.clone(), process.restarts()))
             .collect()
     }
 
@@ -186,11 +249,15 @@ impl Deployment {
             .map(|process| process.url.as_str())
     }
 
-    /// CPU time used so far by each process, by binary name.
+    /// CPU time used so far by each process, by binary name (of the
+    /// current process: a restart starts it from zero again).
     pub fn cpu_times(&self) -> Vec<(String, Duration)> {
         self.processes
             .iter()
-            .map(|process| (process.name.clone(), process.cpu_time().unwrap_or_default()))
+            .map(|process| {
+                let used = process.pid().and_then(crate::cpu::cpu_time);
+                (process.name.clone(), used.unwrap_or_default())
+            })
             .collect()
     }
 
@@ -199,17 +266,15 @@ impl Deployment {
         self.processes
             .iter()
             .map(|process| {
-                (
-                    process.name.clone(),
-                    process.rss_bytes().unwrap_or_default(),
-                )
+                let resident = process.pid().and_then(crate::cpu::rss_bytes);
+                (process.name.clone(), resident.unwrap_or_default())
             })
             .collect()
     }
 
     /// Resident memory of all the deployment's processes together, in bytes.
     pub fn rss_bytes(&self) -> u64 {
-        self.processes.iter().filter_map(Process::rss_bytes).sum()
+        self.rss_by_process().iter().map(|(_, bytes)| bytes).sum()
     }
 
     pub fn process_count(&self) -> usize {
@@ -217,42 +282,55 @@ impl Deployment {
     }
 
     /// Sends `signal` to the process started from `binary` (e.g.
-    /// `shoplab-catalog`): SIGKILL takes a service down, SIGSTOP makes it
-    /// hang with its port still open, SIGCONT lets it go on.
+    /// `shoplab-catalog`), as it runs now: SIGKILL crashes it (and its
+    /// supervisor starts it again), SIGSTOP makes it hang with its port still
+    /// open, SIGCONT lets it go on.
     pub fn signal(&self, binary: &str, signal: Signal) -> anyhow::Result<()> {
-        let process = self
-            .processes
-            .iter()
-            .find(|process| process.name == binary)
-            .with_context(|| format!("no {binary} in this deployment"))?;
-        let pid = process
+        let pid = self
+            .member(binary)?
             .pid()
             .and_then(|pid| i32::try_from(pid).ok())
-            .with_context(|| format!("{binary} has already exited"))?;
+            .with_context(|| format!("{binary} is down"))?;
         kill(Pid::from_raw(pid), signal).with_context(|| format!("cannot signal {binary}"))?;
         Ok(())
     }
 
-    /// Resolves when any process exits on its own, with why.
-    pub async fn any_exit(&mut self) -> anyhow::Error {
-        let waits = self
-            .processes
-            .iter_mut()
-            .map(|process| Box::pin(process.exited()));
-        let (error, _, _) = futures_util::future::select_all(waits).await;
-        error
+    /// SIGKILLs `binary` and keeps it down (no restart) until
+    /// [`release`](Self::release): a crash that lasts.
+    pub async fn hold_down(&self, binary: &str) -> anyhow::Result<()> {
+        self.member(binary)?.hold_down().await
+    }
+
+    /// Starts a held-down `binary` again, at its address, and waits until
+    /// its own `/health` answers 200.
+    pub async fn release(&self, binary: &str) -> anyhow::Result<()> {
+        let process = self.member(binary)?;
+        process.release().await?;
+        wait_for_health(&process.url, binary).await
+    }
+
+    fn member(&self, binary: &str) -> anyhow::Result<&Supervised> {
+        self.processes
+            .iter()
+            .find(|process| process.name == binary)
+            .with_context(|| format!("no {binary} in this deployment"))
     }
 
     /// Stops every process (the gateway first, so no request reaches a
-    /// half-stopped deployment).
-    pub async fn stop(self) {
-        stop_all(self.processes).await;
+    /// half-stopped deployment), restarting none of them on the way.
+    pub async fn stop(mut self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.processes.reverse();
+        for process in self.processes {
+            process.stop().await;
+        }
     }
 }
 
-async fn stop_all(mut processes: Vec<Process>) {
+/// Stops processes that are not supervised yet (a start that failed part-way).
+async fn stop_all(mut processes: Vec<(Process, Vec<String>)>) {
     processes.reverse();
-    for process in processes {
+    for (process, _) in processes {
         process.stop().await;
     }
 }
@@ -262,9 +340,12 @@ fn public_addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// A started process and the arguments it was started with.
+type Launched = Vec<(Process, Vec<String>)>;
+
 /// Starts the processes in dependency order, pushing each into `processes` as
 /// it comes up (so that a failure part-way can stop what already runs).
-async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Result<String> {
+async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<String> {
     let storage = &options.storage;
     let kind = options.kind;
     match kind {
@@ -275,10 +356,8 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
                 "--database-url".into(),
                 storage.url_for(kind, "monolith")?,
             ];
-            let monolith = start(options, "shoplab-monolith", &args).await?;
-            let url = monolith.url.clone();
-            processes.push(monolith);
-            Ok(url)
+            let monolith = start(options, "shoplab-monolith", args).await;
+            push(processes, monolith)
         }
         Kind::Micro => {
             let service = |name: &str, peers: &[(&str, &str)]| -> anyhow::Result<Vec<String>> {
@@ -296,33 +375,32 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
             };
             let (users_args, catalog_args) = (service("users", &[])?, service("catalog", &[])?);
             let (users, catalog) = tokio::join!(
-                start(options, "shoplab-users", &users_args),
-                start(options, "shoplab-catalog", &catalog_args),
+                start(options, "shoplab-users", users_args),
+                start(options, "shoplab-catalog", catalog_args),
             );
             let (users, catalog) = (push(processes, users)?, push(processes, catalog)?);
             let payments = start(
                 options,
                 "shoplab-payments",
-                &with_hop_delay(options, service("payments", &[("users", &users)])?),
+                with_hop_delay(options, service("payments", &[("users", &users)])?),
             )
             .await;
             let payments = push(processes, payments)?;
-            let orders = start(
+            let mut orders_args = with_hop_delay(
                 options,
-                "shoplab-orders",
-                &with_hop_delay(
-                    options,
-                    service(
-                        "orders",
-                        &[
-                            ("users", &users),
-                            ("catalog", &catalog),
-                            ("payments", &payments),
-                        ],
-                    )?,
-                ),
-            )
-            .await;
+                service(
+                    "orders",
+                    &[
+                        ("users", &users),
+                        ("catalog", &catalog),
+                        ("payments", &payments),
+                    ],
+                )?,
+            );
+            if options.tx == Tx::Naive {
+                orders_args.extend(["--tx".to_owned(), "naive".to_owned()]);
+            }
+            let orders = start(options, "shoplab-orders", orders_args).await;
             let orders = push(processes, orders)?;
             let gateway_args = vec![
                 "--addr".to_owned(),
@@ -337,21 +415,31 @@ async fn launch(options: &Options, processes: &mut Vec<Process>) -> anyhow::Resu
                 orders,
             ];
             let gateway_args = with_hop_delay(options, gateway_args);
-            let gateway = start(options, "shoplab-gateway", &gateway_args).await;
+            let gateway = start(options, "shoplab-gateway", gateway_args).await;
             push(processes, gateway)
         }
     }
 }
 
-/// Starts one process of the deployment, pinned as `options` say, and
-/// waits until its own `/health` answers 200.
-async fn start(options: &Options, binary: &str, args: &[String]) -> anyhow::Result<Process> {
+/// Starts one process of the deployment, pinned as `options` say, with the
+/// fault plan if there is one, and waits until its own `/health` answers
+/// 200. Returns it with the arguments it was started with.
+async fn start(
+    options: &Options,
+    binary: &str,
+    mut args: Vec<String>,
+) -> anyhow::Result<(Process, Vec<String>)> {
+    // Passed only when asked for, so binaries without the flag still start.
+    if let Some(plan) = &options.fault_plan {
+        args.push("--fault-plan".into());
+        args.push(plan.display().to_string());
+    }
     let mut process =
-        Process::spawn_on(&options.bin_dir, binary, args, options.cores.as_deref()).await?;
+        Process::spawn_on(&options.bin_dir, binary, &args, options.cores.as_deref()).await?;
     match wait_for_health(&process.url, binary).await {
         Ok(()) => {
             process.startup = process.spawned_at.elapsed();
-            Ok(process)
+            Ok((process, args))
         }
         Err(error) => {
             process.stop().await;
@@ -392,10 +480,13 @@ fn with_hop_delay(options: &Options, mut args: Vec<String>) -> Vec<String> {
 }
 
 /// Keeps a started process (or passes on why it did not start); returns its URL.
-fn push(processes: &mut Vec<Process>, started: anyhow::Result<Process>) -> anyhow::Result<String> {
-    let process = started?;
+fn push(
+    processes: &mut Launched,
+    started: anyhow::Result<(Process, Vec<String>)>,
+) -> anyhow::Result<String> {
+    let (process, args) = started?;
     let url = process.url.clone();
-    processes.push(process);
+    processes.push((process, args));
     Ok(url)
 }
 

@@ -1,6 +1,7 @@
-//! The lab's harness: starts whole deployments as real processes
-//! ([`deploy`]), drives them over HTTP ([`client`], and the load generator
-//! [`load`]), measures them side by side ([`compare`]), and runs the scripted
+//! The lab's harness: starts whole deployments as real processes and keeps
+//! them running ([`deploy`], [`supervisor`]), drives them over HTTP
+//! ([`client`], and the load generator [`load`]), measures them side by side
+//! ([`compare`]) and under a fault ([`isolation`]), and runs the scripted
 //! demo ([`demo`]). The `shoplab` CLI (`main.rs`), the contract suite
 //! (`tests/contract/`) and the criterion benches are all built on it.
 
@@ -10,8 +11,10 @@ pub mod cpu;
 pub mod demo;
 pub mod deploy;
 pub mod floor;
+pub mod isolation;
 pub mod load;
 pub mod pin;
 pub mod postgres;
 pub mod process;
 pub mod progress;
+pub mod supervisor;

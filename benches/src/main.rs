@@ -1,7 +1,8 @@
 //! `shoplab`: the lab's command line. `compare` measures both deployments
-//! side by side (the lab's main job); `load` drives any running deployment
-//! like wrk; `up` starts one deployment and keeps it running; `demo` runs
-//! both on a short scripted scenario.
+//! side by side (the lab's main job); `isolation` fails one component of
+//! each under load; `load` drives any running deployment like wrk; `up`
+//! starts one deployment and keeps it running; `demo` runs both on a short
+//! scripted scenario.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use shoplab::compare::{self, Backend};
-use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage};
+use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
+use shoplab::isolation::{self, Component, Fault};
 use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
 use shoplab::pin::{self, Pinning};
@@ -33,6 +35,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start a whole deployment and keep it running until Ctrl-C or SIGTERM.
+    ///
+    /// Every process is supervised: one that exits (a crash, a kill, an exit
+    /// code) is started again at the same address, after 100 ms, then after
+    /// a pause that doubles while it keeps failing (at most 3 s; back to
+    /// 100 ms once it has stayed up for 10 s). Each restart is one line on
+    /// stderr. The others run on meanwhile.
     Up {
         /// monolith (one process) or micro (four services behind a gateway).
         #[arg(value_enum)]
@@ -52,6 +60,14 @@ enum Command {
         /// standing for network distance (microservices only).
         #[arg(long, default_value_t = 0)]
         hop_delay_us: u64,
+        /// A fault plan (TOML) passed as --fault-plan to every process of the
+        /// deployment: which component operations fail, how and when.
+        #[arg(long)]
+        fault_plan: Option<PathBuf>,
+        /// How the orders service places an order: saga, or naive (the
+        /// steps with no compensation). Microservices only.
+        #[arg(long, value_enum)]
+        tx: Option<Tx>,
     },
     /// Measure both deployments side by side: latency at equal load, maximum
     /// throughput, CPU per request, start-up, memory, the cost of a hop (and
@@ -79,6 +95,69 @@ enum Command {
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
+    /// Fault isolation: does one failing component take the rest down?
+    ///
+    /// Each deployment, on fresh databases, takes four groups of requests at
+    /// once (GET /users/{id}, GET /products/{id}, GET /users/{id}/wallet,
+    /// POST /orders), each an open loop at --rate, through three phases:
+    /// before, during and after a fault in one component. In the
+    /// microservices the component's service is killed and kept down
+    /// (crash) or stopped with SIGSTOP (hang) for the middle phase, then
+    /// brought back. In the monolith a fault plan (--fault-plan) makes every
+    /// operation of the component fail as unavailable (crash) or never return
+    /// (hang) for the same window.
+    ///
+    /// Prints, per deployment, group and phase, the success rate (timeouts
+    /// count as failures), the p99 latency of the answered requests and the
+    /// requests sent; then a verdict per deployment: which groups the fault
+    /// reached beyond those that need the component, and whether all came
+    /// back. Writes isolation.json. About 20 s per deployment by default.
+    Isolation(IsolationArgs),
+}
+
+#[derive(clap::Args)]
+struct IsolationArgs {
+    /// The component that fails.
+    #[arg(long, value_enum, default_value_t = Component::Catalog)]
+    component: Component,
+    /// crash: the component is gone (a killed service; in the monolith, its
+    /// operations fail at once as unavailable). hang: it answers nothing (a
+    /// stopped service; in the monolith, its operations never return).
+    #[arg(long, value_enum, default_value_t = Fault::Crash)]
+    fault: Fault,
+    /// The deployments to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "monolith,micro"
+    )]
+    deployments: Vec<Kind>,
+    /// Requests per second sent to each of the four groups.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+    /// Seconds before the fault.
+    #[arg(long, default_value_t = 5.0)]
+    before: f64,
+    /// Seconds the fault lasts.
+    #[arg(long, default_value_t = 5.0)]
+    during: f64,
+    /// Seconds after the fault.
+    #[arg(long, default_value_t = 5.0)]
+    after: f64,
+    /// Milliseconds after which an unanswered request counts as failed.
+    #[arg(long, default_value_t = 6000)]
+    timeout_ms: u64,
+    /// Seed of the data set, the request streams and the fault plan.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/isolation-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Connections of a load run unless told otherwise.
@@ -212,7 +291,12 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             data_dir,
             database_url,
             hop_delay_us,
+            fault_plan,
+            tx,
         } => {
+            if kind == Kind::Monolith && tx.is_some() {
+                bail!("--tx is for `up micro`: the monolith places an order in one transaction");
+            }
             let storage = match database_url {
                 Some(url) if is_postgres(&url) => Storage::Postgres(url),
                 Some(url) => bail!(
@@ -228,12 +312,51 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             let mut options = Options::new(kind, bin_dir, storage);
             options.port = port;
             options.hop_delay_us = hop_delay_us;
+            options.fault_plan = fault_plan;
+            options.tx = tx.unwrap_or_default();
             up(options).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
         Command::BuildTime { out } => build_time(out).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
+        Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
+    }
+}
+
+fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<isolation::Options> {
+    if !(args.rate > 0.0 && args.rate.is_finite() && args.rate <= 100_000.0) {
+        bail!("--rate must be above 0 (got {})", args.rate);
+    }
+    let mut deployments = args.deployments;
+    deployments.dedup();
+    if deployments.is_empty() {
+        bail!("--deployments names no deployment");
+    }
+    Ok(isolation::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        out: args.out,
+        deployments,
+        component: args.component,
+        fault: args.fault,
+        rate: args.rate,
+        before: seconds("--before", args.before)?,
+        during: seconds("--during", args.during)?,
+        after: seconds("--after", args.after)?,
+        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        seed: args.seed,
+    })
+}
+
+/// SQLite (the default), or fresh databases on the PostgreSQL server named.
+fn backend(database_url: Option<String>) -> anyhow::Result<Backend> {
+    match database_url {
+        None => Ok(Backend::Sqlite),
+        Some(url) if is_postgres(&url) => Ok(Backend::Postgres(url)),
+        Some(url) => {
+            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
+        }
     }
 }
 
@@ -254,13 +377,7 @@ fn compare_options(
     bin_dir: PathBuf,
     pinning: Option<Pinning>,
 ) -> anyhow::Result<compare::Options> {
-    let backend = match args.database_url {
-        None => Backend::Sqlite,
-        Some(url) if is_postgres(&url) => Backend::Postgres(url),
-        Some(url) => {
-            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
-        }
-    };
+    let backend = backend(args.database_url)?;
     let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
     let workloads = args
         .workloads
@@ -346,22 +463,23 @@ async fn up(options: Options) -> anyhow::Result<()> {
 
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     eprintln!("starting the {} ...", options.kind.label());
-    let mut deployment = Deployment::start(&options).await?;
+    let deployment = Deployment::start(&options).await?;
     for (name, pid) in deployment.pids() {
         eprintln!("  {name} (pid {pid})");
     }
     eprintln!(
-        "{} ready in {:?}; Ctrl-C stops it",
+        "{} ready in {:?}; a process that exits is restarted; Ctrl-C stops it",
         options.kind.label(),
         deployment.startup
     );
     println!("{}", deployment.base_url);
-    let outcome = tokio::select! {
-        _ = tokio::signal::ctrl_c() => Ok(()),
-        _ = terminate.recv() => Ok(()),
-        error = deployment.any_exit() => Err(error),
-    };
+    // The supervisors keep the processes running; `up` only waits to be told
+    // to stop.
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate.recv() => {},
+    }
     eprintln!("stopping the {} ...", options.kind.label());
     deployment.stop().await;
-    outcome.context("a process of the deployment stopped on its own")
+    Ok(())
 }

@@ -135,12 +135,23 @@ impl Process {
     fn failure(&self, status: Option<ExitStatus>) -> anyhow::Error {
         // Give the stderr reader a moment to collect the last line.
         std::thread::sleep(Duration::from_millis(50));
-        let said = self.stderr_text();
-        let last = said.lines().last().unwrap_or("(nothing on stderr)");
+        let last = self.last_words();
+        let last = last.as_deref().unwrap_or("(nothing on stderr)");
         match status {
             Some(status) => anyhow!("{} exited ({status}): {last}", self.name),
             None => anyhow!("{} failed: {last}", self.name),
         }
+    }
+
+    /// The line of its stderr that says why it ended: a command-line
+    /// parser's `error: ...` if there is one (it is followed by usage
+    /// hints), else the last line.
+    pub fn last_words(&self) -> Option<String> {
+        let said = self.stderr_text();
+        said.lines()
+            .find(|line| line.starts_with("error:"))
+            .or_else(|| said.lines().last())
+            .map(str::to_owned)
     }
 
     pub fn stderr_text(&self) -> String {
@@ -164,10 +175,16 @@ impl Process {
         crate::cpu::cpu_time(self.pid()?)
     }
 
-    /// Waits until the process exits on its own.
-    pub async fn exited(&mut self) -> anyhow::Error {
-        let status = self.child.wait().await.ok();
-        self.failure(status)
+    /// Waits until the process exits, and says how (an exit code or a
+    /// signal). Cancel-safe: the supervisor waits on it beside its commands.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        self.child.wait().await
+    }
+
+    /// SIGKILL, and wait until it is gone: no chance to clean up, as in a
+    /// crash.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// SIGTERM, then SIGKILL if it has not stopped within a few seconds.

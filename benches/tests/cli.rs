@@ -1,6 +1,6 @@
 //! The `shoplab` command line as a user meets it: `up` starts a deployment,
-//! prints its base URL, and leaves no process behind when it is stopped or
-//! when it cannot start.
+//! prints its base URL, restarts a process that dies, and leaves no process
+//! behind when it is stopped or when it cannot start.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -13,21 +13,39 @@ const SHOPLAB: &str = env!("CARGO_BIN_EXE_shoplab");
 /// Processes whose command line mentions `marker` (each test's own scratch
 /// directory), found in /proc: what a deployment left running.
 fn processes_mentioning(marker: &Path) -> Vec<String> {
+    pids_mentioning(marker)
+        .into_iter()
+        .map(|(_, cmdline)| cmdline)
+        .collect()
+}
+
+/// `(pid, command line)` of each process [`processes_mentioning`] finds.
+fn pids_mentioning(marker: &Path) -> Vec<(u32, String)> {
     let marker = marker.to_string_lossy().into_owned();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
-        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
-        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
-        .filter(|cmdline| {
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
+            Some((pid, String::from_utf8_lossy(&raw).replace('\0', " ")))
+        })
+        .filter(|(_, cmdline)| {
             // Not shoplab itself (its --data-dir names the marker too).
             let program = cmdline.split(' ').next().unwrap_or_default();
             cmdline.contains(&marker) && program != SHOPLAB
         })
         .collect()
+}
+
+/// The pid of the service whose database is `file` (e.g. `catalog.db`).
+fn pid_using(marker: &Path, file: &str) -> Option<u32> {
+    pids_mentioning(marker)
+        .into_iter()
+        .find(|(_, cmdline)| cmdline.contains(file))
+        .map(|(pid, _)| pid)
 }
 
 /// Waits (briefly) for the processes a stopped deployment ran to be gone.
@@ -107,6 +125,60 @@ fn up_prints_the_base_url_and_sigterm_stops_every_process() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn up_restarts_a_killed_service_and_keeps_running() {
+    let data = tempfile::tempdir().expect("a scratch directory");
+    let mut running = Running(Some(
+        up("micro", 0, data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shoplab starts"),
+    ));
+    let stdout = running.child().stdout.take().expect("stdout is piped");
+    let mut first_line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .expect("shoplab prints the base URL");
+    let first = pid_using(data.path(), "catalog.db").expect("the catalog runs");
+    let first_pid = nix::unistd::Pid::from_raw(i32::try_from(first).expect("pids fit in i32"));
+    nix::sys::signal::kill(first_pid, nix::sys::signal::Signal::SIGKILL)
+        .expect("the catalog can be killed");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match pid_using(data.path(), "catalog.db") {
+            Some(pid) if pid != first => break,
+            _ => assert!(Instant::now() < deadline, "the catalog did not come back"),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        running
+            .child()
+            .try_wait()
+            .expect("shoplab can be waited on")
+            .is_none(),
+        "shoplab up stopped when one process died"
+    );
+
+    let pid = i32::try_from(running.child().id()).expect("pids fit in i32");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("shoplab can be signalled");
+    let output = running.finish();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let said = stderr
+        .lines()
+        .find(|line| line.contains("shoplab-catalog") && line.contains("restart 1"))
+        .unwrap_or_else(|| panic!("no restart line in: {stderr}"));
+    assert!(said.contains("SIGKILL"), "{said}");
     assert_nothing_left(data.path());
 }
 

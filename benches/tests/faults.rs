@@ -1,6 +1,7 @@
 //! What the microservices do when a service they need is down or hangs: real
-//! processes made to fail (SIGKILL takes a service down; SIGSTOP leaves its
-//! port open but makes it answer nothing). API.md: the caller gets 503 or 504,
+//! processes made to fail (`hold_down` SIGKILLs a service and keeps its
+//! supervisor from starting it again; SIGSTOP leaves its port open but makes
+//! it answer nothing). API.md: the caller gets 503 or 504,
 //! never a hang or a 500, and a failed request takes no stock and no money.
 
 use std::path::Path;
@@ -66,8 +67,9 @@ async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
     stock_the_shop(&shop).await;
 
     deployment
-        .signal("shoplab-payments", Signal::SIGKILL)
-        .expect("payments can be killed");
+        .hold_down("shoplab-payments")
+        .await
+        .expect("payments can be killed and kept down");
     let reply = shop
         .post("/orders", &two_mugs())
         .await
@@ -132,8 +134,9 @@ async fn other_components_keep_answering_while_the_orders_service_is_down() {
     stock_the_shop(&shop).await;
 
     deployment
-        .signal("shoplab-orders", Signal::SIGKILL)
-        .expect("orders can be killed");
+        .hold_down("shoplab-orders")
+        .await
+        .expect("orders can be killed and kept down");
     let order = shop
         .post("/orders", &two_mugs())
         .await

@@ -1,0 +1,84 @@
+//! `shoplab isolation` on real deployments, with short phases: in the
+//! microservices a crashed catalog takes down the product reads and nothing
+//! that does not need it, and everything comes back once it is restarted;
+//! in the monolith the fault plan's window lines up with the middle phase.
+
+use std::path::Path;
+use std::time::Duration;
+
+use shoplab::compare::Backend;
+use shoplab::deploy::Kind;
+use shoplab::isolation::report::{DeploymentFigures, GroupFigures};
+use shoplab::isolation::traffic::Group;
+use shoplab::isolation::{self, Component, Fault, Options};
+
+fn options(kind: Kind) -> Options {
+    let phase = Duration::from_millis(1500);
+    Options {
+        bin_dir: Path::new(env!("CARGO_BIN_EXE_shoplab"))
+            .parent()
+            .expect("a binary lives in a directory")
+            .to_path_buf(),
+        backend: Backend::Sqlite,
+        out: None,
+        deployments: vec![kind],
+        component: Component::Catalog,
+        fault: Fault::Crash,
+        rate: 20.0,
+        before: phase,
+        during: phase,
+        after: phase,
+        timeout: Duration::from_secs(6),
+        seed: 1,
+    }
+}
+
+async fn run(kind: Kind) -> DeploymentFigures {
+    let result = isolation::measure(&options(kind))
+        .await
+        .expect("the experiment runs");
+    result
+        .deployments
+        .into_iter()
+        .next()
+        .expect("one deployment was asked for")
+}
+
+fn group(figures: &DeploymentFigures, group: Group) -> &GroupFigures {
+    figures
+        .groups
+        .iter()
+        .find(|figures| figures.group == group)
+        .expect("every group is measured")
+}
+
+#[tokio::test]
+async fn a_crashed_catalog_service_takes_down_product_reads_and_not_user_reads() {
+    let micro = run(Kind::Micro).await;
+    let products = group(&micro, Group::Products);
+    let users = group(&micro, Group::Users);
+    assert!(products.before.success_rate > 0.95, "{micro:#?}");
+    assert!(products.during.success_rate < 0.5, "{micro:#?}");
+    assert!(users.during.success_rate > 0.95, "{micro:#?}");
+    assert!(products.after.success_rate > 0.9, "{micro:#?}");
+    assert_eq!(
+        micro.restarts.get("shoplab-catalog"),
+        Some(&1),
+        "{micro:#?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs --fault-plan in shoplab-monolith"]
+async fn the_monoliths_fault_plan_fails_product_reads_only_in_its_window() {
+    let monolith = run(Kind::Monolith).await;
+    let products = group(&monolith, Group::Products);
+    assert!(products.before.success_rate > 0.9, "{monolith:#?}");
+    assert!(products.during.success_rate < 0.5, "{monolith:#?}");
+    assert!(products.after.success_rate > 0.9, "{monolith:#?}");
+    // An error in one component is not a crash of the process.
+    assert!(
+        monolith.restarts.values().all(|&restarts| restarts == 0),
+        "{monolith:#?}"
+    );
+}
