@@ -1,10 +1,12 @@
 //! The lab's harness: starts whole deployments as real processes and keeps
 //! them running ([`deploy`], [`supervisor`]), drives them over HTTP
 //! ([`client`], and the load generator [`load`]), measures them side by side
-//! ([`compare`]) and under a fault ([`isolation`]), and runs the scripted
+//! ([`compare`]), under a fault ([`isolation`]) and under many faults for
+//! consistency ([`chaos`]), and runs the scripted
 //! demo ([`demo`]). The `shoplab` CLI (`main.rs`), the contract suite
 //! (`tests/contract/`) and the criterion benches are all built on it.
 
+pub mod chaos;
 pub mod client;
 pub mod compare;
 pub mod cpu;

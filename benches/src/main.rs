@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use shoplab::chaos;
 use shoplab::compare::{self, Backend};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
 use shoplab::isolation::{self, Component, Fault};
@@ -113,6 +114,71 @@ enum Command {
     /// reached beyond those that need the component, and whether all came
     /// back. Writes isolation.json. About 20 s per deployment by default.
     Isolation(IsolationArgs),
+    /// Consistency under faults: one ACID transaction vs a saga vs no saga.
+    ///
+    /// For each mode — acid (the monolith), saga and naive (the
+    /// microservices, with and without saga state, compensations and
+    /// recovery) — starts a fresh deployment under one fault plan (errors,
+    /// delays and crashes on the component operations; see docs/FAULTS.md),
+    /// seeds users (two in three with money) and products (stock that runs
+    /// out), places --orders orders from --concurrency clients (each retried
+    /// with its Idempotency-Key on a 502/503/504 or no answer), cancels one in
+    /// ten that complete, and kills the process running the orders component
+    /// once, a third of the way through. The supervisor restarts whatever
+    /// crashed. Then it waits until nothing is in flight (at most --settle
+    /// seconds) and audits every order through GET /audit/orders/{id}, and
+    /// the money and stock equations through GET /audit.
+    ///
+    /// Prints `acid: N violations`, `saga: N violations`, `naive: N
+    /// violations`, then a table; writes chaos.json and the fault plan used.
+    /// Violations are results: the exit code is non-zero only if the
+    /// experiment could not run.
+    Chaos(ChaosArgs),
+}
+
+#[derive(clap::Args)]
+struct ChaosArgs {
+    /// The modes to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "acid,saga,naive"
+    )]
+    modes: Vec<chaos::Mode>,
+    /// Orders to place in each mode.
+    #[arg(long, default_value_t = 2000)]
+    orders: usize,
+    /// Clients placing orders at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Users to seed (two in three get money).
+    #[arg(long, default_value_t = 60)]
+    users: usize,
+    /// Products to seed.
+    #[arg(long, default_value_t = 20)]
+    products: usize,
+    /// The fault plan for every process (default: the plan written to the
+    /// results folder as fault-plan.toml; see docs/FAULTS.md).
+    #[arg(long, value_name = "FILE")]
+    fault_plan: Option<PathBuf>,
+    /// Do not kill the orders process mid-run (the plan's faults still strike).
+    #[arg(long)]
+    no_kill: bool,
+    /// The longest wait, in seconds, for nothing to be in flight after the
+    /// orders (what is still pending then counts as a violation).
+    #[arg(long, default_value_t = 20.0)]
+    settle: f64,
+    /// Seed of the data set, the orders and the default plan.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/chaos-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -321,7 +387,35 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::BuildTime { out } => build_time(out).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
         Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
+        Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
     }
+}
+
+fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Options> {
+    if args.orders == 0 || args.concurrency == 0 || args.users == 0 || args.products == 0 {
+        bail!("--orders, --concurrency, --users and --products must be at least 1");
+    }
+    if let Some(plan) = &args.fault_plan {
+        // Checked here, so that a mistake is one line before anything starts.
+        shoplab_common::faults::FaultPlan::load(plan).map_err(anyhow::Error::msg)?;
+    }
+    let mut modes = args.modes;
+    modes.sort();
+    modes.dedup();
+    Ok(chaos::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        out: args.out,
+        modes,
+        orders: args.orders,
+        concurrency: args.concurrency,
+        users: args.users,
+        products: args.products,
+        fault_plan: args.fault_plan,
+        kill: !args.no_kill,
+        settle: seconds("--settle", args.settle)?,
+        seed: args.seed,
+    })
 }
 
 fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<isolation::Options> {
