@@ -1,13 +1,15 @@
 //! `shoplab`: the lab's command line. `compare` measures both deployments
 //! side by side (the lab's main job); `load` drives any running deployment
-//! like wrk; `up` starts one deployment and keeps it running; `demo` runs
-//! both on a short scripted scenario.
+//! like wrk; `anomalies` counts the intermediate states of failing orders
+//! that readers see; `up` starts one deployment and keeps it running; `demo`
+//! runs both on a short scripted scenario.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use shoplab::anomalies;
 use shoplab::compare::{self, Backend};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage};
 use shoplab::load::workload::parse_workload;
@@ -79,6 +81,26 @@ enum Command {
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
+    /// Count dirty reads: what a saga gives up (isolation, the I of ACID),
+    /// seen from outside.
+    ///
+    /// An order reserves stock, then charges the wallet. The monolith does
+    /// both in one database transaction; the microservices commit the
+    /// reservation in the catalog service first and release it when the
+    /// charge fails. For each deployment, started fresh: seed probe products
+    /// of --stock units each and users with empty wallets; then, for
+    /// --window seconds, --order-loops loops place orders of --quantity
+    /// units on the probe products, every one bound to fail with 409
+    /// insufficient_funds, while --readers loops read GET /products/{id}.
+    /// A dirty read is a 200 whose stock is below --stock: stock held by an
+    /// order that never happened.
+    ///
+    /// Prints `monolith: N dirty reads` and `micro: N dirty reads`, a table,
+    /// and the countermeasures with their cost; writes anomalies.json. A run
+    /// is invalid if an order gets any other answer, a read is not a 200,
+    /// or a product does not end with --stock units; the command then
+    /// exits 1. Needs --order-loops × --quantity ≤ --stock.
+    Anomalies(AnomaliesArgs),
 }
 
 /// Connections of a load run unless told otherwise.
@@ -124,6 +146,39 @@ struct CompareArgs {
     /// Seed of the data set and the request streams.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+#[derive(clap::Args)]
+struct AnomaliesArgs {
+    /// Seconds the order loops and the readers run, per deployment.
+    #[arg(long, default_value_t = anomalies::DEFAULT_WINDOW_S)]
+    window: f64,
+    /// Order loops at once (c), each as its own user with an empty wallet.
+    #[arg(long, default_value_t = anomalies::DEFAULT_ORDER_LOOPS)]
+    order_loops: usize,
+    /// Units of one probe product each order asks for (q).
+    #[arg(long, default_value_t = anomalies::DEFAULT_QUANTITY)]
+    quantity: i64,
+    /// Readers at once (R), each reading GET /products/{id} in a loop.
+    #[arg(long, default_value_t = anomalies::DEFAULT_READERS)]
+    readers: usize,
+    /// Probe products the orders and the readers share.
+    #[arg(long, default_value_t = anomalies::DEFAULT_PRODUCTS)]
+    products: usize,
+    /// Units each probe product is seeded with (S); a read showing fewer is
+    /// dirty.
+    #[arg(long, default_value_t = anomalies::DEFAULT_STOCK)]
+    stock: i64,
+    /// Seed of the products each loop picks, the same for both deployments.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/anomalies-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -234,6 +289,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
         Command::BuildTime { out } => build_time(out).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
+        Command::Anomalies(args) => anomalies::run(anomalies_options(args, bin_dir)?).await,
     }
 }
 
@@ -249,18 +305,42 @@ async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn anomalies_options(args: AnomaliesArgs, bin_dir: PathBuf) -> anyhow::Result<anomalies::Options> {
+    let parameters = anomalies::Parameters {
+        window_s: args.window,
+        order_loops: args.order_loops,
+        quantity: args.quantity,
+        readers: args.readers,
+        products: args.products,
+        stock: args.stock,
+        seed: args.seed,
+    };
+    parameters.check()?;
+    Ok(anomalies::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        out: args.out,
+        parameters,
+    })
+}
+
+/// SQLite by default, or the PostgreSQL server `--database-url` names.
+fn backend(database_url: Option<String>) -> anyhow::Result<Backend> {
+    match database_url {
+        None => Ok(Backend::Sqlite),
+        Some(url) if is_postgres(&url) => Ok(Backend::Postgres(url)),
+        Some(url) => {
+            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
+        }
+    }
+}
+
 fn compare_options(
     args: CompareArgs,
     bin_dir: PathBuf,
     pinning: Option<Pinning>,
 ) -> anyhow::Result<compare::Options> {
-    let backend = match args.database_url {
-        None => Backend::Sqlite,
-        Some(url) if is_postgres(&url) => Backend::Postgres(url),
-        Some(url) => {
-            bail!("--database-url takes postgres://... (SQLite is the default; got {url})")
-        }
-    };
+    let backend = backend(args.database_url)?;
     let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
     let workloads = args
         .workloads

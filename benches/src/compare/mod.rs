@@ -107,7 +107,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .map_or("not pinned".to_owned(), Pinning::describe),
         build_profile(&options.bin_dir)
     );
-    let mut databases = Databases::new(&options.backend);
+    let mut databases = Databases::new(&options.backend, "cmp");
     // Ctrl-C stops the run but not the clean-up: the processes go with the
     // dropped future (killed on drop), the databases are dropped below.
     let measured = tokio::select! {
@@ -586,8 +586,11 @@ async fn start_floor(options: &Options, databases: &mut Databases) -> anyhow::Re
 }
 
 /// Fresh storage for each start, and what must be removed afterwards.
-struct Databases {
+/// `shoplab anomalies` uses it too.
+pub struct Databases {
     backend: Backend,
+    /// Names this run's PostgreSQL databases: `shoplab_<prefix>_<run>_<n>`.
+    prefix: &'static str,
     /// SQLite: the temporary directories (removed when dropped).
     directories: Vec<tempfile::TempDir>,
     /// PostgreSQL: every database this run created, and only those.
@@ -596,16 +599,17 @@ struct Databases {
 }
 
 impl Databases {
-    fn new(backend: &Backend) -> Self {
+    pub fn new(backend: &Backend, prefix: &'static str) -> Self {
         Databases {
             backend: backend.clone(),
+            prefix,
             directories: Vec::new(),
             created: Vec::new(),
             run: uuid::Uuid::new_v4().simple().to_string()[..10].to_owned(),
         }
     }
 
-    fn fresh(&mut self, kind: Kind) -> anyhow::Result<Storage> {
+    pub fn fresh(&mut self, kind: Kind) -> anyhow::Result<Storage> {
         match &self.backend {
             Backend::Sqlite => {
                 let directory = tempfile::tempdir().context("cannot make a scratch directory")?;
@@ -614,7 +618,12 @@ impl Databases {
                 Ok(storage)
             }
             Backend::Postgres(server) => {
-                let name = format!("shoplab_cmp_{}_{}", self.run, self.created.len());
+                let name = format!(
+                    "shoplab_{}_{}_{}",
+                    self.prefix,
+                    self.run,
+                    self.created.len()
+                );
                 let storage = Storage::Postgres(postgres::with_database(server, &name)?);
                 // Deployment::start creates them; they are ours to drop.
                 self.created.extend(storage.urls(kind)?);
@@ -633,7 +642,7 @@ impl Databases {
             }
             Backend::Postgres(server) => {
                 let url =
-                    postgres::with_database(server, &format!("shoplab_cmp_{}_floor", self.run))?;
+                    postgres::with_database(server, &format!("shoplab_{}_{}_floor", self.prefix, self.run))?;
                 let create = url.clone();
                 tokio::task::spawn_blocking(move || postgres::ensure_database(&create)).await??;
                 self.created.push(url.clone());
@@ -643,7 +652,7 @@ impl Databases {
     }
 
     /// Drops every PostgreSQL database this run created.
-    async fn drop_all(&mut self) {
+    pub async fn drop_all(&mut self) {
         let created = std::mem::take(&mut self.created);
         if created.is_empty() {
             return;
@@ -662,7 +671,10 @@ impl Databases {
         step.done(&match dropping {
             Ok(failed) if failed.is_empty() => "dropped".to_owned(),
             Ok(failed) => format!("could not drop {}", failed.join(", ")),
-            Err(_) => "the dropping task failed: check for shoplab_cmp_* databases".to_owned(),
+            Err(_) => format!(
+                "the dropping task failed: check for shoplab_{}_* databases",
+                self.prefix
+            ),
         });
     }
 }
@@ -701,7 +713,7 @@ pub fn median(samples: &[f64]) -> f64 {
 }
 
 /// `release` or `debug`, from the directory the binaries come from.
-fn build_profile(bin_dir: &Path) -> &'static str {
+pub fn build_profile(bin_dir: &Path) -> &'static str {
     if bin_dir.ends_with("release") {
         "release"
     } else {
@@ -717,7 +729,7 @@ pub fn source_root() -> PathBuf {
 }
 
 /// The commit the sources are at (`-dirty` if they have changes).
-fn commit() -> Option<String> {
+pub fn commit() -> Option<String> {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -734,7 +746,7 @@ fn commit() -> Option<String> {
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
-fn machine() -> Machine {
+pub fn machine() -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
