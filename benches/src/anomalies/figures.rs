@@ -118,3 +118,90 @@ fn problems(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn observed(refused: u64, unexpected: &[(&str, u64)], reads: u64) -> Observed {
+        let mut observed = Observed {
+            elapsed: Duration::from_secs(1),
+            ..Observed::default()
+        };
+        observed.orders.placed = refused + unexpected.iter().map(|(_, n)| n).sum::<u64>();
+        observed.orders.refused_for_funds = refused;
+        for (answer, count) in unexpected {
+            observed
+                .orders
+                .unexpected
+                .insert((*answer).to_owned(), *count);
+        }
+        observed.reads.total = reads;
+        observed
+    }
+
+    fn stock(units: &[Option<i64>]) -> BTreeMap<i64, Option<i64>> {
+        (1..).zip(units.iter().copied()).collect()
+    }
+
+    #[test]
+    fn a_run_counts_when_every_order_was_refused_for_funds_and_the_stock_came_back() {
+        let parameters = Parameters::default();
+        let full = Some(parameters.stock);
+        let run = RunFigures::judge(
+            "micro",
+            1.0,
+            observed(10, &[], 50),
+            stock(&[full, full]),
+            &parameters,
+        );
+        assert!(run.valid, "{:?}", run.problems);
+    }
+
+    #[test]
+    fn an_order_that_completed_makes_the_run_invalid() {
+        let parameters = Parameters::default();
+        let full = Some(parameters.stock);
+        let run = RunFigures::judge(
+            "micro",
+            1.0,
+            observed(9, &[("201", 1)], 50),
+            stock(&[full]),
+            &parameters,
+        );
+        assert!(!run.valid);
+        assert_eq!(
+            run.problems,
+            ["1 orders answered 201, not 409 insufficient_funds"]
+        );
+    }
+
+    #[test]
+    fn stock_that_did_not_come_back_makes_the_run_invalid() {
+        let parameters = Parameters::default();
+        let run = RunFigures::judge(
+            "micro",
+            1.0,
+            observed(10, &[], 50),
+            stock(&[Some(8), None]),
+            &parameters,
+        );
+        assert!(!run.valid);
+        assert_eq!(run.problems.len(), 2, "{:?}", run.problems);
+    }
+
+    #[test]
+    fn a_run_in_which_no_read_was_answered_is_invalid() {
+        let parameters = Parameters::default();
+        let full = Some(parameters.stock);
+        let run = RunFigures::judge(
+            "monolith",
+            1.0,
+            observed(10, &[], 0),
+            stock(&[full]),
+            &parameters,
+        );
+        assert!(!run.valid, "0 dirty reads of 0 reads proves nothing");
+    }
+}

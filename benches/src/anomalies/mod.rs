@@ -89,7 +89,10 @@ impl Parameters {
             bail!("--order-loops, --readers and --products must each be at least 1");
         }
         if !(1..=1_000).contains(&self.quantity) {
-            bail!("--quantity must be 1 to 1000, API.md's limit (got {})", self.quantity);
+            bail!(
+                "--quantity must be 1 to 1000, API.md's limit (got {})",
+                self.quantity
+            );
         }
         if !(1..=1_000_000_000).contains(&self.stock) {
             bail!("--stock must be 1 to 1000000000 (got {})", self.stock);
@@ -225,7 +228,10 @@ pub async fn measure(
     let deployment = Deployment::start(&DeployOptions::new(kind, bin_dir.to_path_buf(), storage))
         .await
         .with_context(|| format!("cannot start the {}", kind.label()))?;
-    step.done(&format!("up in {:.0} ms", deployment.startup.as_secs_f64() * 1e3));
+    step.done(&format!(
+        "up in {:.0} ms",
+        deployment.startup.as_secs_f64() * 1e3
+    ));
     let outcome = observe(&deployment, parameters).await;
     deployment.stop().await;
     outcome

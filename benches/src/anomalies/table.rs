@@ -15,34 +15,46 @@ pub fn print(result: &AnomaliesResult) {
     print!("{COUNTERMEASURES}");
 }
 
+/// The table's rows.
+const LABELS: [&str; 6] = [
+    "reads (200)",
+    "dirty reads",
+    "dirty fraction",
+    "lowest stock seen",
+    "orders placed",
+    "run",
+];
+
+/// One deployment's column, row by row; `full` is the seeded stock.
+fn column(run: &RunFigures, full: i64) -> [String; 6] {
+    [
+        run.reads.total.to_string(),
+        run.reads.dirty.to_string(),
+        format!("{:.2}%", run.dirty_fraction * 100.0),
+        run.reads
+            .lowest_stock
+            .map_or("-".to_owned(), |lowest| format!("{lowest} of {full}")),
+        run.orders.placed.to_string(),
+        if run.valid { "valid" } else { "INVALID" }.to_owned(),
+    ]
+}
+
 /// The table: a row per figure, a column per deployment.
 pub fn table(result: &AnomaliesResult) -> String {
-    let full = result.parameters.stock;
-    let rows: [(&str, fn(&RunFigures, i64) -> String); 6] = [
-        ("reads (200)", |run, _| run.reads.total.to_string()),
-        ("dirty reads", |run, _| run.reads.dirty.to_string()),
-        ("dirty fraction", |run, _| {
-            format!("{:.2}%", run.dirty_fraction * 100.0)
-        }),
-        ("lowest stock seen", |run, full| {
-            run.reads
-                .lowest_stock
-                .map_or("-".to_owned(), |lowest| format!("{lowest} of {full}"))
-        }),
-        ("orders placed", |run, _| run.orders.placed.to_string()),
-        ("run", |run, _| {
-            if run.valid { "valid" } else { "INVALID" }.to_owned()
-        }),
-    ];
+    let columns: Vec<[String; 6]> = result
+        .runs
+        .iter()
+        .map(|run| column(run, result.parameters.stock))
+        .collect();
     let mut out = format!("{:<20}", "");
     for run in &result.runs {
         out.push_str(&format!("{:>14}", run.deployment));
     }
     out.push('\n');
-    for (label, cell) in rows {
+    for (row, label) in LABELS.iter().enumerate() {
         out.push_str(&format!("{label:<20}"));
-        for run in &result.runs {
-            out.push_str(&format!("{:>14}", cell(run, full)));
+        for column in &columns {
+            out.push_str(&format!("{:>14}", column[row]));
         }
         out.push('\n');
     }
@@ -51,11 +63,11 @@ pub fn table(result: &AnomaliesResult) -> String {
 
 /// Why the two differ, and the two usual countermeasures with their price.
 const COUNTERMEASURES: &str = "\
-Every order here is bound to fail for want of money. In the monolith the stock
-it takes and its refusal are one transaction, rolled back together: no reader
-sees the stock held. In the microservices the catalog commits the reservation before
-payments refuses the charge, and readers see the stock held until the
-release (the compensation) commits: a saga gives up isolation.
+Every order here is bound to fail for want of money. In the monolith the
+stock it takes and its refusal are one transaction, rolled back together: no
+reader sees the stock held. In the microservices the catalog commits the
+reservation before payments refuses the charge, and readers see the stock
+held until the release (the compensation) commits: a saga gives up isolation.
 
 Countermeasures, and what they cost:
 1. Hide the reservation: the catalog keeps reserved units apart, and reads

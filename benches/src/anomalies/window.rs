@@ -192,7 +192,9 @@ pub async fn observe(
         order_loops.spawn(async move {
             let mut orders = Orders::default();
             while Instant::now() < deadline {
-                let product = *products.choose(&mut choices).expect("seeded: products exist");
+                let product = *products
+                    .choose(&mut choices)
+                    .expect("seeded: products exist");
                 let body = json!({
                     "user_id": user,
                     "items": [{"product_id": product, "quantity": quantity}],
@@ -210,7 +212,9 @@ pub async fn observe(
         readers.spawn(async move {
             let mut reads = Reads::default();
             while Instant::now() < deadline {
-                let product = *products.choose(&mut choices).expect("seeded: products exist");
+                let product = *products
+                    .choose(&mut choices)
+                    .expect("seeded: products exist");
                 reads.record(shop.get(&format!("/products/{product}")).await, full_stock);
             }
             reads

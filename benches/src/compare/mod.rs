@@ -641,8 +641,10 @@ impl Databases {
                 Ok(url)
             }
             Backend::Postgres(server) => {
-                let url =
-                    postgres::with_database(server, &format!("shoplab_{}_{}_floor", self.prefix, self.run))?;
+                let url = postgres::with_database(
+                    server,
+                    &format!("shoplab_{}_{}_floor", self.prefix, self.run),
+                )?;
                 let create = url.clone();
                 tokio::task::spawn_blocking(move || postgres::ensure_database(&create)).await??;
                 self.created.push(url.clone());
