@@ -1,8 +1,9 @@
 //! The lab's harness: starts whole deployments as real processes
 //! ([`deploy`]), drives them over HTTP ([`client`], and the load generator
 //! [`load`]), measures them side by side ([`compare`]), counts what a saga
-//! lets readers see ([`anomalies`]), and runs the scripted demo ([`demo`]). The `shoplab` CLI (`main.rs`), the contract suite
-//! (`tests/contract/`) and the criterion benches are all built on it.
+//! lets readers see ([`anomalies`]), and runs the scripted demo ([`demo`]).
+//! The `shoplab` CLI (`main.rs`), the contract suite (`tests/contract/`) and
+//! the criterion benches are all built on it.
 
 pub mod anomalies;
 pub mod client;
