@@ -20,7 +20,7 @@ pub mod figures;
 pub mod table;
 pub mod window;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
@@ -219,7 +219,7 @@ async fn measure_both(
 /// window, checked and stopped.
 pub async fn measure(
     kind: Kind,
-    bin_dir: &std::path::Path,
+    bin_dir: &Path,
     storage: Storage,
     parameters: &Parameters,
 ) -> anyhow::Result<RunFigures> {

@@ -167,14 +167,17 @@ pub struct Observed {
     pub elapsed: Duration,
 }
 
-/// The seeded stream of choices of one loop: order loop `index` draws from
-/// `seed + 1 + index`, reader `index` from `seed + 1_000_001 + index`, so the
-/// same seed makes the same choices in both deployments.
+/// Where the order loops' seeded streams start: loop `index` draws from
+/// `seed + 1 + index`.
+const ORDER_STREAMS: u64 = 1;
+/// Where the readers' start, far from the order loops'.
+const READER_STREAMS: u64 = 1_000_001;
+
+/// The seeded stream of choices of one loop, so that the same seed makes the
+/// same choices in both deployments.
 fn stream(seed: u64, offset: u64, index: usize) -> StdRng {
     StdRng::seed_from_u64(seed.wrapping_add(offset).wrapping_add(index as u64))
 }
-const ORDER_STREAMS: u64 = 1;
-const READER_STREAMS: u64 = 1_000_001;
 
 /// Runs the order loops and the readers side by side until the window ends.
 pub async fn observe(
