@@ -2,10 +2,12 @@
 //! them running ([`deploy`], [`supervisor`]), drives them over HTTP
 //! ([`client`], and the load generator [`load`]), measures them side by side
 //! ([`compare`]), under a fault ([`isolation`]) and under many faults for
-//! consistency ([`chaos`]), and runs the scripted
-//! demo ([`demo`]). The `shoplab` CLI (`main.rs`), the contract suite
-//! (`tests/contract/`) and the criterion benches are all built on it.
+//! consistency ([`chaos`]), counts what a saga lets readers see
+//! ([`anomalies`]), and runs the scripted demo ([`demo`]). The `shoplab` CLI
+//! (`main.rs`), the contract suite (`tests/contract/`) and the criterion
+//! benches are all built on it.
 
+pub mod anomalies;
 pub mod chaos;
 pub mod client;
 pub mod compare;

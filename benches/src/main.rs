@@ -1,6 +1,8 @@
 //! `shoplab`: the lab's command line. `compare` measures both deployments
 //! side by side (the lab's main job); `isolation` fails one component of
-//! each under load; `load` drives any running deployment like wrk; `up`
+//! each under load; `chaos` audits consistency under many faults;
+//! `anomalies` counts the intermediate states of failing orders that
+//! readers see; `load` drives any running deployment like wrk; `up`
 //! starts one deployment and keeps it running; `demo` runs both on a short
 //! scripted scenario.
 
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use shoplab::anomalies;
 use shoplab::chaos;
 use shoplab::compare::{self, Backend};
 use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
@@ -134,6 +137,26 @@ enum Command {
     /// Violations are results: the exit code is non-zero only if the
     /// experiment could not run.
     Chaos(ChaosArgs),
+    /// Count dirty reads: what a saga gives up (isolation, the I of ACID),
+    /// seen from outside.
+    ///
+    /// An order reserves stock, then charges the wallet. The monolith does
+    /// both in one database transaction; the microservices commit the
+    /// reservation in the catalog service first and release it when the
+    /// charge fails. For each deployment, started fresh: seed probe products
+    /// of --stock units each and users with empty wallets; then, for
+    /// --window seconds, --order-loops loops place orders of --quantity
+    /// units on the probe products, every one bound to fail with 409
+    /// insufficient_funds, while --readers loops read GET /products/{id}.
+    /// A dirty read is a 200 whose stock is below --stock: stock held by an
+    /// order that never happened.
+    ///
+    /// Prints `monolith: N dirty reads` and `micro: N dirty reads`, a table,
+    /// and the countermeasures with their cost; writes anomalies.json. A run
+    /// is invalid if an order gets any other answer, a read is not a 200,
+    /// or a product does not end with --stock units; the command then
+    /// exits 1. Needs --order-loops × --quantity ≤ --stock.
+    Anomalies(AnomaliesArgs),
 }
 
 #[derive(clap::Args)]
@@ -272,6 +295,39 @@ struct CompareArgs {
 }
 
 #[derive(clap::Args)]
+struct AnomaliesArgs {
+    /// Seconds the order loops and the readers run, per deployment.
+    #[arg(long, default_value_t = anomalies::DEFAULT_WINDOW_S)]
+    window: f64,
+    /// Order loops at once (c), each as its own user with an empty wallet.
+    #[arg(long, default_value_t = anomalies::DEFAULT_ORDER_LOOPS)]
+    order_loops: usize,
+    /// Units of one probe product each order asks for (q).
+    #[arg(long, default_value_t = anomalies::DEFAULT_QUANTITY)]
+    quantity: i64,
+    /// Readers at once (R), each reading GET /products/{id} in a loop.
+    #[arg(long, default_value_t = anomalies::DEFAULT_READERS)]
+    readers: usize,
+    /// Probe products the orders and the readers share.
+    #[arg(long, default_value_t = anomalies::DEFAULT_PRODUCTS)]
+    products: usize,
+    /// Units each probe product is seeded with (S); a read showing fewer is
+    /// dirty.
+    #[arg(long, default_value_t = anomalies::DEFAULT_STOCK)]
+    stock: i64,
+    /// Seed of the products each loop picks, the same for both deployments.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/anomalies-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct LoadArgs {
     /// The deployment's base URL (the monolith, or the gateway).
     #[arg(long)]
@@ -388,6 +444,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Demo => shoplab::demo::run(bin_dir).await,
         Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
         Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
+        Command::Anomalies(args) => anomalies::run(anomalies_options(args, bin_dir)?).await,
     }
 }
 
@@ -464,6 +521,25 @@ async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("written: {}", path.display());
     Ok(())
+}
+
+fn anomalies_options(args: AnomaliesArgs, bin_dir: PathBuf) -> anyhow::Result<anomalies::Options> {
+    let parameters = anomalies::Parameters {
+        window_s: args.window,
+        order_loops: args.order_loops,
+        quantity: args.quantity,
+        readers: args.readers,
+        products: args.products,
+        stock: args.stock,
+        seed: args.seed,
+    };
+    parameters.check()?;
+    Ok(anomalies::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        out: args.out,
+        parameters,
+    })
 }
 
 fn compare_options(

@@ -387,7 +387,8 @@ impl DataSet {
     }
 }
 
-fn created_id(reply: crate::client::Reply, what: &str) -> anyhow::Result<i64> {
+/// The id in a 201's body, or why there is none (seeding stops there).
+pub(crate) fn created_id(reply: crate::client::Reply, what: &str) -> anyhow::Result<i64> {
     ensure!(
         reply.status == 201,
         "seeding: creating {what} answered {} {}",
