@@ -69,7 +69,6 @@ async fn a_crashed_catalog_service_takes_down_product_reads_and_not_user_reads()
 }
 
 #[tokio::test]
-#[ignore = "needs --fault-plan in shoplab-monolith"]
 async fn the_monoliths_fault_plan_fails_product_reads_only_in_its_window() {
     let monolith = run(Kind::Monolith).await;
     let products = group(&monolith, Group::Products);

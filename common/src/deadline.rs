@@ -38,6 +38,13 @@ impl Deadline {
         Self::after(asked.map_or(budget, |asked| asked.min(budget)))
     }
 
+    /// This deadline moved `by` later: for the few quick writes that record
+    /// how a request ended after its last wait ran out (see the saga's
+    /// bookkeeping).
+    pub fn extended(self, by: Duration) -> Self {
+        Self(self.0 + by)
+    }
+
     pub fn instant(self) -> Instant {
         self.0
     }

@@ -119,20 +119,29 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         Lease::for_next(self.deadline.remaining() + LEASE_GRACE)
     }
 
+    /// The saga's own bookkeeping may run a little past the request's
+    /// deadline (within its lease): a step that timed out must still be
+    /// recorded as failed, and why, or the order would end with another
+    /// reason than the one its caller was given.
+    fn bookkeeping(&self) -> Deadline {
+        self.deadline.extended(LEASE_GRACE / 2)
+    }
+
     /// Runs `work` in one write transaction of the orders database.
     fn write<T>(
         &self,
         work: impl FnOnce(&mut shoplab_common::db::DbConnection) -> Result<T, ShopError>,
     ) -> Result<T, ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        write_transaction_within(&mut conn, self.deadline, work)
+        let deadline = self.bookkeeping();
+        let mut conn = conn_within(&self.pool, deadline)?;
+        write_transaction_within(&mut conn, deadline, work)
     }
 
     fn read<T>(
         &self,
         work: impl FnOnce(&mut shoplab_common::db::DbConnection) -> Result<T, ShopError>,
     ) -> Result<T, ShopError> {
-        work(&mut *conn_within(&self.pool, self.deadline)?)
+        work(&mut *conn_within(&self.pool, self.bookkeeping())?)
     }
 
     /// Places an order: records it with its saga, then runs the steps.

@@ -1,0 +1,277 @@
+//! The saga under real crashes: real processes killed (SIGKILL) and frozen
+//! (SIGSTOP) mid-order, restarted by the deployment's supervisor, and the
+//! outcome audited through API.md (`/audit`, `/audit/orders/{id}`): nothing
+//! charged or held for an order that did not complete, nothing left
+//! `pending`, and a retry of the order's Idempotency-Key answered at once.
+//! Then `shoplab chaos` on a small run: no violation for the monolith's
+//! transaction or the saga, some without a saga.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use reqwest::Method;
+use serde_json::{json, Value};
+use shoplab::chaos::{self, Mode};
+use shoplab::client::{Reply, ShopClient};
+use shoplab::compare::Backend;
+use shoplab::deploy::{Deployment, Kind, Options, Storage};
+
+const ORDERS: &str = "shoplab-orders";
+const PAYMENTS: &str = "shoplab-payments";
+
+fn bin_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_shoplab"))
+        .parent()
+        .expect("a binary lives in a directory")
+        .to_path_buf()
+}
+
+async fn microservices(scratch: &Path) -> Deployment {
+    let options = Options::new(
+        Kind::Micro,
+        bin_dir(),
+        Storage::Sqlite(scratch.to_path_buf()),
+    );
+    Deployment::start(&options)
+        .await
+        .expect("the microservices start on fresh SQLite files")
+}
+
+/// Ada with 50.00 in her wallet, and 10 mugs at 12.50.
+async fn stock_the_shop(shop: &ShopClient) {
+    let steps = [
+        (
+            "/users",
+            json!({"name": "Ada", "email": "ada@example.com"}),
+            201,
+        ),
+        (
+            "/products",
+            json!({"name": "Mug", "price_cents": 1250, "stock": 10}),
+            201,
+        ),
+        (
+            "/users/1/wallet/deposit",
+            json!({"amount_cents": 5000}),
+            200,
+        ),
+    ];
+    for (path, body, status) in steps {
+        let reply = shop.post(path, &body).await.expect("the shop answers");
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+    }
+}
+
+async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
+    let body = json!({"user_id": 1, "items": [{"product_id": 1, "quantity": 2}]});
+    shop.send(
+        Method::POST,
+        "/orders",
+        Some(&body),
+        &[("idempotency-key", key)],
+    )
+    .await
+}
+
+async fn get(shop: &ShopClient, path: &str) -> Value {
+    let reply = shop.get(path).await.expect("the shop answers");
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    reply.body
+}
+
+/// Polls until `/audit` shows no pending order; panics after `within`.
+async fn until_nothing_is_pending(shop: &ShopClient, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(reply) = shop.get("/audit").await {
+            if reply.status == 200 && reply.body["orders"]["pending"] == 0 {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "an order stayed pending for {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The money and the stock are where they were before the order, and the
+/// order is `failed` holding nothing.
+async fn assert_nothing_held(shop: &ShopClient) {
+    let order = get(shop, "/audit/orders/1").await;
+    assert_eq!(order["status"], "failed", "{order}");
+    assert_eq!(order["charged_cents"], 0, "{order}");
+    assert_eq!(order["reserved_units"], 0, "{order}");
+    assert_eq!(get(shop, "/users/1/wallet").await["balance_cents"], 5000);
+    assert_eq!(get(shop, "/products/1").await["stock"], 10);
+    let audit = get(shop, "/audit").await;
+    assert_eq!(
+        audit["wallet_cents"].as_i64().unwrap_or(0) + audit["paid_cents"].as_i64().unwrap_or(0),
+        5000,
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_held_or_pending() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = microservices(scratch.path()).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+
+    // Payments frozen: the saga reserves, then waits in its charge.
+    deployment
+        .signal(PAYMENTS, Signal::SIGSTOP)
+        .expect("payments stops");
+    let placing = tokio::spawn({
+        let shop = shop.clone();
+        async move { place_two_mugs(&shop, "killed-mid-saga").await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while get(&shop, "/products/1").await["stock"] == 10 {
+        assert!(Instant::now() < deadline, "the stock was never reserved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Between reserve and charge: kill the orders service, then let payments
+    // go on (it may still apply the charge it was sent).
+    deployment
+        .signal(ORDERS, Signal::SIGKILL)
+        .expect("orders is killed");
+    deployment
+        .signal(PAYMENTS, Signal::SIGCONT)
+        .expect("payments resumes");
+    let answer = placing
+        .await
+        .expect("the request task ran")
+        .expect("the gateway answers");
+    assert!(
+        matches!(answer.status, 502..=504),
+        "the caller learns the order failed: {} {}",
+        answer.status,
+        answer.body
+    );
+
+    // The supervisor restarts the orders service; its recovery takes the
+    // saga over once its lease has run out, and undoes it.
+    until_nothing_is_pending(&shop, Duration::from_secs(20)).await;
+    assert_nothing_held(&shop).await;
+    let orders = get(&shop, "/users/1/orders").await;
+    assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders}");
+
+    // The key's retry answers at once, with the order's outcome.
+    let started = Instant::now();
+    let retry = place_two_mugs(&shop, "killed-mid-saga")
+        .await
+        .expect("answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(retry.status, 503, "{}", retry.body);
+    assert_eq!(
+        get(&shop, "/users/1/orders").await.as_array().map(Vec::len),
+        Some(1)
+    );
+    deployment.stop().await;
+}
+
+#[tokio::test]
+async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answers_at_once() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = microservices(scratch.path()).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+
+    deployment
+        .signal(PAYMENTS, Signal::SIGSTOP)
+        .expect("payments stops");
+    let started = Instant::now();
+    let first = place_two_mugs(&shop, "frozen-payments")
+        .await
+        .expect("the gateway answers");
+    let waited = started.elapsed();
+    deployment
+        .signal(PAYMENTS, Signal::SIGCONT)
+        .expect("payments resumes");
+    assert_eq!(first.status, 504, "{}", first.body);
+    assert_eq!(first.error_code(), Some("timeout"));
+    // One deadline (5 s) for the whole request, the gateway just above it.
+    assert!(waited < Duration::from_secs(6), "took {waited:?}");
+
+    until_nothing_is_pending(&shop, Duration::from_secs(20)).await;
+    assert_nothing_held(&shop).await;
+
+    let started = Instant::now();
+    let retry = place_two_mugs(&shop, "frozen-payments")
+        .await
+        .expect("answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(retry.status, 504, "{}", retry.body);
+    assert_eq!(retry.error_code(), Some("timeout"));
+    let again = place_two_mugs(&shop, "frozen-payments")
+        .await
+        .expect("answers");
+    assert_eq!((again.status, &again.body), (retry.status, &retry.body));
+    assert_eq!(
+        get(&shop, "/users/1/orders").await.as_array().map(Vec::len),
+        Some(1)
+    );
+    deployment.stop().await;
+}
+
+#[tokio::test]
+async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_without() {
+    let out = tempfile::tempdir().expect("a results folder");
+    let options = chaos::Options {
+        bin_dir: bin_dir(),
+        backend: Backend::Sqlite,
+        out: None,
+        modes: Mode::ALL.to_vec(),
+        orders: 240,
+        concurrency: 8,
+        users: 30,
+        products: 10,
+        fault_plan: None,
+        kill: true,
+        settle: Duration::from_secs(12),
+        seed: 3,
+    };
+    let result = chaos::measure(&options, out.path())
+        .await
+        .expect("chaos runs");
+    let violations = |mode: Mode| {
+        result
+            .modes
+            .iter()
+            .find(|run| run.mode == mode)
+            .map(|run| run.violations)
+            .expect("every mode ran")
+    };
+    assert_eq!(violations(Mode::Acid), 0, "{:#?}", result.modes[0]);
+    assert_eq!(violations(Mode::Saga), 0, "{:#?}", result.modes[1]);
+    assert!(violations(Mode::Naive) > 0, "{:#?}", result.modes[2]);
+    for run in &result.modes {
+        let killed = run.restarts.get(if run.mode == Mode::Acid {
+            "shoplab-monolith"
+        } else {
+            ORDERS
+        });
+        assert!(
+            killed.is_some_and(|&restarts| restarts >= 1),
+            "{:#?}",
+            run.restarts
+        );
+        assert!(
+            run.orders.get("completed").is_some_and(|&count| count > 0),
+            "{:#?}",
+            run.orders
+        );
+    }
+}
