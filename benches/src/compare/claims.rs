@@ -241,7 +241,9 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
         figures:
             "fault isolation, consistency under faults, dirty reads, scale-out, independent deploys"
                 .into(),
-        verdict: "the chaos, anomalies, scale and rollout experiments are still to be built".into(),
+        verdict: "fault isolation is measured by `shoplab isolation`; the chaos, anomalies, \
+                  scale and rollout experiments are still to be built"
+            .into(),
     });
     verdicts
 }
