@@ -234,6 +234,13 @@ impl Supervisor {
                         Some(_) => Ok(()),
                         None => self.restart().await,
                     };
+                    if started.is_ok() {
+                        eprintln!(
+                            "shoplab: {} released, running again (pid {})",
+                            self.launch.binary,
+                            self.lock().pid.map_or("?".into(), |pid| pid.to_string())
+                        );
+                    }
                     let _ = done.send(started);
                 }
                 Event::Command(Some(Command::Stop(done))) => {
@@ -287,6 +294,10 @@ impl Supervisor {
     /// Starts the process again at its address. A start that fails counts
     /// as a failure of the process: the next try comes after the back-off.
     async fn restart(&mut self) -> anyhow::Result<()> {
+        // Spawned from the thread running this task, which lives as long as
+        // the runtime does (a worker, not a blocking-pool thread that may
+        // retire), so the child's PR_SET_PDEATHSIG (process.rs) fires only
+        // when `shoplab` itself goes.
         let launch = &self.launch;
         let spawned = Process::spawn_on(
             &launch.bin_dir,

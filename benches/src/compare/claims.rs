@@ -241,8 +241,9 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
         figures:
             "fault isolation, consistency under faults, dirty reads, scale-out, independent deploys"
                 .into(),
-        verdict: "dirty reads are measured by shoplab anomalies; the chaos, scale and \
-                  rollout experiments are still to be built"
+        verdict: "fault isolation is measured by `shoplab isolation`, consistency under \
+                  faults by `shoplab chaos`, dirty reads by `shoplab anomalies`; the scale \
+                  and rollout experiments are still to be built"
             .into(),
     });
     verdicts
