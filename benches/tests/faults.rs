@@ -13,14 +13,57 @@ use shoplab::client::ShopClient;
 use shoplab::deploy::{Deployment, Kind, Options, Storage};
 
 async fn microservices(scratch: &Path) -> Deployment {
+    start(Kind::Micro, scratch, None).await
+}
+
+async fn start(kind: Kind, scratch: &Path, fault_plan: Option<&Path>) -> Deployment {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_shoplab"))
         .parent()
         .expect("a binary lives in a directory")
         .to_path_buf();
-    let options = Options::new(Kind::Micro, bin_dir, Storage::Sqlite(scratch.to_path_buf()));
+    let mut options = Options::new(kind, bin_dir, Storage::Sqlite(scratch.join("data")));
+    options.fault_plan = fault_plan.map(Path::to_path_buf);
     Deployment::start(&options)
         .await
-        .expect("the microservices start on fresh SQLite files")
+        .expect("the deployment starts on fresh SQLite files")
+}
+
+/// API.md's invariants once nothing is in flight: no order `pending` (after
+/// a bounded wait for the saga to settle), the 5000 cents deposited all in
+/// the wallet or paid, the 10 mugs all in stock or in completed orders.
+async fn assert_consistent(shop: &ShopClient) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let audit = loop {
+        let audit = shop.get("/audit").await.expect("the audit answers").body;
+        if audit["orders"]["pending"] == 0 {
+            break audit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "an order stayed pending: {audit}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let figure = |name: &str| audit[name].as_i64().unwrap_or(i64::MIN);
+    assert_eq!(
+        figure("wallet_cents") + figure("paid_cents"),
+        5000,
+        "{audit}"
+    );
+    let orders = shop
+        .get("/users/1/orders")
+        .await
+        .expect("orders answer")
+        .body;
+    let completed_units: i64 = orders
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|order| order["status"] == "completed")
+        .map(|order| order["items"][0]["quantity"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(figure("stock_units") + completed_units, 10, "{audit}");
 }
 
 /// Ada with 50.00 in her wallet, and 10 mugs at 12.50.
@@ -88,11 +131,15 @@ async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
     assert_eq!(health.status, 503);
     let message = health.body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("payments"), "{message}");
+    deployment.release("shoplab-payments").await.expect("payments comes back");
+    assert_consistent(&shop).await;
     deployment.stop().await;
 }
 
+/// The catalog hangs before the order is priced (its product lookup): a
+/// 504 that keeps no order (API.md: a 503/504 before pricing keeps none).
 #[tokio::test]
-async fn a_hung_catalog_is_a_timeout_not_a_hang_and_keeps_no_order() {
+async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
     let scratch = tempfile::tempdir().expect("a scratch directory");
     let deployment = microservices(scratch.path()).await;
     let shop = ShopClient::new(&deployment.base_url);
@@ -123,7 +170,50 @@ async fn a_hung_catalog_is_a_timeout_not_a_hang_and_keeps_no_order() {
     );
     let orders = shop.get("/users/1/orders").await.expect("orders answers");
     assert_eq!(orders.body, json!([]));
+    assert_consistent(&shop).await;
     deployment.stop().await;
+}
+
+/// The catalog hangs after the order is priced (taking the stock): a 504
+/// that keeps the order as `failed` (API.md: a 503/504 after pricing keeps
+/// it), holding nothing — in the microservices once the saga has undone the
+/// reservation, in the monolith at once. The hang is a fault plan's, so it
+/// strikes the same operation in both.
+#[tokio::test]
+async fn a_hang_while_taking_the_stock_is_a_timeout_that_keeps_a_failed_order() {
+    for kind in [Kind::Monolith, Kind::Micro] {
+        let scratch = tempfile::tempdir().expect("a scratch directory");
+        let plan = scratch.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            "[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n",
+        )
+        .expect("the plan is written");
+        let deployment = start(kind, scratch.path(), Some(&plan)).await;
+        let shop = ShopClient::new(&deployment.base_url);
+        stock_the_shop(&shop).await;
+
+        let started = Instant::now();
+        let reply = shop.post("/orders", &two_mugs()).await.expect("answers");
+        let waited = started.elapsed();
+        assert_eq!(reply.status, 504, "{kind:?}: {}", reply.body);
+        assert_eq!(reply.error_code(), Some("timeout"));
+        assert!(waited < Duration::from_secs(6), "{kind:?} took {waited:?}");
+
+        assert_consistent(&shop).await;
+        let order = shop.get("/audit/orders/1").await.expect("answers").body;
+        assert_eq!(order["status"], "failed", "{kind:?}: {order}");
+        assert_eq!(
+            (
+                order["charged_cents"].as_i64(),
+                order["reserved_units"].as_i64()
+            ),
+            (Some(0), Some(0))
+        );
+        let failure = shop.get("/orders/1").await.expect("answers").body;
+        assert_eq!(failure["failure"], "timeout", "{kind:?}: {failure}");
+        deployment.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -149,5 +239,10 @@ async fn other_components_keep_answering_while_the_orders_service_is_down() {
         shop.get("/users/1/wallet").await.expect("answers").status,
         200
     );
+    deployment
+        .release("shoplab-orders")
+        .await
+        .expect("orders comes back");
+    assert_consistent(&shop).await;
     deployment.stop().await;
 }

@@ -11,6 +11,7 @@ use crate::support::contract;
 contract!(
     a_running_deployment_reports_itself_healthy,
     unknown_routes_are_not_found_and_known_paths_refuse_other_methods,
+    the_services_internal_endpoints_are_not_reachable_with_any_method,
 );
 
 async fn a_running_deployment_reports_itself_healthy(shop: ShopClient) -> anyhow::Result<()> {
@@ -56,6 +57,43 @@ async fn unknown_routes_are_not_found_and_known_paths_refuse_other_methods(
         let reply = shop.raw(method.clone(), path, None, None, &[]).await?;
         assert_eq!(reply.status, 405, "{method} {path}: {}", reply.body);
         assert_error(&reply, 405, "method_not_allowed");
+    }
+    Ok(())
+}
+
+/// The services' `/internal/...` endpoints (how the orders service reserves
+/// stock and takes payment) are not API.md's: through the gateway, as on the
+/// monolith, every one of them is 404 whatever the method, so no caller can
+/// take stock or money outside an order.
+async fn the_services_internal_endpoints_are_not_reachable_with_any_method(
+    shop: ShopClient,
+) -> anyhow::Result<()> {
+    let body = json!({"order_id": 1, "step_key": "k", "user_id": 1, "amount_cents": 1});
+    let internal = [
+        "/internal/audit",
+        "/internal/products/lookup",
+        "/internal/reservations",
+        "/internal/reservations/k",
+        "/internal/reservations/k/release",
+        "/internal/charges",
+        "/internal/charges/k",
+        "/internal/charges/k/refund",
+        "/internal/orders/1",
+    ];
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    for path in internal {
+        for method in &methods {
+            let reply = shop.send(method.clone(), path, Some(&body), &[]).await?;
+            assert_eq!(reply.status, 404, "{method} {path}: {}", reply.body);
+        }
     }
     Ok(())
 }

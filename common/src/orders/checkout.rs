@@ -3,7 +3,7 @@
 //! What differs between them is only how the steps are held together: the
 //! monolith runs them in one database transaction
 //! (`monolith/src/checkout.rs`); the orders service runs them as a saga with
-//! compensations (`microservices/orders/src/checkout.rs`). Both call
+//! compensations (`microservices/orders/src/saga.rs`). Both call
 //! [`quote`] first, so the checks run in API.md's order in both: the user
 //! (404), each product (404), then stock and funds as the steps run.
 
