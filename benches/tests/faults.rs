@@ -131,7 +131,10 @@ async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
     assert_eq!(health.status, 503);
     let message = health.body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("payments"), "{message}");
-    deployment.release("shoplab-payments").await.expect("payments comes back");
+    deployment
+        .release("shoplab-payments")
+        .await
+        .expect("payments comes back");
     assert_consistent(&shop).await;
     deployment.stop().await;
 }
