@@ -8,91 +8,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use serde_json::{json, Value};
+use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deploy::{Deployment, Kind};
+
+mod mugs;
+
+use mugs::{assert_consistent, start, stock_the_shop, two_mugs};
 
 async fn microservices(scratch: &Path) -> Deployment {
     start(Kind::Micro, scratch, None).await
-}
-
-async fn start(kind: Kind, scratch: &Path, fault_plan: Option<&Path>) -> Deployment {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_shoplab"))
-        .parent()
-        .expect("a binary lives in a directory")
-        .to_path_buf();
-    let mut options = Options::new(kind, bin_dir, Storage::Sqlite(scratch.join("data")));
-    options.fault_plan = fault_plan.map(Path::to_path_buf);
-    Deployment::start(&options)
-        .await
-        .expect("the deployment starts on fresh SQLite files")
-}
-
-/// API.md's invariants once nothing is in flight: no order `pending` (after
-/// a bounded wait for the saga to settle), the 5000 cents deposited all in
-/// the wallet or paid, the 10 mugs all in stock or in completed orders.
-async fn assert_consistent(shop: &ShopClient) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let audit = loop {
-        let audit = shop.get("/audit").await.expect("the audit answers").body;
-        if audit["orders"]["pending"] == 0 {
-            break audit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "an order stayed pending: {audit}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let figure = |name: &str| audit[name].as_i64().unwrap_or(i64::MIN);
-    assert_eq!(
-        figure("wallet_cents") + figure("paid_cents"),
-        5000,
-        "{audit}"
-    );
-    let orders = shop
-        .get("/users/1/orders")
-        .await
-        .expect("orders answer")
-        .body;
-    let completed_units: i64 = orders
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter(|order| order["status"] == "completed")
-        .map(|order| order["items"][0]["quantity"].as_i64().unwrap_or(0))
-        .sum();
-    assert_eq!(figure("stock_units") + completed_units, 10, "{audit}");
-}
-
-/// Ada with 50.00 in her wallet, and 10 mugs at 12.50.
-async fn stock_the_shop(shop: &ShopClient) {
-    let steps = [
-        (
-            "/users",
-            json!({"name": "Ada", "email": "ada@example.com"}),
-            201,
-        ),
-        (
-            "/products",
-            json!({"name": "Mug", "price_cents": 1250, "stock": 10}),
-            201,
-        ),
-        (
-            "/users/1/wallet/deposit",
-            json!({"amount_cents": 5000}),
-            200,
-        ),
-    ];
-    for (path, body, status) in steps {
-        let reply = shop.post(path, &body).await.expect("the shop answers");
-        assert_eq!(reply.status, status, "{path}: {}", reply.body);
-    }
-}
-
-fn two_mugs() -> Value {
-    json!({"user_id": 1, "items": [{"product_id": 1, "quantity": 2}]})
 }
 
 async fn figure(shop: &ShopClient, path: &str, field: &str) -> i64 {

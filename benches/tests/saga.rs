@@ -11,107 +11,33 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use reqwest::Method;
-use serde_json::{json, Value};
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
 use shoplab::compare::Backend;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deploy::{Deployment, Kind};
 
 const ORDERS: &str = "shoplab-orders";
 const PAYMENTS: &str = "shoplab-payments";
 
-fn bin_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_shoplab"))
-        .parent()
-        .expect("a binary lives in a directory")
-        .to_path_buf()
-}
+mod mugs;
+
+use mugs::{
+    assert_consistent, assert_order_one_failed_holding_nothing, bin_dir, get, start,
+    stock_the_shop, two_mugs,
+};
 
 async fn microservices(scratch: &Path) -> Deployment {
-    let options = Options::new(
-        Kind::Micro,
-        bin_dir(),
-        Storage::Sqlite(scratch.to_path_buf()),
-    );
-    Deployment::start(&options)
-        .await
-        .expect("the microservices start on fresh SQLite files")
-}
-
-/// Ada with 50.00 in her wallet, and 10 mugs at 12.50.
-async fn stock_the_shop(shop: &ShopClient) {
-    let steps = [
-        (
-            "/users",
-            json!({"name": "Ada", "email": "ada@example.com"}),
-            201,
-        ),
-        (
-            "/products",
-            json!({"name": "Mug", "price_cents": 1250, "stock": 10}),
-            201,
-        ),
-        (
-            "/users/1/wallet/deposit",
-            json!({"amount_cents": 5000}),
-            200,
-        ),
-    ];
-    for (path, body, status) in steps {
-        let reply = shop.post(path, &body).await.expect("the shop answers");
-        assert_eq!(reply.status, status, "{path}: {}", reply.body);
-    }
+    start(Kind::Micro, scratch, None).await
 }
 
 async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
-    let body = json!({"user_id": 1, "items": [{"product_id": 1, "quantity": 2}]});
     shop.send(
         Method::POST,
         "/orders",
-        Some(&body),
+        Some(&two_mugs()),
         &[("idempotency-key", key)],
     )
     .await
-}
-
-async fn get(shop: &ShopClient, path: &str) -> Value {
-    let reply = shop.get(path).await.expect("the shop answers");
-    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-    reply.body
-}
-
-/// Polls until `/audit` shows no pending order; panics after `within`.
-async fn until_nothing_is_pending(shop: &ShopClient, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(reply) = shop.get("/audit").await {
-            if reply.status == 200 && reply.body["orders"]["pending"] == 0 {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "an order stayed pending for {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The money and the stock are where they were before the order, and the
-/// order is `failed` holding nothing.
-async fn assert_nothing_held(shop: &ShopClient) {
-    let order = get(shop, "/audit/orders/1").await;
-    assert_eq!(order["status"], "failed", "{order}");
-    assert_eq!(order["charged_cents"], 0, "{order}");
-    assert_eq!(order["reserved_units"], 0, "{order}");
-    assert_eq!(get(shop, "/users/1/wallet").await["balance_cents"], 5000);
-    assert_eq!(get(shop, "/products/1").await["stock"], 10);
-    let audit = get(shop, "/audit").await;
-    assert_eq!(
-        audit["wallet_cents"].as_i64().unwrap_or(0) + audit["paid_cents"].as_i64().unwrap_or(0),
-        5000,
-        "{audit}"
-    );
 }
 
 #[tokio::test]
@@ -155,8 +81,8 @@ async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_hel
 
     // The supervisor restarts the orders service; its recovery takes the
     // saga over once its lease has run out, and undoes it.
-    until_nothing_is_pending(&shop, Duration::from_secs(20)).await;
-    assert_nothing_held(&shop).await;
+    assert_consistent(&shop).await;
+    assert_order_one_failed_holding_nothing(&shop).await;
     let orders = get(&shop, "/users/1/orders").await;
     assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders}");
 
@@ -201,8 +127,8 @@ async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answ
     // One deadline (5 s) for the whole request, the gateway just above it.
     assert!(waited < Duration::from_secs(6), "took {waited:?}");
 
-    until_nothing_is_pending(&shop, Duration::from_secs(20)).await;
-    assert_nothing_held(&shop).await;
+    assert_consistent(&shop).await;
+    assert_order_one_failed_holding_nothing(&shop).await;
 
     let started = Instant::now();
     let retry = place_two_mugs(&shop, "frozen-payments")

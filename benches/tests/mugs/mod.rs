@@ -1,0 +1,121 @@
+//! The small shop the fault and saga tests start from — Ada with 50.00 in
+//! her wallet, ten mugs at 12.50, an order of two — and the check they all
+//! end with: API.md's invariants once nothing is in flight.
+//!
+//! Shared by `tests/faults.rs` and `tests/saga.rs` (`mod mugs;`); each uses
+//! a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use shoplab::client::ShopClient;
+use shoplab::deploy::{Deployment, Kind, Options, Storage};
+
+/// Where cargo put the deployments' binaries, beside `shoplab`'s.
+pub fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_shoplab"))
+        .parent()
+        .expect("a binary lives in a directory")
+        .to_path_buf()
+}
+
+/// A deployment on fresh SQLite files under `scratch`, with a fault plan if
+/// given.
+pub async fn start(kind: Kind, scratch: &Path, fault_plan: Option<&Path>) -> Deployment {
+    let mut options = Options::new(kind, bin_dir(), Storage::Sqlite(scratch.join("data")));
+    options.fault_plan = fault_plan.map(Path::to_path_buf);
+    Deployment::start(&options)
+        .await
+        .expect("the deployment starts on fresh SQLite files")
+}
+
+pub const DEPOSITED: i64 = 5000;
+pub const MUGS: i64 = 10;
+
+/// Ada (user 1) with 50.00 in her wallet, and 10 mugs (product 1) at 12.50.
+pub async fn stock_the_shop(shop: &ShopClient) {
+    let steps = [
+        (
+            "/users",
+            json!({"name": "Ada", "email": "ada@example.com"}),
+            201,
+        ),
+        (
+            "/products",
+            json!({"name": "Mug", "price_cents": 1250, "stock": MUGS}),
+            201,
+        ),
+        (
+            "/users/1/wallet/deposit",
+            json!({"amount_cents": DEPOSITED}),
+            200,
+        ),
+    ];
+    for (path, body, status) in steps {
+        let reply = shop.post(path, &body).await.expect("the shop answers");
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+    }
+}
+
+/// Ada's order of two mugs (25.00).
+pub fn two_mugs() -> Value {
+    json!({"user_id": 1, "items": [{"product_id": 1, "quantity": 2}]})
+}
+
+/// A `200` answer's body.
+pub async fn get(shop: &ShopClient, path: &str) -> Value {
+    let reply = shop.get(path).await.expect("the shop answers");
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    reply.body
+}
+
+/// API.md's invariants once nothing is in flight: no order `pending` (after
+/// a bounded wait for a saga to settle), the money deposited all in the
+/// wallet or paid, the mugs all in stock or in completed orders.
+pub async fn assert_consistent(shop: &ShopClient) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let audit = loop {
+        if let Ok(reply) = shop.get("/audit").await {
+            if reply.status == 200 && reply.body["orders"]["pending"] == 0 {
+                break reply.body;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "an order stayed pending for 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let figure = |name: &str| audit[name].as_i64().unwrap_or(i64::MIN);
+    assert_eq!(
+        figure("wallet_cents") + figure("paid_cents"),
+        DEPOSITED,
+        "{audit}"
+    );
+    let orders = get(shop, "/users/1/orders").await;
+    let completed_units: i64 = orders
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|order| order["status"] == "completed")
+        .map(|order| order["items"][0]["quantity"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(figure("stock_units") + completed_units, MUGS, "{audit}");
+}
+
+/// Order 1 ended `failed` holding nothing: no money charged, no stock held,
+/// the wallet and the stock as they were.
+pub async fn assert_order_one_failed_holding_nothing(shop: &ShopClient) {
+    let order = get(shop, "/audit/orders/1").await;
+    assert_eq!(order["status"], "failed", "{order}");
+    assert_eq!(order["charged_cents"], 0, "{order}");
+    assert_eq!(order["reserved_units"], 0, "{order}");
+    assert_eq!(
+        get(shop, "/users/1/wallet").await["balance_cents"],
+        DEPOSITED
+    );
+    assert_eq!(get(shop, "/products/1").await["stock"], MUGS);
+}
