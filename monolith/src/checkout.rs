@@ -7,7 +7,7 @@
 //! a savepoint undoes both, and the order is recorded as `failed` in the same
 //! transaction. If the process dies part-way (a fault plan's crash), the
 //! database rolls the whole order back. Compare
-//! `microservices/orders/src/saga.rs`, which runs the same steps, with the
+//! `microservices/orders/src/checkout.rs`, which runs the same steps, with the
 //! same rules and the same component interfaces, as a saga across three
 //! databases.
 

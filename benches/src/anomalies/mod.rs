@@ -6,7 +6,7 @@
 //! happen in one transaction (`monolith/src/checkout.rs`); in the
 //! microservices the catalog commits the reservation before payments is
 //! asked, and releases it when the charge fails
-//! (`microservices/orders/src/saga.rs`).
+//! (`microservices/orders/src/checkout.rs`).
 //!
 //! The experiment, the same for both deployments, each started fresh:
 //! probe products with `stock` units each, users with empty wallets; for a

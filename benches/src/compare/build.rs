@@ -94,7 +94,7 @@ const CHANGES: [(&str, &[&str]); 4] = [
     ),
     (
         "the orders service's own code",
-        &["microservices/orders/src/saga.rs"],
+        &["microservices/orders/src/checkout.rs"],
     ),
     ("the monolith's own code", &["monolith/src/checkout.rs"]),
 ];

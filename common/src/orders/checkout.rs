@@ -3,7 +3,7 @@
 //! What differs between them is only how the steps are held together: the
 //! monolith runs them in one database transaction
 //! (`monolith/src/checkout.rs`); the orders service runs them as a saga with
-//! compensations (`microservices/orders/src/saga.rs`). Both call
+//! compensations (`microservices/orders/src/checkout.rs`). Both call
 //! [`quote`] first, so the checks run in API.md's order in both: the user
 //! (404), each product (404), then stock and funds as the steps run.
 
@@ -25,7 +25,7 @@ pub struct PlaceOrder {
 /// How a deployment places an order: the one part of `POST /orders` that
 /// differs between them (`http/place_order.rs` does the rest). The
 /// monolith's is one transaction (`monolith/src/checkout.rs`), the orders
-/// service's a saga (`microservices/orders/src/saga.rs`).
+/// service's a saga (`microservices/orders/src/checkout.rs`).
 pub trait Checkout: Send + 'static {
     /// Places a new order.
     fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError>;

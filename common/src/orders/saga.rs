@@ -2,7 +2,7 @@
 //! step is next, why it is being undone, and who runs it until when.
 //!
 //! The microservices' orders service writes it before each step
-//! (`microservices/orders/src/saga.rs` runs the steps), so that whoever
+//! (`microservices/orders/src/checkout.rs` runs the steps), so that whoever
 //! finds an unfinished saga — the request that started it, a retry of its
 //! Idempotency-Key, or the recovery loop after a crash — knows where it
 //! stands. Every move is a compare-and-set on the step (and, for a take-over,

@@ -1,10 +1,10 @@
 //! The orders service. Same routes, same wire types and same idempotency
 //! handling as the monolith (`monolith/src/orders.rs`); only the way an
-//! order is held together differs: a saga (`saga.rs`) whose unfinished runs
+//! order is held together differs: a saga (`checkout.rs`) whose unfinished runs
 //! a recovery loop in this process finishes, at start-up and every second.
 //! The user check is an HTTP call to the users service.
 
-pub mod saga;
+pub mod checkout;
 
 use std::time::Duration;
 
@@ -23,8 +23,8 @@ use shoplab_service::internal::{OrderSteps, OrdersAudit, AUDIT_PATH};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
 
-pub use saga::Tx;
-use saga::{Naive, SagaRunner};
+pub use checkout::Tx;
+use checkout::{Naive, SagaRunner};
 
 /// The service's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-orders";
@@ -76,7 +76,7 @@ fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Resu
                 shop: peers.for_request(RequestId::fresh(), Deadline::after(budget.0)),
                 deadline: Deadline::after(budget.0),
             };
-            if let Err(error) = saga::recover_due(&pool, runner) {
+            if let Err(error) = checkout::recover_due(&pool, runner) {
                 eprintln!("recovery: this pass failed ({error}); trying again");
             }
             std::thread::sleep(RECOVERY_EVERY);

@@ -19,7 +19,7 @@ use shoplab_common::local::Owned;
 use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::{saga as record, store};
 use shoplab_common::{payments, users, ShopError};
-use shoplab_orders::saga::{recover_due, SagaRunner};
+use shoplab_orders::checkout::{recover_due, SagaRunner};
 
 /// Three components, each owning its database, as the services would.
 struct Split {

@@ -6,7 +6,7 @@
 //!
 //! The wait is taken outside any database transaction: the component clients
 //! (`remote.rs`) are only ever called between a service's own transactions
-//! (see `microservices/orders/src/saga.rs`), and the gateway has no
+//! (see `microservices/orders/src/checkout.rs`), and the gateway has no
 //! database. So a delay lengthens a request, not the time a lock is held.
 
 use std::time::Duration;
