@@ -64,6 +64,12 @@ pub fn find(conn: &mut DbConnection, id: ProductId) -> Result<Product, ShopError
 
 /// The products in the order of `ids`; `NotFound` names the first missing one.
 pub fn find_all(conn: &mut DbConnection, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    // One id (a product read, a one-line order) is the common case: a lookup
+    // by primary key is a statement diesel prepares once and caches, where
+    // `IN (...)` is prepared anew each time (its length varies).
+    if let [id] = ids {
+        return Ok(vec![find(conn, *id)?]);
+    }
     let found = find_existing(conn, ids)?;
     in_order_of(ids, found)
 }

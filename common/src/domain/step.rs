@@ -5,8 +5,11 @@
 //! order's step key, and a second reserve or charge under the same key is a
 //! repeat that applies nothing. The key must therefore never be reused, even
 //! by an orders database that was reset while the catalog's and payments'
-//! were kept (an autoincrement id would be: it starts again at 1). A random
-//! UUID is unique without asking anyone.
+//! were kept (an autoincrement id would be: it starts again at 1). A UUID is
+//! unique without asking anyone. It is a version 7 UUID, which begins with
+//! the time: keys made one after another sort one after another, so the
+//! tables keyed by them grow at their end, as they did with ids, instead of
+//! writing into a random page of their index on every order.
 
 use std::fmt;
 
@@ -20,9 +23,9 @@ pub struct StepKey(String);
 impl StepKey {
     pub const MAX_LEN: usize = 64;
 
-    /// A fresh key: a random (v4) UUID.
+    /// A fresh key: a time-ordered (v7) UUID, 74 of its bits random.
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
+        Self(uuid::Uuid::now_v7().simple().to_string())
     }
 
     pub fn parse(raw: &str) -> Result<Self, ShopError> {
