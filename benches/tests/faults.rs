@@ -174,3 +174,60 @@ async fn other_components_keep_answering_while_the_orders_service_is_down() {
     assert_consistent(&shop).await;
     deployment.stop().await;
 }
+
+/// In the monolith every write takes the one database's write lock. One
+/// order hung inside its transaction (a fault plan's hang in
+/// `catalog.reserve`) holds that lock until its deadline: every write behind
+/// it waits no longer than its own deadline, and is answered 201/200 or
+/// 504 — never 500.
+#[tokio::test]
+async fn a_monolith_write_that_cannot_get_the_database_in_time_is_a_504_never_a_500() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let plan = scratch.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n",
+    )
+    .expect("the plan is written");
+    let deployment = start(Kind::Monolith, scratch.path(), Some(&plan)).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+
+    let hung = tokio::spawn({
+        let shop = shop.clone();
+        async move { shop.post("/orders", &two_mugs()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut behind = Vec::new();
+    for _ in 0..4 {
+        let (orders, deposits) = (shop.clone(), shop.clone());
+        behind.push(tokio::spawn(async move {
+            orders.post("/orders", &two_mugs()).await
+        }));
+        behind.push(tokio::spawn(async move {
+            let deposit = json!({"amount_cents": 100});
+            deposits.post("/users/1/wallet/deposit", &deposit).await
+        }));
+    }
+    let started = Instant::now();
+    let mut statuses = vec![hung.await.expect("ran").expect("answered").status];
+    for write in behind {
+        statuses.push(write.await.expect("ran").expect("answered").status);
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|status| [200, 201, 504].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&504),
+        "the hung order is a timeout: {statuses:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        started.elapsed()
+    );
+    deployment.stop().await;
+}
