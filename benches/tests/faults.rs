@@ -76,15 +76,18 @@ async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
     deployment
         .signal("shoplab-catalog", Signal::SIGSTOP)
         .expect("the catalog can be stopped");
-    let started = Instant::now();
-    let reply = shop
-        .post("/orders", &two_mugs())
-        .await
-        .expect("the gateway answers");
+    let (started, order) = (Instant::now(), two_mugs());
+    let (reply, read) = tokio::join!(shop.post("/orders", &order), shop.get("/products/1"));
     let waited = started.elapsed();
     deployment
         .signal("shoplab-catalog", Signal::SIGCONT)
         .expect("the catalog can be resumed");
+    let (reply, read) = (
+        reply.expect("the gateway answers"),
+        read.expect("the gateway answers"),
+    );
+    // A read is bounded too: the gateway gives up just after the deadline.
+    assert_eq!(read.status, 504, "{}", read.body);
 
     assert_eq!(reply.status, 504, "{}", reply.body);
     assert_eq!(reply.error_code(), Some("timeout"));
