@@ -108,6 +108,9 @@ pub struct Options {
     /// How the orders service places an order (microservices only; `Naive`
     /// is passed as `--tx naive`, the default passes nothing).
     pub tx: Tx,
+    /// A directory for the processes' hop logs: each process writes
+    /// `DIR/<binary>.log` (`--log-file`), which `shoplab trace` reads.
+    pub log_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -122,6 +125,7 @@ impl Options {
             hop_delay_us: 0,
             fault_plan: None,
             tx: Tx::Saga,
+            log_dir: None,
         }
     }
 }
@@ -433,6 +437,10 @@ async fn start(
     if let Some(plan) = &options.fault_plan {
         args.push("--fault-plan".into());
         args.push(plan.display().to_string());
+    }
+    if let Some(dir) = &options.log_dir {
+        args.push("--log-file".into());
+        args.push(dir.join(format!("{binary}.log")).display().to_string());
     }
     let mut process =
         Process::spawn_on(&options.bin_dir, binary, &args, options.cores.as_deref()).await?;

@@ -22,3 +22,4 @@ pub mod postgres;
 pub mod process;
 pub mod progress;
 pub mod supervisor;
+pub mod trace;

@@ -72,6 +72,25 @@ enum Command {
         /// steps with no compensation). Microservices only.
         #[arg(long, value_enum)]
         tx: Option<Tx>,
+        /// Where every process writes its hop log, one JSON line per request
+        /// served and per call made, with its X-Request-Id (default: logs/
+        /// beside the SQLite files, or ./data/<monolith|micro>/logs).
+        /// `shoplab trace` reads them.
+        #[arg(long)]
+        log_dir: Option<PathBuf>,
+    },
+    /// One request's path through a deployment started with `shoplab up`:
+    /// every hop that carried its X-Request-Id (served by a process, or a
+    /// call one process made to another), in order, with the process, the
+    /// route, the status and the time each took. Reads the hop logs in
+    /// --log-dir (default: ./data/micro/logs and ./data/monolith/logs).
+    Trace {
+        /// The request's X-Request-Id (sent by the caller, or read from the
+        /// answer's header).
+        request_id: String,
+        /// The directory of hop logs (`shoplab up --log-dir`).
+        #[arg(long)]
+        log_dir: Option<PathBuf>,
     },
     /// Measure both deployments side by side: latency at equal load, maximum
     /// throughput, CPU per request, start-up, memory, the cost of a hop (and
@@ -415,6 +434,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             hop_delay_us,
             fault_plan,
             tx,
+            log_dir,
         } => {
             if kind == Kind::Monolith && tx.is_some() {
                 bail!("--tx is for `up micro`: the monolith places an order in one transaction");
@@ -424,18 +444,20 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
                 Some(url) => bail!(
                     "--database-url takes postgres://...; for SQLite use --data-dir (got {url})"
                 ),
-                None => Storage::Sqlite(data_dir.unwrap_or_else(|| {
-                    PathBuf::from("data").join(match kind {
-                        Kind::Monolith => "monolith",
-                        Kind::Micro => "micro",
-                    })
-                })),
+                None => Storage::Sqlite(
+                    data_dir.unwrap_or_else(|| PathBuf::from("data").join(kind_dir(kind))),
+                ),
             };
+            let log_dir = log_dir.unwrap_or_else(|| match &storage {
+                Storage::Sqlite(dir) => dir.join("logs"),
+                Storage::Postgres(_) => PathBuf::from("data").join(kind_dir(kind)).join("logs"),
+            });
             let mut options = Options::new(kind, bin_dir, storage);
             options.port = port;
             options.hop_delay_us = hop_delay_us;
             options.fault_plan = fault_plan;
             options.tx = tx.unwrap_or_default();
+            options.log_dir = Some(log_dir);
             up(options).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
@@ -445,6 +467,28 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
         Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
         Command::Anomalies(args) => anomalies::run(anomalies_options(args, bin_dir)?).await,
+        Command::Trace {
+            request_id,
+            log_dir,
+        } => {
+            let dirs = match log_dir {
+                Some(dir) => vec![dir],
+                None => [Kind::Micro, Kind::Monolith]
+                    .map(|kind| PathBuf::from("data").join(kind_dir(kind)).join("logs"))
+                    .into_iter()
+                    .filter(|dir| dir.is_dir())
+                    .collect(),
+            };
+            shoplab::trace::run(&request_id, &dirs)
+        }
+    }
+}
+
+/// The folder under ./data a deployment of `kind` uses by default.
+fn kind_dir(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Monolith => "monolith",
+        Kind::Micro => "micro",
     }
 }
 

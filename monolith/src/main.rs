@@ -29,7 +29,7 @@ fn main() {
     // Built before the async runtime starts: see `build`.
     let result = args
         .settings
-        .load()
+        .load(NAME)
         .and_then(|settings| shoplab_monolith::build(&args.addr, &args.database_url, &settings))
         .and_then(|application| application.announce_and_run().context("the server stopped"));
     if let Err(error) = result {

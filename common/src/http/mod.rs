@@ -11,6 +11,7 @@ pub mod contract;
 pub mod deadline;
 pub mod error;
 pub mod faults;
+pub mod hop_log;
 pub mod json;
 pub mod place_order;
 pub mod request_id;

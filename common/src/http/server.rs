@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 
-use super::{contract, request_id};
+use super::{contract, hop_log, request_id};
 
 /// An app with API.md's frame (request ids, 404/405 bodies, query errors)
 /// around the routes `configure` adds.
@@ -31,8 +31,10 @@ pub fn shop_app(
     >,
 > {
     // The last `wrap` runs first: the request id is set before anything can
-    // refuse the request, so every answer carries it.
+    // refuse the request, so every answer carries it (and the hop log, when
+    // the process keeps one, sees it).
     App::new()
+        .wrap(Condition::new(hop_log::enabled(), from_fn(hop_log::served)))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
         .configure(contract)

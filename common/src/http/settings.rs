@@ -25,6 +25,11 @@ pub struct SettingsArgs {
     /// every call and wait inside it gets what is left (default 5000).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub deadline_ms: Option<u64>,
+    /// Write a hop log to FILE: one JSON line per request served and per call
+    /// to another process, each with its X-Request-Id (`shoplab trace` reads
+    /// them). Off by default.
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 /// What the flags say, loaded.
@@ -44,8 +49,14 @@ impl Default for Settings {
 }
 
 impl SettingsArgs {
-    /// Reads the fault plan; the error is one line naming the file.
-    pub fn load(&self) -> anyhow::Result<Settings> {
+    /// Reads the fault plan (the error is one line naming the file) and, with
+    /// `--log-file`, starts the hop log of the process named `process`.
+    pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
+        if let Some(path) = &self.log_file {
+            super::hop_log::install(process, path).map_err(|error| {
+                anyhow::anyhow!("cannot write the hop log {}: {error}", path.display())
+            })?;
+        }
         let faults =
             FaultPlan::from_flag(self.fault_plan.as_deref()).map_err(anyhow::Error::msg)?;
         let budget = Budget(

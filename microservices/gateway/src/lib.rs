@@ -11,13 +11,13 @@ mod health;
 mod proxy;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
-use shoplab_common::http::{resource, Budget};
+use shoplab_common::http::{hop_log, resource, Budget, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 use shoplab_service::remote::transport_error;
 use shoplab_service::HopDelay;
@@ -90,12 +90,27 @@ impl Upstreams {
     ) -> Result<reqwest::Response, ShopError> {
         self.hop_delay.wait().await;
         let timeout = deadline.remaining() + ABOVE_DEADLINE;
-        request
+        let request = request
             .header(DEADLINE_HEADER, deadline.header_value())
             .timeout(timeout)
-            .send()
-            .await
-            .map_err(|error| transport_error(upstream, timeout, &error))
+            .build()
+            .map_err(|error| ShopError::internal("building a request", error))?;
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let started = Instant::now();
+        let sent = self.http.execute(request).await;
+        let status = sent
+            .as_ref()
+            .map_or(0, |response| response.status().as_u16());
+        let peer = upstream.name();
+        hop_log::called(&request_id, peer, method.as_str(), &path, status, started);
+        sent.map_err(|error| transport_error(upstream, timeout, &error))
     }
 
     fn url(&self, upstream: Component) -> &str {

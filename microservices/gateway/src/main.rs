@@ -48,7 +48,7 @@ fn main() {
     ];
     let result = args
         .settings
-        .load()
+        .load(NAME)
         .and_then(|settings| Upstreams::new(services, settings.budget, args.hop_delay))
         .and_then(|upstreams| build(&args.addr, upstreams))
         .and_then(run);

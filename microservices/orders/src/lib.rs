@@ -48,7 +48,7 @@ pub fn build(
     calls: &CallArgs,
     tx: Tx,
 ) -> anyhow::Result<Application> {
-    let budget = service.settings.load()?.budget;
+    let budget = service.settings.load(NAME)?.budget;
     let peers = PeerClient::new(peers, calls)?;
     let recovery_peers = peers.clone();
     let peers = web::Data::new(peers);

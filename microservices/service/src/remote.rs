@@ -14,7 +14,7 @@
 //! failure of a peer becomes a 500.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
@@ -29,7 +29,7 @@ use shoplab_common::domain::{
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{run_blocking, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::http::{hop_log, run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
 use crate::hop_delay::HopDelay;
@@ -190,12 +190,21 @@ impl Remote {
         self.deadline
             .check(&format!("the call to the {component} service"))?;
         let timeout = self.deadline.remaining().min(self.client.timeout);
-        let response = request
+        let request = request
             .header(REQUEST_ID_HEADER, self.request_id.as_str())
             .header(DEADLINE_HEADER, self.deadline.header_value())
             .timeout(timeout)
-            .send()
-            .map_err(|error| transport_error(component, timeout, &error))?;
+            .build()
+            .map_err(|error| ShopError::internal("building a request", error))?;
+        let (method, path) = (request.method().clone(), request.url().path().to_owned());
+        let started = Instant::now();
+        let sent = self.client.http.execute(request);
+        let status = sent
+            .as_ref()
+            .map_or(0, |response| response.status().as_u16());
+        let (id, peer) = (self.request_id.as_str(), component.name());
+        hop_log::called(id, peer, method.as_str(), &path, status, started);
+        let response = sent.map_err(|error| transport_error(component, timeout, &error))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Some(response));

@@ -96,7 +96,7 @@ where
     let url = args
         .database_url
         .unwrap_or_else(|| DatabaseUrl::sqlite_in("data".as_ref(), component.name()));
-    let settings = args.settings.load()?;
+    let settings = args.settings.load(&name)?;
     let pool = db::open(&url, &[component])?;
     let data = web::Data::new(pool.clone());
     let application = Application::bind(&name, &args.addr, move |app| {
