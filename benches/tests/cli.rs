@@ -111,8 +111,9 @@ fn up_prints_the_base_url_and_sigterm_stops_every_process() {
     assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url:?}");
     assert_eq!(
         processes_mentioning(data.path()).len(),
-        4,
-        "four services use the data dir"
+        5,
+        "every process names the data dir: the services' databases, and every \
+         process's hop log in its logs/"
     );
 
     let pid = i32::try_from(running.child().id()).expect("pids fit in i32");
