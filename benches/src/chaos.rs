@@ -523,13 +523,21 @@ where
 async fn settle(shop: &ShopClient, deployment: &Deployment, mode: Mode, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     let orders_service = deployment.url_of("shoplab-orders").map(ShopClient::new);
+    let token: Vec<(&str, &str)> = deployment
+        .internal_token
+        .iter()
+        .map(|token| ("x-internal-token", token.as_str()))
+        .collect();
     loop {
         let pending = match shop.get("/audit").await {
             Ok(reply) if reply.status == 200 => reply.body["orders"]["pending"].as_i64(),
             _ => None,
         };
         let in_flight = match (&orders_service, mode) {
-            (Some(orders), Mode::Saga) => match orders.get("/internal/audit").await {
+            (Some(orders), Mode::Saga) => match orders
+                .send(Method::GET, "/internal/audit", None, &token)
+                .await
+            {
                 Ok(reply) if reply.status == 200 => reply.body["sagas_in_flight"].as_i64(),
                 _ => None,
             },

@@ -111,6 +111,11 @@ pub struct Options {
     /// A directory for the processes' hop logs: each process writes
     /// `DIR/<binary>.log` (`--log-file`), which `shoplab trace` reads.
     pub log_dir: Option<PathBuf>,
+    /// The deployment's internal token, handed to every process in its
+    /// environment (`SHOPLAB_INTERNAL_TOKEN`, so it shows in no command
+    /// line): the services then answer `/internal/...` only to each other.
+    /// [`Options::new`] makes a fresh random one; `None` leaves them open.
+    pub internal_token: Option<String>,
 }
 
 impl Options {
@@ -126,7 +131,16 @@ impl Options {
             fault_plan: None,
             tx: Tx::Saga,
             log_dir: None,
+            internal_token: Some(uuid::Uuid::new_v4().simple().to_string()),
         }
+    }
+
+    /// What every process of the deployment gets in its environment.
+    fn envs(&self) -> Vec<(String, String)> {
+        self.internal_token
+            .iter()
+            .map(|token| ("SHOPLAB_INTERNAL_TOKEN".to_owned(), token.clone()))
+            .collect()
     }
 }
 
@@ -155,6 +169,9 @@ pub struct Deployment {
     /// When the first process was spawned: a fault plan's windows count
     /// from (about) then.
     pub spawned_at: Instant,
+    /// The token its services require on `/internal/...` (the harness's own
+    /// internal reads, such as chaos's look at sagas in flight, send it).
+    pub internal_token: Option<String>,
     processes: Vec<Supervised>,
     /// Set by `stop`: from then on nothing is restarted.
     shutting_down: Arc<AtomicBool>,
@@ -190,6 +207,7 @@ impl Deployment {
                     binary: process.name.clone(),
                     args,
                     cores: options.cores.clone(),
+                    envs: options.envs(),
                 };
                 Supervised::start(process, launch, Arc::clone(&shutting_down))
             })
@@ -199,6 +217,7 @@ impl Deployment {
             base_url,
             startup: Duration::ZERO,
             spawned_at,
+            internal_token: options.internal_token.clone(),
             processes,
             shutting_down,
         };
@@ -442,8 +461,14 @@ async fn start(
         args.push("--log-file".into());
         args.push(dir.join(format!("{binary}.log")).display().to_string());
     }
-    let mut process =
-        Process::spawn_on(&options.bin_dir, binary, &args, options.cores.as_deref()).await?;
+    let mut process = Process::spawn_on(
+        &options.bin_dir,
+        binary,
+        &args,
+        options.cores.as_deref(),
+        &options.envs(),
+    )
+    .await?;
     match wait_for_health(&process.url, binary).await {
         Ok(()) => {
             process.startup = process.spawned_at.elapsed();

@@ -22,6 +22,26 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a process may take to stop after SIGTERM before it is killed.
 const STOP_WITHIN: Duration = Duration::from_secs(5);
 
+/// How much of a child's stderr is kept (its last words, for the reason it
+/// exited): a deployment that runs for days must not grow without bound.
+const STDERR_KEPT: usize = 64 * 1024;
+
+/// Drops the oldest lines of `text` once it is past twice [`STDERR_KEPT`],
+/// keeping the last [`STDERR_KEPT`] bytes or so, from a line's start.
+fn keep_tail(text: &mut String) {
+    if text.len() <= 2 * STDERR_KEPT {
+        return;
+    }
+    let mut cut = text.len() - STDERR_KEPT;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    let start = text[cut..]
+        .find('\n')
+        .map_or(cut, |newline| cut + newline + 1);
+    text.drain(..start);
+}
+
 /// A running child process serving HTTP.
 pub struct Process {
     pub name: String,
@@ -37,17 +57,19 @@ pub struct Process {
 impl Process {
     /// Starts `bin_dir/binary` with `args` and waits for its address.
     pub async fn spawn(bin_dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<Self> {
-        Self::spawn_on(bin_dir, binary, args, None).await
+        Self::spawn_on(bin_dir, binary, args, None, &[]).await
     }
 
     /// [`Process::spawn`], restricted to `cores` if given (see `pin.rs`):
     /// the mask is set in the child before it runs a line of its own, so
-    /// its thread pools size themselves to it.
+    /// its thread pools size themselves to it. `envs` are set in the child's
+    /// environment (for what must not show in its command line).
     pub async fn spawn_on(
         bin_dir: &Path,
         binary: &str,
         args: &[String],
         cores: Option<&[usize]>,
+        envs: &[(String, String)],
     ) -> anyhow::Result<Self> {
         let path = bin_dir.join(binary);
         if !path.is_file() {
@@ -61,6 +83,7 @@ impl Process {
         let mut command = Command::new(&path);
         command
             .args(args)
+            .envs(envs.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -90,6 +113,7 @@ impl Process {
                     if let Ok(mut text) = sink.lock() {
                         text.push_str(&line);
                         text.push('\n');
+                        keep_tail(&mut text);
                     }
                 }
             });
@@ -201,5 +225,22 @@ impl Process {
             }
         }
         let _ = self.child.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_stderr_keeps_only_its_last_lines() {
+        let mut text = String::new();
+        for n in 0..100_000 {
+            text.push_str(&format!("line {n} é\n"));
+            keep_tail(&mut text);
+        }
+        assert!(text.len() <= 2 * STDERR_KEPT, "{}", text.len());
+        assert!(text.ends_with("line 99999 é\n"));
+        assert!(text.starts_with("line "), "cut at a line's start");
     }
 }

@@ -44,6 +44,8 @@ pub struct Launch {
     pub args: Vec<String>,
     /// The cores it is pinned to, if any (see `pin.rs`).
     pub cores: Option<Vec<usize>>,
+    /// Its environment beyond the harness's own (the internal token).
+    pub envs: Vec<(String, String)>,
 }
 
 /// What the deployment may read at any time.
@@ -304,6 +306,7 @@ impl Supervisor {
             &launch.binary,
             &launch.args,
             launch.cores.as_deref(),
+            &launch.envs,
         )
         .await
         .with_context(|| format!("cannot restart {}", launch.binary));

@@ -183,6 +183,13 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
     assert_eq!(violations(Mode::Acid), 0, "{:#?}", result.modes[0]);
     assert_eq!(violations(Mode::Saga), 0, "{:#?}", result.modes[1]);
     assert!(violations(Mode::Naive) > 0, "{:#?}", result.modes[2]);
+    // The saga settled: nothing pending and no saga in flight, seen before
+    // the settle time ran out.
+    assert!(
+        result.modes[1].settled_after_ms.is_some(),
+        "{:#?}",
+        result.modes[1]
+    );
     for run in &result.modes {
         let killed = run.restarts.get(if run.mode == Mode::Acid {
             "shoplab-monolith"

@@ -26,6 +26,9 @@ pub enum ShopError {
     InvalidState(String),
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyConflict,
+    /// An internal endpoint called without the deployment's token.
+    #[error("{0}")]
+    Unauthorized(String),
     /// A component the request needs is down or failing (microservices).
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -62,6 +65,7 @@ impl ShopError {
             "insufficient_funds" => ShopError::InsufficientFunds(message),
             "invalid_state" => ShopError::InvalidState(message),
             "idempotency_conflict" => ShopError::IdempotencyConflict,
+            "unauthorized" => ShopError::Unauthorized(message),
             "service_unavailable" => ShopError::ServiceUnavailable(message),
             "timeout" => ShopError::Timeout(message),
             _ => return None,
@@ -86,6 +90,7 @@ impl ShopError {
             ShopError::InsufficientFunds(_) => "insufficient_funds",
             ShopError::InvalidState(_) => "invalid_state",
             ShopError::IdempotencyConflict => "idempotency_conflict",
+            ShopError::Unauthorized(_) => "unauthorized",
             ShopError::ServiceUnavailable(_)
             | ShopError::Unreachable(_)
             | ShopError::Unconfirmed(_) => "service_unavailable",

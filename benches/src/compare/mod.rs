@@ -582,7 +582,7 @@ async fn start_floor(options: &Options, databases: &mut Databases) -> anyhow::Re
         .pinning
         .as_ref()
         .map(|pinning| pinning.deployment.as_slice());
-    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores).await
+    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores, &[]).await
 }
 
 /// Fresh storage for each start, and what must be removed afterwards (also

@@ -57,6 +57,7 @@ pub fn status_of(error: &ShopError) -> StatusCode {
     match error {
         ShopError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
         ShopError::NotFound(_) => StatusCode::NOT_FOUND,
+        ShopError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         ShopError::EmailTaken
         | ShopError::InsufficientStock(_)
         | ShopError::InsufficientFunds(_)

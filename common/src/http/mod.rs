@@ -12,6 +12,7 @@ pub mod deadline;
 pub mod error;
 pub mod faults;
 pub mod hop_log;
+pub mod internal_token;
 pub mod json;
 pub mod place_order;
 pub mod request_id;

@@ -15,7 +15,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 
-use super::{contract, hop_log, request_id};
+use super::{contract, hop_log, internal_token, request_id};
 
 /// An app with API.md's frame (request ids, 404/405 bodies, query errors)
 /// around the routes `configure` adds.
@@ -34,6 +34,10 @@ pub fn shop_app(
     // refuse the request, so every answer carries it (and the hop log, when
     // the process keeps one, sees it).
     App::new()
+        .wrap(Condition::new(
+            internal_token::current().is_some(),
+            from_fn(internal_token::guard),
+        ))
         .wrap(Condition::new(hop_log::enabled(), from_fn(hop_log::served)))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))

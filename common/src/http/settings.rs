@@ -30,6 +30,17 @@ pub struct SettingsArgs {
     /// them). Off by default.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// The deployment's internal token: sent with every call to another
+    /// process, and required on this process's /internal/... endpoints (401
+    /// `unauthorized` without it). Without one, they are open to anyone who
+    /// can reach the port.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SHOPLAB_INTERNAL_TOKEN",
+        hide_env_values = true
+    )]
+    pub internal_token: Option<String>,
 }
 
 /// What the flags say, loaded.
@@ -52,6 +63,10 @@ impl SettingsArgs {
     /// Reads the fault plan (the error is one line naming the file) and, with
     /// `--log-file`, starts the hop log of the process named `process`.
     pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
+        if let Some(token) = &self.internal_token {
+            anyhow::ensure!(!token.is_empty(), "--internal-token must not be empty");
+            super::internal_token::install(token);
+        }
         if let Some(path) = &self.log_file {
             super::hop_log::install(process, path).map_err(|error| {
                 anyhow::anyhow!("cannot write the hop log {}: {error}", path.display())

@@ -17,7 +17,7 @@ use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
-use shoplab_common::http::{hop_log, resource, Budget, REQUEST_ID_HEADER};
+use shoplab_common::http::{hop_log, internal_token, resource, Budget, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 use shoplab_service::remote::transport_error;
 use shoplab_service::HopDelay;
@@ -90,9 +90,13 @@ impl Upstreams {
     ) -> Result<reqwest::Response, ShopError> {
         self.hop_delay.wait().await;
         let timeout = deadline.remaining() + ABOVE_DEADLINE;
-        let request = request
+        let mut request = request
             .header(DEADLINE_HEADER, deadline.header_value())
-            .timeout(timeout)
+            .timeout(timeout);
+        if let Some(token) = internal_token::current() {
+            request = request.header(internal_token::HEADER, token);
+        }
+        let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
         let method = request.method().clone();

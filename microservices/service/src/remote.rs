@@ -29,7 +29,7 @@ use shoplab_common::domain::{
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{hop_log, run_blocking, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::http::{hop_log, internal_token, run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
 use crate::hop_delay::HopDelay;
@@ -190,10 +190,14 @@ impl Remote {
         self.deadline
             .check(&format!("the call to the {component} service"))?;
         let timeout = self.deadline.remaining().min(self.client.timeout);
-        let request = request
+        let mut request = request
             .header(REQUEST_ID_HEADER, self.request_id.as_str())
             .header(DEADLINE_HEADER, self.deadline.header_value())
-            .timeout(timeout)
+            .timeout(timeout);
+        if let Some(token) = internal_token::current() {
+            request = request.header(internal_token::HEADER, token);
+        }
+        let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
         let (method, path) = (request.method().clone(), request.url().path().to_owned());
