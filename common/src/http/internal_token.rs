@@ -51,17 +51,24 @@ fn same(sent: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
-/// The middleware: an `/internal/...` request without the token is refused
-/// before any handler runs.
+/// The middleware: a request for one of this process's `/internal/...`
+/// routes without the token is refused before its handler runs. A path no
+/// route of the process matches goes on to its 404, so the monolith and the
+/// gateway, which have no internal routes, answer every `/internal/...` path
+/// as API.md answers an unknown route.
 pub async fn guard(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let allowed = match current() {
-        Some(expected) if request.path().starts_with(INTERNAL_PREFIX) => request
-            .headers()
-            .get(HEADER)
-            .is_some_and(|sent| same(sent.as_bytes(), expected.as_bytes())),
+        Some(expected)
+            if request.path().starts_with(INTERNAL_PREFIX) && request.match_pattern().is_some() =>
+        {
+            request
+                .headers()
+                .get(HEADER)
+                .is_some_and(|sent| same(sent.as_bytes(), expected.as_bytes()))
+        }
         _ => true,
     };
     if allowed {
