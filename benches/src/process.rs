@@ -19,8 +19,10 @@ use tokio::process::{Child, Command};
 
 /// How long a process may take to print its address.
 const READY_WITHIN: Duration = Duration::from_secs(30);
-/// How long a process may take to stop after SIGTERM before it is killed.
-const STOP_WITHIN: Duration = Duration::from_secs(5);
+/// How long a process may take to stop after SIGTERM before it is killed:
+/// a moment longer than a server takes to finish what it was serving
+/// (`common/src/http/server.rs`, `SHUTDOWN_WITHIN`).
+const STOP_WITHIN: Duration = Duration::from_secs(11);
 
 /// How much of a child's stderr is kept (its last words, for the reason it
 /// exited): a deployment that runs for days must not grow without bound.
@@ -211,7 +213,7 @@ impl Process {
         let _ = self.child.kill().await;
     }
 
-    /// SIGTERM, then SIGKILL if it has not stopped within a few seconds.
+    /// SIGTERM, then SIGKILL if it has not stopped within [`STOP_WITHIN`].
     pub async fn stop(mut self) {
         if let Some(pid) = self.pid() {
             if let Ok(pid) = i32::try_from(pid) {

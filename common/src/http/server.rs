@@ -51,6 +51,11 @@ pub fn shop_app(
 /// like an answer lost on the way, which a saga must treat as "maybe done".
 pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
+/// How long a server, told to stop (SIGTERM), goes on serving the requests
+/// it has already taken before it exits: it accepts no new ones meanwhile.
+/// The harness waits a little longer than this before it kills a process.
+pub const SHUTDOWN_WITHIN: Duration = Duration::from_secs(10);
+
 /// How long the lab's HTTP clients keep an idle pooled connection.
 pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
 
@@ -95,6 +100,7 @@ impl Application {
             shop_app(move |app| configure(app))
         })
         .keep_alive(SERVER_KEEP_ALIVE)
+        .shutdown_timeout(SHUTDOWN_WITHIN.as_secs())
         .bind(addr)
         .map_err(|source| BindError {
             addr: addr.to_owned(),
