@@ -95,28 +95,42 @@ pub async fn served(
     Ok(response)
 }
 
-/// One `called` line: this process asked `peer` (`METHOD path`) on behalf of
-/// the request, and got `status` (0: no answer) after the time since
-/// `started`.
-pub fn called(
-    request_id: &str,
-    peer: &str,
-    method: &str,
-    path: &str,
-    status: u16,
+/// A call this process is making to another, logged as one `called` line
+/// when its answer comes. [`Call::start`] is `None`, and costs nothing, when
+/// the process keeps no hop log: both callers (the services' blocking client
+/// and the gateway's async one) sit on every hop's path.
+pub struct Call {
+    request_id: String,
+    method: String,
+    path: String,
     started: Instant,
-) {
-    tracing::info!(
-        target: TARGET,
-        process = process(),
-        hop = "called",
-        request_id,
-        peer,
-        method,
-        route = path,
-        status,
-        micros = micros(started),
-    );
+}
+
+impl Call {
+    /// Starts timing a call of `METHOD path` on behalf of `request_id`.
+    pub fn start(request_id: &str, method: &str, path: &str) -> Option<Call> {
+        enabled().then(|| Call {
+            request_id: request_id.to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            started: Instant::now(),
+        })
+    }
+
+    /// `peer` answered `status` (0: no answer).
+    pub fn answered(self, peer: &str, status: u16) {
+        tracing::info!(
+            target: TARGET,
+            process = process(),
+            hop = "called",
+            request_id = self.request_id,
+            peer,
+            method = self.method,
+            route = self.path,
+            status,
+            micros = micros(self.started),
+        );
+    }
 }
 
 fn micros(started: Instant) -> u64 {

@@ -11,7 +11,7 @@ mod health;
 mod proxy;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::web;
 use shoplab_common::components::Component;
@@ -99,21 +99,20 @@ impl Upstreams {
         let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
-        let method = request.method().clone();
-        let path = request.url().path().to_owned();
         let request_id = request
             .headers()
             .get(REQUEST_ID_HEADER)
             .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let started = Instant::now();
+            .unwrap_or_default();
+        let call =
+            hop_log::Call::start(request_id, request.method().as_str(), request.url().path());
         let sent = self.http.execute(request).await;
-        let status = sent
-            .as_ref()
-            .map_or(0, |response| response.status().as_u16());
-        let peer = upstream.name();
-        hop_log::called(&request_id, peer, method.as_str(), &path, status, started);
+        if let Some(call) = call {
+            let status = sent
+                .as_ref()
+                .map_or(0, |response| response.status().as_u16());
+            call.answered(upstream.name(), status);
+        }
         sent.map_err(|error| transport_error(upstream, timeout, &error))
     }
 

@@ -14,7 +14,7 @@
 //! failure of a peer becomes a 500.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
@@ -200,14 +200,18 @@ impl Remote {
         let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
-        let (method, path) = (request.method().clone(), request.url().path().to_owned());
-        let started = Instant::now();
+        let call = hop_log::Call::start(
+            self.request_id.as_str(),
+            request.method().as_str(),
+            request.url().path(),
+        );
         let sent = self.client.http.execute(request);
-        let status = sent
-            .as_ref()
-            .map_or(0, |response| response.status().as_u16());
-        let (id, peer) = (self.request_id.as_str(), component.name());
-        hop_log::called(id, peer, method.as_str(), &path, status, started);
+        if let Some(call) = call {
+            let status = sent
+                .as_ref()
+                .map_or(0, |response| response.status().as_u16());
+            call.answered(component.name(), status);
+        }
         let response = sent.map_err(|error| transport_error(component, timeout, &error))?;
         let status = response.status();
         if status.is_success() {
