@@ -4,21 +4,16 @@
 //! it answer nothing). API.md: the caller gets 503 or 504,
 //! never a hang or a 500, and a failed request takes no stock and no money.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind};
+use shoplab::deploy::Kind;
 
 mod mugs;
 
-use mugs::{assert_consistent, start, stock_the_shop, two_mugs};
-
-async fn microservices(scratch: &Path) -> Deployment {
-    start(Kind::Micro, scratch, None).await
-}
+use mugs::{assert_consistent, stocked, two_mugs, Stocked};
 
 async fn figure(shop: &ShopClient, path: &str, field: &str) -> i64 {
     let reply = shop.get(path).await.expect("the shop answers");
@@ -29,10 +24,11 @@ async fn figure(shop: &ShopClient, path: &str, field: &str) -> i64 {
 
 #[tokio::test]
 async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = microservices(scratch.path()).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
 
     deployment
         .hold_down("shoplab-payments")
@@ -68,10 +64,11 @@ async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
 /// 504 that keeps no order (API.md: a 503/504 before pricing keeps none).
 #[tokio::test]
 async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = microservices(scratch.path()).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
 
     deployment
         .signal("shoplab-catalog", Signal::SIGSTOP)
@@ -113,16 +110,15 @@ async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
 #[tokio::test]
 async fn a_hang_while_taking_the_stock_is_a_timeout_that_keeps_a_failed_order() {
     for kind in [Kind::Monolith, Kind::Micro] {
-        let scratch = tempfile::tempdir().expect("a scratch directory");
-        let plan = scratch.path().join("plan.toml");
-        std::fs::write(
-            &plan,
-            "[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n",
+        let Stocked {
+            deployment,
+            shop,
+            scratch: _scratch,
+        } = stocked(
+            kind,
+            Some("[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n"),
         )
-        .expect("the plan is written");
-        let deployment = start(kind, scratch.path(), Some(&plan)).await;
-        let shop = ShopClient::new(&deployment.base_url);
-        stock_the_shop(&shop).await;
+        .await;
 
         let started = Instant::now();
         let reply = shop.post("/orders", &two_mugs()).await.expect("answers");
@@ -149,10 +145,11 @@ async fn a_hang_while_taking_the_stock_is_a_timeout_that_keeps_a_failed_order() 
 
 #[tokio::test]
 async fn other_components_keep_answering_while_the_orders_service_is_down() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = microservices(scratch.path()).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
 
     deployment
         .hold_down("shoplab-orders")
@@ -185,16 +182,15 @@ async fn other_components_keep_answering_while_the_orders_service_is_down() {
 /// 504 — never 500.
 #[tokio::test]
 async fn a_monolith_write_that_cannot_get_the_database_in_time_is_a_504_never_a_500() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let plan = scratch.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        "[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n",
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(
+        Kind::Monolith,
+        Some("[[fault]]\nop = \"catalog.reserve\"\nkind = \"hang\"\n"),
     )
-    .expect("the plan is written");
-    let deployment = start(Kind::Monolith, scratch.path(), Some(&plan)).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    .await;
 
     let hung = tokio::spawn({
         let shop = shop.clone();

@@ -6,7 +6,6 @@
 //! Then `shoplab chaos` on a small run: no violation for the monolith's
 //! transaction or the saga, some without a saga.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -14,7 +13,7 @@ use reqwest::Method;
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
 use shoplab::compare::Backend;
-use shoplab::deploy::{Deployment, Kind};
+use shoplab::deploy::Kind;
 
 const ORDERS: &str = "shoplab-orders";
 const PAYMENTS: &str = "shoplab-payments";
@@ -22,13 +21,9 @@ const PAYMENTS: &str = "shoplab-payments";
 mod mugs;
 
 use mugs::{
-    assert_consistent, assert_order_one_failed_holding_nothing, bin_dir, get, start,
-    stock_the_shop, two_mugs,
+    assert_consistent, assert_order_one_failed_holding_nothing, bin_dir, get, stocked, two_mugs,
+    Stocked,
 };
-
-async fn microservices(scratch: &Path) -> Deployment {
-    start(Kind::Micro, scratch, None).await
-}
 
 async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
     shop.send(
@@ -42,10 +37,11 @@ async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
 
 #[tokio::test]
 async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_held_or_pending() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = microservices(scratch.path()).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
 
     // Payments frozen: the saga reserves, then waits in its charge.
     deployment
@@ -106,10 +102,11 @@ async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_hel
 
 #[tokio::test]
 async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answers_at_once() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = microservices(scratch.path()).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    stock_the_shop(&shop).await;
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
 
     deployment
         .signal(PAYMENTS, Signal::SIGSTOP)

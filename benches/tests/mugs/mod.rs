@@ -31,6 +31,34 @@ pub async fn start(kind: Kind, scratch: &Path, fault_plan: Option<&Path>) -> Dep
         .expect("the deployment starts on fresh SQLite files")
 }
 
+/// A running deployment with the small shop in it, and the scratch
+/// directory its databases live in (removed when this is dropped, so keep it
+/// bound for as long as the deployment runs).
+pub struct Stocked {
+    pub deployment: Deployment,
+    pub shop: ShopClient,
+    pub scratch: tempfile::TempDir,
+}
+
+/// A fresh deployment of `kind` — under `fault_plan` (a plan's TOML text) if
+/// given — with Ada, her 50.00 and the ten mugs in it.
+pub async fn stocked(kind: Kind, fault_plan: Option<&str>) -> Stocked {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let plan = fault_plan.map(|text| {
+        let path = scratch.path().join("plan.toml");
+        std::fs::write(&path, text).expect("the plan is written");
+        path
+    });
+    let deployment = start(kind, scratch.path(), plan.as_deref()).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+    Stocked {
+        deployment,
+        shop,
+        scratch,
+    }
+}
+
 pub const DEPOSITED: i64 = 5000;
 pub const MUGS: i64 = 10;
 
