@@ -22,6 +22,7 @@ use shoplab_common::domain::{
 };
 use shoplab_common::http::RequestId;
 use shoplab_common::local::InProcess;
+use shoplab_service::balance::Replicas;
 use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::CallArgs;
 
@@ -51,9 +52,9 @@ fn component_calls(c: &mut Criterion) {
     let mut conn = pool.get().expect("a pooled connection");
     let peers = PeerClient::new(
         Peers {
-            users: Some(shop.users.clone()),
-            catalog: Some(shop.catalog.clone()),
-            payments: Some(shop.payments.clone()),
+            users: Some(Replicas::one("users", shop.users.clone())),
+            catalog: Some(Replicas::one("catalog", shop.catalog.clone())),
+            payments: Some(Replicas::one("payments", shop.payments.clone())),
         },
         &CallArgs::default(),
     )

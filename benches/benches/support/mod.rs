@@ -15,11 +15,11 @@ use std::time::Duration;
 use actix_web::{App, HttpServer};
 use criterion::Criterion;
 use serde_json::{json, Value};
-use shoplab_common::components::Component;
 use shoplab_common::db::DatabaseUrl;
 use shoplab_common::http::server::Application;
 use shoplab_common::http::Budget;
-use shoplab_gateway::Upstreams;
+use shoplab_gateway::{Behind, Services, Upstreams};
+use shoplab_service::balance::{HealthArgs, Replicas};
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, HopDelay, ServiceArgs};
 
@@ -66,7 +66,7 @@ pub fn start() -> Shop {
         shoplab_payments::build(
             service("payments"),
             Peers {
-                users: Some(users.clone()),
+                users: Some(Replicas::one("users", users.clone())),
                 ..Peers::default()
             },
             &calls,
@@ -77,9 +77,9 @@ pub fn start() -> Shop {
         shoplab_orders::build(
             service("orders"),
             Peers {
-                users: Some(users.clone()),
-                catalog: Some(catalog.clone()),
-                payments: Some(payments.clone()),
+                users: Some(Replicas::one("users", users.clone())),
+                catalog: Some(Replicas::one("catalog", catalog.clone())),
+                payments: Some(Replicas::one("payments", payments.clone())),
             },
             &calls,
             shoplab_orders::Tx::Saga,
@@ -87,14 +87,10 @@ pub fn start() -> Shop {
         .expect("orders builds"),
     );
     let upstreams = Upstreams::new(
-        vec![
-            (Component::Users, users.clone()),
-            (Component::Catalog, catalog.clone()),
-            (Component::Payments, payments.clone()),
-            (Component::Orders, orders),
-        ],
+        Behind::Services(Services::one_each(&users, &catalog, &payments, &orders)),
         Budget::default(),
         HopDelay::NONE,
+        HealthArgs::default().interval(),
     )
     .expect("the gateway's client builds");
     let gateway =

@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod contract;
 pub mod deadline;
+pub mod drain;
 pub mod error;
 pub mod faults;
 pub mod hop_log;

@@ -15,7 +15,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 
-use super::{contract, hop_log, internal_token, request_id};
+use super::{contract, drain, hop_log, internal_token, request_id};
 
 /// An app with API.md's frame (request ids, 404/405 bodies, query errors)
 /// around the routes `configure` adds.
@@ -39,6 +39,7 @@ pub fn shop_app(
             from_fn(internal_token::guard),
         ))
         .wrap(Condition::new(hop_log::enabled(), from_fn(hop_log::served)))
+        .wrap(from_fn(drain::close_when_draining))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
         .configure(contract)
@@ -101,6 +102,9 @@ impl Application {
         })
         .keep_alive(SERVER_KEEP_ALIVE)
         .shutdown_timeout(SHUTDOWN_WITHIN.as_secs())
+        // A process drains before it stops (`drain.rs`): the signals are
+        // watched there, not by actix.
+        .disable_signals()
         .bind(addr)
         .map_err(|source| BindError {
             addr: addr.to_owned(),
@@ -134,9 +138,10 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGINT, SIGTERM, or
-    /// [`handle`](Self::handle)). Await it inside an actix or tokio runtime;
-    /// the workers are threads of their own.
+    /// Serves until the server is stopped through [`handle`](Self::handle)
+    /// (signals are [`announce_and_run`](Self::announce_and_run)'s business).
+    /// Await it inside an actix or tokio runtime; the workers are threads of
+    /// their own.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
@@ -145,10 +150,14 @@ impl Application {
     /// `NAME listening on http://ADDR` on stdout (the line `shoplab up` and
     /// the tests wait for, so that a process started on port 0 can say which
     /// port it got), then serves on an actix runtime of its own, blocking the
-    /// calling thread until the server is stopped.
+    /// calling thread until the server is stopped: SIGTERM or SIGINT
+    /// drain it, then stop it gracefully (`drain.rs`).
     pub fn announce_and_run(self) -> std::io::Result<()> {
         announce(&self.name, &self.addrs);
-        actix_web::rt::System::new().block_on(self.run_until_stopped())
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::rt::spawn(drain::on_signal(self.handle()));
+            self.run_until_stopped().await
+        })
     }
 }
 

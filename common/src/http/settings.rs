@@ -1,5 +1,6 @@
-//! The flags every binary shares for how it behaves under trouble: its
-//! fault plan and its request budget. Each binary flattens [`Settings`] into
+//! The flags every binary shares for how it behaves under trouble and in
+//! operation: its fault plan, its request budget, its hop log, the internal
+//! token and how it drains. Each binary flattens [`Settings`] into
 //! its own flags and registers what they say as app data ([`Settings::register`]),
 //! where the [`Faults`](super::Faults) and [`Deadline`](crate::deadline::Deadline)
 //! extractors find it.
@@ -14,7 +15,8 @@ use super::Budget;
 use crate::deadline::DEFAULT_BUDGET;
 use crate::faults::FaultPlan;
 
-/// `--fault-plan` and `--deadline-ms`.
+/// `--fault-plan`, `--deadline-ms`, `--log-file`, `--internal-token`,
+/// `--drain-notice-ms`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SettingsArgs {
     /// A fault plan (TOML) that makes the components' operations fail, slow
@@ -41,6 +43,12 @@ pub struct SettingsArgs {
         hide_env_values = true
     )]
     pub internal_token: Option<String>,
+    /// On SIGTERM, keep serving this long while /health answers 503
+    /// (draining), so that a load balancer stops sending requests here
+    /// before this process stops accepting them. Default 0: with nothing in
+    /// front of the process there is no one to warn.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub drain_notice_ms: u64,
 }
 
 /// What the flags say, loaded.
@@ -63,6 +71,7 @@ impl SettingsArgs {
     /// Reads the fault plan (the error is one line naming the file) and, with
     /// `--log-file`, starts the hop log of the process named `process`.
     pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
+        super::drain::set_notice(Duration::from_millis(self.drain_notice_ms));
         if let Some(token) = &self.internal_token {
             anyhow::ensure!(!token.is_empty(), "--internal-token must not be empty");
             super::internal_token::install(token);

@@ -19,7 +19,7 @@ use shoplab_service::internal::{
 };
 use shoplab_service::remote::transport_error;
 
-use crate::Upstreams;
+use crate::{Retry, Upstreams};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -110,13 +110,18 @@ impl Ask<'_> {
     /// `None` for a 404.
     async fn get_found<T: DeserializeOwned>(self, path: &str) -> Result<Option<T>, ShopError> {
         let (upstreams, upstream) = (self.upstreams, self.upstream);
-        let failed =
-            |error: reqwest::Error| transport_error(upstream, self.deadline.remaining(), &error);
-        let request = upstreams
-            .http
-            .get(format!("{}{path}", upstreams.url(upstream)))
-            .header(REQUEST_ID_HEADER, self.request_id.as_str());
-        let response = upstreams.send(upstream, self.deadline, request).await?;
+        let failed = |error: reqwest::Error| {
+            transport_error(upstream.name(), self.deadline.remaining(), &error)
+        };
+        let request = |base: &str| {
+            upstreams
+                .http
+                .get(format!("{base}{path}"))
+                .header(REQUEST_ID_HEADER, self.request_id.as_str())
+        };
+        let response = upstreams
+            .send(upstream, self.deadline, Retry::Safe, request)
+            .await?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);

@@ -5,6 +5,12 @@
 //! `X-Request-Id` and what is left of its deadline (`X-Deadline-Ms`). The
 //! services' `/internal/...` endpoints are not routed, so they answer 404
 //! here.
+//!
+//! It is also the lab's load balancer: each service may run as several
+//! replicas (`--catalog-url A,B,C`), spread over as `balance.rs` in
+//! `shoplab-service` says, and in front of several monolith processes on one
+//! database (`--monolith-url A,B,C`) it passes every route, `/audit` too, to
+//! one of them and answers only `/health` itself.
 
 mod audit;
 mod health;
@@ -19,6 +25,7 @@ use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
 use shoplab_common::http::{hop_log, internal_token, resource, Budget, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
+use shoplab_service::balance::Replicas;
 use shoplab_service::remote::transport_error;
 use shoplab_service::HopDelay;
 
@@ -34,9 +41,8 @@ pub fn build(addr: &str, upstreams: Upstreams) -> anyhow::Result<Application> {
     let upstreams = web::Data::new(upstreams);
     let budget = web::Data::new(upstreams.budget);
     let application = Application::bind(NAME, addr, move |app| {
-        app.app_data(upstreams.clone())
-            .app_data(budget.clone())
-            .configure(configure);
+        app.app_data(upstreams.clone()).app_data(budget.clone());
+        configure(app, &upstreams.behind);
     })?;
     Ok(application)
 }
@@ -46,48 +52,169 @@ pub fn build(addr: &str, upstreams: Upstreams) -> anyhow::Result<Application> {
 /// deadline passes, to arrive first.
 pub const ABOVE_DEADLINE: Duration = Duration::from_millis(250);
 
+/// What stands behind the gateway.
+#[derive(Clone)]
+pub enum Behind {
+    /// The four services, each with its replicas: a path goes to the
+    /// service that owns it.
+    Services(Services),
+    /// Monolith processes on one database: every path goes to one of them,
+    /// `/audit` too. The gateway is then only a load balancer.
+    Monolith(Replicas),
+}
+
+/// Each service's replicas.
+#[derive(Clone)]
+pub struct Services {
+    pub users: Replicas,
+    pub catalog: Replicas,
+    pub payments: Replicas,
+    pub orders: Replicas,
+}
+
+impl Services {
+    /// The four services, one process each, at these base URLs.
+    pub fn one_each(users: &str, catalog: &str, payments: &str, orders: &str) -> Self {
+        Self {
+            users: Replicas::one("users", users),
+            catalog: Replicas::one("catalog", catalog),
+            payments: Replicas::one("payments", payments),
+            orders: Replicas::one("orders", orders),
+        }
+    }
+
+    fn of(&self, service: Component) -> &Replicas {
+        match service {
+            Component::Users => &self.users,
+            Component::Catalog => &self.catalog,
+            Component::Payments => &self.payments,
+            Component::Orders => &self.orders,
+        }
+    }
+}
+
+impl Behind {
+    /// Every pool of replicas, once each.
+    fn pools(&self) -> Vec<&Replicas> {
+        match self {
+            Behind::Services(services) => Component::ALL
+                .iter()
+                .map(|&service| services.of(service))
+                .collect(),
+            Behind::Monolith(monoliths) => vec![monoliths],
+        }
+    }
+}
+
 /// The services behind the gateway, and the client that reaches them.
 #[derive(Clone)]
 pub struct Upstreams {
     http: reqwest::Client,
     budget: Budget,
     hop_delay: HopDelay,
-    services: Arc<[(Component, String)]>,
+    behind: Arc<Behind>,
+}
+
+/// Whether a request whose connection was refused may go to another
+/// replica. A refused connection means the request was never delivered,
+/// but the gateway retries only what API.md makes safe to repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A read, or an order carrying its Idempotency-Key.
+    Safe,
+    /// Anything else: one replica, one try.
+    Never,
 }
 
 impl Upstreams {
-    /// `services`: each service and its base URL. `budget`: how long one
-    /// request may take (`--deadline-ms`). `hop_delay`: the wait before each
-    /// request to a service (`--hop-delay-us`).
+    /// `behind`: the services (or monoliths) and their base URLs. `budget`:
+    /// how long one request may take (`--deadline-ms`). `hop_delay`: the
+    /// wait before each request to a service (`--hop-delay-us`).
+    /// `health_interval`: how often each replica of a pool that has several
+    /// is asked for its `/health` (`--health-interval-ms`).
     pub fn new(
-        services: Vec<(Component, String)>,
+        behind: Behind,
         budget: Budget,
         hop_delay: HopDelay,
+        health_interval: Duration,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .pool_max_idle_per_host(64)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
+        for pool in behind.pools() {
+            pool.watch(health_interval);
+        }
         Ok(Self {
             http,
             budget,
             hop_delay,
-            services: services.into(),
+            behind: Arc::new(behind),
         })
     }
 
-    /// Sends a request to a service, after the hop delay: every request the
-    /// gateway makes (passed through, `/health`, `/audit`) goes through here.
-    /// It carries what is left of `deadline`, and is given up on just after
-    /// it (`timeout`, 504). The wait is async (`HopDelay::wait`), so it
-    /// holds up this request only, never the worker.
+    /// The replicas that serve `upstream`'s paths.
+    fn replicas(&self, upstream: Component) -> &Replicas {
+        match &*self.behind {
+            Behind::Monolith(monoliths) => monoliths,
+            Behind::Services(services) => services.of(upstream),
+        }
+    }
+
+    /// Sends a request to one replica of `upstream`: every request the
+    /// gateway passes through or makes for `/audit` goes through here.
+    /// `build` makes the request for a replica's base URL. A replica that
+    /// refuses the connection is marked down and, if `retry` allows, the
+    /// request goes to the next one.
     async fn send(
         &self,
         upstream: Component,
         deadline: Deadline,
-        request: reqwest::RequestBuilder,
+        retry: Retry,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ShopError> {
+        let replicas = self.replicas(upstream);
+        let mut tried = Vec::new();
+        loop {
+            let Some(replica) = replicas.pick(&tried) else {
+                return Err(ShopError::Unreachable(format!(
+                    "no replica of the {} service can be reached",
+                    replicas.service()
+                )));
+            };
+            let timeout = deadline.remaining() + ABOVE_DEADLINE;
+            match self
+                .send_to(replicas.service(), deadline, build(replica.url()))
+                .await?
+            {
+                Ok(response) => return Ok(response),
+                Err(error) if error.is_connect() => {
+                    replica.refused();
+                    tried.push(replica.index());
+                    let again = retry == Retry::Safe
+                        && tried.len() < replicas.len()
+                        && !deadline.remaining().is_zero();
+                    if !again {
+                        return Err(transport_error(replicas.service(), timeout, &error));
+                    }
+                }
+                Err(error) => return Err(transport_error(replicas.service(), timeout, &error)),
+            }
+        }
+    }
+
+    /// One request to one process, after the hop delay. It carries what is
+    /// left of `deadline`, and is given up on just after it (`timeout`,
+    /// 504). The wait is async (`HopDelay::wait`), so it holds up this
+    /// request only, never the worker. The outer error is ours; the inner
+    /// one is the transport's, for the caller to judge.
+    async fn send_to(
+        &self,
+        service: &str,
+        deadline: Deadline,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Result<reqwest::Response, reqwest::Error>, ShopError> {
         self.hop_delay.wait().await;
         let timeout = deadline.remaining() + ABOVE_DEADLINE;
         let mut request = request
@@ -111,17 +238,9 @@ impl Upstreams {
             let status = sent
                 .as_ref()
                 .map_or(0, |response| response.status().as_u16());
-            call.answered(upstream.name(), status);
+            call.answered(service, status);
         }
-        sent.map_err(|error| transport_error(upstream, timeout, &error))
-    }
-
-    fn url(&self, upstream: Component) -> &str {
-        self.services
-            .iter()
-            .find(|(service, _)| *service == upstream)
-            .map(|(_, url)| url.as_str())
-            .unwrap_or_default()
+        Ok(sent)
     }
 }
 
@@ -139,11 +258,23 @@ const ROUTES: &[(&str, Component)] = &[
     ("/orders/{id}/cancel", Component::Orders),
 ];
 
-fn configure(config: &mut web::ServiceConfig) {
-    config
-        .configure(health::configure)
-        .configure(audit::configure);
-    for &(path, upstream) in ROUTES {
+/// The routes the monolith serves beyond the shared ones: behind a gateway
+/// in front of monoliths they are passed through too.
+const MONOLITH_ROUTES: &[(&str, Component)] = &[
+    ("/audit", Component::Orders),
+    ("/audit/orders/{id}", Component::Orders),
+];
+
+fn configure(config: &mut web::ServiceConfig, behind: &Behind) {
+    config.configure(health::configure);
+    let mut passed_through = ROUTES.to_vec();
+    match behind {
+        Behind::Services(_) => {
+            config.configure(audit::configure);
+        }
+        Behind::Monolith(_) => passed_through.extend_from_slice(MONOLITH_ROUTES),
+    }
+    for (path, upstream) in passed_through {
         // Every method goes through: the service answers 405 for the ones it
         // does not serve, as it would if called directly.
         config.service(

@@ -1,4 +1,7 @@
-//! Passing a request through to the service that owns its path.
+//! Passing a request through to the service that owns its path (to one of
+//! its replicas). A refused connection is retried on another replica only
+//! for a read or an order with its Idempotency-Key: API.md makes those safe
+//! to send twice.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,7 +13,7 @@ use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 use shoplab_service::remote::transport_error;
 
-use crate::Upstreams;
+use crate::{Retry, Upstreams};
 
 /// The request headers a service needs; everything else stays at the edge.
 const FORWARDED_HEADERS: [&str; 2] = ["content-type", IDEMPOTENCY_KEY_HEADER];
@@ -31,21 +34,31 @@ pub async fn forward(
         .path_and_query()
         .map(|path| path.as_str())
         .unwrap_or("/");
-    let url = format!("{}{path}", upstreams.url(**upstream));
     let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
         .map_err(|error| ShopError::invalid(format!("bad method: {error}")))?;
-    let mut outgoing = upstreams
-        .http
-        .request(method, url)
-        .header(REQUEST_ID_HEADER, request_id.as_str())
-        .body(body);
-    for name in FORWARDED_HEADERS {
-        if let Some(value) = request.headers().get(name) {
-            outgoing = outgoing.header(name, value.as_bytes());
+    let retry = if method == reqwest::Method::GET
+        || method == reqwest::Method::HEAD
+        || request.headers().contains_key(IDEMPOTENCY_KEY_HEADER)
+    {
+        Retry::Safe
+    } else {
+        Retry::Never
+    };
+    let outgoing = |base: &str| {
+        let mut outgoing = upstreams
+            .http
+            .request(method.clone(), format!("{base}{path}"))
+            .header(REQUEST_ID_HEADER, request_id.as_str())
+            .body(body.clone());
+        for name in FORWARDED_HEADERS {
+            if let Some(value) = request.headers().get(name) {
+                outgoing = outgoing.header(name, value.as_bytes());
+            }
         }
-    }
+        outgoing
+    };
     let name = **upstream;
-    let response = upstreams.send(name, deadline, outgoing).await?;
+    let response = upstreams.send(name, deadline, retry, outgoing).await?;
     let status = StatusCode::from_u16(response.status().as_u16())
         .map_err(|error| ShopError::internal("upstream status", error))?;
     let content_type = response
@@ -55,7 +68,7 @@ pub async fn forward(
     let body = response
         .bytes()
         .await
-        .map_err(|error| transport_error(name, deadline.remaining(), &error))?;
+        .map_err(|error| transport_error(name.name(), deadline.remaining(), &error))?;
     let mut reply = HttpResponse::build(status);
     if let Some(content_type) = content_type {
         reply.insert_header(("content-type", content_type));

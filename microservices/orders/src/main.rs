@@ -7,6 +7,7 @@
 
 use clap::Parser;
 use shoplab_orders::{build, Tx, NAME};
+use shoplab_service::balance::{ReplicaUrls, Replicas};
 use shoplab_service::remote::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 
@@ -16,15 +17,18 @@ use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 struct Args {
     #[command(flatten)]
     service: ServiceArgs,
-    /// Base URL of the users service.
+    /// Base URL of the users service; several, comma-separated, for its
+    /// replicas (calls are spread over them and skip one that is down).
     #[arg(long)]
-    users_url: String,
-    /// Base URL of the catalog service.
+    users_url: ReplicaUrls,
+    /// Base URL of the catalog service; several, comma-separated, for its
+    /// replicas (calls are spread over them and skip one that is down).
     #[arg(long)]
-    catalog_url: String,
-    /// Base URL of the payments service.
+    catalog_url: ReplicaUrls,
+    /// Base URL of the payments service; several, comma-separated, for its
+    /// replicas (calls are spread over them and skip one that is down).
     #[arg(long)]
-    payments_url: String,
+    payments_url: ReplicaUrls,
     #[command(flatten)]
     calls: CallArgs,
     /// How orders are held together: `saga` (recorded state, compensations,
@@ -37,9 +41,9 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let peers = Peers {
-        users: Some(args.users_url),
-        catalog: Some(args.catalog_url),
-        payments: Some(args.payments_url),
+        users: Some(Replicas::new("users", args.users_url)),
+        catalog: Some(Replicas::new("catalog", args.catalog_url)),
+        payments: Some(Replicas::new("payments", args.payments_url)),
     };
     // Built before the async runtime starts: see `build`.
     let result = build(args.service, peers, &args.calls, args.tx).and_then(run);

@@ -6,6 +6,7 @@
 
 use shoplab_common::db::DatabaseUrl;
 use shoplab_orders::{build, Tx};
+use shoplab_service::balance::Replicas;
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, ServiceArgs};
 
@@ -21,9 +22,9 @@ async fn build_binds_a_free_port_and_the_service_answers_once_run() {
         settings: Default::default(),
     };
     let peers = Peers {
-        users: Some(NOWHERE.into()),
-        catalog: Some(NOWHERE.into()),
-        payments: Some(NOWHERE.into()),
+        users: Some(Replicas::one("users", NOWHERE)),
+        catalog: Some(Replicas::one("catalog", NOWHERE)),
+        payments: Some(Replicas::one("payments", NOWHERE)),
     };
     let application =
         tokio::task::spawn_blocking(move || build(service, peers, &CallArgs::default(), Tx::Saga))

@@ -4,6 +4,7 @@
 
 use clap::Parser;
 use shoplab_payments::{build, NAME};
+use shoplab_service::balance::{ReplicaUrls, Replicas};
 use shoplab_service::remote::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 
@@ -13,9 +14,10 @@ use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 struct Args {
     #[command(flatten)]
     service: ServiceArgs,
-    /// Base URL of the users service, e.g. http://127.0.0.1:8081
+    /// Base URL of the users service, e.g. http://127.0.0.1:8081; several,
+    /// comma-separated, for its replicas.
     #[arg(long)]
-    users_url: String,
+    users_url: ReplicaUrls,
     #[command(flatten)]
     calls: CallArgs,
 }
@@ -23,7 +25,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let peers = Peers {
-        users: Some(args.users_url),
+        users: Some(Replicas::new("users", args.users_url)),
         ..Peers::default()
     };
     // Built before the async runtime starts: see `build`.

@@ -3,7 +3,9 @@
 //! health, errors on exit), the HTTP implementations of the component
 //! interfaces ([`remote`]), the bodies of the services' internal endpoints
 //! ([`internal`]: both the clients and the serving services need them), and
-//! the `--hop-delay-us` wait before each internal request ([`hop_delay`]).
+//! the `--hop-delay-us` wait before each internal request ([`hop_delay`]),
+//! and the load balancing over a peer's replicas ([`balance`]), which the
+//! gateway uses too.
 //!
 //! Each service is a crate of its own under `microservices/` (users,
 //! catalog, payments, orders, and the gateway), depending on `shoplab-common`
@@ -12,6 +14,7 @@
 //! microservices. The routes and rules are `common`'s, the same code the
 //! monolith runs.
 
+pub mod balance;
 pub mod hop_delay;
 pub mod internal;
 pub mod remote;

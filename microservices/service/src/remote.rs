@@ -12,12 +12,18 @@
 //! one that answers with an error body is mapped back to the same domain
 //! error an in-process call would have returned. No call ever hangs, and no
 //! failure of a peer becomes a 500.
+//!
+//! A peer may run as several replicas (`--catalog-url A,B,C`): each call
+//! goes to one of them (`balance.rs`), and a call whose connection is
+//! refused goes to the next one, which is safe whatever the call, since the
+//! refusing replica never saw it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shoplab_common::components::{Catalog, Component, Payments, Users};
@@ -32,6 +38,7 @@ use shoplab_common::http::wire::OrderItemBody;
 use shoplab_common::http::{hop_log, internal_token, run_blocking, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 
+use crate::balance::{Picked, Replicas};
 use crate::hop_delay::HopDelay;
 use crate::internal::{Charge, OrderIdBody, ProductIds, Reserve};
 use crate::startup::CallArgs;
@@ -44,11 +51,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// `Unreachable` if it could not be reached at all (the request was never
 /// delivered), `Unconfirmed` if the connection broke after it was sent.
 /// Shared with the gateway, so both say the same of the same failure.
-pub fn transport_error(
-    component: Component,
-    timeout: Duration,
-    error: &reqwest::Error,
-) -> ShopError {
+pub fn transport_error(component: &str, timeout: Duration, error: &reqwest::Error) -> ShopError {
     if error.is_timeout() {
         ShopError::Timeout(format!(
             "the {component} service did not answer within {} ms",
@@ -63,12 +66,23 @@ pub fn transport_error(
     }
 }
 
-/// Where the other services are.
+/// Where the other services are: each one's replicas (often just one).
 #[derive(Debug, Clone, Default)]
 pub struct Peers {
-    pub users: Option<String>,
-    pub catalog: Option<String>,
-    pub payments: Option<String>,
+    pub users: Option<Replicas>,
+    pub catalog: Option<Replicas>,
+    pub payments: Option<Replicas>,
+}
+
+impl Peers {
+    fn of(&self, component: Component) -> Option<&Replicas> {
+        match component {
+            Component::Users => self.users.as_ref(),
+            Component::Catalog => self.catalog.as_ref(),
+            Component::Payments => self.payments.as_ref(),
+            Component::Orders => None, // nothing calls the orders service
+        }
+    }
 }
 
 /// The process's one client to its peers.
@@ -84,6 +98,7 @@ impl PeerClient {
     /// Build it outside an async runtime (in a service's `build`, before the
     /// server runs), or on a blocking thread: reqwest's blocking client runs
     /// a runtime of its own, which may not be started from inside another.
+    /// Starts the health checks of every peer that has several replicas.
     pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
         let timeout = calls.timeout();
         let http = Client::builder()
@@ -92,6 +107,12 @@ impl PeerClient {
             .pool_max_idle_per_host(32)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
+        for replicas in [&peers.users, &peers.catalog, &peers.payments]
+            .into_iter()
+            .flatten()
+        {
+            replicas.watch(calls.health.interval());
+        }
         Ok(Self {
             http,
             peers: Arc::new(peers),
@@ -142,77 +163,77 @@ pub struct Remote {
     deadline: Deadline,
 }
 
+/// One call: its method, its path, and its JSON body, if any.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    body: Option<Vec<u8>>,
+}
+
+impl<'a> Call<'a> {
+    fn get(path: &'a str) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            body: None,
+        }
+    }
+
+    fn post(path: &'a str, body: &impl Serialize) -> Result<Self, ShopError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|error| ShopError::internal("encoding a request", error))?;
+        Ok(Self {
+            method: Method::POST,
+            path,
+            body: Some(body),
+        })
+    }
+}
+
 impl Remote {
-    fn base(&self, component: Component) -> Result<&str, ShopError> {
-        let peers = &self.client.peers;
-        let url = match component {
-            Component::Users => &peers.users,
-            Component::Catalog => &peers.catalog,
-            Component::Payments => &peers.payments,
-            Component::Orders => &None, // nothing calls the orders service
-        };
-        url.as_deref().ok_or_else(|| {
+    fn replicas(&self, component: Component) -> Result<&Replicas, ShopError> {
+        self.client.peers.of(component).ok_or_else(|| {
             ShopError::ServiceUnavailable(format!("no --{component}-url was given to this service"))
         })
     }
 
-    fn get(&self, component: Component, path: &str) -> Result<RequestBuilder, ShopError> {
-        Ok(self
-            .client
-            .http
-            .get(format!("{}{path}", self.base(component)?)))
-    }
-
-    fn post(
-        &self,
-        component: Component,
-        path: &str,
-        body: &impl Serialize,
-    ) -> Result<RequestBuilder, ShopError> {
-        Ok(self
-            .client
-            .http
-            .post(format!("{}{path}", self.base(component)?))
-            .json(body))
-    }
-
-    /// Sends one request and reads its answer: `Ok(None)` for 404 (only the
+    /// Sends one call and reads its answer: `Ok(None)` for 404 (only the
     /// caller knows what was not found), the body for a success, the mapped
     /// domain error otherwise. Every call of every component goes through
     /// here, so this is where the hop delay is taken; no caller holds a
     /// database transaction (or a pooled connection) across a call.
+    ///
+    /// A replica that refuses the connection never saw the call, so it is
+    /// sent to the next replica, if there is one and time is left.
     fn send(
         &self,
         component: Component,
-        request: RequestBuilder,
+        call: Call<'_>,
     ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
-        self.client.hop_delay.wait_blocking();
-        self.deadline
-            .check(&format!("the call to the {component} service"))?;
-        let timeout = self.deadline.remaining().min(self.client.timeout);
-        let mut request = request
-            .header(REQUEST_ID_HEADER, self.request_id.as_str())
-            .header(DEADLINE_HEADER, self.deadline.header_value())
-            .timeout(timeout);
-        if let Some(token) = internal_token::current() {
-            request = request.header(internal_token::HEADER, token);
-        }
-        let request = request
-            .build()
-            .map_err(|error| ShopError::internal("building a request", error))?;
-        let call = hop_log::Call::start(
-            self.request_id.as_str(),
-            request.method().as_str(),
-            request.url().path(),
-        );
-        let sent = self.client.http.execute(request);
-        if let Some(call) = call {
-            let status = sent
-                .as_ref()
-                .map_or(0, |response| response.status().as_u16());
-            call.answered(component.name(), status);
-        }
-        let response = sent.map_err(|error| transport_error(component, timeout, &error))?;
+        let replicas = self.replicas(component)?;
+        let mut tried = Vec::new();
+        let response = loop {
+            let Some(replica) = replicas.pick(&tried) else {
+                return Err(ShopError::Unreachable(format!(
+                    "no replica of the {component} service can be reached"
+                )));
+            };
+            match self.send_to(component, &replica, &call)? {
+                Ok(response) => break response,
+                Err(refused) if refused.is_connect() && !self.deadline.remaining().is_zero() => {
+                    replica.refused();
+                    tried.push(replica.index());
+                    if tried.len() == replicas.len() {
+                        let timeout = self.deadline.remaining().min(self.client.timeout);
+                        return Err(transport_error(component.name(), timeout, &refused));
+                    }
+                }
+                Err(error) => {
+                    let timeout = self.deadline.remaining().min(self.client.timeout);
+                    return Err(transport_error(component.name(), timeout, &error));
+                }
+            }
+        };
         let status = response.status();
         if status.is_success() {
             return Ok(Some(response));
@@ -228,6 +249,54 @@ impl Remote {
         Err(shop_error_from_body(status.as_u16(), &body))
     }
 
+    /// One attempt of a call, at one replica: after the hop delay, with the
+    /// request's id, what is left of its deadline and the internal token.
+    /// The outer error is ours (no time left, a request we cannot build);
+    /// the inner one is the transport's, for the caller to judge.
+    fn send_to(
+        &self,
+        component: Component,
+        replica: &Picked,
+        call: &Call<'_>,
+    ) -> Result<Result<reqwest::blocking::Response, reqwest::Error>, ShopError> {
+        self.client.hop_delay.wait_blocking();
+        self.deadline
+            .check(&format!("the call to the {component} service"))?;
+        let timeout = self.deadline.remaining().min(self.client.timeout);
+        let url = format!("{}{}", replica.url(), call.path);
+        let mut request = self
+            .client
+            .http
+            .request(call.method.clone(), url)
+            .header(REQUEST_ID_HEADER, self.request_id.as_str())
+            .header(DEADLINE_HEADER, self.deadline.header_value())
+            .timeout(timeout);
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(token) = internal_token::current() {
+            request = request.header(internal_token::HEADER, token);
+        }
+        let request = request
+            .build()
+            .map_err(|error| ShopError::internal("building a request", error))?;
+        let hop = hop_log::Call::start(
+            self.request_id.as_str(),
+            request.method().as_str(),
+            request.url().path(),
+        );
+        let sent = self.client.http.execute(request);
+        if let Some(hop) = hop {
+            let status = sent
+                .as_ref()
+                .map_or(0, |response| response.status().as_u16());
+            hop.answered(component.name(), status);
+        }
+        Ok(sent)
+    }
+
     fn read<T: DeserializeOwned>(
         component: Component,
         response: reqwest::blocking::Response,
@@ -240,8 +309,8 @@ impl Remote {
     }
 
     /// For calls that answer 204 on success and have no "not found" case.
-    fn expect_done(&self, component: Component, request: RequestBuilder) -> Result<(), ShopError> {
-        match self.send(component, request)? {
+    fn expect_done(&self, component: Component, call: Call<'_>) -> Result<(), ShopError> {
+        match self.send(component, call)? {
             Some(_) => Ok(()),
             None => Err(ShopError::ServiceUnavailable(format!(
                 "the {component} service does not serve this call (404)"
@@ -252,8 +321,8 @@ impl Remote {
 
 impl Users for Remote {
     fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        let request = self.get(Component::Users, &format!("/users/{id}"))?;
-        match self.send(Component::Users, request)? {
+        let path = format!("/users/{id}");
+        match self.send(Component::Users, Call::get(&path))? {
             Some(response) => Self::read(Component::Users, response),
             None => Err(ShopError::NotFound(Entity::User(id))),
         }
@@ -265,8 +334,8 @@ impl Catalog for Remote {
         let body = ProductIds {
             ids: ids.iter().map(|id| id.get()).collect(),
         };
-        let request = self.post(Component::Catalog, "/internal/products/lookup", &body)?;
-        let Some(response) = self.send(Component::Catalog, request)? else {
+        let call = Call::post("/internal/products/lookup", &body)?;
+        let Some(response) = self.send(Component::Catalog, call)? else {
             return Err(ShopError::ServiceUnavailable(
                 "the catalog service has no product lookup".into(),
             ));
@@ -287,8 +356,8 @@ impl Catalog for Remote {
                 })
                 .collect(),
         };
-        let request = self.post(Component::Catalog, "/internal/reservations", &body)?;
-        self.expect_done(Component::Catalog, request)
+        let call = Call::post("/internal/reservations", &body)?;
+        self.expect_done(Component::Catalog, call)
     }
 
     fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
@@ -296,8 +365,7 @@ impl Catalog for Remote {
         let body = OrderIdBody {
             order_id: order.id.get(),
         };
-        let request = self.post(Component::Catalog, &path, &body)?;
-        self.expect_done(Component::Catalog, request)
+        self.expect_done(Component::Catalog, Call::post(&path, &body)?)
     }
 }
 
@@ -309,8 +377,8 @@ impl Payments for Remote {
             user_id: user.get(),
             amount_cents: amount.get(),
         };
-        let request = self.post(Component::Payments, "/internal/charges", &body)?;
-        self.expect_done(Component::Payments, request)
+        let call = Call::post("/internal/charges", &body)?;
+        self.expect_done(Component::Payments, call)
     }
 
     fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
@@ -318,7 +386,6 @@ impl Payments for Remote {
         let body = OrderIdBody {
             order_id: order.id.get(),
         };
-        let request = self.post(Component::Payments, &path, &body)?;
-        self.expect_done(Component::Payments, request)
+        self.expect_done(Component::Payments, Call::post(&path, &body)?)
     }
 }

@@ -12,6 +12,7 @@ use shoplab_common::error::one_line;
 use shoplab_common::http::server::Application;
 use shoplab_common::http::{routes, SettingsArgs};
 
+use crate::balance::HealthArgs;
 use crate::hop_delay::HopDelay;
 
 /// The flags every service takes.
@@ -43,6 +44,8 @@ pub struct CallArgs {
     pub call_timeout_ms: u64,
     #[command(flatten)]
     pub hop_delay: HopDelay,
+    #[command(flatten)]
+    pub health: HealthArgs,
 }
 
 impl Default for CallArgs {
@@ -51,6 +54,7 @@ impl Default for CallArgs {
         Self {
             call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
             hop_delay: HopDelay::NONE,
+            health: HealthArgs::default(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `GET /health` for a process that owns a database (the monolith and each
-//! service): 200 when the database answers. The gateway has its own, which
+//! service): 200 when the database answers and the process is not draining. The gateway has its own, which
 //! asks every service.
 
 use actix_web::{web, HttpResponse};
@@ -15,10 +15,22 @@ pub fn configure(config: &mut web::ServiceConfig) {
 }
 
 async fn health(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    refuse_while_draining()?;
     with_conn(&pool, |conn| {
         conn.batch_execute("SELECT 1")
             .map_err(|error| ShopError::ServiceUnavailable(format!("database: {error}")))
     })
     .await?;
     Ok(HttpResponse::Ok().json(Health::ok()))
+}
+
+/// A draining process is not healthy: it is about to stop (`drain.rs`).
+/// Every process's `/health` starts with this, the gateway's too.
+pub fn refuse_while_draining() -> Result<(), ShopError> {
+    if crate::http::drain::draining() {
+        return Err(ShopError::ServiceUnavailable(
+            "draining: this process is shutting down".into(),
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,395 @@
+//! Client-side load balancing over a service's replicas: what the gateway
+//! does in front of the services (and of several monoliths), and what each
+//! service's client does towards its peers (`remote.rs`).
+//!
+//! A [`Replicas`] is the list of one service's base URLs, given as one
+//! comma-separated flag (`--catalog-url A,B,C`). Each request goes to the
+//! healthy replica with the fewest requests outstanding from this process,
+//! ties broken round robin (so with equal load it is plain round robin).
+//! A replica is marked down at once when a connection to it is refused, and
+//! by a health check (`GET /health`, every `--health-interval-ms`) that
+//! fails or answers anything but 200: a draining process answers 503
+//! (`common/src/http/drain.rs`), so it is left alone before it stops
+//! accepting. The same check takes a replica back once it answers 200 again.
+//! When no replica is marked healthy, requests still go to one of them: the
+//! marks may be stale, and the answer (or the refusal) is the truth.
+//!
+//! With one replica nothing is checked and nothing changes: the request goes
+//! where it always went.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How often each replica's `/health` is asked, in milliseconds, unless
+/// `--health-interval-ms` says otherwise.
+pub const DEFAULT_HEALTH_INTERVAL_MS: u64 = 250;
+
+/// `--health-interval-ms`, for every process that balances over replicas.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct HealthArgs {
+    /// How often each replica of a service (when a --*-url lists several)
+    /// is asked for its /health: one that fails is routed around until it
+    /// passes again.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_HEALTH_INTERVAL_MS,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub health_interval_ms: u64,
+}
+
+impl Default for HealthArgs {
+    fn default() -> Self {
+        Self {
+            health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
+        }
+    }
+}
+
+impl HealthArgs {
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.health_interval_ms)
+    }
+}
+
+/// The base URLs of a service's replicas, parsed from one comma-separated
+/// flag: `http://127.0.0.1:8001,http://127.0.0.1:8002`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaUrls(pub Vec<String>);
+
+impl std::str::FromStr for ReplicaUrls {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        let urls: Vec<String> = list
+            .split(',')
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .collect();
+        if let Some(bad) = urls
+            .iter()
+            .find(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+        {
+            return Err(format!(
+                "{bad:?} is not a base URL (http://HOST:PORT); give replicas as a comma-separated list"
+            ));
+        }
+        Ok(Self(urls))
+    }
+}
+
+/// One service's replicas, as one process sees them. Cheap to clone: the
+/// clones share the marks and the counts.
+#[derive(Clone, Debug)]
+pub struct Replicas {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The service's name, for messages (`catalog`, `monolith`).
+    service: String,
+    replicas: Box<[Replica]>,
+    /// Where the next pick starts looking: the round robin.
+    next: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Replica {
+    url: String,
+    healthy: AtomicBool,
+    outstanding: AtomicUsize,
+}
+
+impl Replicas {
+    /// `service`'s replicas at `urls`, all taken as healthy until a request
+    /// or a check says otherwise.
+    pub fn new(service: &str, urls: ReplicaUrls) -> Self {
+        let replicas = urls
+            .0
+            .into_iter()
+            .map(|url| Replica {
+                url,
+                healthy: AtomicBool::new(true),
+                outstanding: AtomicUsize::new(0),
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                service: service.to_owned(),
+                replicas,
+                next: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// A service that runs as one process, at `url`.
+    pub fn one(service: &str, url: impl Into<String>) -> Self {
+        Self::new(service, ReplicaUrls(vec![url.into()]))
+    }
+
+    /// The service's name, as given to [`new`](Self::new).
+    pub fn service(&self) -> &str {
+        &self.inner.service
+    }
+
+    /// Every replica's base URL.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.inner
+            .replicas
+            .iter()
+            .map(|replica| replica.url.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.replicas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.replicas.is_empty()
+    }
+
+    /// Starts asking every replica's `/health` every `interval`, on a thread
+    /// of its own that ends when the last clone of this is dropped. Does
+    /// nothing for a single replica.
+    pub fn watch(&self, interval: Duration) {
+        if self.len() < 2 {
+            return;
+        }
+        let inner = Arc::downgrade(&self.inner);
+        let name = format!("health-{}", self.service());
+        let started = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || check_health_forever(&inner, interval));
+        if let Err(error) = started {
+            // Without the checks, a refused connection still marks a replica
+            // down; it is only never taken back. Say so and go on.
+            eprintln!(
+                "cannot start the health checks of {}: {error}",
+                self.service()
+            );
+        }
+    }
+
+    /// The replica the next request should go to, skipping those already
+    /// `tried` for this request: the healthy one with the fewest requests
+    /// outstanding, or, when none untried is healthy, the untried one with
+    /// the fewest. `None` once every replica has been tried.
+    pub fn pick(&self, tried: &[usize]) -> Option<Picked> {
+        let replicas = &self.inner.replicas;
+        let count = replicas.len();
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let untried = (0..count)
+            .map(|offset| (start + offset) % count)
+            .filter(|index| !tried.contains(index));
+        let mut best: Option<(bool, usize, usize)> = None;
+        for index in untried {
+            let replica = &replicas[index];
+            let healthy = replica.healthy.load(Ordering::Relaxed);
+            let outstanding = replica.outstanding.load(Ordering::Relaxed);
+            // Healthy before unhealthy, then fewer outstanding; the first of
+            // equals wins, and the start rotates: round robin among equals.
+            let better = match best {
+                None => true,
+                Some((best_healthy, best_outstanding, _)) => {
+                    (healthy, std::cmp::Reverse(outstanding))
+                        > (best_healthy, std::cmp::Reverse(best_outstanding))
+                }
+            };
+            if better {
+                best = Some((healthy, outstanding, index));
+            }
+        }
+        let (_, _, index) = best?;
+        replicas[index].outstanding.fetch_add(1, Ordering::Relaxed);
+        Some(Picked {
+            inner: Arc::clone(&self.inner),
+            index,
+        })
+    }
+
+    /// Whether any replica is marked healthy now.
+    pub fn any_healthy(&self) -> bool {
+        self.inner
+            .replicas
+            .iter()
+            .any(|replica| replica.healthy.load(Ordering::Relaxed))
+    }
+
+    /// Records what a health check of the replica at `url` found.
+    pub fn mark(&self, url: &str, healthy: bool) {
+        if let Some(index) = self.inner.replicas.iter().position(|r| r.url == url) {
+            self.inner.set_health(index, healthy, "its /health check");
+        }
+    }
+}
+
+impl Inner {
+    /// Marks a replica up or down; a change is one line on stderr, so an
+    /// operator sees the balancer route around a replica and take it back.
+    fn set_health(&self, index: usize, healthy: bool, because: &str) {
+        let replica = &self.replicas[index];
+        let was = replica.healthy.swap(healthy, Ordering::Relaxed);
+        if was != healthy && self.replicas.len() > 1 {
+            let (state, verb) = if healthy {
+                ("up", "sending to it again")
+            } else {
+                ("down", "routing around it")
+            };
+            eprintln!(
+                "{} replica {} is {state} ({because}); {verb}",
+                self.service, replica.url
+            );
+        }
+    }
+}
+
+/// One request's replica: its outstanding count is held until this is
+/// dropped.
+#[derive(Debug)]
+pub struct Picked {
+    inner: Arc<Inner>,
+    index: usize,
+}
+
+impl Picked {
+    pub fn url(&self) -> &str {
+        &self.inner.replicas[self.index].url
+    }
+
+    /// Its position in the list, to pass as `tried` on a retry.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// A connection to it was refused: mark it down until its health check
+    /// passes again.
+    pub fn refused(&self) {
+        self.inner
+            .set_health(self.index, false, "a connection to it was refused");
+    }
+}
+
+impl Drop for Picked {
+    fn drop(&mut self) {
+        self.inner.replicas[self.index]
+            .outstanding
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The health-check loop: every `interval`, each replica's `/health`, with
+/// at most `interval` (and at most a second) to answer.
+fn check_health_forever(inner: &Weak<Inner>, interval: Duration) {
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(interval.min(Duration::from_secs(1)))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("cannot build the health-check client: {error}");
+            return;
+        }
+    };
+    loop {
+        std::thread::sleep(interval);
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        for index in 0..inner.replicas.len() {
+            let url = format!("{}/health", inner.replicas[index].url);
+            let healthy = matches!(
+                client.get(&url).send(),
+                Ok(response) if response.status() == reqwest::StatusCode::OK
+            );
+            inner.set_health(index, healthy, "its /health check");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> Replicas {
+        let urls = "http://a:1, http://b:2,http://c:3/".parse().expect("valid");
+        Replicas::new("catalog", urls)
+    }
+
+    #[test]
+    fn a_list_parses_into_trimmed_urls_and_a_bad_one_is_named() {
+        let urls: ReplicaUrls = "http://a:1, http://b:2/".parse().expect("valid");
+        assert_eq!(urls.0, ["http://a:1", "http://b:2"]);
+        let error = "http://a:1,b:2".parse::<ReplicaUrls>().unwrap_err();
+        assert!(error.contains("\"b:2\""), "{error}");
+    }
+
+    #[test]
+    fn equal_load_goes_round_robin() {
+        let replicas = three();
+        let urls: Vec<String> = (0..6)
+            .map(|_| replicas.pick(&[]).expect("a replica").url().to_owned())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "http://a:1",
+                "http://b:2",
+                "http://c:3",
+                "http://a:1",
+                "http://b:2",
+                "http://c:3"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_replica_with_fewest_outstanding_requests_is_picked() {
+        let replicas = three();
+        let held_a = replicas.pick(&[]).expect("a");
+        let held_b = replicas.pick(&[]).expect("b");
+        let also_held_c = replicas.pick(&[]).expect("c");
+        drop(held_b);
+        // a and c each have one outstanding, b none: b, whatever the turn.
+        for _ in 0..3 {
+            assert_eq!(replicas.pick(&[]).expect("b").url(), "http://b:2");
+        }
+        drop((held_a, also_held_c));
+    }
+
+    #[test]
+    fn a_refused_replica_gets_nothing_until_it_is_healthy_again() {
+        let replicas = three();
+        replicas.pick(&[]).expect("a").refused();
+        for _ in 0..4 {
+            assert_ne!(replicas.pick(&[]).expect("b or c").url(), "http://a:1");
+        }
+        replicas.mark("http://a:1", true);
+        let picked: Vec<String> = (0..3)
+            .map(|_| replicas.pick(&[]).expect("any").url().to_owned())
+            .collect();
+        assert!(picked.iter().any(|url| url == "http://a:1"), "{picked:?}");
+    }
+
+    #[test]
+    fn a_retry_skips_what_was_tried_and_ends_when_all_were() {
+        let replicas = three();
+        let first = replicas.pick(&[]).expect("one");
+        first.refused();
+        let second = replicas.pick(&[first.index()]).expect("another");
+        assert_ne!(second.index(), first.index());
+        let third = replicas
+            .pick(&[first.index(), second.index()])
+            .expect("the last");
+        assert!(replicas
+            .pick(&[first.index(), second.index(), third.index()])
+            .is_none());
+    }
+
+    #[test]
+    fn with_every_replica_down_a_request_still_goes_somewhere() {
+        let replicas = three();
+        for url in ["http://a:1", "http://b:2", "http://c:3"] {
+            replicas.mark(url, false);
+        }
+        assert!(!replicas.any_healthy());
+        assert!(replicas.pick(&[]).is_some());
+    }
+}
