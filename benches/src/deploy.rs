@@ -78,6 +78,126 @@ impl Storage {
 
 const SERVICES: [&str; 4] = ["users", "catalog", "payments", "orders"];
 
+/// How many processes run each part of a deployment: `3` (every part:
+/// the monolith, or each service) or `catalog=3,orders=2` (the parts not
+/// named run one). Several processes of a part stand behind a load
+/// balancer: the gateway (in front of monoliths, in its `--monolith-url`
+/// mode), and each service's client to its peers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaCounts {
+    every: usize,
+    parts: Vec<(String, usize)>,
+}
+
+/// The most processes of one part: the machine has few cores, and each
+/// process keeps a database pool of its own.
+pub const MAX_REPLICAS: usize = 8;
+
+impl Default for ReplicaCounts {
+    fn default() -> Self {
+        Self::every(1)
+    }
+}
+
+impl ReplicaCounts {
+    /// `count` processes of every part.
+    pub fn every(count: usize) -> Self {
+        Self {
+            every: count,
+            parts: Vec::new(),
+        }
+    }
+
+    /// `count` processes of `part` (`monolith`, or a service's name), one
+    /// of every other.
+    pub fn of_part(part: &str, count: usize) -> Self {
+        Self {
+            every: 1,
+            parts: vec![(part.to_owned(), count)],
+        }
+    }
+
+    /// How many processes run `part`.
+    pub fn of(&self, part: &str) -> usize {
+        self.parts
+            .iter()
+            .find(|(name, _)| name == part)
+            .map_or(self.every, |(_, count)| *count)
+    }
+
+    /// Whether every part runs as one process.
+    pub fn all_single(&self) -> bool {
+        self.every == 1 && self.parts.iter().all(|(_, count)| *count == 1)
+    }
+
+    /// Refuses parts that `kind` does not have.
+    fn check(&self, kind: Kind) -> anyhow::Result<()> {
+        let known: &[&str] = match kind {
+            Kind::Monolith => &["monolith"],
+            Kind::Micro => &SERVICES,
+        };
+        if let Some((part, _)) = self
+            .parts
+            .iter()
+            .find(|(part, _)| !known.contains(&part.as_str()))
+        {
+            bail!(
+                "--replicas names {part}, which the {} does not have (it has: {})",
+                kind.label(),
+                known.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for ReplicaCounts {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let count = |value: &str| -> Result<usize, String> {
+            match value.trim().parse::<usize>() {
+                Ok(count) if (1..=MAX_REPLICAS).contains(&count) => Ok(count),
+                _ => Err(format!(
+                    "{value:?} is not a number of processes from 1 to {MAX_REPLICAS}"
+                )),
+            }
+        };
+        if !text.contains('=') {
+            return Ok(Self::every(count(text)?));
+        }
+        let mut parts = Vec::new();
+        for pair in text.split(',') {
+            let Some((part, value)) = pair.split_once('=') else {
+                return Err(format!("{pair:?} is not PART=COUNT (e.g. catalog=3)"));
+            };
+            parts.push((part.trim().to_owned(), count(value)?));
+        }
+        Ok(Self { every: 1, parts })
+    }
+}
+
+/// The name of the `index`th of `count` processes of `binary`: the binary's
+/// own name when it is the only one, `shoplab-catalog.2` otherwise.
+fn replica_name(binary: &str, index: usize, count: usize) -> String {
+    if count == 1 {
+        binary.to_owned()
+    } else {
+        format!("{binary}.{}", index + 1)
+    }
+}
+
+/// The binary a process named `name` runs: [`replica_name`] undone.
+fn binary_of(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(binary, _)| binary)
+}
+
+/// How long a process behind a load balancer keeps serving after SIGTERM
+/// while its `/health` says it is draining: a little over two of the
+/// balancer's health checks (every 250 ms by default), so that it has
+/// stopped sending here before the process stops accepting.
+pub const DRAIN_NOTICE: Duration = Duration::from_millis(600);
+
 /// How the microservices' orders service places an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Tx {
@@ -116,6 +236,8 @@ pub struct Options {
     /// line): the services then answer `/internal/...` only to each other.
     /// [`Options::new`] makes a fresh random one; `None` leaves them open.
     pub internal_token: Option<String>,
+    /// How many processes run each part ([`ReplicaCounts`]).
+    pub replicas: ReplicaCounts,
 }
 
 impl Options {
@@ -132,6 +254,7 @@ impl Options {
             tx: Tx::Saga,
             log_dir: None,
             internal_token: Some(uuid::Uuid::new_v4().simple().to_string()),
+            replicas: ReplicaCounts::default(),
         }
     }
 
@@ -182,6 +305,7 @@ impl Deployment {
         if options.kind == Kind::Monolith && options.tx != Tx::Saga {
             bail!("the monolith places an order in one transaction: --tx is for the microservices");
         }
+        options.replicas.check(options.kind)?;
         let started = Instant::now();
         if let Storage::Postgres(_) = &options.storage {
             for url in options.storage.urls(options.kind)? {
@@ -204,7 +328,7 @@ impl Deployment {
             .map(|(process, args)| {
                 let launch = Launch {
                     bin_dir: options.bin_dir.clone(),
-                    binary: process.name.clone(),
+                    binary: binary_of(&process.name).to_owned(),
                     args,
                     cores: options.cores.clone(),
                     envs: options.envs(),
@@ -332,6 +456,32 @@ impl Deployment {
         wait_for_health(&process.url, binary).await
     }
 
+    /// Deploys the process named `name` anew, as a rolling update does:
+    /// stops it gracefully (it drains first if a balancer stands in front
+    /// of it), starts the binary on disk again at its address, and waits
+    /// until its own `/health` answers 200.
+    pub async fn replace(&self, name: &str) -> anyhow::Result<()> {
+        let process = self.member(name)?;
+        process.replace().await?;
+        wait_for_health(&process.url, name).await
+    }
+
+    /// The names of the processes started from `binary`, in order
+    /// (`shoplab-catalog`, or `shoplab-catalog.1`, `shoplab-catalog.2`...).
+    pub fn replicas_of(&self, binary: &str) -> Vec<String> {
+        self.processes
+            .iter()
+            .filter(|process| {
+                process.name == binary
+                    || process
+                        .name
+                        .strip_prefix(binary)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .map(|process| process.name.clone())
+            .collect()
+    }
+
     fn member(&self, binary: &str) -> anyhow::Result<&Supervised> {
         self.processes
             .iter()
@@ -371,25 +521,34 @@ type Launched = Vec<(Process, Vec<String>)>;
 async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<String> {
     let storage = &options.storage;
     let kind = options.kind;
+    let own_database = |name: &str| -> anyhow::Result<Vec<String>> {
+        Ok(vec![
+            "--addr".to_owned(),
+            public_addr(0),
+            "--database-url".to_owned(),
+            storage.url_for(kind, name)?,
+        ])
+    };
     match kind {
         Kind::Monolith => {
-            let args = vec![
-                "--addr".into(),
+            let count = options.replicas.of("monolith");
+            let mut args = own_database("monolith")?;
+            if count == 1 {
+                args[1] = public_addr(options.port);
+                return start_part(options, "shoplab-monolith", 1, args, processes).await;
+            }
+            let monoliths = start_part(options, "shoplab-monolith", count, args, processes).await?;
+            let gateway_args = vec![
+                "--addr".to_owned(),
                 public_addr(options.port),
-                "--database-url".into(),
-                storage.url_for(kind, "monolith")?,
+                "--monolith-url".to_owned(),
+                monoliths,
             ];
-            let monolith = start(options, "shoplab-monolith", args).await;
-            push(processes, monolith)
+            start_part(options, "shoplab-gateway", 1, gateway_args, processes).await
         }
         Kind::Micro => {
             let service = |name: &str, peers: &[(&str, &str)]| -> anyhow::Result<Vec<String>> {
-                let mut args = vec![
-                    "--addr".to_owned(),
-                    public_addr(0),
-                    "--database-url".to_owned(),
-                    storage.url_for(kind, name)?,
-                ];
+                let mut args = own_database(name)?;
                 for (peer, url) in peers {
                     args.push(format!("--{peer}-url"));
                     args.push((*url).to_owned());
@@ -397,34 +556,26 @@ async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<S
                 Ok(args)
             };
             let (users_args, catalog_args) = (service("users", &[])?, service("catalog", &[])?);
+            let (mut users_started, mut catalog_started) = (Vec::new(), Vec::new());
             let (users, catalog) = tokio::join!(
-                start(options, "shoplab-users", users_args),
-                start(options, "shoplab-catalog", catalog_args),
+                start_service(options, "users", users_args, &mut users_started),
+                start_service(options, "catalog", catalog_args, &mut catalog_started),
             );
-            let (users, catalog) = (push(processes, users)?, push(processes, catalog)?);
-            let payments = start(
-                options,
-                "shoplab-payments",
-                with_hop_delay(options, service("payments", &[("users", &users)])?),
-            )
-            .await;
-            let payments = push(processes, payments)?;
-            let mut orders_args = with_hop_delay(
-                options,
-                service(
-                    "orders",
-                    &[
-                        ("users", &users),
-                        ("catalog", &catalog),
-                        ("payments", &payments),
-                    ],
-                )?,
-            );
+            processes.append(&mut users_started);
+            processes.append(&mut catalog_started);
+            let (users, catalog) = (users?, catalog?);
+            let payments_args = with_hop_delay(options, service("payments", &[("users", &users)])?);
+            let payments = start_service(options, "payments", payments_args, processes).await?;
+            let peers = [
+                ("users", users.as_str()),
+                ("catalog", catalog.as_str()),
+                ("payments", payments.as_str()),
+            ];
+            let mut orders_args = with_hop_delay(options, service("orders", &peers)?);
             if options.tx == Tx::Naive {
                 orders_args.extend(["--tx".to_owned(), "naive".to_owned()]);
             }
-            let orders = start(options, "shoplab-orders", orders_args).await;
-            let orders = push(processes, orders)?;
+            let orders = start_service(options, "orders", orders_args, processes).await?;
             let gateway_args = vec![
                 "--addr".to_owned(),
                 public_addr(options.port),
@@ -438,18 +589,66 @@ async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<S
                 orders,
             ];
             let gateway_args = with_hop_delay(options, gateway_args);
-            let gateway = start(options, "shoplab-gateway", gateway_args).await;
-            push(processes, gateway)
+            start_part(options, "shoplab-gateway", 1, gateway_args, processes).await
         }
     }
 }
 
+/// Starts the processes of the service `service` (`options.replicas` says
+/// how many).
+async fn start_service(
+    options: &Options,
+    service: &str,
+    args: Vec<String>,
+    processes: &mut Launched,
+) -> anyhow::Result<String> {
+    let count = options.replicas.of(service);
+    let binary = format!("shoplab-{service}");
+    start_part(options, &binary, count, args, processes).await
+}
+
+/// Starts `count` processes of `binary`: the first alone (it migrates the
+/// database, which the others share), the rest together. Several get a
+/// drain notice, since a balancer stands in front of them. Returns their
+/// URLs, comma-separated, as the balancers take them.
+async fn start_part(
+    options: &Options,
+    binary: &str,
+    count: usize,
+    mut args: Vec<String>,
+    processes: &mut Launched,
+) -> anyhow::Result<String> {
+    if count > 1 {
+        args.push("--drain-notice-ms".to_owned());
+        args.push(DRAIN_NOTICE.as_millis().to_string());
+    }
+    let first = start(
+        options,
+        binary,
+        &replica_name(binary, 0, count),
+        args.clone(),
+    )
+    .await;
+    let mut urls = vec![push(processes, first)?];
+    let others = (1..count).map(|index| {
+        let name = replica_name(binary, index, count);
+        let args = args.clone();
+        async move { start(options, binary, &name, args).await }
+    });
+    for started in futures_util::future::join_all(others).await {
+        urls.push(push(processes, started)?);
+    }
+    Ok(urls.join(","))
+}
+
 /// Starts one process of the deployment, pinned as `options` say, with the
 /// fault plan if there is one, and waits until its own `/health` answers
-/// 200. Returns it with the arguments it was started with.
+/// 200. `name` is `binary`, or a replica's name (`shoplab-catalog.2`).
+/// Returns it with the arguments it was started with.
 async fn start(
     options: &Options,
     binary: &str,
+    name: &str,
     mut args: Vec<String>,
 ) -> anyhow::Result<(Process, Vec<String>)> {
     // Passed only when asked for, so binaries without the flag still start.
@@ -459,7 +658,7 @@ async fn start(
     }
     if let Some(dir) = &options.log_dir {
         args.push("--log-file".into());
-        args.push(dir.join(format!("{binary}.log")).display().to_string());
+        args.push(dir.join(format!("{name}.log")).display().to_string());
     }
     let mut process = Process::spawn_on(
         &options.bin_dir,
@@ -469,7 +668,8 @@ async fn start(
         &options.envs(),
     )
     .await?;
-    match wait_for_health(&process.url, binary).await {
+    process.name = name.to_owned();
+    match wait_for_health(&process.url, name).await {
         Ok(()) => {
             process.startup = process.spawned_at.elapsed();
             Ok((process, args))

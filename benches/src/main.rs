@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use shoplab::anomalies;
 use shoplab::chaos;
 use shoplab::compare::{self, Backend};
-use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, Storage, Tx};
+use shoplab::deploy::{own_bin_dir, Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
 use shoplab::isolation::{self, Component, Fault};
 use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
@@ -78,6 +78,12 @@ enum Command {
         /// `shoplab trace` reads them.
         #[arg(long)]
         log_dir: Option<PathBuf>,
+        /// How many processes run each part, behind a load balancer: `3`
+        /// (three monoliths on one database behind the gateway, or three of
+        /// each service) or `catalog=3,orders=2` (parts not named run one).
+        /// A balancer routes around a replica that fails its health check.
+        #[arg(long, default_value = "1", value_name = "N|PART=N,...")]
+        replicas: ReplicaCounts,
     },
     /// One request's path through a deployment started with `shoplab up`:
     /// every hop that carried its X-Request-Id (served by a process, or a
@@ -435,6 +441,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             fault_plan,
             tx,
             log_dir,
+            replicas,
         } => {
             if kind == Kind::Monolith && tx.is_some() {
                 bail!("--tx is for `up micro`: the monolith places an order in one transaction");
@@ -458,6 +465,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             options.fault_plan = fault_plan;
             options.tx = tx.unwrap_or_default();
             options.log_dir = Some(log_dir);
+            options.replicas = replicas;
             up(options).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
@@ -678,8 +686,11 @@ async fn up(options: Options) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     eprintln!("starting the {} ...", options.kind.label());
     let deployment = Deployment::start(&options).await?;
-    for (name, pid) in deployment.pids() {
-        eprintln!("  {name} (pid {pid})");
+    for member in deployment.members() {
+        let pid = member
+            .pid
+            .map_or("down".to_owned(), |pid| format!("pid {pid}"));
+        eprintln!("  {:<20} {} ({pid})", member.name, member.url);
     }
     eprintln!(
         "{} ready in {:?}; a process that exits is restarted; Ctrl-C stops it",

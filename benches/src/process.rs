@@ -20,9 +20,10 @@ use tokio::process::{Child, Command};
 /// How long a process may take to print its address.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a process may take to stop after SIGTERM before it is killed:
-/// a moment longer than a server takes to finish what it was serving
+/// a moment longer than a server takes to drain (`deploy.rs`,
+/// `DRAIN_NOTICE`) and then finish what it was serving
 /// (`common/src/http/server.rs`, `SHUTDOWN_WITHIN`).
-const STOP_WITHIN: Duration = Duration::from_secs(11);
+const STOP_WITHIN: Duration = Duration::from_secs(12);
 
 /// How much of a child's stderr is kept (its last words, for the reason it
 /// exited): a deployment that runs for days must not grow without bound.

@@ -61,6 +61,7 @@ struct Shared {
 enum Command {
     HoldDown(oneshot::Sender<()>),
     Release(oneshot::Sender<anyhow::Result<()>>),
+    Replace(oneshot::Sender<anyhow::Result<()>>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -131,6 +132,16 @@ impl Supervised {
     pub async fn release(&self) -> anyhow::Result<()> {
         let (done, reply) = oneshot::channel();
         self.send(Command::Release(done))?;
+        reply.await.map_err(|_| self.gone())?
+    }
+
+    /// Deploys the process anew: stops it gracefully (SIGTERM: it drains,
+    /// finishes what it has and exits; SIGKILL only if it does not) and
+    /// starts the binary on disk again at its address. Returns once the new
+    /// process runs (it is not yet known to pass `/health`).
+    pub async fn replace(&self) -> anyhow::Result<()> {
+        let (done, reply) = oneshot::channel();
+        self.send(Command::Replace(done))?;
         reply.await.map_err(|_| self.gone())?
     }
 
@@ -244,6 +255,13 @@ impl Supervisor {
                         );
                     }
                     let _ = done.send(started);
+                }
+                Event::Command(Some(Command::Replace(done))) => {
+                    if let Some(process) = self.running.take() {
+                        process.stop().await;
+                        self.set_pid(None);
+                    }
+                    let _ = done.send(self.restart().await);
                 }
                 Event::Command(Some(Command::Stop(done))) => {
                     if let Some(process) = self.running.take() {
