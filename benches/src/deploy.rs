@@ -21,7 +21,10 @@ use crate::process::Process;
 use crate::supervisor::{Launch, Supervised};
 
 /// Which deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// One process, one database.
     Monolith,

@@ -21,5 +21,6 @@ pub mod pin;
 pub mod postgres;
 pub mod process;
 pub mod progress;
+pub mod rollout;
 pub mod supervisor;
 pub mod trace;

@@ -19,6 +19,7 @@ use shoplab::isolation::{self, Component, Fault};
 use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
 use shoplab::pin::{self, Pinning};
+use shoplab::rollout;
 use shoplab_common::error::one_line;
 
 /// shoplab: one online shop, built as a monolith and as microservices, run
@@ -182,6 +183,45 @@ enum Command {
     /// or a product does not end with --stock units; the command then
     /// exits 1. Needs --order-loops × --quantity ≤ --stock.
     Anomalies(AnomaliesArgs),
+    /// Deploy one part while the shop runs: a rolling update under load.
+    ///
+    /// Six cases, each on a fresh deployment: the monolith, the catalog
+    /// service and the orders service, as one process and as two behind the
+    /// load balancer. Each is driven by a constant open loop of --rate
+    /// requests per second (80% reads, 20% orders with an Idempotency-Key)
+    /// and, after --before seconds, every process of the part is replaced
+    /// in turn: SIGTERM (it drains: its /health answers 503, the balancer
+    /// stops sending to it, it finishes what it has and exits), then the
+    /// binary on disk started again at the same address and its /health
+    /// awaited. The load goes on --after seconds more.
+    ///
+    /// Prints a table (per case: the rollout's duration, the requests due
+    /// during it, those that failed by status, the gap, p99 and max latency
+    /// before and during) and a verdict; writes rollout.json.
+    Rollout(RolloutArgs),
+}
+
+#[derive(clap::Args)]
+struct RolloutArgs {
+    /// The constant load, requests per second.
+    #[arg(long, default_value_t = 200.0)]
+    rate: f64,
+    /// Seconds of load before the rollout starts.
+    #[arg(long, default_value_t = 3.0)]
+    before: f64,
+    /// Seconds of load after the rollout's budget (4 s per process) ends.
+    #[arg(long, default_value_t = 2.0)]
+    after: f64,
+    /// Seed of the data set and of the request stream.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/rollout-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -475,6 +515,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
         Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
         Command::Anomalies(args) => anomalies::run(anomalies_options(args, bin_dir)?).await,
+        Command::Rollout(args) => rollout::run(rollout_options(args, bin_dir)?).await,
         Command::Trace {
             request_id,
             log_dir,
@@ -498,6 +539,24 @@ fn kind_dir(kind: Kind) -> &'static str {
         Kind::Monolith => "monolith",
         Kind::Micro => "micro",
     }
+}
+
+fn rollout_options(args: RolloutArgs, bin_dir: PathBuf) -> anyhow::Result<rollout::Options> {
+    if !(args.rate > 0.0 && args.rate.is_finite() && args.rate <= 100_000.0) {
+        bail!(
+            "--rate must be above 0 and at most 100000 (got {})",
+            args.rate
+        );
+    }
+    Ok(rollout::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        rate: args.rate,
+        before: seconds("--before", args.before)?,
+        after: seconds("--after", args.after)?,
+        seed: args.seed,
+        out: args.out,
+    })
 }
 
 fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Options> {

@@ -101,12 +101,39 @@ pub async fn drive(
     data: &DataSet,
     progress: impl Fn(f64),
 ) -> anyhow::Result<Report> {
+    drive_observed(http, run, data, progress, Observe::default()).await
+}
+
+/// What an experiment that needs more than the summary asks of a run.
+#[derive(Debug, Default)]
+pub struct Observe {
+    /// Every sample, as it arrives (with its due time: an experiment that
+    /// changes the deployment mid-run splits the run by it).
+    pub samples: Option<mpsc::UnboundedSender<Sample>>,
+    /// Send each order with an `Idempotency-Key` (its request id), as a
+    /// careful client does: the load balancer may then retry it on another
+    /// replica when a connection is refused.
+    pub idempotency_keys: bool,
+}
+
+/// [`drive`], with what `observe` asks for.
+pub async fn drive_observed(
+    http: &reqwest::Client,
+    run: &Run,
+    data: &DataSet,
+    progress: impl Fn(f64),
+    observe: Observe,
+) -> anyhow::Result<Report> {
     data.check_serves(&run.workload)?;
     let (samples, mut arrived) = mpsc::unbounded_channel::<Sample>();
+    let observer = observe.samples;
     let collector = tokio::spawn(async move {
         let mut recorder = Recorder::new();
         while let Some(sample) = arrived.recv().await {
             recorder.add(&sample);
+            if let Some(observer) = &observer {
+                let _ = observer.send(sample);
+            }
         }
         recorder
     });
@@ -116,6 +143,7 @@ pub async fn drive(
         timeout: run.timeout,
         prefix: run.request_id_prefix.clone(),
         counter: Arc::new(AtomicU64::new(0)),
+        idempotency_keys: observe.idempotency_keys,
     };
     let started = Instant::now();
     let lags = match run.mode {
@@ -160,6 +188,7 @@ struct Sender {
     timeout: Duration,
     prefix: String,
     counter: Arc<AtomicU64>,
+    idempotency_keys: bool,
 }
 
 impl Sender {
@@ -172,6 +201,9 @@ impl Sender {
             .request(request.method, format!("{}{}", self.base_url, request.path))
             .header("x-request-id", &request_id)
             .timeout(self.timeout);
+        if self.idempotency_keys && request.endpoint == Endpoint::Order {
+            builder = builder.header("idempotency-key", &request_id);
+        }
         if let Some(body) = request.body {
             builder = builder
                 .header("content-type", "application/json")
@@ -191,6 +223,7 @@ impl Sender {
         };
         Sample {
             endpoint: request.endpoint,
+            due: since,
             latency: since.elapsed(),
             outcome,
             request_id,

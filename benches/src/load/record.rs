@@ -40,6 +40,9 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub endpoint: Endpoint,
+    /// When it was due to be sent: its scheduled time (open loop) or when
+    /// it was sent (closed loop). Its latency counts from here.
+    pub due: std::time::Instant,
     /// From the scheduled send time (open loop) or the actual send (closed
     /// loop) to the last byte of the answer.
     pub latency: Duration,
@@ -245,6 +248,7 @@ mod tests {
 
     fn sample(millis: u64, outcome: Outcome, id: &str) -> Sample {
         Sample {
+            due: std::time::Instant::now(),
             endpoint: Endpoint::Read,
             latency: Duration::from_millis(millis),
             outcome,
