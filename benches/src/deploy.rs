@@ -241,6 +241,10 @@ pub struct Options {
     pub internal_token: Option<String>,
     /// How many processes run each part ([`ReplicaCounts`]).
     pub replicas: ReplicaCounts,
+    /// Put the gateway in front of the monolith even when it runs as one
+    /// process, so that one and several are reached the same way
+    /// (`shoplab scale` compares them).
+    pub balance_one_monolith: bool,
 }
 
 impl Options {
@@ -258,6 +262,7 @@ impl Options {
             log_dir: None,
             internal_token: Some(uuid::Uuid::new_v4().simple().to_string()),
             replicas: ReplicaCounts::default(),
+            balance_one_monolith: false,
         }
     }
 
@@ -536,7 +541,7 @@ async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<S
         Kind::Monolith => {
             let count = options.replicas.of("monolith");
             let mut args = own_database("monolith")?;
-            if count == 1 {
+            if count == 1 && !options.balance_one_monolith {
                 args[1] = public_addr(options.port);
                 return start_part(options, "shoplab-monolith", 1, args, processes).await;
             }

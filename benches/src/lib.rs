@@ -22,5 +22,6 @@ pub mod postgres;
 pub mod process;
 pub mod progress;
 pub mod rollout;
+pub mod scale;
 pub mod supervisor;
 pub mod trace;

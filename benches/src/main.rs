@@ -20,6 +20,7 @@ use shoplab::load::workload::parse_workload;
 use shoplab::load::{self, Mix, Mode, SeedSize};
 use shoplab::pin::{self, Pinning};
 use shoplab::rollout;
+use shoplab::scale;
 use shoplab_common::error::one_line;
 
 /// shoplab: one online shop, built as a monolith and as microservices, run
@@ -199,6 +200,44 @@ enum Command {
     /// during it, those that failed by status, the gap, p99 and max latency
     /// before and during) and a verdict; writes rollout.json.
     Rollout(RolloutArgs),
+    /// Scale out: throughput, latency and CPU per request as processes are
+    /// added behind the load balancer.
+    ///
+    /// For the monolith (reads), the catalog service (reads) and the orders
+    /// service (orders), with 1, 2 and 4 processes of it (--replicas), each
+    /// on a fresh deployment: seed, warm up for a second, then a closed loop
+    /// of --connections for --duration seconds. The monolith stands behind
+    /// the gateway even as one process, so every count has the same hop.
+    ///
+    /// Prints a table and a verdict (the throughput and CPU ratios from the
+    /// fewest processes to the most, and the machine's cores: on 2 cores,
+    /// more processes cannot add throughput); writes scale.json,
+    /// scale-throughput.svg and scale-cpu.svg.
+    Scale(ScaleArgs),
+}
+
+#[derive(clap::Args)]
+struct ScaleArgs {
+    /// The process counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    replicas: Vec<usize>,
+    /// Seconds of each measured closed loop.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Connections of the closed loop.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Seed of the data set and of the request stream.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards (mind the
+    /// connection budget: docs/OPERATIONS.md).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/scale-<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -516,6 +555,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
         Command::Anomalies(args) => anomalies::run(anomalies_options(args, bin_dir)?).await,
         Command::Rollout(args) => rollout::run(rollout_options(args, bin_dir)?).await,
+        Command::Scale(args) => scale::run(scale_options(args, bin_dir)?).await,
         Command::Trace {
             request_id,
             log_dir,
@@ -539,6 +579,32 @@ fn kind_dir(kind: Kind) -> &'static str {
         Kind::Monolith => "monolith",
         Kind::Micro => "micro",
     }
+}
+
+fn scale_options(args: ScaleArgs, bin_dir: PathBuf) -> anyhow::Result<scale::Options> {
+    let max = shoplab::deploy::MAX_REPLICAS;
+    if let Some(bad) = args
+        .replicas
+        .iter()
+        .find(|count| !(1..=max).contains(*count))
+    {
+        bail!("--replicas takes counts from 1 to {max} (got {bad})");
+    }
+    if args.connections == 0 {
+        bail!("--connections must be at least 1");
+    }
+    let mut replicas = args.replicas;
+    replicas.sort_unstable();
+    replicas.dedup();
+    Ok(scale::Options {
+        bin_dir,
+        backend: backend(args.database_url)?,
+        replicas,
+        duration: seconds("--duration", args.duration)?,
+        connections: args.connections,
+        seed: args.seed,
+        out: args.out,
+    })
 }
 
 fn rollout_options(args: RolloutArgs, bin_dir: PathBuf) -> anyhow::Result<rollout::Options> {

@@ -12,10 +12,10 @@ use super::figures::CompareResult;
 use super::table;
 
 /// The two deployments' colours, the same in every plot.
-const MONOLITH: RGBColor = RGBColor(31, 119, 180);
-const MICRO: RGBColor = RGBColor(255, 127, 14);
+pub(crate) const MONOLITH: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const MICRO: RGBColor = RGBColor(255, 127, 14);
 /// Colours for the services' processes in the stacked CPU plot.
-const PROCESS_COLOURS: [RGBColor; 6] = [
+pub(crate) const PROCESS_COLOURS: [RGBColor; 6] = [
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
@@ -454,10 +454,10 @@ fn cpu_plot(result: &CompareResult) -> String {
     })
 }
 
-type Drawn = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type Drawn = Result<(), Box<dyn std::error::Error>>;
 
 /// The box naming each series.
-fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+pub(crate) fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
     position: SeriesLabelPosition,
 ) -> Drawn {
@@ -471,7 +471,7 @@ fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
 }
 
 /// Every plot's frame: its title, margins and axis label areas.
-fn titled<'a, 'b>(
+pub(crate) fn titled<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     title: &str,
 ) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
@@ -509,7 +509,7 @@ fn categories_frame<'a, 'b>(
 
 /// Draws onto an SVG of `width` x `height` and returns its markup (or a note
 /// saying why the plot could not be drawn).
-fn draw(
+pub(crate) fn draw(
     width: u32,
     height: u32,
     paint: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Drawn,
