@@ -15,7 +15,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 
-use super::{contract, hop_log, internal_token, request_id};
+use super::{contract, hop_log, internal_token, metrics, request_id};
 
 /// An app with API.md's frame (request ids, 404/405 bodies, query errors)
 /// around the routes `configure` adds.
@@ -41,6 +41,12 @@ pub fn shop_app(
         .wrap(Condition::new(hop_log::enabled(), from_fn(hop_log::served)))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
+        // Outermost: every answer is counted, the refusals above included,
+        // and timed from the request's arrival.
+        .wrap(Condition::new(
+            crate::metrics::enabled(),
+            from_fn(metrics::served),
+        ))
         .configure(contract)
         .configure(configure)
 }
@@ -71,6 +77,9 @@ pub struct Application {
     name: String,
     addrs: Vec<SocketAddr>,
     server: Server,
+    /// The operator's `/metrics` endpoint, when the process has one
+    /// (`--metrics-addr`, `metrics.rs`).
+    metrics: Option<metrics::Endpoint>,
 }
 
 /// The address could not be listened on (in use, not ours, not an address).
@@ -110,10 +119,18 @@ impl Application {
         // `run` only builds the server's future: no worker starts until it is
         // awaited, so this needs no runtime yet.
         let server = server.run();
+        let metrics = match metrics::take_address() {
+            Some(addr) => Some(metrics::Endpoint::bind(&addr).map_err(|source| BindError {
+                addr: format!("{addr} (--metrics-addr)"),
+                source,
+            })?),
+            None => None,
+        };
         Ok(Self {
             name: name.to_owned(),
             addrs,
             server,
+            metrics,
         })
     }
 
@@ -128,6 +145,13 @@ impl Application {
         &self.addrs
     }
 
+    /// Where its `/metrics` endpoint listens (none without `--metrics-addr`).
+    pub fn metrics_addrs(&self) -> &[SocketAddr] {
+        self.metrics
+            .as_ref()
+            .map_or(&[], |endpoint| &endpoint.addrs)
+    }
+
     /// A handle to stop the server from elsewhere (a bench that started it
     /// in process stops it this way; a process is stopped by SIGTERM).
     pub fn handle(&self) -> ServerHandle {
@@ -138,7 +162,18 @@ impl Application {
     /// [`handle`](Self::handle)). Await it inside an actix or tokio runtime;
     /// the workers are threads of their own.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some(metrics) = self.metrics else {
+            return self.server.await;
+        };
+        // The metrics endpoint serves until the public server has stopped.
+        let stop_metrics = metrics.server.handle();
+        let public = async move {
+            let served = self.server.await;
+            stop_metrics.stop(true).await;
+            served
+        };
+        let (served, _) = futures_util::future::join(public, metrics.server).await;
+        served
     }
 
     /// What a binary's `main` does with its application: prints
@@ -147,6 +182,11 @@ impl Application {
     /// port it got), then serves on an actix runtime of its own, blocking the
     /// calling thread until the server is stopped.
     pub fn announce_and_run(self) -> std::io::Result<()> {
+        // Before the "listening on" line, so that whoever waits for that
+        // line has read this one too.
+        for addr in self.metrics_addrs() {
+            println!("{} metrics on http://{addr}", self.name);
+        }
         announce(&self.name, &self.addrs);
         actix_web::rt::System::new().block_on(self.run_until_stopped())
     }

@@ -41,6 +41,11 @@ pub struct SettingsArgs {
         hide_env_values = true
     )]
     pub internal_token: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, an operator's
+    /// address apart from the public one (port 0 picks a free port, printed
+    /// at start). Off by default: see docs/METRICS.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 /// What the flags say, loaded.
@@ -61,11 +66,16 @@ impl Default for Settings {
 
 impl SettingsArgs {
     /// Reads the fault plan (the error is one line naming the file) and, with
-    /// `--log-file`, starts the hop log of the process named `process`.
+    /// `--log-file`, starts the hop log of the process named `process`; with
+    /// `--metrics-addr`, turns metrics on (before the database opens, so its
+    /// pool is measured too; the address is bound with the server's).
     pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
         if let Some(token) = &self.internal_token {
             anyhow::ensure!(!token.is_empty(), "--internal-token must not be empty");
             super::internal_token::install(token);
+        }
+        if let Some(addr) = &self.metrics_addr {
+            super::metrics::install(addr)?;
         }
         if let Some(path) = &self.log_file {
             super::hop_log::install(process, path).map_err(|error| {
