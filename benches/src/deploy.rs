@@ -116,6 +116,10 @@ pub struct Options {
     /// line): the services then answer `/internal/...` only to each other.
     /// [`Options::new`] makes a fresh random one; `None` leaves them open.
     pub internal_token: Option<String>,
+    /// Give every process a `/metrics` endpoint of its own
+    /// (`--metrics-addr 127.0.0.1:0`; each [`Member`] says where). Off by
+    /// default: the lab's measurements run without metrics.
+    pub metrics: bool,
 }
 
 impl Options {
@@ -132,6 +136,7 @@ impl Options {
             tx: Tx::Saga,
             log_dir: None,
             internal_token: Some(uuid::Uuid::new_v4().simple().to_string()),
+            metrics: false,
         }
     }
 
@@ -153,6 +158,9 @@ pub struct Member {
     pub pid: Option<u32>,
     /// Its address, kept across restarts.
     pub url: String,
+    /// Its `/metrics` endpoint (`http://ADDR`, with [`Options::metrics`]),
+    /// kept across restarts.
+    pub metrics_url: Option<String>,
     /// From its first spawn to its own `/health` answering 200.
     pub startup: Duration,
     /// How many times it was started again (see `supervisor.rs`).
@@ -249,6 +257,7 @@ impl Deployment {
                 name: process.name.clone(),
                 pid: process.pid(),
                 url: process.url.clone(),
+                metrics_url: process.metrics_url.clone(),
                 startup: process.startup,
                 restarts: process.restarts(),
             })
@@ -445,7 +454,7 @@ async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<S
 }
 
 /// Starts one process of the deployment, pinned as `options` say, with the
-/// fault plan if there is one, and waits until its own `/health` answers
+/// fault plan, hop log and metrics endpoint if asked for, and waits until its own `/health` answers
 /// 200. Returns it with the arguments it was started with.
 async fn start(
     options: &Options,
@@ -460,6 +469,11 @@ async fn start(
     if let Some(dir) = &options.log_dir {
         args.push("--log-file".into());
         args.push(dir.join(format!("{binary}.log")).display().to_string());
+    }
+    if options.metrics {
+        // A free port on loopback: the process prints which.
+        args.push("--metrics-addr".into());
+        args.push("127.0.0.1:0".into());
     }
     let mut process = Process::spawn_on(
         &options.bin_dir,

@@ -78,6 +78,15 @@ enum Command {
         /// `shoplab trace` reads them.
         #[arg(long)]
         log_dir: Option<PathBuf>,
+        /// Serve no metrics. By default every process serves Prometheus
+        /// text on a loopback port of its own (printed at start; see
+        /// docs/METRICS.md).
+        #[arg(long)]
+        no_metrics: bool,
+        /// Write a Prometheus scrape configuration for every process to
+        /// FILE (YAML; then `prometheus --config.file=FILE`).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_metrics")]
+        prometheus_config: Option<PathBuf>,
     },
     /// One request's path through a deployment started with `shoplab up`:
     /// every hop that carried its X-Request-Id (served by a process, or a
@@ -435,6 +444,8 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             fault_plan,
             tx,
             log_dir,
+            no_metrics,
+            prometheus_config,
         } => {
             if kind == Kind::Monolith && tx.is_some() {
                 bail!("--tx is for `up micro`: the monolith places an order in one transaction");
@@ -458,7 +469,8 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             options.fault_plan = fault_plan;
             options.tx = tx.unwrap_or_default();
             options.log_dir = Some(log_dir);
-            up(options).await
+            options.metrics = !no_metrics;
+            up(options, prometheus_config).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
@@ -660,6 +672,29 @@ fn load_options(args: LoadArgs) -> anyhow::Result<load::standalone::Options> {
     })
 }
 
+/// Prints where each process serves its metrics and, if asked, writes a
+/// Prometheus configuration that scrapes them all.
+fn announce_scrape_targets(
+    deployment: &Deployment,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let targets = shoplab::prometheus::targets(deployment);
+    if !targets.is_empty() {
+        eprintln!("metrics (Prometheus scrape targets):");
+    }
+    for target in &targets {
+        eprintln!("  {} {}", target.process, target.url());
+    }
+    if let Some(path) = config {
+        shoplab::prometheus::write_config(path, deployment)?;
+        eprintln!(
+            "wrote a Prometheus configuration: prometheus --config.file={}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -672,7 +707,7 @@ fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
-async fn up(options: Options) -> anyhow::Result<()> {
+async fn up(options: Options, prometheus_config: Option<PathBuf>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
@@ -680,6 +715,10 @@ async fn up(options: Options) -> anyhow::Result<()> {
     let deployment = Deployment::start(&options).await?;
     for (name, pid) in deployment.pids() {
         eprintln!("  {name} (pid {pid})");
+    }
+    if let Err(error) = announce_scrape_targets(&deployment, prometheus_config.as_deref()) {
+        deployment.stop().await;
+        return Err(error);
     }
     eprintln!(
         "{} ready in {:?}; a process that exits is restarted; Ctrl-C stops it",
