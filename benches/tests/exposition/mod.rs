@@ -143,7 +143,8 @@ impl Scrape {
     /// The sum of the samples named `name` whose labels include `labels`
     /// (0 if there is none: a counter not yet touched).
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.matching(name, labels).map(|sample| sample.value).sum()
+        self.matching(name, labels)
+            .fold(0.0, |total, sample| total + sample.value)
     }
 
     /// Whether any sample named `name` has `labels`.
