@@ -99,7 +99,7 @@ impl Scrape {
         let histograms = self.types.iter().filter(|(_, kind)| *kind == "histogram");
         for (name, _) in histograms {
             let bucket_name = format!("{name}_bucket");
-            let mut series: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+            let mut series: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
             for bucket in self.samples.iter().filter(|s| s.name == bucket_name) {
                 let le = bucket
                     .labels
@@ -182,9 +182,12 @@ impl Scrape {
     }
 }
 
+/// A series's labels, in order.
+type Labels = Vec<(String, String)>;
+
 /// Whether `sample` has exactly `labels` (a `_count` has a bucket's labels
 /// less its `le`).
-fn same_labels(sample: &Sample, labels: &[(String, String)]) -> bool {
+fn same_labels(sample: &Sample, labels: &Labels) -> bool {
     sample
         .labels
         .iter()
@@ -194,9 +197,7 @@ fn same_labels(sample: &Sample, labels: &[(String, String)]) -> bool {
 
 /// `name{labels} value [timestamp]`.
 fn sample(line: &str) -> Result<Sample, String> {
-    let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
-        .ok_or("a sample needs a value")?;
+    let name_end = line.find(['{', ' ']).ok_or("a sample needs a value")?;
     let name = &line[..name_end];
     check_metric_name(name)?;
     let (labels, rest) = if line[name_end..].starts_with('{') {

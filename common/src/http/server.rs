@@ -94,7 +94,9 @@ pub struct BindError {
 impl Application {
     /// Binds `addr` (port 0 picks a free port) to an app with API.md's frame
     /// around the routes `configure` adds. `name` is the process's name in
-    /// the line [`announce_and_run`](Self::announce_and_run) prints.
+    /// the line [`announce_and_run`](Self::announce_and_run) prints. If the
+    /// process was given `--metrics-addr` (`SettingsArgs::load`), that
+    /// address is bound too, to the `/metrics` endpoint (`metrics.rs`).
     ///
     /// `configure` is cloned and called once per worker thread, so it should
     /// capture only cheap clones (`web::Data` is an `Arc`).
@@ -159,8 +161,9 @@ impl Application {
     }
 
     /// Serves until the server is stopped (SIGINT, SIGTERM, or
-    /// [`handle`](Self::handle)). Await it inside an actix or tokio runtime;
-    /// the workers are threads of their own.
+    /// [`handle`](Self::handle)), and the metrics endpoint with it. Await it
+    /// inside an actix or tokio runtime; the workers are threads of their
+    /// own.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Some(metrics) = self.metrics else {
             return self.server.await;
@@ -179,7 +182,8 @@ impl Application {
     /// What a binary's `main` does with its application: prints
     /// `NAME listening on http://ADDR` on stdout (the line `shoplab up` and
     /// the tests wait for, so that a process started on port 0 can say which
-    /// port it got), then serves on an actix runtime of its own, blocking the
+    /// port it got; with a metrics endpoint, `NAME metrics on http://ADDR`
+    /// comes first), then serves on an actix runtime of its own, blocking the
     /// calling thread until the server is stopped.
     pub fn announce_and_run(self) -> std::io::Result<()> {
         // Before the "listening on" line, so that whoever waits for that
