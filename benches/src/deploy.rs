@@ -454,8 +454,9 @@ async fn launch(options: &Options, processes: &mut Launched) -> anyhow::Result<S
 }
 
 /// Starts one process of the deployment, pinned as `options` say, with the
-/// fault plan, hop log and metrics endpoint if asked for, and waits until its own `/health` answers
-/// 200. Returns it with the arguments it was started with.
+/// fault plan, hop log and metrics endpoint if asked for, and waits until
+/// its own `/health` answers 200. Returns it with the arguments it was
+/// started with.
 async fn start(
     options: &Options,
     binary: &str,
