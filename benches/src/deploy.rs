@@ -245,6 +245,10 @@ pub struct Options {
     /// process, so that one and several are reached the same way
     /// (`shoplab scale` compares them).
     pub balance_one_monolith: bool,
+    /// Give every process a `/metrics` endpoint of its own
+    /// (`--metrics-addr 127.0.0.1:0`; each [`Member`] says where). Off by
+    /// default: the lab's measurements run without metrics.
+    pub metrics: bool,
 }
 
 impl Options {
@@ -263,6 +267,7 @@ impl Options {
             internal_token: Some(uuid::Uuid::new_v4().simple().to_string()),
             replicas: ReplicaCounts::default(),
             balance_one_monolith: false,
+            metrics: false,
         }
     }
 
@@ -284,6 +289,9 @@ pub struct Member {
     pub pid: Option<u32>,
     /// Its address, kept across restarts.
     pub url: String,
+    /// Its `/metrics` endpoint (`http://ADDR`, with [`Options::metrics`]),
+    /// kept across restarts.
+    pub metrics_url: Option<String>,
     /// From its first spawn to its own `/health` answering 200.
     pub startup: Duration,
     /// How many times it was started again (see `supervisor.rs`).
@@ -381,6 +389,7 @@ impl Deployment {
                 name: process.name.clone(),
                 pid: process.pid(),
                 url: process.url.clone(),
+                metrics_url: process.metrics_url.clone(),
                 startup: process.startup,
                 restarts: process.restarts(),
             })
@@ -650,9 +659,9 @@ async fn start_part(
 }
 
 /// Starts one process of the deployment, pinned as `options` say, with the
-/// fault plan if there is one, and waits until its own `/health` answers
-/// 200. `name` is `binary`, or a replica's name (`shoplab-catalog.2`).
-/// Returns it with the arguments it was started with.
+/// fault plan, hop log and metrics endpoint if asked for, and waits until
+/// its own `/health` answers 200. `name` is `binary`, or a replica's name
+/// (`shoplab-catalog.2`). Returns it with the arguments it was started with.
 async fn start(
     options: &Options,
     binary: &str,
@@ -667,6 +676,11 @@ async fn start(
     if let Some(dir) = &options.log_dir {
         args.push("--log-file".into());
         args.push(dir.join(format!("{name}.log")).display().to_string());
+    }
+    if options.metrics {
+        // A free port on loopback: the process prints which.
+        args.push("--metrics-addr".into());
+        args.push("127.0.0.1:0".into());
     }
     let mut process = Process::spawn_on(
         &options.bin_dir,

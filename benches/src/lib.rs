@@ -3,7 +3,8 @@
 //! ([`client`], and the load generator [`load`]), measures them side by side
 //! ([`compare`]), under a fault ([`isolation`]) and under many faults for
 //! consistency ([`chaos`]), counts what a saga lets readers see
-//! ([`anomalies`]), and runs the scripted demo ([`demo`]). The `shoplab` CLI
+//! ([`anomalies`]), runs the scripted demo ([`demo`]), and tells Prometheus
+//! what to scrape ([`prometheus`]). The `shoplab` CLI
 //! (`main.rs`), the contract suite (`tests/contract/`) and the criterion
 //! benches are all built on it.
 
@@ -21,6 +22,7 @@ pub mod pin;
 pub mod postgres;
 pub mod process;
 pub mod progress;
+pub mod prometheus;
 pub mod rollout;
 pub mod scale;
 pub mod supervisor;

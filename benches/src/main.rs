@@ -86,6 +86,15 @@ enum Command {
         /// A balancer routes around a replica that fails its health check.
         #[arg(long, default_value = "1", value_name = "N|PART=N,...")]
         replicas: ReplicaCounts,
+        /// Serve no metrics. By default every process serves Prometheus
+        /// text on a loopback port of its own (printed at start; see
+        /// docs/METRICS.md).
+        #[arg(long)]
+        no_metrics: bool,
+        /// Write a Prometheus scrape configuration for every process to
+        /// FILE (YAML; then `prometheus --config.file=FILE`).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_metrics")]
+        prometheus_config: Option<PathBuf>,
     },
     /// One request's path through a deployment started with `shoplab up`:
     /// every hop that carried its X-Request-Id (served by a process, or a
@@ -521,6 +530,8 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             tx,
             log_dir,
             replicas,
+            no_metrics,
+            prometheus_config,
         } => {
             if kind == Kind::Monolith && tx.is_some() {
                 bail!("--tx is for `up micro`: the monolith places an order in one transaction");
@@ -545,7 +556,8 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             options.tx = tx.unwrap_or_default();
             options.log_dir = Some(log_dir);
             options.replicas = replicas;
-            up(options).await
+            options.metrics = !no_metrics;
+            up(options, prometheus_config).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
@@ -793,6 +805,29 @@ fn load_options(args: LoadArgs) -> anyhow::Result<load::standalone::Options> {
     })
 }
 
+/// Prints where each process serves its metrics and, if asked, writes a
+/// Prometheus configuration that scrapes them all.
+fn announce_scrape_targets(
+    deployment: &Deployment,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let targets = shoplab::prometheus::targets(deployment);
+    if !targets.is_empty() {
+        eprintln!("metrics (Prometheus scrape targets):");
+    }
+    for target in &targets {
+        eprintln!("  {} {}", target.process, target.url());
+    }
+    if let Some(path) = config {
+        shoplab::prometheus::write_config(path, deployment)?;
+        eprintln!(
+            "wrote a Prometheus configuration: prometheus --config.file={}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -805,7 +840,7 @@ fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
-async fn up(options: Options) -> anyhow::Result<()> {
+async fn up(options: Options, prometheus_config: Option<PathBuf>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
@@ -816,6 +851,10 @@ async fn up(options: Options) -> anyhow::Result<()> {
             .pid
             .map_or("down".to_owned(), |pid| format!("pid {pid}"));
         eprintln!("  {:<20} {} ({pid})", member.name, member.url);
+    }
+    if let Err(error) = announce_scrape_targets(&deployment, prometheus_config.as_deref()) {
+        deployment.stop().await;
+        return Err(error);
     }
     eprintln!(
         "{} ready in {:?}; a process that exits is restarted; Ctrl-C stops it",

@@ -1,5 +1,6 @@
 //! One child process of a deployment: started from a binary next to
-//! `shoplab`, ready once it prints `... listening on http://ADDR`, and stopped
+//! `shoplab`, ready once it prints `... listening on http://ADDR` (and, with
+//! `--metrics-addr`, `... metrics on http://ADDR` just before), and stopped
 //! without leaving anything behind.
 //!
 //! Each child is told by the kernel to die with the thread that started it
@@ -49,6 +50,8 @@ fn keep_tail(text: &mut String) {
 pub struct Process {
     pub name: String,
     pub url: String,
+    /// Where its `/metrics` endpoint is, if it was given `--metrics-addr`.
+    pub metrics_url: Option<String>,
     /// When it was spawned.
     pub spawned_at: std::time::Instant,
     /// From spawn to a passing `/health`, once the launcher has seen it pass.
@@ -126,8 +129,12 @@ impl Process {
             .take()
             .ok_or_else(|| anyhow!("no stdout pipe"))?;
         let mut lines = BufReader::new(stdout).lines();
+        let mut metrics_url = None;
         let url = tokio::time::timeout(READY_WITHIN, async {
             while let Ok(Some(line)) = lines.next_line().await {
+                if let Some((_, url)) = line.split_once(" metrics on ") {
+                    metrics_url = Some(url.trim().to_owned());
+                }
                 if let Some((_, url)) = line.split_once(" listening on ") {
                     return Some(url.trim().to_owned());
                 }
@@ -138,6 +145,7 @@ impl Process {
         let mut process = Process {
             name: binary.to_owned(),
             url: String::new(),
+            metrics_url,
             spawned_at,
             startup: Duration::ZERO,
             child,

@@ -3,7 +3,7 @@
 //! arguments, except that `--addr` is the concrete address it got the first
 //! time: its peers were given that address once, at start-up, and must find
 //! it again (the servers set `SO_REUSEADDR`, so the port can be bound again
-//! at once). A process that keeps failing is restarted after a growing pause
+//! at once). So is `--metrics-addr`: Prometheus was given it once too. A process that keeps failing is restarted after a growing pause
 //! (100 ms, doubling, at most 3 s; back to 100 ms once it has stayed up for
 //! 10 s), and a process in a crash loop never stops the others.
 //!
@@ -71,6 +71,9 @@ pub struct Supervised {
     pub name: String,
     /// Its address, the same for its whole life.
     pub url: String,
+    /// Its `/metrics` endpoint's address, if it has one: the same for its
+    /// whole life too.
+    pub metrics_url: Option<String>,
     /// From its first spawn to its own `/health` answering 200.
     pub startup: Duration,
     shared: Arc<Mutex<Shared>>,
@@ -82,7 +85,10 @@ impl Supervised {
     /// running until [`stop`](Self::stop). While `shutting_down` is set,
     /// nothing is restarted.
     pub fn start(first: Process, mut launch: Launch, shutting_down: Arc<AtomicBool>) -> Self {
-        launch.args = at_address(&launch.args, &first.url);
+        launch.args = at_address(&launch.args, "--addr", &first.url);
+        if let Some(metrics_url) = &first.metrics_url {
+            launch.args = at_address(&launch.args, "--metrics-addr", metrics_url);
+        }
         let shared = Arc::new(Mutex::new(Shared {
             pid: first.pid(),
             restarts: 0,
@@ -91,6 +97,7 @@ impl Supervised {
         let supervised = Supervised {
             name: first.name.clone(),
             url: first.url.clone(),
+            metrics_url: first.metrics_url.clone(),
             startup: first.startup,
             shared: Arc::clone(&shared),
             commands,
@@ -169,12 +176,13 @@ impl Supervised {
     }
 }
 
-/// `args` with the value after `--addr` replaced by `url`'s address, so a
-/// process first started on port 0 comes back on the port it got.
-fn at_address(args: &[String], url: &str) -> Vec<String> {
+/// `args` with the value after `flag` (`--addr`, `--metrics-addr`)
+/// replaced by `url`'s address, so a process first started on port 0 comes
+/// back on the port it got.
+fn at_address(args: &[String], flag: &str, url: &str) -> Vec<String> {
     let address = url.trim_start_matches("http://").trim_end_matches('/');
     let mut pinned = args.to_vec();
-    if let Some(flag) = pinned.iter().position(|arg| arg == "--addr") {
+    if let Some(flag) = pinned.iter().position(|arg| arg == flag) {
         if let Some(value) = pinned.get_mut(flag + 1) {
             *value = address.to_owned();
         }
@@ -411,12 +419,29 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert_eq!(
-            at_address(&args, "http://127.0.0.1:41234"),
+            at_address(&args, "--addr", "http://127.0.0.1:41234"),
             [
                 "--addr",
                 "127.0.0.1:41234",
                 "--database-url",
                 "sqlite://x.db"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_restart_keeps_the_metrics_address_too() {
+        let args: Vec<String> = ["--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"]
+            .map(String::from)
+            .to_vec();
+        let pinned = at_address(&args, "--addr", "http://127.0.0.1:41234");
+        assert_eq!(
+            at_address(&pinned, "--metrics-addr", "http://127.0.0.1:41235"),
+            [
+                "--addr",
+                "127.0.0.1:41234",
+                "--metrics-addr",
+                "127.0.0.1:41235"
             ]
         );
     }

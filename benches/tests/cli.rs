@@ -238,3 +238,65 @@ fn a_bad_kind_or_flag_is_refused_by_the_parser() {
         );
     }
 }
+
+#[test]
+fn up_prints_every_scrape_target_and_writes_a_prometheus_configuration_for_them() {
+    let data = tempfile::tempdir().expect("a scratch directory");
+    let config = data.path().join("prometheus.yml");
+    let mut running = Running(Some(
+        up("micro", 0, data.path())
+            .arg("--prometheus-config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shoplab starts"),
+    ));
+    let stdout = running.child().stdout.take().expect("stdout is piped");
+    let mut first_line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .expect("shoplab prints the base URL");
+
+    // Written before the base URL is printed: one target per process, each
+    // with its process label, each serving the text format.
+    let written = std::fs::read_to_string(&config).expect("the configuration is written");
+    assert!(written.contains("job_name: \"microservices\""), "{written}");
+    assert!(written.contains("scrape_interval: 1s"), "{written}");
+    let targets: Vec<&str> = written
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("- targets: [\""))
+        .filter_map(|rest| rest.strip_suffix("\"]"))
+        .collect();
+    assert_eq!(targets.len(), 5, "{written}");
+    for process in ["users", "catalog", "payments", "orders", "gateway"] {
+        assert!(
+            written.contains(&format!("process: \"shoplab-{process}\"")),
+            "{written}"
+        );
+    }
+    for target in &targets {
+        let text = reqwest::blocking::get(format!("http://{target}/metrics"))
+            .and_then(|response| response.error_for_status())
+            .and_then(|response| response.text())
+            .unwrap_or_else(|error| panic!("{target}: {error}"));
+        assert!(text.contains("# TYPE "), "{target}: {text}");
+    }
+
+    let pid = i32::try_from(running.child().id()).expect("pids fit in i32");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("shoplab can be signalled");
+    let output = running.finish();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for target in &targets {
+        assert!(
+            stderr.contains(&format!("http://{target}/metrics")),
+            "every scrape target is printed: {stderr}"
+        );
+    }
+    assert_nothing_left(data.path());
+}

@@ -83,3 +83,81 @@ impl std::fmt::Display for Component {
         f.write_str(self.name())
     }
 }
+
+/// An operation of the component interfaces: one method of [`Users`],
+/// [`Catalog`] or [`Payments`]. A fault plan names the operation it strikes
+/// (`catalog.reserve`, `crate::faults`), and the metrics label each call by
+/// its component and method (`crate::metrics::component`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    UsersUser,
+    CatalogProducts,
+    CatalogReserve,
+    CatalogRelease,
+    PaymentsCharge,
+    PaymentsRefund,
+}
+
+impl Op {
+    pub const ALL: [Op; 6] = [
+        Op::UsersUser,
+        Op::CatalogProducts,
+        Op::CatalogReserve,
+        Op::CatalogRelease,
+        Op::PaymentsCharge,
+        Op::PaymentsRefund,
+    ];
+
+    /// `<component>.<method>`, as a fault plan names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::UsersUser => "users.user",
+            Op::CatalogProducts => "catalog.products",
+            Op::CatalogReserve => "catalog.reserve",
+            Op::CatalogRelease => "catalog.release",
+            Op::PaymentsCharge => "payments.charge",
+            Op::PaymentsRefund => "payments.refund",
+        }
+    }
+
+    /// The component whose interface has this method.
+    pub fn component(self) -> Component {
+        match self {
+            Op::UsersUser => Component::Users,
+            Op::CatalogProducts | Op::CatalogReserve | Op::CatalogRelease => Component::Catalog,
+            Op::PaymentsCharge | Op::PaymentsRefund => Component::Payments,
+        }
+    }
+
+    /// The method's name (`reserve`): [`name`](Self::name) after the dot.
+    pub fn method(self) -> &'static str {
+        let name = self.name();
+        name.split_once('.').map_or(name, |(_, method)| method)
+    }
+
+    /// The operation a plan names `name`; the error lists the known ones.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = Self::ALL.iter().map(|op| op.name()).collect();
+                format!("unknown op {name:?} (known: {})", known.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_named_by_its_component_and_method() {
+        for op in Op::ALL {
+            assert_eq!(
+                op.name(),
+                format!("{}.{}", op.component().name(), op.method())
+            );
+        }
+    }
+}

@@ -46,51 +46,12 @@ use crate::deadline::Deadline;
 use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
 use crate::ShopError;
 
+/// The operations a plan names (`users.user`, `catalog.reserve`, ...): the
+/// methods of the component interfaces.
+pub use crate::components::Op;
+
 /// The exit code of a process a fault plan crashed.
 pub const CRASH_EXIT_CODE: i32 = 75;
-
-/// An operation of the component interfaces, as a plan names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Op {
-    UsersUser,
-    CatalogProducts,
-    CatalogReserve,
-    CatalogRelease,
-    PaymentsCharge,
-    PaymentsRefund,
-}
-
-impl Op {
-    pub const ALL: [Op; 6] = [
-        Op::UsersUser,
-        Op::CatalogProducts,
-        Op::CatalogReserve,
-        Op::CatalogRelease,
-        Op::PaymentsCharge,
-        Op::PaymentsRefund,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::UsersUser => "users.user",
-            Op::CatalogProducts => "catalog.products",
-            Op::CatalogReserve => "catalog.reserve",
-            Op::CatalogRelease => "catalog.release",
-            Op::PaymentsCharge => "payments.charge",
-            Op::PaymentsRefund => "payments.refund",
-        }
-    }
-
-    fn parse(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.name() == name)
-            .ok_or_else(|| {
-                let known: Vec<_> = Self::ALL.iter().map(|op| op.name()).collect();
-                format!("unknown op {name:?} (known: {})", known.join(", "))
-            })
-    }
-}
 
 /// What a fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 //! ([`domain`]), the four components' interfaces ([`components`]) and their
 //! storage ([`users`], [`catalog`], [`payments`], [`orders`]), the database
 //! plumbing ([`db`]), and, at the edge, the HTTP contract of `API.md`
-//! ([`http`]). The deployment crates only wire these together: the monolith
+//! ([`http`]). What an operator sees of it, the same in both deployments,
+//! is in [`metrics`]. The deployment crates only wire these together: the monolith
 //! with function calls over one database, the microservices with HTTP between
 //! services that each own a database.
 
@@ -17,6 +18,7 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod local;
+pub mod metrics;
 pub mod orders;
 pub mod payments;
 pub mod users;

@@ -6,7 +6,9 @@
 //! needs compensating: if taking the stock or the money fails, rolling back to
 //! a savepoint undoes both, and the order is recorded as `failed` in the same
 //! transaction. If the process dies part-way (a fault plan's crash), the
-//! database rolls the whole order back. Compare
+//! database rolls the whole order back, so an order is counted
+//! (`shoplab_orders_completed_total`, `..._failed_total`) only once its
+//! transaction has committed. Compare
 //! `microservices/orders/src/checkout.rs`, which runs the same steps, with the
 //! same rules and the same component interfaces, as a saga across three
 //! databases.
@@ -14,11 +16,12 @@
 use std::sync::Arc;
 
 use shoplab_common::components::{Catalog, Payments};
-use shoplab_common::db::{conn_within, savepoint, write_transaction_within, Pool};
+use shoplab_common::db::{conn_within, savepoint, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
 use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::local::InProcess;
+use shoplab_common::metrics::{self, Measured};
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
@@ -30,27 +33,41 @@ pub struct OneTransaction {
     pub deadline: Deadline,
 }
 
+/// The components as the order calls them: in process on the order's
+/// connection, under the fault plan, every call measured (the orders
+/// service measures its HTTP calls with the same `Measured`).
+type Shop<'c> = Measured<Faulty<InProcess<'c>>>;
+
+fn shop(conn: &mut DbConnection, faults: Arc<FaultPlan>, deadline: Deadline) -> Shop<'_> {
+    Measured::new(Faulty::new(InProcess::new(conn), faults, deadline))
+}
+
+/// The order's own connection, under the components' wrappers: for the
+/// orders component's tables.
+fn orders_conn<'a>(shop: &'a mut Shop<'_>) -> &'a mut DbConnection {
+    shop.inner().inner().conn()
+}
+
 impl OneTransaction {
-    /// The components, in process on `conn`, under the fault plan.
-    fn shop<'c>(&self, conn: &'c mut shoplab_common::db::DbConnection) -> Faulty<InProcess<'c>> {
-        Faulty::new(InProcess::new(conn), self.faults.clone(), self.deadline)
+    fn shop<'c>(&self, conn: &'c mut DbConnection) -> Shop<'c> {
+        shop(conn, self.faults.clone(), self.deadline)
     }
 }
 
 impl Checkout for OneTransaction {
     fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
         let mut conn = conn_within(&self.pool, self.deadline)?;
-        write_transaction_within(&mut conn, self.deadline, |conn| {
+        let placed = write_transaction_within(&mut conn, self.deadline, |conn| {
             let mut shop = self.shop(conn);
             let quote = checkout::quote(&mut shop, &request)?;
             let key = request.idempotency_key.as_ref();
-            let (order, reference) = store::insert(shop.inner().conn(), &quote, key, None)?;
-            let taken = savepoint(shop.inner().conn(), |conn| {
+            let (order, reference) = store::insert(orders_conn(&mut shop), &quote, key, None)?;
+            let taken = savepoint(orders_conn(&mut shop), |conn| {
                 let mut shop = self.shop(conn);
                 shop.reserve(&reference, request.items.lines())?;
                 shop.charge(&reference, quote.user, quote.total)
             });
-            let conn = shop.inner().conn();
+            let conn = orders_conn(&mut shop);
             match taken {
                 Ok(()) => {
                     let (from, to) = (OrderStatus::Pending, OrderStatus::Completed);
@@ -78,7 +95,10 @@ impl Checkout for OneTransaction {
                 }
                 Err(error) => Err(error),
             }
-        })
+        })?;
+        // Committed: the order's outcome is decided.
+        metrics::orders::placed(&placed);
+        Ok(placed)
     }
 
     /// A monolith's order is settled when its transaction commits: there is
@@ -111,9 +131,9 @@ pub fn cancel(
         let reference = store::find_ref(conn, id)?;
         // Stock before money: the lock order of placing an order, so a cancel
         // and a place that share rows cannot deadlock on PostgreSQL.
-        let mut shop = Faulty::new(InProcess::new(conn), faults, deadline);
+        let mut shop = shop(conn, faults, deadline);
         shop.release(&reference)?;
         shop.refund(&reference)?;
-        store::find(shop.inner().conn(), id)
+        store::find(orders_conn(&mut shop), id)
     })
 }

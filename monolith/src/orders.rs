@@ -15,6 +15,7 @@ use shoplab_common::http::{
     place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults,
 };
 use shoplab_common::local::InProcess;
+use shoplab_common::metrics::Measured;
 use shoplab_common::orders::store;
 
 use crate::checkout::{self, OneTransaction};
@@ -68,7 +69,7 @@ async fn list_for_user(
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let orders = with_conn(&pool, move |conn| {
-        Faulty::new(InProcess::new(conn), faults.0, deadline).user(user)?;
+        Measured::new(Faulty::new(InProcess::new(conn), faults.0, deadline)).user(user)?;
         store::list_for_user(conn, user)
     })
     .await?;

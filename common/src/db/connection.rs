@@ -13,6 +13,7 @@ use diesel::Connection;
 use super::run_migrations;
 use crate::components::Component;
 use crate::deadline::Deadline;
+use crate::metrics::pool::PoolEvents;
 use crate::ShopError;
 
 /// A connection to either backend. Queries written against this type run on
@@ -139,6 +140,18 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// The most connections one process's pool holds.
+const POOL_SIZE: u32 = 8;
+
+/// The `database` label of a pool's metrics: the component whose database
+/// it is, or `shop` for the monolith's one database of every component.
+fn database_label(components: &[Component]) -> &'static str {
+    match components {
+        [one] => one.name(),
+        _ => "shop",
+    }
+}
+
 /// Opens the database for `components`: connects once (so that a wrong URL
 /// fails at start-up with the driver's own one-line reason rather than after
 /// a pool's timeout), brings those components' tables up to date, and opens
@@ -159,10 +172,15 @@ pub fn open(url: &DatabaseUrl, components: &[Component]) -> Result<Pool, ShopErr
     drop(first);
     // A small pool: the lab runs several deployments on one 2-core machine,
     // and PostgreSQL's default allows 100 connections in all.
-    r2d2::Pool::builder()
-        .max_size(8)
+    let mut builder = r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(Duration::from_secs(10));
+    if crate::metrics::enabled() {
+        let events = PoolEvents::new(database_label(components), POOL_SIZE);
+        builder = builder.event_handler(Box::new(events));
+    }
+    builder
         .build(manager)
         .map_err(|error| ShopError::ServiceUnavailable(format!("cannot open {url}: {error}")))
 }

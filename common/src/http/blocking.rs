@@ -5,17 +5,22 @@
 use actix_web::web;
 
 use crate::db::{DbConnection, Pool};
+use crate::metrics::BusyThread;
 use crate::ShopError;
 
-/// Runs `work` on the blocking pool.
+/// Runs `work` on the blocking pool, its thread counted busy meanwhile
+/// (`shoplab_blocking_threads_busy`, when metrics are on).
 pub async fn run_blocking<T, F>(work: F) -> Result<T, ShopError>
 where
     F: FnOnce() -> Result<T, ShopError> + Send + 'static,
     T: Send + 'static,
 {
-    web::block(work)
-        .await
-        .map_err(|error| ShopError::internal("blocking task", error))?
+    web::block(move || {
+        let _busy = BusyThread::enter();
+        work()
+    })
+    .await
+    .map_err(|error| ShopError::internal("blocking task", error))?
 }
 
 /// Runs `work` on the blocking pool with a pooled connection.

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod hop_log;
 pub mod internal_token;
 pub mod json;
+pub mod metrics;
 pub mod place_order;
 pub mod request_id;
 pub mod routes;

@@ -15,7 +15,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 
-use super::{contract, drain, hop_log, internal_token, request_id};
+use super::{contract, drain, hop_log, internal_token, metrics, request_id};
 
 /// An app with API.md's frame (request ids, 404/405 bodies, query errors)
 /// around the routes `configure` adds.
@@ -42,6 +42,12 @@ pub fn shop_app(
         .wrap(from_fn(drain::close_when_draining))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
+        // Outermost: every answer is counted, the refusals above included,
+        // and timed from the request's arrival.
+        .wrap(Condition::new(
+            crate::metrics::enabled(),
+            from_fn(metrics::served),
+        ))
         .configure(contract)
         .configure(configure)
 }
@@ -72,6 +78,9 @@ pub struct Application {
     name: String,
     addrs: Vec<SocketAddr>,
     server: Server,
+    /// The operator's `/metrics` endpoint, when the process has one
+    /// (`--metrics-addr`, `metrics.rs`).
+    metrics: Option<metrics::Endpoint>,
 }
 
 /// The address could not be listened on (in use, not ours, not an address).
@@ -86,7 +95,9 @@ pub struct BindError {
 impl Application {
     /// Binds `addr` (port 0 picks a free port) to an app with API.md's frame
     /// around the routes `configure` adds. `name` is the process's name in
-    /// the line [`announce_and_run`](Self::announce_and_run) prints.
+    /// the line [`announce_and_run`](Self::announce_and_run) prints. If the
+    /// process was given `--metrics-addr` (`SettingsArgs::load`), that
+    /// address is bound too, to the `/metrics` endpoint (`metrics.rs`).
     ///
     /// `configure` is cloned and called once per worker thread, so it should
     /// capture only cheap clones (`web::Data` is an `Arc`).
@@ -114,10 +125,18 @@ impl Application {
         // `run` only builds the server's future: no worker starts until it is
         // awaited, so this needs no runtime yet.
         let server = server.run();
+        let metrics = match metrics::take_address() {
+            Some(addr) => Some(metrics::Endpoint::bind(&addr).map_err(|source| BindError {
+                addr: format!("{addr} (--metrics-addr)"),
+                source,
+            })?),
+            None => None,
+        };
         Ok(Self {
             name: name.to_owned(),
             addrs,
             server,
+            metrics,
         })
     }
 
@@ -132,6 +151,13 @@ impl Application {
         &self.addrs
     }
 
+    /// Where its `/metrics` endpoint listens (none without `--metrics-addr`).
+    pub fn metrics_addrs(&self) -> &[SocketAddr] {
+        self.metrics
+            .as_ref()
+            .map_or(&[], |endpoint| &endpoint.addrs)
+    }
+
     /// A handle to stop the server from elsewhere (a bench that started it
     /// in process stops it this way; a process is stopped by SIGTERM).
     pub fn handle(&self) -> ServerHandle {
@@ -139,20 +165,37 @@ impl Application {
     }
 
     /// Serves until the server is stopped through [`handle`](Self::handle)
-    /// (signals are [`announce_and_run`](Self::announce_and_run)'s business).
-    /// Await it inside an actix or tokio runtime; the workers are threads of
-    /// their own.
+    /// (signals are [`announce_and_run`](Self::announce_and_run)'s business),
+    /// and the metrics endpoint with it. Await it inside an actix or tokio
+    /// runtime; the workers are threads of their own.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some(metrics) = self.metrics else {
+            return self.server.await;
+        };
+        // The metrics endpoint serves until the public server has stopped.
+        let stop_metrics = metrics.server.handle();
+        let public = async move {
+            let served = self.server.await;
+            stop_metrics.stop(true).await;
+            served
+        };
+        let (served, _) = futures_util::future::join(public, metrics.server).await;
+        served
     }
 
     /// What a binary's `main` does with its application: prints
     /// `NAME listening on http://ADDR` on stdout (the line `shoplab up` and
     /// the tests wait for, so that a process started on port 0 can say which
-    /// port it got), then serves on an actix runtime of its own, blocking the
-    /// calling thread until the server is stopped: SIGTERM or SIGINT
-    /// drain it, then stop it gracefully (`drain.rs`).
+    /// port it got; with a metrics endpoint, `NAME metrics on http://ADDR`
+    /// comes first), then serves on an actix runtime of its own, blocking the
+    /// calling thread until the server is stopped: SIGTERM or SIGINT drain
+    /// it, then stop it gracefully (`drain.rs`).
     pub fn announce_and_run(self) -> std::io::Result<()> {
+        // Before the "listening on" line, so that whoever waits for that
+        // line has read this one too.
+        for addr in self.metrics_addrs() {
+            println!("{} metrics on http://{addr}", self.name);
+        }
         announce(&self.name, &self.addrs);
         actix_web::rt::System::new().block_on(async move {
             actix_web::rt::spawn(drain::on_signal(self.handle()));

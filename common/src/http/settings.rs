@@ -49,6 +49,11 @@ pub struct SettingsArgs {
     /// front of the process there is no one to warn.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub drain_notice_ms: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics, an operator's
+    /// address apart from the public one (port 0 picks a free port, printed
+    /// at start). Off by default: see docs/METRICS.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 /// What the flags say, loaded.
@@ -69,12 +74,17 @@ impl Default for Settings {
 
 impl SettingsArgs {
     /// Reads the fault plan (the error is one line naming the file) and, with
-    /// `--log-file`, starts the hop log of the process named `process`.
+    /// `--log-file`, starts the hop log of the process named `process`; with
+    /// `--metrics-addr`, turns metrics on (before the database opens, so its
+    /// pool is measured too; the address is bound with the server's).
     pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
         super::drain::set_notice(Duration::from_millis(self.drain_notice_ms));
         if let Some(token) = &self.internal_token {
             anyhow::ensure!(!token.is_empty(), "--internal-token must not be empty");
             super::internal_token::install(token);
+        }
+        if let Some(addr) = &self.metrics_addr {
+            super::metrics::install(addr)?;
         }
         if let Some(path) = &self.log_file {
             super::hop_log::install(process, path).map_err(|error| {

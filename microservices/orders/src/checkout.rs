@@ -45,6 +45,10 @@
 //! second) takes the saga over: a placing saga is undone (its caller has
 //! been answered with an error, or not at all), a cancel is finished.
 //! Failed attempts back off, doubling up to a few seconds.
+//!
+//! An order is counted (`shoplab_common::metrics::orders`) where its saga's
+//! record ends, a compare-and-set only one runner wins, so each order counts
+//! once whoever ends it; the monolith counts when its transaction commits.
 
 use std::time::Duration;
 
@@ -53,6 +57,7 @@ use shoplab_common::db::{conn_within, write_transaction_within, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
 use shoplab_common::http::place_order::LEASE_GRACE;
+use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::saga::{self as record, Lease, Saga, Step};
 use shoplab_common::orders::store;
@@ -175,10 +180,13 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         }
         let (from, to) = (Step::Charge, OrderStatus::Completed);
         match self.write(|conn| record::end(conn, reference.id, from, to, None)) {
-            Ok(true) => Ok(Placed::Completed(Order {
-                status: to,
-                ..order
-            })),
+            Ok(true) => {
+                counted::completed();
+                Ok(Placed::Completed(Order {
+                    status: to,
+                    ..order
+                }))
+            }
             Ok(false) => Ok(self.await_other_runner(order)),
             // The money moved but the order could not be marked: it stays
             // `pending` at `charge`, and recovery undoes it.
@@ -201,7 +209,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         match self
             .write(|conn| record::advance(conn, reference.id, at, Step::Compensate, Some(code)))
         {
-            Ok(true) => {}
+            Ok(true) => counted::compensating(at),
             Ok(false) => return self.await_other_runner(order),
             Err(_) => return self.give_up(order, reference, error),
         }
@@ -238,7 +246,11 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
             self.shop.refund(reference)?;
         }
         let (from, to) = (Step::Compensate, OrderStatus::Failed);
-        self.write(|conn| record::end(conn, reference.id, from, to, Some(code)))
+        let ended = self.write(|conn| record::end(conn, reference.id, from, to, Some(code)))?;
+        if ended {
+            counted::failed(code);
+        }
+        Ok(ended)
     }
 
     /// This runner cannot finish the saga now: hand it to recovery soon (a
@@ -295,7 +307,9 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
             return Ok(false);
         }
         let taken = record::load(&mut *conn_within(&self.pool, self.deadline)?, id)?;
-        if let Err(error) = self.drive(&taken) {
+        let driven = self.drive(&taken);
+        counted::recovered(driven.is_ok());
+        if let Err(error) = driven {
             let attempts = u32::try_from(taken.attempts).unwrap_or(u32::MAX);
             let backoff = BACKOFF_FIRST
                 .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
@@ -403,6 +417,22 @@ pub fn recover_due<S: Users + Catalog + Payments>(
     Ok(ended)
 }
 
+/// Reports how many sagas the orders database holds unended (when metrics
+/// are on): the recovery loop calls it after each pass.
+pub fn report_in_flight(pool: &Pool) {
+    if !shoplab_common::metrics::enabled() {
+        return;
+    }
+    match pool
+        .get()
+        .map_err(ShopError::from)
+        .and_then(|mut conn| record::in_flight(&mut conn))
+    {
+        Ok(count) => counted::in_flight(count),
+        Err(error) => eprintln!("metrics: cannot count the sagas in flight ({error})"),
+    }
+}
+
 /// The naive way: the same calls in the same order, with no saga state and
 /// no compensation. A failure after the stock was taken leaves it taken; a
 /// crash mid-way leaves the order `pending` for ever. Only for the chaos
@@ -458,6 +488,7 @@ impl<S: Users + Catalog + Payments + Send + 'static> Checkout for Naive<S> {
         match taken {
             Ok(()) => {
                 self.mark(id, OrderStatus::Completed, None)?;
+                counted::completed();
                 Ok(Placed::Completed(Order {
                     status: OrderStatus::Completed,
                     ..order
@@ -465,6 +496,7 @@ impl<S: Users + Catalog + Payments + Send + 'static> Checkout for Naive<S> {
             }
             Err(error) => {
                 self.mark(id, OrderStatus::Failed, Some(error.code()))?;
+                counted::failed(error.code());
                 Ok(Placed::Failed {
                     order: Order {
                         status: OrderStatus::Failed,

@@ -18,6 +18,7 @@ use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_common::http::{
     place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Budget, RequestId,
 };
+use shoplab_common::metrics::Measured;
 use shoplab_common::orders::{saga as record, store};
 use shoplab_service::internal::{OrderSteps, OrdersAudit, AUDIT_PATH};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
@@ -66,19 +67,21 @@ pub fn build(
     Ok(application)
 }
 
-/// The recovery loop, on a thread of its own (its calls block).
+/// The recovery loop, on a thread of its own (its calls block). Each pass
+/// also reports how many sagas are in flight (when metrics are on).
 fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("saga-recovery".into())
         .spawn(move || loop {
             let runner = || SagaRunner {
                 pool: pool.clone(),
-                shop: peers.for_request(RequestId::fresh(), Deadline::after(budget.0)),
+                shop: shop(&peers, RequestId::fresh(), Deadline::after(budget.0)),
                 deadline: Deadline::after(budget.0),
             };
             if let Err(error) = checkout::recover_due(&pool, runner) {
                 eprintln!("recovery: this pass failed ({error}); trying again");
             }
+            checkout::report_in_flight(&pool);
             std::thread::sleep(RECOVERY_EVERY);
         })?;
     Ok(())
@@ -96,9 +99,11 @@ fn configure(config: &mut web::ServiceConfig) {
         .service(resource(AUDIT_PATH).route(web::get().to(audit)));
 }
 
-/// The components as one request reaches them.
-fn shop(peers: &PeerClient, request_id: RequestId, deadline: Deadline) -> Remote {
-    peers.for_request(request_id, deadline)
+/// The components as one request reaches them: over HTTP, every call
+/// measured (the monolith measures its function calls with the same
+/// `Measured`, `monolith/src/checkout.rs`).
+fn shop(peers: &PeerClient, request_id: RequestId, deadline: Deadline) -> Measured<Remote> {
+    Measured::new(peers.for_request(request_id, deadline))
 }
 
 async fn place(

@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use shoplab_common::metrics::BusyThread;
+
 /// The flag, and the wait it asks for. Zero (the default) waits not at all.
 #[derive(clap::Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HopDelay {
@@ -64,7 +66,12 @@ impl HopDelay {
             return;
         }
         // A failed hand-off (the runtime shutting down) only skips the wait.
-        let _ = tokio::task::spawn_blocking(move || self.wait_blocking()).await;
+        // The thread is busy meanwhile, as with any blocking work.
+        let _ = tokio::task::spawn_blocking(move || {
+            let _busy = BusyThread::enter();
+            self.wait_blocking()
+        })
+        .await;
     }
 }
 

@@ -36,6 +36,7 @@ use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
 use shoplab_common::http::{hop_log, internal_token, run_blocking, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::metrics::Measured;
 use shoplab_common::ShopError;
 
 use crate::balance::{Picked, Replicas};
@@ -147,7 +148,8 @@ impl PeerClient {
         F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
         T: Send + 'static,
     {
-        let (mut users, pool) = (self.for_request(request_id, deadline), pool.clone());
+        let mut users = Measured::new(self.for_request(request_id, deadline));
+        let pool = pool.clone();
         run_blocking(move || {
             users.user(user)?;
             work(&mut *pool.get()?)

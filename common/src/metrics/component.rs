@@ -1,0 +1,196 @@
+//! Component calls, measured the same way in both deployments.
+//!
+//! [`Measured`] wraps any implementation of the component interfaces, as
+//! [`crate::faults::Faulty`] does, and counts and times every call through
+//! it. The monolith wraps `InProcess` (a call is a function call on the
+//! order's connection: `monolith/src/checkout.rs`); the services wrap
+//! `Remote` (a call is an HTTP request:
+//! `microservices/service/src/remote.rs`). One piece of code measures both,
+//! under one set of names, so a query such as
+//! `histogram_quantile(0.99, sum by (le, job) (rate(shoplab_component_call_duration_seconds_bucket[1m])))`
+//! puts a function call and a network hop side by side.
+
+use std::time::Instant;
+
+use crate::components::{Catalog, Op, Payments, Users};
+use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
+use crate::ShopError;
+
+use super::{enabled, COMPONENT_CALLS, COMPONENT_CALL_DURATION};
+
+/// How a component call ended, as an operator counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked.
+    Ok,
+    /// The component answered, and said no (not found, not enough stock or
+    /// money, an invalid request): the shop working as designed.
+    Refused,
+    /// It did not answer within the deadline.
+    Timeout,
+    /// It could not be asked, failed, or its answer was lost.
+    Unavailable,
+}
+
+impl Outcome {
+    /// How a call that returned `result` ended.
+    pub fn of<T>(result: &Result<T, ShopError>) -> Self {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(error) => Outcome::of_error(error),
+        }
+    }
+
+    /// The one mapping from the domain's errors to an operator's four
+    /// outcomes.
+    pub fn of_error(error: &ShopError) -> Self {
+        match error {
+            ShopError::InvalidRequest(_)
+            | ShopError::NotFound(_)
+            | ShopError::EmailTaken
+            | ShopError::InsufficientStock(_)
+            | ShopError::InsufficientFunds(_)
+            | ShopError::InvalidState(_)
+            | ShopError::IdempotencyConflict
+            // The peer answered, deliberately: a missing or wrong internal
+            // token is a deployment's mistake, but not the peer being down.
+            | ShopError::Unauthorized(_) => Outcome::Refused,
+            ShopError::Timeout(_) => Outcome::Timeout,
+            ShopError::ServiceUnavailable(_)
+            | ShopError::Unreachable(_)
+            | ShopError::Unconfirmed(_)
+            | ShopError::Internal(_) => Outcome::Unavailable,
+        }
+    }
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// A component implementation whose every call is counted and timed (when
+/// metrics are on; otherwise a plain pass-through).
+pub struct Measured<S> {
+    inner: S,
+}
+
+impl<S> Measured<S> {
+    pub fn new(inner: S) -> Self {
+        Self { inner }
+    }
+
+    pub fn inner(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    fn around<T>(
+        &mut self,
+        op: Op,
+        call: impl FnOnce(&mut S) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError> {
+        if !enabled() {
+            return call(&mut self.inner);
+        }
+        let started = Instant::now();
+        let result = call(&mut self.inner);
+        record(op, Outcome::of(&result), started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+fn record(op: Op, outcome: Outcome, seconds: f64) {
+    let (component, operation) = (op.component().name(), op.method());
+    ::metrics::counter!(
+        COMPONENT_CALLS,
+        "component" => component,
+        "operation" => operation,
+        "outcome" => outcome.label(),
+    )
+    .increment(1);
+    ::metrics::histogram!(
+        COMPONENT_CALL_DURATION,
+        "component" => component,
+        "operation" => operation,
+    )
+    .record(seconds);
+}
+
+impl<S: Users> Users for Measured<S> {
+    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+        self.around(Op::UsersUser, |inner| inner.user(id))
+    }
+}
+
+impl<S: Catalog> Catalog for Measured<S> {
+    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+        self.around(Op::CatalogProducts, |inner| inner.products(ids))
+    }
+
+    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+        self.around(Op::CatalogReserve, |inner| inner.reserve(order, lines))
+    }
+
+    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.around(Op::CatalogRelease, |inner| inner.release(order))
+    }
+}
+
+impl<S: Payments> Payments for Measured<S> {
+    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
+        self.around(Op::PaymentsCharge, |inner| {
+            inner.charge(order, user, amount)
+        })
+    }
+
+    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.around(Op::PaymentsRefund, |inner| inner.refund(order))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Entity, UserId};
+
+    #[test]
+    fn every_error_maps_to_one_of_four_outcomes() {
+        let user = UserId::parse(1).expect("1 is a valid id");
+        let cases = [
+            (ShopError::invalid("bad"), Outcome::Refused),
+            (ShopError::NotFound(Entity::User(user)), Outcome::Refused),
+            (ShopError::EmailTaken, Outcome::Refused),
+            (ShopError::InsufficientStock("x".into()), Outcome::Refused),
+            (ShopError::InsufficientFunds("x".into()), Outcome::Refused),
+            (ShopError::InvalidState("x".into()), Outcome::Refused),
+            (ShopError::IdempotencyConflict, Outcome::Refused),
+            (ShopError::Unauthorized("x".into()), Outcome::Refused),
+            (ShopError::Timeout("x".into()), Outcome::Timeout),
+            (
+                ShopError::ServiceUnavailable("x".into()),
+                Outcome::Unavailable,
+            ),
+            (ShopError::Unreachable("x".into()), Outcome::Unavailable),
+            (ShopError::Unconfirmed("x".into()), Outcome::Unavailable),
+            (ShopError::Internal("x".into()), Outcome::Unavailable),
+        ];
+        for (error, outcome) in cases {
+            assert_eq!(Outcome::of_error(&error), outcome, "{error:?}");
+        }
+        assert_eq!(Outcome::of(&Ok::<(), ShopError>(())), Outcome::Ok);
+        let labels: Vec<_> = [
+            Outcome::Ok,
+            Outcome::Refused,
+            Outcome::Timeout,
+            Outcome::Unavailable,
+        ]
+        .map(Outcome::label)
+        .to_vec();
+        assert_eq!(labels, ["ok", "refused", "timeout", "unavailable"]);
+    }
+}

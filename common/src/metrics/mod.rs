@@ -1,0 +1,206 @@
+//! The lab's metrics: every name a process reports, what it means, and the
+//! one switch that turns them on. docs/METRICS.md lists them for a reader
+//! with a PromQL query each.
+//!
+//! A split system must be observed to be understood: where does an order
+//! spend its time, in a function call or on the network? The same names
+//! are reported by both deployments (a component call is
+//! `shoplab_component_calls_total` whether it was a function call in the
+//! monolith or an HTTP request between services), so one query compares
+//! them.
+//!
+//! Metrics are off unless a process is given `--metrics-addr`
+//! (`crate::http::settings`): then [`install`] puts the Prometheus recorder
+//! in place, and `crate::http::metrics` serves it on that address. Off,
+//! no recorder exists, and every place that measures first asks
+//! [`enabled`], a single atomic load, and does nothing else: the lab's
+//! measurements run without metrics, as they run without hop logs.
+
+pub mod component;
+pub mod orders;
+pub mod pool;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ::metrics::{describe_counter, describe_gauge, describe_histogram, Gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+pub use component::{Measured, Outcome};
+
+/// Requests served, by route template, method and status.
+pub const HTTP_REQUESTS: &str = "shoplab_http_requests_total";
+/// How long requests took to answer, by route template and method.
+pub const HTTP_REQUEST_DURATION: &str = "shoplab_http_request_duration_seconds";
+/// Calls of one component's interface by another, by outcome.
+pub const COMPONENT_CALLS: &str = "shoplab_component_calls_total";
+/// How long those calls took.
+pub const COMPONENT_CALL_DURATION: &str = "shoplab_component_call_duration_seconds";
+/// Database connections taken out of the pool now.
+pub const DB_CONNECTIONS_IN_USE: &str = "shoplab_db_connections_in_use";
+/// The most connections the pool holds.
+pub const DB_CONNECTIONS_MAX: &str = "shoplab_db_connections_max";
+/// Waits for a connection from the pool, by outcome (`ok`, `timeout`).
+pub const DB_CONNECTION_WAITS: &str = "shoplab_db_connection_waits_total";
+/// How long those waits took.
+pub const DB_CONNECTION_WAIT_DURATION: &str = "shoplab_db_connection_wait_seconds";
+/// Threads of the blocking pool running work now.
+pub const BLOCKING_THREADS_BUSY: &str = "shoplab_blocking_threads_busy";
+/// Orders placed that completed.
+pub const ORDERS_COMPLETED: &str = "shoplab_orders_completed_total";
+/// Orders placed that failed, by API.md's error code.
+pub const ORDERS_FAILED: &str = "shoplab_orders_failed_total";
+/// Sagas not yet ended, as the orders database records them.
+pub const SAGAS_IN_FLIGHT: &str = "shoplab_sagas_in_flight";
+/// Placements undone after a failed step, by the step that failed.
+pub const SAGA_COMPENSATIONS: &str = "shoplab_saga_compensations_total";
+/// Sagas taken over after their runner was gone, by outcome.
+pub const SAGA_RECOVERIES: &str = "shoplab_saga_recoveries_total";
+
+/// The upper bounds, in seconds, of every duration histogram's buckets:
+/// from 25 µs (an in-process call) to 10 s (past the default deadline of
+/// 5 s), about three per decade. Histograms, not summaries: buckets add up
+/// across processes and time, so Prometheus can compute any quantile of a
+/// whole deployment with `histogram_quantile`.
+pub const DURATION_BUCKETS: [f64; 18] = [
+    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// How often histogram samples are folded into their buckets when nobody
+/// scrapes: without it, samples would pile up in memory between scrapes.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Whether this process reports metrics: the question every place that
+/// measures asks first.
+pub fn enabled() -> bool {
+    RECORDER.get().is_some()
+}
+
+/// Installs the Prometheus recorder for this process (once: later calls,
+/// such as a second `SettingsArgs::load`, return the same handle) and
+/// describes every metric. The handle renders the text format.
+pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
+    if let Some(handle) = RECORDER.get() {
+        return Ok(handle);
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&DURATION_BUCKETS)?
+        .install_recorder()?;
+    describe_all();
+    start_upkeep(handle.clone())?;
+    Ok(RECORDER.get_or_init(|| handle))
+}
+
+/// The text of every metric, in Prometheus's text format (`None` when
+/// metrics are off).
+pub fn render() -> Option<String> {
+    let handle = RECORDER.get()?;
+    // Publishes descriptions recorded since the last render as well.
+    handle.run_upkeep();
+    Some(handle.render())
+}
+
+/// A thread of its own, so that no runtime needs to exist for it.
+fn start_upkeep(handle: PrometheusHandle) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        })?;
+    Ok(())
+}
+
+/// One `# HELP` line per metric.
+fn describe_all() {
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests served, by route template (`unmatched` for a path no \
+         route has), method and status."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_DURATION,
+        "Seconds from a request's arrival to its answer's head, by route \
+         template and method."
+    );
+    describe_counter!(
+        COMPONENT_CALLS,
+        "Calls one component made to another's interface (a function call in \
+         the monolith, an HTTP request between services), by component, \
+         operation and outcome (ok, refused, timeout, unavailable)."
+    );
+    describe_histogram!(
+        COMPONENT_CALL_DURATION,
+        "Seconds one component's call to another took, by component and \
+         operation."
+    );
+    describe_gauge!(
+        DB_CONNECTIONS_IN_USE,
+        "Database connections taken out of the process's pool now."
+    );
+    describe_gauge!(
+        DB_CONNECTIONS_MAX,
+        "The most connections the process's database pool holds."
+    );
+    describe_counter!(
+        DB_CONNECTION_WAITS,
+        "Requests for a pooled database connection, by outcome (ok, timeout)."
+    );
+    describe_histogram!(
+        DB_CONNECTION_WAIT_DURATION,
+        "Seconds spent waiting for a pooled database connection."
+    );
+    describe_gauge!(
+        BLOCKING_THREADS_BUSY,
+        "Threads of the blocking pool running work (database and component \
+         calls) now."
+    );
+    describe_counter!(ORDERS_COMPLETED, "Orders placed that completed.");
+    describe_counter!(
+        ORDERS_FAILED,
+        "Orders placed that were refused and kept as failed, by API.md's error \
+         code."
+    );
+    describe_gauge!(
+        SAGAS_IN_FLIGHT,
+        "Orders whose saga (placing or cancelling) has not ended, as the \
+         orders database records them."
+    );
+    describe_counter!(
+        SAGA_COMPENSATIONS,
+        "Placements undone (stock released, money refunded) after a step \
+         failed, by the step that failed."
+    );
+    describe_counter!(
+        SAGA_RECOVERIES,
+        "Sagas taken over after their runner was gone, by outcome (ended, or \
+         retrying later)."
+    );
+}
+
+/// A thread of the blocking pool, counted busy while this lives. Work sent
+/// to the blocking pool holds one of its threads for its whole length, so
+/// a component that hangs shows here first.
+pub struct BusyThread(Option<Gauge>);
+
+impl BusyThread {
+    /// Counts this thread busy (nothing, when metrics are off).
+    pub fn enter() -> Self {
+        BusyThread(enabled().then(|| {
+            let gauge = ::metrics::gauge!(BLOCKING_THREADS_BUSY);
+            gauge.increment(1.0);
+            gauge
+        }))
+    }
+}
+
+impl Drop for BusyThread {
+    fn drop(&mut self) {
+        if let Some(gauge) = &self.0 {
+            gauge.decrement(1.0);
+        }
+    }
+}
