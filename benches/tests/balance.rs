@@ -166,8 +166,20 @@ async fn the_gateway_fronts_monolith_replicas_on_postgres() {
     };
     let name = format!("shoplab_balance_{}", std::process::id());
     let database = shoplab::postgres::with_database(&url, &name).expect("a database URL");
-    monoliths_share_one_database(Storage::Postgres(database.clone())).await;
-    shoplab::postgres::drop_database(&database).expect("the test database is dropped");
+    let _dropped = DropDatabase(database.clone());
+    monoliths_share_one_database(Storage::Postgres(database)).await;
+}
+
+/// Drops the test's PostgreSQL database when the test ends, passed or
+/// failed, so that no run leaves one behind.
+struct DropDatabase(String);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        if let Err(error) = shoplab::postgres::drop_database(&self.0) {
+            eprintln!("cannot drop the test database {}: {error:#}", self.0);
+        }
+    }
 }
 
 /// Two monoliths behind the gateway: what one writes the other reads, and
