@@ -1,55 +1,82 @@
 //! `shoplab trace <request-id>`: one request's path through a deployment,
-//! read from the hop logs its processes write (`--log-file`, see
-//! `common/src/http/hop_log.rs`): every request a process served and every
-//! call it made with that `X-Request-Id`, in the order they started.
+//! as a tree of hops with their times, read from the hop logs its
+//! processes write (`--log-file`, see `common/src/http/hop_log/mod.rs`).
 //!
-//! Through the monolith a placed order is one line: the whole order ran in
-//! one process. Through the microservices it is the gateway's call, the
-//! orders service's calls to users, catalog and payments, and each of
-//! those services serving its part: the hops the split added, each with
-//! its time.
+//! Through the microservices an order is the gateway's call to the orders
+//! service and the orders service's five component calls, each an HTTP call
+//! served by another process; through the monolith it is one request whose
+//! component calls are function calls. Each hop shows its own time ("self":
+//! what is left when the hops under it are taken away), so a reader sees
+//! where the time goes: in a process's own code, or on the wire between two
+//! (a call's self time is what the network, the peer's queue and both
+//! sides' JSON cost beyond what the peer spent serving it).
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One line of a hop log.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hop {
-    pub timestamp: String,
+    /// The process that logged it: its log file's name (`shoplab-catalog.2`
+    /// for a replica), which names replicas apart.
+    #[serde(default)]
     pub process: String,
-    /// `served` or `called`.
+    /// `served` (a request this process answered), `called` (a request it
+    /// sent to another) or `function` (a component call through the
+    /// component interfaces).
     pub hop: String,
     pub request_id: String,
+    pub hop_id: String,
+    /// The hop this one happened inside; empty where the request entered.
+    #[serde(default)]
+    pub parent: String,
+    /// For a call: which service, at which address.
     #[serde(default)]
     pub peer: Option<String>,
     pub method: String,
+    /// A route template, a path, or a component call's name.
     pub route: String,
+    /// The HTTP status (0: no answer, or a function call).
+    #[serde(default)]
     pub status: u16,
+    /// A function call's outcome: ok, refused, timeout or unavailable.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// When it started, in microseconds since the Unix epoch.
+    pub started_us: u64,
     pub micros: u64,
 }
 
 impl Hop {
-    /// When the hop started, in microseconds of the day (the log has its end).
-    fn started_micros(&self) -> i64 {
-        let Some(time) = self.timestamp.split('T').nth(1) else {
-            return 0;
-        };
-        let time = time.trim_end_matches('Z');
-        let mut parts = time.split(':');
-        let (hours, minutes, seconds) = (parts.next(), parts.next(), parts.next());
-        let field = |part: Option<&str>| {
-            part.and_then(|part| part.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        let ended = ((field(hours) * 60.0 + field(minutes)) * 60.0 + field(seconds)) * 1e6;
-        ended as i64 - i64::try_from(self.micros).unwrap_or(0)
+    /// What the hop was, in a few words.
+    fn describe(&self) -> String {
+        match self.hop.as_str() {
+            "called" => format!(
+                "→ {}: {} {}",
+                self.peer.as_deref().unwrap_or("?"),
+                self.method,
+                self.route
+            ),
+            "function" => self.route.clone(),
+            _ => format!("{}: {} {}", self.process, self.method, self.route),
+        }
+    }
+
+    fn result(&self) -> String {
+        match (&self.outcome, self.status) {
+            (Some(outcome), _) => outcome.clone(),
+            (None, 0) => "no answer".into(),
+            (None, status) => status.to_string(),
+        }
     }
 }
 
-/// Every hop of `request_id` in the `*.log` files of `dirs`, in the order
-/// they started.
+/// Every hop of `request_id` in the hop logs (`*.log`, and `*.log.old`
+/// moved aside when full) of `dirs`, in the order they started.
 pub fn hops(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Hop>> {
     let mut hops = Vec::new();
     for dir in dirs {
@@ -57,16 +84,26 @@ pub fn hops(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Hop>> {
             std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         for entry in entries {
             let path = entry?.path();
-            if path.extension().is_some_and(|extension| extension == "log") {
-                hops.extend(read(&path, request_id)?);
+            if let Some(process) = process_of(&path) {
+                hops.extend(read(&path, &process, request_id)?);
             }
         }
     }
-    hops.sort_by_key(Hop::started_micros);
+    hops.sort_by_key(|hop| hop.started_us);
     Ok(hops)
 }
 
-fn read(path: &Path, request_id: &str) -> anyhow::Result<Vec<Hop>> {
+/// The process a hop log belongs to: its file name without `.log` (or
+/// `.log.old`); `None` for anything else.
+fn process_of(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name
+        .strip_suffix(".log")
+        .or_else(|| name.strip_suffix(".log.old"))?;
+    Some(stem.to_owned())
+}
+
+fn read(path: &Path, process: &str, request_id: &str) -> anyhow::Result<Vec<Hop>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     // A line that is not a hop (or was cut short by a crash) is skipped.
@@ -75,10 +112,132 @@ fn read(path: &Path, request_id: &str) -> anyhow::Result<Vec<Hop>> {
         .filter(|line| line.contains(request_id))
         .filter_map(|line| serde_json::from_str::<Hop>(line).ok())
         .filter(|hop| hop.request_id == request_id)
+        .map(|hop| Hop {
+            process: process.to_owned(),
+            ..hop
+        })
         .collect())
 }
 
-/// Prints the hops of `request_id` found in `dirs`.
+/// The hops as a tree: each hop's children, in the order they started.
+struct Tree<'a> {
+    hops: &'a [Hop],
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+}
+
+impl<'a> Tree<'a> {
+    /// `hops` sorted by start. A hop whose parent is not among them (the
+    /// request's entry, or a hop whose parent's log was not given) is a root.
+    fn of(hops: &'a [Hop]) -> Self {
+        let index: BTreeMap<&str, usize> = hops
+            .iter()
+            .enumerate()
+            .map(|(at, hop)| (hop.hop_id.as_str(), at))
+            .collect();
+        let mut children = vec![Vec::new(); hops.len()];
+        let mut roots = Vec::new();
+        for (at, hop) in hops.iter().enumerate() {
+            match index.get(hop.parent.as_str()) {
+                Some(&parent) if parent != at => children[parent].push(at),
+                _ => roots.push(at),
+            }
+        }
+        Self {
+            hops,
+            children,
+            roots,
+        }
+    }
+
+    /// A hop's time less its children's: its own work (or, for a call, the
+    /// wire's).
+    fn self_micros(&self, at: usize) -> u64 {
+        let below: u64 = self.children[at]
+            .iter()
+            .map(|&child| self.hops[child].micros)
+            .sum();
+        self.hops[at].micros.saturating_sub(below)
+    }
+}
+
+/// One request's hops drawn as a tree, with a line per hop (start, time,
+/// self time, what, result) and a summary of where the time went.
+pub fn render(request_id: &str, hops: &[Hop]) -> String {
+    let tree = Tree::of(hops);
+    let first = hops.iter().map(|hop| hop.started_us).min().unwrap_or(0);
+    let last = hops
+        .iter()
+        .map(|hop| hop.started_us + hop.micros)
+        .max()
+        .unwrap_or(first);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "request {request_id}: {} hops, {:.3} ms from the first to the last",
+        hops.len(),
+        (last - first) as f64 / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "{:>9} {:>9} {:>9}  hop",
+        "start ms", "took ms", "self ms"
+    );
+    for &root in &tree.roots {
+        draw(&tree, root, first, "", "", &mut out);
+    }
+    summarize(&tree, &mut out);
+    out
+}
+
+fn draw(tree: &Tree<'_>, at: usize, first: u64, lead: &str, rest: &str, out: &mut String) {
+    let hop = &tree.hops[at];
+    let _ = writeln!(
+        out,
+        "{:>9.3} {:>9.3} {:>9.3}  {lead}{}  [{}]",
+        hop.started_us.saturating_sub(first) as f64 / 1000.0,
+        hop.micros as f64 / 1000.0,
+        tree.self_micros(at) as f64 / 1000.0,
+        hop.describe(),
+        hop.result(),
+    );
+    let children = &tree.children[at];
+    for (position, &child) in children.iter().enumerate() {
+        let last = position + 1 == children.len();
+        let (lead, more) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        draw(
+            tree,
+            child,
+            first,
+            &format!("{rest}{lead}"),
+            &format!("{rest}{more}"),
+            out,
+        );
+    }
+}
+
+/// Self time summed by where it was spent: in each process's code (served
+/// requests and the function calls inside them), and on the wire.
+fn summarize(tree: &Tree<'_>, out: &mut String) {
+    let mut by_place: BTreeMap<String, u64> = BTreeMap::new();
+    for (at, hop) in tree.hops.iter().enumerate() {
+        let place = match hop.hop.as_str() {
+            "called" => "on the wire (calls, less what their peers served)".to_owned(),
+            _ => format!("in {}", hop.process),
+        };
+        *by_place.entry(place).or_default() += tree.self_micros(at);
+    }
+    let _ = writeln!(out, "where the time went (self time):");
+    for (place, micros) in by_place {
+        let _ = writeln!(out, "{:>9.3} ms  {place}", micros as f64 / 1000.0);
+    }
+}
+
+/// Prints the hops of `request_id` found in `dirs` as a tree.
 pub fn run(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<()> {
     anyhow::ensure!(
         !dirs.is_empty(),
@@ -93,29 +252,58 @@ pub fn run(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let first = hops[0].started_micros();
-    println!("request {request_id}: {} hops", hops.len());
-    println!(
-        "{:>9}  {:>9}  {:<18} {:<46} {:>6}",
-        "start ms", "took ms", "process", "hop", "status"
-    );
-    for hop in &hops {
-        let what = match (&hop.hop[..], &hop.peer) {
-            ("called", Some(peer)) => format!("  → {peer}: {} {}", hop.method, hop.route),
-            _ => format!("{} {}", hop.method, hop.route),
-        };
-        println!(
-            "{:>9.3}  {:>9.3}  {:<18} {:<46} {:>6}",
-            (hop.started_micros() - first) as f64 / 1000.0,
-            hop.micros as f64 / 1000.0,
-            hop.process,
-            what,
-            if hop.status == 0 {
-                "none".to_owned()
-            } else {
-                hop.status.to_string()
-            },
-        );
-    }
+    print!("{}", render(request_id, &hops));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(id: &str, parent: &str, kind: &str, started_us: u64, micros: u64) -> Hop {
+        Hop {
+            process: "p".into(),
+            hop: kind.into(),
+            request_id: "r".into(),
+            hop_id: id.into(),
+            parent: parent.into(),
+            peer: Some("catalog".into()),
+            method: "GET".into(),
+            route: format!("/{id}"),
+            status: 200,
+            outcome: None,
+            started_us,
+            micros,
+        }
+    }
+
+    #[test]
+    fn a_hop_hangs_under_its_parent_and_its_self_time_excludes_its_children() {
+        let hops = [
+            hop("a", "", "served", 0, 1000),
+            hop("b", "a", "called", 100, 600),
+            hop("c", "b", "served", 200, 400),
+            hop("d", "a", "called", 800, 100),
+        ];
+        let tree = Tree::of(&hops);
+        assert_eq!(tree.roots, [0]);
+        assert_eq!(tree.children[0], [1, 3]);
+        assert_eq!(tree.children[1], [2]);
+        assert_eq!(tree.self_micros(0), 300);
+        assert_eq!(tree.self_micros(1), 200);
+        let drawn = render("r", &hops);
+        assert!(drawn.contains("├─ → catalog: GET /b"), "{drawn}");
+        assert!(drawn.contains("│  └─ p: GET /c"), "{drawn}");
+        assert!(drawn.contains("└─ → catalog: GET /d"), "{drawn}");
+        assert!(drawn.contains("0.300 ms  on the wire"), "{drawn}");
+    }
+
+    #[test]
+    fn a_hop_whose_parent_is_missing_is_a_root() {
+        let hops = [
+            hop("a", "gone", "served", 0, 10),
+            hop("b", "", "served", 5, 10),
+        ];
+        assert_eq!(Tree::of(&hops).roots, [0, 1]);
+    }
 }

@@ -2,8 +2,10 @@
 //! gateway with an `X-Request-Id` is found under that id in every process it
 //! crossed — the gateway, the orders service, and each service the orders
 //! service called — so no hop drops the id on the way (the gateway writes its
-//! own id onto the reply, so the reply alone could not show it). Through the
-//! monolith the same order is one hop. `shoplab trace` prints them.
+//! own id onto the reply, so the reply alone could not show it), and each
+//! hop hangs under the one it happened inside. Through the monolith the same
+//! order is one request whose component calls are function calls, under the
+//! same names. `shoplab trace` draws the tree.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,7 +13,7 @@ use std::process::Command;
 use reqwest::Method;
 use shoplab::client::ShopClient;
 use shoplab::deploy::{Deployment, Kind, Options, Storage};
-use shoplab::trace::hops;
+use shoplab::trace::{hops, Hop};
 
 mod mugs;
 
@@ -39,8 +41,38 @@ async fn place_with_id(shop: &ShopClient, id: &str) {
     assert_eq!(reply.header("x-request-id"), Some(id));
 }
 
+/// The hops directly under `parent`, in the order they started.
+fn under<'a>(found: &'a [Hop], parent: &Hop) -> Vec<&'a Hop> {
+    found
+        .iter()
+        .filter(|hop| hop.parent == parent.hop_id)
+        .collect()
+}
+
+/// The one hop directly under `parent`.
+fn only_under<'a>(found: &'a [Hop], parent: &Hop) -> &'a Hop {
+    let children = under(found, parent);
+    assert_eq!(children.len(), 1, "under {parent:#?}: {children:#?}");
+    children[0]
+}
+
+/// The request's entry: the one hop with no parent.
+fn entry(found: &[Hop]) -> &Hop {
+    let roots: Vec<_> = found.iter().filter(|hop| hop.parent.is_empty()).collect();
+    assert_eq!(roots.len(), 1, "{found:#?}");
+    roots[0]
+}
+
+/// The component calls an order makes, in the order it makes them.
+const ORDER_CALLS: [&str; 4] = [
+    "users.user",
+    "catalog.products",
+    "catalog.reserve",
+    "payments.charge",
+];
+
 #[tokio::test]
-async fn every_process_an_order_crosses_logs_it_under_the_callers_request_id() {
+async fn every_hop_of_an_order_through_the_services_hangs_under_the_one_it_happened_in() {
     let scratch = tempfile::tempdir().expect("a scratch directory");
     let deployment = start(Kind::Micro, scratch.path()).await;
     let shop = ShopClient::new(&deployment.base_url);
@@ -49,32 +81,53 @@ async fn every_process_an_order_crosses_logs_it_under_the_callers_request_id() {
     deployment.stop().await;
 
     let found = hops("hop-check-1", &[scratch.path().join("logs")]).expect("the logs read");
-    let served = |process: &str| {
-        found
-            .iter()
-            .filter(|hop| hop.hop == "served" && hop.process == process)
-            .map(|hop| hop.route.as_str())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(served("shoplab-gateway"), ["/orders"], "{found:#?}");
-    assert_eq!(served("shoplab-orders"), ["/orders"], "{found:#?}");
-    assert_eq!(served("shoplab-users"), ["/users/{id}"], "{found:#?}");
+    let gateway = entry(&found);
     assert_eq!(
-        served("shoplab-catalog"),
-        ["/internal/products/lookup", "/internal/reservations"],
-        "{found:#?}"
+        (
+            gateway.process.as_str(),
+            gateway.hop.as_str(),
+            gateway.route.as_str()
+        ),
+        ("shoplab-gateway", "served", "/orders")
     );
+    let to_orders = only_under(&found, gateway);
+    assert_eq!(to_orders.hop, "called", "{to_orders:#?}");
+    let orders = only_under(&found, to_orders);
     assert_eq!(
-        served("shoplab-payments"),
-        ["/internal/charges"],
-        "{found:#?}"
+        (
+            orders.process.as_str(),
+            orders.route.as_str(),
+            orders.status
+        ),
+        ("shoplab-orders", "/orders", 201)
     );
-    // Every call one process made was served, under the same id, by its peer.
-    let calls = found.iter().filter(|hop| hop.hop == "called").count();
-    assert_eq!(
-        calls, 5,
-        "gateway → orders → users, catalog ×2, payments: {found:#?}"
-    );
+    let calls = under(&found, orders);
+    let names: Vec<_> = calls.iter().map(|hop| hop.route.as_str()).collect();
+    assert_eq!(names, ORDER_CALLS, "{found:#?}");
+    let served_by = [
+        ("shoplab-users", "/users/{id}"),
+        ("shoplab-catalog", "/internal/products/lookup"),
+        ("shoplab-catalog", "/internal/reservations"),
+        ("shoplab-payments", "/internal/charges"),
+    ];
+    for (call, (process, route)) in calls.iter().zip(served_by) {
+        assert_eq!(call.hop, "function");
+        assert_eq!(call.outcome.as_deref(), Some("ok"), "{call:#?}");
+        let request = only_under(&found, call);
+        assert_eq!(request.hop, "called", "{request:#?}");
+        let served = only_under(&found, request);
+        assert_eq!(
+            (
+                served.process.as_str(),
+                served.hop.as_str(),
+                served.route.as_str()
+            ),
+            (process, "served", route)
+        );
+        // A hop's time holds the hops inside it.
+        assert!(call.micros >= request.micros && request.micros >= served.micros);
+    }
+    assert_eq!(found.len(), 15, "3 + 4 × 3 hops: {found:#?}");
 
     let output = Command::new(env!("CARGO_BIN_EXE_shoplab"))
         .args(["trace", "hop-check-1", "--log-dir"])
@@ -84,17 +137,19 @@ async fn every_process_an_order_crosses_logs_it_under_the_callers_request_id() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}");
     assert!(
-        printed.contains("request hop-check-1: 11 hops"),
+        printed.contains("request hop-check-1: 15 hops"),
         "{printed}"
     );
     assert!(
-        printed.contains("→ payments: POST /internal/charges"),
+        printed.contains("└─ shoplab-payments: POST /internal/charges  [204]"),
         "{printed}"
     );
+    assert!(printed.contains("ms  on the wire"), "{printed}");
+    assert!(printed.contains("ms  in shoplab-catalog"), "{printed}");
 }
 
 #[tokio::test]
-async fn through_the_monolith_an_order_is_one_hop() {
+async fn through_the_monolith_an_order_is_one_request_making_the_same_calls_in_process() {
     let scratch = tempfile::tempdir().expect("a scratch directory");
     let deployment = start(Kind::Monolith, scratch.path()).await;
     let shop = ShopClient::new(&deployment.base_url);
@@ -103,13 +158,20 @@ async fn through_the_monolith_an_order_is_one_hop() {
     deployment.stop().await;
 
     let found = hops("hop-check-2", &[scratch.path().join("logs")]).expect("the logs read");
-    assert_eq!(found.len(), 1, "{found:#?}");
+    let order = entry(&found);
     assert_eq!(
-        (
-            found[0].process.as_str(),
-            found[0].route.as_str(),
-            found[0].status
-        ),
+        (order.process.as_str(), order.route.as_str(), order.status),
         ("shoplab-monolith", "/orders", 201)
     );
+    let calls = under(&found, order);
+    let names: Vec<_> = calls.iter().map(|hop| hop.route.as_str()).collect();
+    assert_eq!(names, ORDER_CALLS, "{found:#?}");
+    for call in &calls {
+        assert_eq!(call.hop, "function");
+        assert!(
+            under(&found, call).is_empty(),
+            "a function call: {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), 5, "{found:#?}");
 }

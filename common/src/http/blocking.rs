@@ -4,19 +4,23 @@
 
 use actix_web::web;
 
+use super::hop_log;
 use crate::db::{DbConnection, Pool};
 use crate::metrics::BusyThread;
 use crate::ShopError;
 
 /// Runs `work` on the blocking pool, its thread counted busy meanwhile
-/// (`shoplab_blocking_threads_busy`, when metrics are on).
+/// (`shoplab_blocking_threads_busy`, when metrics are on) and inside the
+/// request's hop (what it logs hangs under it, `hop_log.rs`).
 pub async fn run_blocking<T, F>(work: F) -> Result<T, ShopError>
 where
     F: FnOnce() -> Result<T, ShopError> + Send + 'static,
     T: Send + 'static,
 {
+    let hop = hop_log::current();
     web::block(move || {
         let _busy = BusyThread::enter();
+        let _hop = hop_log::enter(hop);
         work()
     })
     .await

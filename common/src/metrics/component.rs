@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crate::components::{Catalog, Op, Payments, Users};
 use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
+use crate::http::hop_log;
 use crate::ShopError;
 
 use super::{enabled, COMPONENT_CALLS, COMPONENT_CALL_DURATION};
@@ -89,17 +90,28 @@ impl<S> Measured<S> {
         &mut self.inner
     }
 
+    /// Makes the call, counted and timed when metrics are on, and logged
+    /// as a `function` hop when the process keeps a hop log: the same line
+    /// for a function call in the monolith and for the HTTP call a service
+    /// makes in its place, which hangs under it in `shoplab trace`.
     fn around<T>(
         &mut self,
         op: Op,
         call: impl FnOnce(&mut S) -> Result<T, ShopError>,
     ) -> Result<T, ShopError> {
-        if !enabled() {
+        let hop = hop_log::Function::start(op.name());
+        if !enabled() && hop.is_none() {
             return call(&mut self.inner);
         }
         let started = Instant::now();
         let result = call(&mut self.inner);
-        record(op, Outcome::of(&result), started.elapsed().as_secs_f64());
+        let outcome = Outcome::of(&result);
+        if enabled() {
+            record(op, outcome, started.elapsed().as_secs_f64());
+        }
+        if let Some(hop) = hop {
+            hop.returned(outcome.label());
+        }
         result
     }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use reqwest::header::{HeaderName, HeaderValue};
 use shoplab_common::components::Component;
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
@@ -223,7 +224,7 @@ impl Upstreams {
         if let Some(token) = internal_token::current() {
             request = request.header(internal_token::HEADER, token);
         }
-        let request = request
+        let mut request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
         let request_id = request
@@ -233,12 +234,24 @@ impl Upstreams {
             .unwrap_or_default();
         let call =
             hop_log::Call::start(request_id, request.method().as_str(), request.url().path());
+        // Named by its address too: a service may run as several replicas.
+        let peer = call
+            .as_ref()
+            .map(|_| format!("{service} {}", request.url().origin().ascii_serialization()));
+        if let Some(call) = &call {
+            let (name, value) = call.header();
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                request
+                    .headers_mut()
+                    .insert(HeaderName::from_static(name), value);
+            }
+        }
         let sent = self.http.execute(request).await;
-        if let Some(call) = call {
+        if let (Some(call), Some(peer)) = (call, peer) {
             let status = sent
                 .as_ref()
                 .map_or(0, |response| response.status().as_u16());
-            call.answered(service, status);
+            call.answered(&peer, status);
         }
         Ok(sent)
     }

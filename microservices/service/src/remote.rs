@@ -281,20 +281,20 @@ impl Remote {
         if let Some(token) = internal_token::current() {
             request = request.header(internal_token::HEADER, token);
         }
+        let hop = hop_log::Call::start(self.request_id.as_str(), call.method.as_str(), call.path);
+        if let Some(hop) = &hop {
+            let (name, value) = hop.header();
+            request = request.header(name, value);
+        }
         let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
-        let hop = hop_log::Call::start(
-            self.request_id.as_str(),
-            request.method().as_str(),
-            request.url().path(),
-        );
         let sent = self.client.http.execute(request);
         if let Some(hop) = hop {
             let status = sent
                 .as_ref()
                 .map_or(0, |response| response.status().as_u16());
-            hop.answered(component.name(), status);
+            hop.answered(&format!("{component} {}", replica.url()), status);
         }
         Ok(sent)
     }

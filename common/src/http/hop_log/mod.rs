@@ -1,0 +1,358 @@
+//! The hop log: one JSON line per request a process serves, per call it
+//! makes to another process and per component call it makes in process,
+//! each with the request's `X-Request-Id`, written through `tracing` to a
+//! file of the process's own (`--log-file`). With every process of a
+//! deployment logging, `shoplab trace <request-id>` shows one request as a
+//! tree of hops: where an order spends its time in five services, and where
+//! it spends it in the monolith's function calls.
+//!
+//! Every line has a `hop_id` and, unless it is where the request entered, a
+//! `parent`: the hop it happened inside. Within a process the parent is
+//! whatever is being served or called at the time (the [`current`] hop);
+//! across processes a call sends its own id as `X-Parent-Hop`, and the
+//! served line on the other side names it as its parent. This is what
+//! distributed tracing (W3C `traceparent`, OpenTelemetry) does, cut down to
+//! what the lab needs: the lab runs with no collector.
+//!
+//! Off unless `--log-file` is given: the lab's measurements run without it,
+//! and with it a line costs one small write. The file is bounded
+//! (`file.rs`).
+
+mod file;
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+
+pub use file::MAX_BYTES;
+
+use super::RequestId;
+
+/// The event target every hop line carries, so a reader can tell them from
+/// anything else a library logs.
+pub const TARGET: &str = "shoplab::hop";
+
+/// The header a call carries its own hop id in, so the process that serves
+/// it can name its parent.
+pub const PARENT_HEADER: &str = "x-parent-hop";
+
+static INSTALLED: OnceLock<String> = OnceLock::new();
+
+/// Sends this process's hop lines to `path` (created if missing, appended
+/// to), naming the process `process` on each. Only the first call in a
+/// process installs; later ones (a test starting several servers in one
+/// process) change nothing.
+pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let writer = file::CappedFile::open(path)?;
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_writer(writer)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        let _ = INSTALLED.set(process.to_owned());
+    }
+    Ok(())
+}
+
+/// Whether this process writes a hop log.
+pub fn enabled() -> bool {
+    INSTALLED.get().is_some()
+}
+
+fn process() -> &'static str {
+    INSTALLED.get().map_or("", String::as_str)
+}
+
+/// One hop's id: 64 random bits, printed as 16 hex digits. Ids are drawn
+/// independently in every process; two hops of one request sharing one is
+/// a one-in-2^64 chance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HopId(u64);
+
+impl HopId {
+    fn fresh() -> Self {
+        HopId(rand::random())
+    }
+
+    /// The id a caller sent (`X-Parent-Hop`); anything but 16 hex digits is
+    /// no parent at all.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 16)
+            .then(|| u64::from_str_radix(text, 16).ok())
+            .flatten()
+            .map(HopId)
+    }
+}
+
+impl std::fmt::Display for HopId {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{:016x}", self.0)
+    }
+}
+
+/// The hop a process is inside of, for one request: what a line logged now
+/// names as its parent.
+#[derive(Debug, Clone)]
+pub struct Current {
+    request_id: String,
+    hop: HopId,
+}
+
+tokio::task_local! {
+    /// The request being served, on the async side: set around the
+    /// handler's future by [`served`].
+    static SERVING: Current;
+}
+
+thread_local! {
+    /// The hop a blocking thread is inside of: the request it runs work for
+    /// (set by [`enter`], from `run_blocking`), or a component call in
+    /// progress on it (set by [`Function::start`]).
+    static WITHIN: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// The hop this code runs inside of, if the process keeps a hop log and
+/// the code runs for a request.
+pub fn current() -> Option<Current> {
+    if !enabled() {
+        return None;
+    }
+    WITHIN
+        .with(|within| within.borrow().clone())
+        .or_else(|| SERVING.try_with(Current::clone).ok())
+}
+
+/// Makes `current` the current hop of this thread until the guard drops:
+/// how work moved to a blocking thread stays inside the request it runs for.
+pub fn enter(current: Option<Current>) -> Entered {
+    let previous = current.map(|current| WITHIN.with(|within| within.replace(Some(current))));
+    Entered { previous }
+}
+
+/// Restores the thread's previous hop when dropped.
+#[must_use = "the hop is current only while this lives"]
+pub struct Entered {
+    /// `None`: nothing was entered, nothing to restore.
+    previous: Option<Option<Current>>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            WITHIN.with(|within| *within.borrow_mut() = previous);
+        }
+    }
+}
+
+/// The middleware: one `served` line per request, after its answer, with
+/// the route's template (`/products/{id}`, never `/products/17`); the
+/// handler runs with this hop current.
+pub async fn served(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Started::now();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(String::new, |id| id.as_str().to_owned());
+    let parent = request
+        .headers()
+        .get(PARENT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(HopId::parse);
+    let method = request.method().to_string();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| request.path().to_owned());
+    let hop = HopId::fresh();
+    let current = Current {
+        request_id: request_id.clone(),
+        hop,
+    };
+    let response = SERVING.scope(current, next.call(request)).await?;
+    tracing::info!(
+        target: TARGET,
+        process = process(),
+        hop = "served",
+        request_id,
+        hop_id = %hop,
+        parent = parent.map(|parent| parent.to_string()).unwrap_or_default(),
+        method,
+        route,
+        status = response.status().as_u16(),
+        started_us = started.since_epoch_us,
+        micros = started.micros(),
+    );
+    Ok(response)
+}
+
+/// When a hop started: on the wall clock, which every process of the
+/// machine shares (for ordering hops across processes), and on the
+/// monotonic one (for its duration).
+struct Started {
+    since_epoch_us: u64,
+    at: Instant,
+}
+
+impl Started {
+    fn now() -> Self {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Self {
+            since_epoch_us: u64::try_from(since_epoch.as_micros()).unwrap_or(u64::MAX),
+            at: Instant::now(),
+        }
+    }
+
+    fn micros(&self) -> u64 {
+        u64::try_from(self.at.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A call this process is making to another, logged as one `called` line
+/// when its answer comes. [`Call::start`] is `None`, and costs nothing, when
+/// the process keeps no hop log: both callers (the services' blocking client
+/// and the gateway's async one) sit on every hop's path.
+pub struct Call {
+    request_id: String,
+    parent: Option<HopId>,
+    hop: HopId,
+    method: String,
+    path: String,
+    started: Started,
+}
+
+impl Call {
+    /// Starts timing a call of `METHOD path` on behalf of `request_id`,
+    /// inside the current hop.
+    pub fn start(request_id: &str, method: &str, path: &str) -> Option<Call> {
+        enabled().then(|| Call {
+            request_id: request_id.to_owned(),
+            parent: current().map(|current| current.hop),
+            hop: HopId::fresh(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            started: Started::now(),
+        })
+    }
+
+    /// The header the call must carry ([`PARENT_HEADER`] and this call's
+    /// id), so that the peer's `served` line hangs under it.
+    pub fn header(&self) -> (&'static str, String) {
+        (PARENT_HEADER, self.hop.to_string())
+    }
+
+    /// `peer` answered `status` (0: no answer).
+    pub fn answered(self, peer: &str, status: u16) {
+        tracing::info!(
+            target: TARGET,
+            process = process(),
+            hop = "called",
+            request_id = self.request_id,
+            hop_id = %self.hop,
+            parent = self.parent.map(|parent| parent.to_string()).unwrap_or_default(),
+            peer,
+            method = self.method,
+            route = self.path,
+            status,
+            started_us = self.started.since_epoch_us,
+            micros = self.started.micros(),
+        );
+    }
+}
+
+/// A component call made through the component interfaces (`users.user`,
+/// `catalog.reserve`): a function call in the monolith, the start of an
+/// HTTP call in the services. Logged as one `function` line when it
+/// returns; while it runs it is the thread's current hop, so the HTTP call
+/// it makes (in the services) hangs under it.
+pub struct Function {
+    request_id: String,
+    parent: HopId,
+    hop: HopId,
+    name: &'static str,
+    started: Started,
+    _entered: Entered,
+}
+
+impl Function {
+    /// Starts timing the call `name`; `None` (nothing logged) without a hop
+    /// log, or outside any request.
+    pub fn start(name: &'static str) -> Option<Function> {
+        let outer = current()?;
+        let hop = HopId::fresh();
+        let entered = enter(Some(Current {
+            request_id: outer.request_id.clone(),
+            hop,
+        }));
+        Some(Function {
+            request_id: outer.request_id,
+            parent: outer.hop,
+            hop,
+            name,
+            started: Started::now(),
+            _entered: entered,
+        })
+    }
+
+    /// The call returned with `outcome` (ok, refused, timeout, unavailable).
+    pub fn returned(self, outcome: &str) {
+        tracing::info!(
+            target: TARGET,
+            process = process(),
+            hop = "function",
+            request_id = self.request_id,
+            hop_id = %self.hop,
+            parent = %self.parent,
+            method = "call",
+            route = self.name,
+            outcome,
+            started_us = self.started.since_epoch_us,
+            micros = self.started.micros(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hop_id_reads_back_as_it_was_written() {
+        let hop = HopId(0x00ab_cdef_0123_4567);
+        assert_eq!(hop.to_string(), "00abcdef01234567");
+        assert_eq!(HopId::parse(&hop.to_string()), Some(hop));
+    }
+
+    #[test]
+    fn anything_but_sixteen_hex_digits_is_no_parent() {
+        for text in [
+            "",
+            "abc",
+            "00abcdef0123456",
+            "00abcdef012345678",
+            "zzabcdef01234567",
+        ] {
+            assert_eq!(HopId::parse(text), None, "{text:?}");
+        }
+    }
+}
