@@ -392,6 +392,12 @@ struct CompareArgs {
     /// workspace with its own target directory; takes several minutes).
     #[arg(long)]
     with_build: bool,
+    /// Run the measured deployments without hop logs. By default every
+    /// process logs one line per hop to <results>/logs/ (a small write per
+    /// hop), and the report draws each open loop's slowest request as its
+    /// tree of hops (`shoplab trace`).
+    #[arg(long)]
+    no_hop_logs: bool,
     /// Connections of the closed loop (the open loop keeps up to 64
     /// requests in flight).
     #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
@@ -768,6 +774,7 @@ fn compare_options(
         workloads,
         startups: if args.quick { 1 } else { 5 },
         hop_samples: if args.quick { 300 } else { 2000 },
+        hop_logs: !args.no_hop_logs,
     })
 }
 

@@ -108,7 +108,7 @@ pub fn start() -> Shop {
 }
 
 /// Runs `application` on a thread of its own; returns its base URL.
-fn serve(application: Application) -> String {
+pub fn serve(application: Application) -> String {
     let url = format!("http://127.0.0.1:{}", application.port());
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(application.run_until_stopped())

@@ -242,8 +242,8 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
             "fault isolation, consistency under faults, dirty reads, scale-out, independent deploys"
                 .into(),
         verdict: "fault isolation is measured by `shoplab isolation`, consistency under \
-                  faults by `shoplab chaos`, dirty reads by `shoplab anomalies`; the scale \
-                  and rollout experiments are still to be built"
+                  faults by `shoplab chaos`, dirty reads by `shoplab anomalies`, scale-out \
+                  by `shoplab scale` and independent deploys by `shoplab rollout`"
             .into(),
     });
     verdicts

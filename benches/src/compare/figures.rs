@@ -93,6 +93,31 @@ pub struct WorkloadRuns {
     pub open: Report,
     /// CPU over the closed-loop run.
     pub cpu: CpuFigures,
+    /// The open loop's slowest request, hop by hop (with hop logs on).
+    pub slowest: Option<SlowestTrace>,
+}
+
+impl CompareResult {
+    /// Every traced slowest request: (workload, deployment, its hops).
+    pub fn slowest_traces(&self) -> impl Iterator<Item = (&str, &str, &SlowestTrace)> {
+        self.workloads.iter().flat_map(|workload| {
+            workload.runs.iter().filter_map(move |(deployment, runs)| {
+                runs.slowest
+                    .as_ref()
+                    .map(|slowest| (workload.workload.as_str(), deployment.as_str(), slowest))
+            })
+        })
+    }
+}
+
+/// One request drawn from the hop logs, as `shoplab trace` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlowestTrace {
+    pub request_id: String,
+    pub latency_ms: f64,
+    /// Where its hop logs are (`shoplab trace ID --log-dir DIR`).
+    pub log_dir: String,
+    pub hops: Vec<crate::trace::Hop>,
 }
 
 /// What a request cost in CPU time.

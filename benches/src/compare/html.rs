@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 use super::figures::CompareResult;
 use super::table;
+use crate::trace;
 
 /// The two deployments' colours, the same in every plot.
 pub(crate) const MONOLITH: RGBColor = RGBColor(31, 119, 180);
@@ -300,8 +301,41 @@ pub fn render(result: &CompareResult) -> String {
             }
         }
     }
-    page.push_str("</table><p>Every raw figure is in <code>result.json</code> beside this page.</p></body></html>");
+    page.push_str("</table>");
+    slowest_section(&mut page, result);
+    page.push_str(
+        "<p>Every raw figure is in <code>result.json</code> beside this page.</p></body></html>",
+    );
     page
+}
+
+/// Each equal-load run's slowest request, drawn as `shoplab trace` draws
+/// it: where its time went, hop by hop.
+fn slowest_section(page: &mut String, result: &CompareResult) {
+    let traced: Vec<_> = result.slowest_traces().collect();
+    if traced.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<h2>The slowest requests, hop by hop</h2><p>The slowest request of each \
+         equal-load run, from the deployments' hop logs: each hop's time, and its \
+         own (\"self\") time once the hops under it are taken away. The same tree \
+         prints with the command under each. Its latency counts from when the open \
+         loop was due to send it, so it can exceed the tree: the difference waited \
+         before the deployment took the request.</p>",
+    );
+    for (workload, deployment, slowest) in traced {
+        let _ = write!(
+            page,
+            "<h3>{} / {}: {:.3} ms</h3><pre>{}</pre><p><code>shoplab trace {} --log-dir {}</code></p>",
+            escape(workload),
+            escape(deployment),
+            slowest.latency_ms,
+            escape(&trace::render(&slowest.request_id, &slowest.hops)),
+            escape(&slowest.request_id),
+            escape(&slowest.log_dir),
+        );
+    }
 }
 
 /// Latency percentile curves, one line per deployment, log scale.

@@ -17,6 +17,11 @@
 //! 5. the hop: B, and what the gateway adds;
 //! 6. the microservices again with each extra `--hop-delay-us`;
 //! 7. with `--with-build`, build times.
+//!
+//! The two measured deployments keep hop logs (`<results>/logs/`, unless
+//! `--no-hop-logs`), so the report draws the slowest request of each
+//! equal-load run as its tree of hops (`shoplab trace`): a slow tail is
+//! explained, not just counted.
 
 pub mod build;
 pub mod claims;
@@ -38,9 +43,10 @@ use crate::pin::Pinning;
 use crate::postgres;
 use crate::process::Process;
 use crate::progress::Step;
+use crate::trace;
 use figures::{
     CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, Machine,
-    ProcessFigures, WorkloadFigures, WorkloadRuns,
+    ProcessFigures, SlowestTrace, WorkloadFigures, WorkloadRuns,
 };
 
 /// Where the deployments keep their data during a comparison.
@@ -74,6 +80,8 @@ pub struct Options {
     pub startups: usize,
     /// Sequential requests per hop figure.
     pub hop_samples: usize,
+    /// Whether the measured deployments write hop logs.
+    pub hop_logs: bool,
 }
 
 /// The deployments, in the order every table shows them.
@@ -111,7 +119,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Ctrl-C stops the run but not the clean-up: the processes go with the
     // dropped future (killed on drop), the databases are dropped below.
     let measured = tokio::select! {
-        measured = measure(&options, &mut databases, Stamp { started_at, machine }) => measured,
+        measured = measure(&options, &mut databases, Stamp { started_at, machine }, &out) => measured,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     databases.drop_all().await;
@@ -161,6 +169,7 @@ async fn measure(
     options: &Options,
     databases: &mut Databases,
     stamp: Stamp,
+    out: &Path,
 ) -> anyhow::Result<CompareResult> {
     let mut startups: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
     for kind in KINDS {
@@ -170,7 +179,8 @@ async fn measure(
             options.startups
         ));
         for index in 0..options.startups {
-            let deployment = start(options, databases, kind, options.hop_delays_us[0]).await?;
+            let deployment =
+                start(options, databases, kind, options.hop_delays_us[0], None).await?;
             startups
                 .entry(kind)
                 .or_default()
@@ -186,10 +196,12 @@ async fn measure(
     let floor = start_floor(options, databases).await?;
     let mut running = Vec::new();
     for kind in KINDS {
-        running.push(start(options, databases, kind, options.hop_delays_us[0]).await?);
+        let logs = options.hop_logs.then(|| hop_log_dir(out, kind));
+        running.push(start(options, databases, kind, options.hop_delays_us[0], logs).await?);
     }
     step.done("up");
-    let outcome = measure_running(options, databases, &floor, &running, &startups, stamp).await;
+    let outcome =
+        measure_running(options, databases, &floor, &running, &startups, stamp, out).await;
     floor.stop().await;
     for deployment in running {
         deployment.stop().await;
@@ -204,6 +216,7 @@ async fn measure_running(
     running: &[Deployment],
     startups: &BTreeMap<Kind, Vec<f64>>,
     stamp: Stamp,
+    out: &Path,
 ) -> anyhow::Result<CompareResult> {
     let http = load::http_client()?;
     // Memory before any load: started, nothing served yet.
@@ -276,9 +289,19 @@ async fn measure_running(
         let mut runs = BTreeMap::new();
         for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
             let open = open_run(options, &http, deployment, workload, rate, data).await?;
+            // Read now: later runs may fill the log and move this one aside.
+            let slowest = options
+                .hop_logs
+                .then(|| slowest_trace(&open, &hop_log_dir(out, deployment.kind)))
+                .flatten();
             runs.insert(
                 deployment.kind.label().to_owned(),
-                WorkloadRuns { closed, open, cpu },
+                WorkloadRuns {
+                    closed,
+                    open,
+                    cpu,
+                    slowest,
+                },
             );
         }
         workloads.push(WorkloadFigures {
@@ -481,7 +504,7 @@ async fn delayed(
     let step = Step::begin(format!(
         "microservices with {delay_us} µs per hop: starting"
     ));
-    let deployment = start(options, databases, Kind::Micro, delay_us).await?;
+    let deployment = start(options, databases, Kind::Micro, delay_us, None).await?;
     let shop = ShopClient::new(&deployment.base_url);
     let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await;
     step.done("up");
@@ -552,12 +575,35 @@ fn seed_size() -> SeedSize {
     }
 }
 
-/// Starts `kind` on fresh storage, pinned as the options say.
+/// Where a measured deployment of `kind` writes its hop logs.
+pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
+    out.join("logs").join(match kind {
+        Kind::Monolith => "monolith",
+        Kind::Micro => "micro",
+    })
+}
+
+/// The slowest request of `report`, as its hops (`None` when its logs do
+/// not hold it: a request that never reached the deployment).
+fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace> {
+    let slowest = report.all.slowest.first()?;
+    let hops = trace::hops(&slowest.request_id, &[logs.to_owned()]).ok()?;
+    (!hops.is_empty()).then(|| SlowestTrace {
+        request_id: slowest.request_id.clone(),
+        latency_ms: slowest.latency_ms,
+        log_dir: logs.display().to_string(),
+        hops,
+    })
+}
+
+/// Starts `kind` on fresh storage, pinned as the options say, with hop logs
+/// in `logs` if given.
 async fn start(
     options: &Options,
     databases: &mut Databases,
     kind: Kind,
     hop_delay_us: u64,
+    logs: Option<PathBuf>,
 ) -> anyhow::Result<Deployment> {
     let mut deploy = DeployOptions::new(kind, options.bin_dir.clone(), databases.fresh(kind)?);
     deploy.cores = options
@@ -565,6 +611,7 @@ async fn start(
         .as_ref()
         .map(|pinning| pinning.deployment.clone());
     deploy.hop_delay_us = hop_delay_us;
+    deploy.log_dir = logs;
     Deployment::start(&deploy)
         .await
         .with_context(|| format!("cannot start the {}", kind.label()))

@@ -182,6 +182,16 @@ pub fn print(result: &CompareResult) {
     if let Some(build) = &result.build {
         build.print();
     }
+    let mut traced = result.slowest_traces();
+    if let Some(first) = traced.next() {
+        println!("\nthe slowest request of each equal-load run, hop by hop:");
+        for (workload, deployment, slowest) in std::iter::once(first).chain(traced) {
+            println!(
+                "  {workload} / {deployment}: {:.3} ms  shoplab trace {} --log-dir {}",
+                slowest.latency_ms, slowest.request_id, slowest.log_dir
+            );
+        }
+    }
     println!(
         "\n{} build, {}, {}, {} s per run, seed {}",
         result.build_profile,

@@ -62,6 +62,8 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
+        // Each line has its own start time (`started_us`).
+        .without_time()
         .with_writer(writer)
         .with_max_level(tracing::Level::INFO)
         .finish();
