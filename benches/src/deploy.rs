@@ -459,6 +459,18 @@ impl Deployment {
         Ok(())
     }
 
+    /// Pauses (`false`: SIGUSR2) or resumes (`true`: SIGUSR1) the hop log
+    /// of every process (`common/src/http/hop_log/mod.rs`). A process that
+    /// is down at the moment starts again logging.
+    pub fn hop_logs(&self, on: bool) {
+        let signal = if on { Signal::SIGUSR1 } else { Signal::SIGUSR2 };
+        for (_, pid) in self.pids() {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = kill(Pid::from_raw(pid), signal);
+            }
+        }
+    }
+
     /// SIGKILLs `binary` and keeps it down (no restart) until
     /// [`release`](Self::release): a crash that lasts.
     pub async fn hold_down(&self, binary: &str) -> anyhow::Result<()> {

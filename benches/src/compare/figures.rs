@@ -93,18 +93,28 @@ pub struct WorkloadRuns {
     pub open: Report,
     /// CPU over the closed-loop run.
     pub cpu: CpuFigures,
-    /// The open loop's slowest request, hop by hop (with hop logs on).
+    /// The traced pass after the open loop (unless `--no-hop-logs`).
+    pub traced: Option<TracedPass>,
+}
+
+/// The same open loop again, briefly, with every hop logged.
+#[derive(Debug, Clone, Serialize)]
+pub struct TracedPass {
+    pub duration_s: f64,
+    /// Its median: set beside the open loop's, what logging every hop cost.
+    pub p50_ms: f64,
+    /// Its slowest request, hop by hop (`None` if the logs did not hold it).
     pub slowest: Option<SlowestTrace>,
 }
 
 impl CompareResult {
-    /// Every traced slowest request: (workload, deployment, its hops).
-    pub fn slowest_traces(&self) -> impl Iterator<Item = (&str, &str, &SlowestTrace)> {
+    /// Every traced pass: (workload, deployment, its runs).
+    pub fn traced_passes(&self) -> impl Iterator<Item = (&str, &str, &WorkloadRuns)> {
         self.workloads.iter().flat_map(|workload| {
             workload.runs.iter().filter_map(move |(deployment, runs)| {
-                runs.slowest
+                runs.traced
                     .as_ref()
-                    .map(|slowest| (workload.workload.as_str(), deployment.as_str(), slowest))
+                    .map(|_| (workload.workload.as_str(), deployment.as_str(), runs))
             })
         })
     }

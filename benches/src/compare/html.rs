@@ -312,19 +312,42 @@ pub fn render(result: &CompareResult) -> String {
 /// Each equal-load run's slowest request, drawn as `shoplab trace` draws
 /// it: where its time went, hop by hop.
 fn slowest_section(page: &mut String, result: &CompareResult) {
-    let traced: Vec<_> = result.slowest_traces().collect();
+    let traced: Vec<_> = result.traced_passes().collect();
     if traced.is_empty() {
         return;
     }
     page.push_str(
-        "<h2>The slowest requests, hop by hop</h2><p>The slowest request of each \
-         equal-load run, from the deployments' hop logs: each hop's time, and its \
-         own (\"self\") time once the hops under it are taken away. The same tree \
-         prints with the command under each. Its latency counts from when the open \
-         loop was due to send it, so it can exceed the tree: the difference waited \
-         before the deployment took the request.</p>",
+        "<h2>Traced: the slowest requests, hop by hop</h2><p>The runs above were \
+         measured with the hop logs paused: logging every hop costs the services \
+         (more hops) more than the monolith. After each equal-load run the same \
+         load ran again briefly with every hop logged; its median is set beside \
+         the run's (what observing every hop cost), and its slowest request is \
+         drawn from the logs: each hop's time, and its own (\"self\") time once \
+         the hops under it are taken away. The same tree prints with the command \
+         under each. A request's latency counts from when the open loop was due \
+         to send it, so it can exceed the tree: the difference waited before the \
+         deployment took the request.</p><table><tr><th>workload / deployment</th>\
+         <th>p50, hop logs paused (ms)</th><th>p50, every hop logged (ms)</th>\
+         <th>traced for (s)</th></tr>",
     );
-    for (workload, deployment, slowest) in traced {
+    for (workload, deployment, runs) in &traced {
+        if let Some(pass) = &runs.traced {
+            let _ = write!(
+                page,
+                "<tr><td>{} / {}</td><td>{:.3}</td><td>{:.3}</td><td>{:.0}</td></tr>",
+                escape(workload),
+                escape(deployment),
+                runs.open.all.latency_ms.p50,
+                pass.p50_ms,
+                pass.duration_s
+            );
+        }
+    }
+    page.push_str("</table>");
+    for (workload, deployment, runs) in traced {
+        let Some(slowest) = runs.traced.as_ref().and_then(|pass| pass.slowest.as_ref()) else {
+            continue;
+        };
         let _ = write!(
             page,
             "<h3>{} / {}: {:.3} ms</h3><pre>{}</pre><p><code>shoplab trace {} --log-dir {}</code></p>",

@@ -19,9 +19,13 @@
 //! 7. with `--with-build`, build times.
 //!
 //! The two measured deployments keep hop logs (`<results>/logs/`, unless
-//! `--no-hop-logs`), so the report draws the slowest request of each
-//! equal-load run as its tree of hops (`shoplab trace`): a slow tail is
-//! explained, not just counted.
+//! `--no-hop-logs`), paused while anything is measured: logging every hop
+//! costs more in the services (more hops) than in the monolith, and would
+//! tilt the comparison. After each equal-load run, a short traced pass at
+//! the same rate runs with them on; the report draws its slowest request as
+//! its tree of hops (`shoplab trace`), so a slow tail is explained, not just
+//! counted, and sets the pass's median beside the run's: what observing
+//! every hop cost.
 
 pub mod build;
 pub mod claims;
@@ -35,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
+use shoplab_common::http::hop_log;
 
 use crate::client::ShopClient;
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, Storage};
@@ -46,7 +51,7 @@ use crate::progress::Step;
 use crate::trace;
 use figures::{
     CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, Machine,
-    ProcessFigures, SlowestTrace, WorkloadFigures, WorkloadRuns,
+    ProcessFigures, SlowestTrace, TracedPass, WorkloadFigures, WorkloadRuns,
 };
 
 /// Where the deployments keep their data during a comparison.
@@ -92,6 +97,10 @@ const KINDS: [Kind; 2] = [Kind::Monolith, Kind::Micro];
 /// chosen rates, even with 1 ms added per hop, fewer than 10 are in flight),
 /// few enough that a stall cannot turn into a storm of new connections.
 const OPEN_LOOP_CONNECTIONS: usize = 64;
+
+/// The longest traced pass after an equal-load run: long enough to catch a
+/// slow request, short enough to add little to a run.
+const TRACED_PASS: Duration = Duration::from_secs(2);
 
 /// Products the floor serves (the deployments get the same number seeded).
 const FLOOR_PRODUCTS: usize = 100;
@@ -219,6 +228,9 @@ async fn measure_running(
     out: &Path,
 ) -> anyhow::Result<CompareResult> {
     let http = load::http_client()?;
+    if options.hop_logs {
+        hop_logs(running, false);
+    }
     // Memory before any load: started, nothing served yet.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let idle: Vec<Vec<(String, u64)>> = running.iter().map(Deployment::rss_by_process).collect();
@@ -289,18 +301,19 @@ async fn measure_running(
         let mut runs = BTreeMap::new();
         for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
             let open = open_run(options, &http, deployment, workload, rate, data).await?;
-            // Read now: later runs may fill the log and move this one aside.
-            let slowest = options
-                .hop_logs
-                .then(|| slowest_trace(&open, &hop_log_dir(out, deployment.kind)))
-                .flatten();
+            let traced = if options.hop_logs {
+                let logs = hop_log_dir(out, deployment.kind);
+                Some(traced_pass(options, &http, deployment, workload, rate, data, &logs).await?)
+            } else {
+                None
+            };
             runs.insert(
                 deployment.kind.label().to_owned(),
                 WorkloadRuns {
                     closed,
                     open,
                     cpu,
-                    slowest,
+                    traced,
                 },
             );
         }
@@ -470,20 +483,76 @@ async fn open_run(
     rate: f64,
     data: &DataSet,
 ) -> anyhow::Result<Report> {
+    open_loop(
+        options,
+        http,
+        deployment,
+        workload,
+        rate,
+        data,
+        options.duration,
+        "",
+    )
+    .await
+}
+
+/// The traced pass after an equal-load run: the same rate, with hop logs
+/// on, for at most [`TRACED_PASS`]; then its slowest request is read from
+/// the logs (now: later runs may fill them and move this one aside).
+async fn traced_pass(
+    options: &Options,
+    http: &reqwest::Client,
+    deployment: &Deployment,
+    workload: &Workload,
+    rate: f64,
+    data: &DataSet,
+    logs: &Path,
+) -> anyhow::Result<TracedPass> {
+    let duration = options.duration.min(TRACED_PASS);
+    deployment.hop_logs(true);
+    let traced = open_loop(
+        options, http, deployment, workload, rate, data, duration, ", traced",
+    )
+    .await;
+    deployment.hop_logs(false);
+    let traced = traced?;
+    // Every line logged is on disk within this.
+    tokio::time::sleep(2 * hop_log::FLUSH_EVERY).await;
+    Ok(TracedPass {
+        duration_s: duration.as_secs_f64(),
+        p50_ms: traced.all.latency_ms.p50,
+        slowest: slowest_trace(&traced, logs),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn open_loop(
+    options: &Options,
+    http: &reqwest::Client,
+    deployment: &Deployment,
+    workload: &Workload,
+    rate: f64,
+    data: &DataSet,
+    duration: Duration,
+    what: &str,
+) -> anyhow::Result<Report> {
     let step = Step::begin(format!(
-        "{}: {}, open loop at {rate:.0} req/s",
+        "{}: {}, open loop at {rate:.0} req/s{what}",
         deployment.kind.label(),
         workload.name()
     ));
-    let run = run_of(
-        options,
-        &deployment.base_url,
-        workload.clone(),
-        Mode::Open {
-            rate,
-            connections: OPEN_LOOP_CONNECTIONS,
-        },
-    );
+    let run = Run {
+        duration,
+        ..run_of(
+            options,
+            &deployment.base_url,
+            workload.clone(),
+            Mode::Open {
+                rate,
+                connections: OPEN_LOOP_CONNECTIONS,
+            },
+        )
+    };
     let report = load::drive(http, &run, data, |share| step.set(share)).await?;
     step.done(&format!(
         "p50 {:.3} ms, p99 {:.3} ms",
@@ -572,6 +641,14 @@ fn seed_size() -> SeedSize {
     SeedSize {
         users: 100,
         products: FLOOR_PRODUCTS,
+    }
+}
+
+/// Pauses or resumes the hop logs of every deployment in `running` (only
+/// ever called on deployments started with hop logs).
+fn hop_logs(running: &[Deployment], on: bool) {
+    for deployment in running {
+        deployment.hop_logs(on);
     }
 }
 

@@ -182,13 +182,25 @@ pub fn print(result: &CompareResult) {
     if let Some(build) = &result.build {
         build.print();
     }
-    let mut traced = result.slowest_traces();
-    if let Some(first) = traced.next() {
-        println!("\nthe slowest request of each equal-load run, hop by hop:");
-        for (workload, deployment, slowest) in std::iter::once(first).chain(traced) {
+    let traced: Vec<_> = result.traced_passes().collect();
+    if !traced.is_empty() {
+        println!(
+            "\ntraced passes (the same load, every hop logged): p50 with the hop logs paused → logged; the slowest request"
+        );
+        for (workload, deployment, runs) in traced {
+            let Some(pass) = &runs.traced else { continue };
+            let slowest = pass
+                .slowest
+                .as_ref()
+                .map_or("not in the logs".to_owned(), |slowest| {
+                    format!(
+                        "{:.3} ms: shoplab trace {} --log-dir {}",
+                        slowest.latency_ms, slowest.request_id, slowest.log_dir
+                    )
+                });
             println!(
-                "  {workload} / {deployment}: {:.3} ms  shoplab trace {} --log-dir {}",
-                slowest.latency_ms, slowest.request_id, slowest.log_dir
+                "  {workload} / {deployment}: {:.3} → {:.3} ms; {slowest}",
+                runs.open.all.latency_ms.p50, pass.p50_ms
             );
         }
     }

@@ -38,7 +38,10 @@ pub fn shop_app(
             internal_token::current().is_some(),
             from_fn(internal_token::guard),
         ))
-        .wrap(Condition::new(hop_log::enabled(), from_fn(hop_log::served)))
+        .wrap(Condition::new(
+            hop_log::installed(),
+            from_fn(hop_log::served),
+        ))
         .wrap(from_fn(drain::close_when_draining))
         .wrap(from_fn(contract::refuse_oversized))
         .wrap(from_fn(request_id::propagate))
@@ -197,10 +200,14 @@ impl Application {
             println!("{} metrics on http://{addr}", self.name);
         }
         announce(&self.name, &self.addrs);
-        actix_web::rt::System::new().block_on(async move {
+        let served = actix_web::rt::System::new().block_on(async move {
             actix_web::rt::spawn(drain::on_signal(self.handle()));
+            actix_web::rt::spawn(hop_log::on_signals());
             self.run_until_stopped().await
-        })
+        });
+        // The last requests' hop lines are on disk before the process exits.
+        hop_log::finish();
+        served
     }
 }
 

@@ -6,20 +6,14 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-use tracing_subscriber::fmt::MakeWriter;
 
 /// How large a hop log grows before it is moved aside.
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A log file that is moved aside to `FILE.old` when it passes [`MAX_BYTES`].
-#[derive(Clone)]
+/// Only the hop log's writer thread writes it (`queue.rs`), a batch of
+/// lines at a time.
 pub(super) struct CappedFile {
-    inner: Arc<Mutex<Capped>>,
-}
-
-struct Capped {
     path: PathBuf,
     file: File,
     written: u64,
@@ -30,16 +24,12 @@ impl CappedFile {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let written = file.metadata()?.len();
         Ok(Self {
-            inner: Arc::new(Mutex::new(Capped {
-                path: path.to_owned(),
-                file,
-                written,
-            })),
+            path: path.to_owned(),
+            file,
+            written,
         })
     }
-}
 
-impl Capped {
     fn roll_if_full(&mut self) -> std::io::Result<()> {
         if self.written < MAX_BYTES {
             return Ok(());
@@ -47,10 +37,11 @@ impl Capped {
         let mut old = self.path.clone().into_os_string();
         old.push(".old");
         std::fs::rename(&self.path, old)?;
-        self.file = OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)?;
+        self.file = file;
         self.written = 0;
         Ok(())
     }
@@ -58,28 +49,13 @@ impl Capped {
 
 impl Write for CappedFile {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut capped = match self.inner.lock() {
-            Ok(capped) => capped,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        capped.roll_if_full()?;
-        let written = capped.file.write(bytes)?;
-        capped.written += written as u64;
+        self.roll_if_full()?;
+        let written = self.file.write(bytes)?;
+        self.written += written as u64;
         Ok(written)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        match self.inner.lock() {
-            Ok(mut capped) => capped.file.flush(),
-            Err(poisoned) => poisoned.into_inner().file.flush(),
-        }
-    }
-}
-
-impl<'a> MakeWriter<'a> for CappedFile {
-    type Writer = CappedFile;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        self.file.flush()
     }
 }

@@ -14,15 +14,20 @@
 //! distributed tracing (W3C `traceparent`, OpenTelemetry) does, cut down to
 //! what the lab needs: the lab runs with no collector.
 //!
-//! Off unless `--log-file` is given: the lab's measurements run without it,
-//! and with it a line costs one small write. The file is bounded
-//! (`file.rs`).
+//! Off unless `--log-file` is given. A line is formatted on the thread that
+//! logs it and written by a thread of the hop log's own (`queue.rs`); the
+//! file is bounded (`file.rs`). Logging every hop is not free (a microsecond or two
+//! a line, more hops in the services than in the monolith), so a running
+//! process can be told to pause it (SIGUSR2) and resume it (SIGUSR1):
+//! `shoplab compare` measures throughput and CPU with it paused.
 
 mod file;
+mod queue;
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::MessageBody;
@@ -31,6 +36,7 @@ use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 
 pub use file::MAX_BYTES;
+pub use queue::FLUSH_EVERY;
 
 use super::RequestId;
 
@@ -44,6 +50,12 @@ pub const PARENT_HEADER: &str = "x-parent-hop";
 
 static INSTALLED: OnceLock<String> = OnceLock::new();
 
+/// Set by SIGUSR2, cleared by SIGUSR1 ([`on_signals`]).
+static PAUSED: AtomicBool = AtomicBool::new(false);
+
+/// The thread that writes the queued lines to the file.
+static WRITER: Mutex<Option<queue::Writer>> = Mutex::new(None);
+
 /// Sends this process's hop lines to `path` (created if missing, appended
 /// to), naming the process `process` on each. Only the first call in a
 /// process installs; later ones (a test starting several servers in one
@@ -55,7 +67,9 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let writer = file::CappedFile::open(path)?;
+    // A request pays for formatting its lines, not for writing them
+    // (`queue.rs`).
+    let (queued, writer) = queue::start(file::CappedFile::open(path)?)?;
     let subscriber = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -64,18 +78,63 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
         .with_target(false)
         // Each line has its own start time (`started_us`).
         .without_time()
-        .with_writer(writer)
+        .with_writer(queued)
         .with_max_level(tracing::Level::INFO)
         .finish();
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
         let _ = INSTALLED.set(process.to_owned());
+        if let Ok(mut slot) = WRITER.lock() {
+            *slot = Some(writer);
+        }
     }
     Ok(())
 }
 
-/// Whether this process writes a hop log.
-pub fn enabled() -> bool {
+/// Writes every line still queued and stops the writer thread: what a
+/// process does last, after its server has stopped (a line queued when a
+/// process is killed is lost with it).
+pub fn finish() {
+    let writer = match WRITER.lock() {
+        Ok(mut slot) => slot.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    };
+    if let Some(writer) = writer {
+        writer.finish();
+    }
+}
+
+/// Whether this process keeps a hop log (paused or not): whether its app
+/// has the [`served`] middleware.
+pub fn installed() -> bool {
     INSTALLED.get().is_some()
+}
+
+/// Whether this process writes hop lines now.
+pub fn enabled() -> bool {
+    installed() && !PAUSED.load(Ordering::Relaxed)
+}
+
+/// Watches SIGUSR2 (pause the hop log) and SIGUSR1 (resume it) for as long
+/// as the process runs. Watched whether or not the process keeps a hop log,
+/// so that neither signal kills a process that keeps none (their default
+/// action is to terminate).
+pub async fn on_signals() {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+
+    let (Ok(mut resume), Ok(mut pause)) = (
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
+    ) else {
+        eprintln!("cannot watch SIGUSR1 and SIGUSR2: the hop log cannot be paused");
+        return;
+    };
+    loop {
+        tokio::select! {
+            Some(()) = resume.recv() => PAUSED.store(false, Ordering::Relaxed),
+            Some(()) = pause.recv() => PAUSED.store(true, Ordering::Relaxed),
+            else => return,
+        }
+    }
 }
 
 fn process() -> &'static str {
@@ -170,6 +229,9 @@ pub async fn served(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !enabled() {
+        return next.call(request).await;
+    }
     let started = Started::now();
     let request_id = request
         .extensions()
