@@ -175,3 +175,25 @@ async fn through_the_monolith_an_order_is_one_request_making_the_same_calls_in_p
     }
     assert_eq!(found.len(), 5, "{found:#?}");
 }
+
+#[tokio::test]
+async fn a_paused_hop_log_writes_nothing_until_it_is_resumed() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = start(Kind::Micro, scratch.path()).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+    deployment.hop_logs(false);
+    // The signal is delivered and handled asynchronously: give it a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    place_with_id(&shop, "while-paused").await;
+    deployment.hop_logs(true);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    place_with_id(&shop, "once-resumed").await;
+    deployment.stop().await;
+
+    let logs = [scratch.path().join("logs")];
+    let paused = hops("while-paused", &logs).expect("the logs read");
+    assert!(paused.is_empty(), "{paused:#?}");
+    let resumed = hops("once-resumed", &logs).expect("the logs read");
+    assert_eq!(resumed.len(), 15, "{resumed:#?}");
+}
