@@ -51,6 +51,69 @@ pub trait Payments {
     fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError>;
 }
 
+/// A wrapper that does something around every call of the component
+/// interfaces it wraps: strikes it under a fault plan
+/// ([`crate::faults::Faulty`]), or counts, times and logs it
+/// ([`crate::metrics::Measured`]). A wrapper says only what it does around
+/// one call, named by its [`Op`]; the impls below give it [`Users`],
+/// [`Catalog`] and [`Payments`] wherever what it wraps has them, so the
+/// list of operations is written once, here.
+pub trait Around {
+    /// What it wraps.
+    type Inner;
+
+    /// Makes the call `op` on the inner implementation.
+    fn around<T>(
+        &mut self,
+        op: Op,
+        call: impl FnOnce(&mut Self::Inner) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError>;
+}
+
+impl<W> Users for W
+where
+    W: Around,
+    W::Inner: Users,
+{
+    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+        self.around(Op::UsersUser, |inner| inner.user(id))
+    }
+}
+
+impl<W> Catalog for W
+where
+    W: Around,
+    W::Inner: Catalog,
+{
+    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+        self.around(Op::CatalogProducts, |inner| inner.products(ids))
+    }
+
+    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+        self.around(Op::CatalogReserve, |inner| inner.reserve(order, lines))
+    }
+
+    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.around(Op::CatalogRelease, |inner| inner.release(order))
+    }
+}
+
+impl<W> Payments for W
+where
+    W: Around,
+    W::Inner: Payments,
+{
+    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
+        self.around(Op::PaymentsCharge, |inner| {
+            inner.charge(order, user, amount)
+        })
+    }
+
+    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.around(Op::PaymentsRefund, |inner| inner.refund(order))
+    }
+}
+
 /// The four components of the shop, named as API.md names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Component {

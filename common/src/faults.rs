@@ -41,9 +41,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 
-use crate::components::{Catalog, Payments, Users};
+use crate::components::Around;
 use crate::deadline::Deadline;
-use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
 use crate::ShopError;
 
 /// The operations a plan names (`users.user`, `catalog.reserve`, ...): the
@@ -297,6 +296,10 @@ impl<S> Faulty<S> {
     pub fn inner(&mut self) -> &mut S {
         &mut self.inner
     }
+}
+
+impl<S> Around for Faulty<S> {
+    type Inner = S;
 
     fn around<T>(
         &mut self,
@@ -305,38 +308,6 @@ impl<S> Faulty<S> {
     ) -> Result<T, ShopError> {
         let (plan, deadline, inner) = (&self.plan, self.deadline, &mut self.inner);
         plan.around(op, deadline, || operation(inner))
-    }
-}
-
-impl<S: Users> Users for Faulty<S> {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        self.around(Op::UsersUser, |inner| inner.user(id))
-    }
-}
-
-impl<S: Catalog> Catalog for Faulty<S> {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        self.around(Op::CatalogProducts, |inner| inner.products(ids))
-    }
-
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        self.around(Op::CatalogReserve, |inner| inner.reserve(order, lines))
-    }
-
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::CatalogRelease, |inner| inner.release(order))
-    }
-}
-
-impl<S: Payments> Payments for Faulty<S> {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
-        self.around(Op::PaymentsCharge, |inner| {
-            inner.charge(order, user, amount)
-        })
-    }
-
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::PaymentsRefund, |inner| inner.refund(order))
     }
 }
 

@@ -12,8 +12,7 @@
 
 use std::time::Instant;
 
-use crate::components::{Catalog, Op, Payments, Users};
-use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
+use crate::components::{Around, Op};
 use crate::http::hop_log;
 use crate::ShopError;
 
@@ -89,6 +88,10 @@ impl<S> Measured<S> {
     pub fn inner(&mut self) -> &mut S {
         &mut self.inner
     }
+}
+
+impl<S> Around for Measured<S> {
+    type Inner = S;
 
     /// Makes the call, counted and timed when metrics are on, and logged
     /// as a `function` hop when the process keeps a hop log: the same line
@@ -131,38 +134,6 @@ fn record(op: Op, outcome: Outcome, seconds: f64) {
         "operation" => operation,
     )
     .record(seconds);
-}
-
-impl<S: Users> Users for Measured<S> {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        self.around(Op::UsersUser, |inner| inner.user(id))
-    }
-}
-
-impl<S: Catalog> Catalog for Measured<S> {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        self.around(Op::CatalogProducts, |inner| inner.products(ids))
-    }
-
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        self.around(Op::CatalogReserve, |inner| inner.reserve(order, lines))
-    }
-
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::CatalogRelease, |inner| inner.release(order))
-    }
-}
-
-impl<S: Payments> Payments for Measured<S> {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
-        self.around(Op::PaymentsCharge, |inner| {
-            inner.charge(order, user, amount)
-        })
-    }
-
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::PaymentsRefund, |inner| inner.refund(order))
-    }
 }
 
 #[cfg(test)]
