@@ -225,6 +225,24 @@ enum Command {
     Scale(ScaleArgs),
 }
 
+/// What every experiment takes: its seed, where it keeps its data and
+/// where it writes its results.
+#[derive(clap::Args)]
+struct ExperimentArgs {
+    /// Seed of the data set, the request streams and anything else the run
+    /// draws at random: the same seed, the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
+    /// own databases under unique names and drops them afterwards (mind the
+    /// connection budget: docs/OPERATIONS.md).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The results folder (default results/[COMMAND-]<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
 #[derive(clap::Args)]
 struct ScaleArgs {
     /// The process counts to measure, comma-separated.
@@ -236,17 +254,8 @@ struct ScaleArgs {
     /// Connections of the closed loop.
     #[arg(long, default_value_t = 32)]
     connections: usize,
-    /// Seed of the data set and of the request stream.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards (mind the
-    /// connection budget: docs/OPERATIONS.md).
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/scale-<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 #[derive(clap::Args)]
@@ -260,16 +269,8 @@ struct RolloutArgs {
     /// Seconds of load after the rollout's budget (4 s per process) ends.
     #[arg(long, default_value_t = 2.0)]
     after: f64,
-    /// Seed of the data set and of the request stream.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/rollout-<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 #[derive(clap::Args)]
@@ -305,16 +306,8 @@ struct ChaosArgs {
     /// orders (what is still pending then counts as a violation).
     #[arg(long, default_value_t = 20.0)]
     settle: f64,
-    /// Seed of the data set, the orders and the default plan.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/chaos-<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 #[derive(clap::Args)]
@@ -350,16 +343,8 @@ struct IsolationArgs {
     /// Milliseconds after which an unanswered request counts as failed.
     #[arg(long, default_value_t = 6000)]
     timeout_ms: u64,
-    /// Seed of the data set, the request streams and the fault plan.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/isolation-<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 /// Connections of a load run unless told otherwise.
@@ -373,13 +358,6 @@ struct CompareArgs {
     /// Seconds each measured run lasts (default 5, or 1 with --quick).
     #[arg(long)]
     duration: Option<f64>,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
     /// Do not pin the deployment and the load generator to separate cores.
     #[arg(long)]
     no_pin: bool,
@@ -408,9 +386,8 @@ struct CompareArgs {
     /// The mix workload's shares.
     #[arg(long)]
     mix: Option<Mix>,
-    /// Seed of the data set and the request streams.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 #[derive(clap::Args)]
@@ -434,16 +411,8 @@ struct AnomaliesArgs {
     /// dirty.
     #[arg(long, default_value_t = anomalies::DEFAULT_STOCK)]
     stock: i64,
-    /// Seed of the products each loop picks, the same for both deployments.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Run on PostgreSQL: postgres://USER@HOST:PORT/ANY. The run creates its
-    /// own databases under unique names and drops them afterwards.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// The results folder (default results/anomalies-<timestamp>/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: ExperimentArgs,
 }
 
 #[derive(clap::Args)]
@@ -616,12 +585,12 @@ fn scale_options(args: ScaleArgs, bin_dir: PathBuf) -> anyhow::Result<scale::Opt
     replicas.dedup();
     Ok(scale::Options {
         bin_dir,
-        backend: backend(args.database_url)?,
+        backend: backend(args.run.database_url)?,
         replicas,
         duration: seconds("--duration", args.duration)?,
         connections: args.connections,
-        seed: args.seed,
-        out: args.out,
+        seed: args.run.seed,
+        out: args.run.out,
     })
 }
 
@@ -634,12 +603,12 @@ fn rollout_options(args: RolloutArgs, bin_dir: PathBuf) -> anyhow::Result<rollou
     }
     Ok(rollout::Options {
         bin_dir,
-        backend: backend(args.database_url)?,
+        backend: backend(args.run.database_url)?,
         rate: args.rate,
         before: seconds("--before", args.before)?,
         after: seconds("--after", args.after)?,
-        seed: args.seed,
-        out: args.out,
+        seed: args.run.seed,
+        out: args.run.out,
     })
 }
 
@@ -656,8 +625,8 @@ fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Opt
     modes.dedup();
     Ok(chaos::Options {
         bin_dir,
-        backend: backend(args.database_url)?,
-        out: args.out,
+        backend: backend(args.run.database_url)?,
+        out: args.run.out,
         modes,
         orders: args.orders,
         concurrency: args.concurrency,
@@ -666,7 +635,7 @@ fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Opt
         fault_plan: args.fault_plan,
         kill: !args.no_kill,
         settle: seconds("--settle", args.settle)?,
-        seed: args.seed,
+        seed: args.run.seed,
     })
 }
 
@@ -681,8 +650,8 @@ fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<is
     }
     Ok(isolation::Options {
         bin_dir,
-        backend: backend(args.database_url)?,
-        out: args.out,
+        backend: backend(args.run.database_url)?,
+        out: args.run.out,
         deployments,
         component: args.component,
         fault: args.fault,
@@ -691,7 +660,7 @@ fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<is
         during: seconds("--during", args.during)?,
         after: seconds("--after", args.after)?,
         timeout: Duration::from_millis(args.timeout_ms.max(1)),
-        seed: args.seed,
+        seed: args.run.seed,
     })
 }
 
@@ -726,13 +695,13 @@ fn anomalies_options(args: AnomaliesArgs, bin_dir: PathBuf) -> anyhow::Result<an
         readers: args.readers,
         products: args.products,
         stock: args.stock,
-        seed: args.seed,
+        seed: args.run.seed,
     };
     parameters.check()?;
     Ok(anomalies::Options {
         bin_dir,
-        backend: backend(args.database_url)?,
-        out: args.out,
+        backend: backend(args.run.database_url)?,
+        out: args.run.out,
         parameters,
     })
 }
@@ -742,7 +711,7 @@ fn compare_options(
     bin_dir: PathBuf,
     pinning: Option<Pinning>,
 ) -> anyhow::Result<compare::Options> {
-    let backend = backend(args.database_url)?;
+    let backend = backend(args.run.database_url)?;
     let duration = args.duration.unwrap_or(if args.quick { 1.0 } else { 5.0 });
     let workloads = args
         .workloads
@@ -758,12 +727,12 @@ fn compare_options(
     Ok(compare::Options {
         bin_dir,
         backend,
-        out: args.out,
+        out: args.run.out,
         quick: args.quick,
         duration: seconds("--duration", duration)?,
         warm_up: Duration::from_secs_f64(if args.quick { 0.5 } else { 2.0 }),
         connections: args.connections,
-        seed: args.seed,
+        seed: args.run.seed,
         pinning: pinning.filter(|_| !args.no_pin),
         hop_delays_us: if args.hop_delay_us.is_empty() {
             vec![0]
