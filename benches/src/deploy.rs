@@ -249,6 +249,10 @@ pub struct Options {
     /// (`--metrics-addr 127.0.0.1:0`; each [`Member`] says where). Off by
     /// default: the lab's measurements run without metrics.
     pub metrics: bool,
+    /// Pass every process's stderr on to ours, each line under the
+    /// process's name (`shoplab up`); otherwise only its last lines are
+    /// kept, to say why it exited.
+    pub echo_stderr: bool,
 }
 
 impl Options {
@@ -268,6 +272,7 @@ impl Options {
             replicas: ReplicaCounts::default(),
             balance_one_monolith: false,
             metrics: false,
+            echo_stderr: false,
         }
     }
 
@@ -344,10 +349,12 @@ impl Deployment {
             .map(|(process, args)| {
                 let launch = Launch {
                     bin_dir: options.bin_dir.clone(),
+                    name: process.name.clone(),
                     binary: binary_of(&process.name).to_owned(),
                     args,
                     cores: options.cores.clone(),
                     envs: options.envs(),
+                    echo: options.echo_stderr,
                 };
                 Supervised::start(process, launch, Arc::clone(&shutting_down))
             })
@@ -703,6 +710,9 @@ async fn start(
     )
     .await?;
     process.name = name.to_owned();
+    if options.echo_stderr {
+        process.echo_stderr(name);
+    }
     match wait_for_health(&process.url, name).await {
         Ok(()) => {
             process.startup = process.spawned_at.elapsed();

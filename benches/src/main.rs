@@ -532,6 +532,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
             options.log_dir = Some(log_dir);
             options.replicas = replicas;
             options.metrics = !no_metrics;
+            options.echo_stderr = true;
             up(options, prometheus_config).await
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,

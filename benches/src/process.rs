@@ -58,6 +58,9 @@ pub struct Process {
     pub startup: Duration,
     child: Child,
     stderr: Arc<Mutex<String>>,
+    /// Set by [`Process::echo_stderr`]: the name its stderr lines are
+    /// passed on under.
+    echo: Arc<Mutex<Option<String>>>,
 }
 
 impl Process {
@@ -111,11 +114,18 @@ impl Process {
             .with_context(|| format!("cannot start {}", path.display()))?;
 
         let stderr = Arc::new(Mutex::new(String::new()));
+        let echo: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         if let Some(pipe) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
+            let echo = Arc::clone(&echo);
             tokio::spawn(async move {
                 let mut lines = BufReader::new(pipe).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    if let Ok(echo) = echo.lock() {
+                        if let Some(name) = echo.as_deref() {
+                            eprintln!("{name}: {line}");
+                        }
+                    }
                     if let Ok(mut text) = sink.lock() {
                         text.push_str(&line);
                         text.push('\n');
@@ -150,6 +160,7 @@ impl Process {
             startup: Duration::ZERO,
             child,
             stderr,
+            echo,
         };
         match url {
             Ok(Some(url)) => {
@@ -187,6 +198,15 @@ impl Process {
             .find(|line| line.starts_with("error:"))
             .or_else(|| said.lines().last())
             .map(str::to_owned)
+    }
+
+    /// From now on, passes every line the process writes to stderr on to
+    /// ours, as `name: line` (what `shoplab up` shows of its processes: a
+    /// balancer marking a replica down, a process draining).
+    pub fn echo_stderr(&self, name: &str) {
+        if let Ok(mut echo) = self.echo.lock() {
+            *echo = Some(name.to_owned());
+        }
     }
 
     pub fn stderr_text(&self) -> String {

@@ -39,6 +39,8 @@ const STABLE_AFTER: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub bin_dir: PathBuf,
+    /// The process's name: its binary's, or a replica's (`shoplab-catalog.2`).
+    pub name: String,
     pub binary: String,
     /// The arguments of the first start (its `--addr` may say port 0).
     pub args: Vec<String>,
@@ -46,6 +48,9 @@ pub struct Launch {
     pub cores: Option<Vec<usize>>,
     /// Its environment beyond the harness's own (the internal token).
     pub envs: Vec<(String, String)>,
+    /// Whether its stderr lines are passed on, under its name
+    /// ([`Process::echo_stderr`]).
+    pub echo: bool,
 }
 
 /// What the deployment may read at any time.
@@ -258,7 +263,7 @@ impl Supervisor {
                     if started.is_ok() {
                         eprintln!(
                             "shoplab: {} released, running again (pid {})",
-                            self.launch.binary,
+                            self.launch.name,
                             self.lock().pid.map_or("?".into(), |pid| pid.to_string())
                         );
                     }
@@ -311,7 +316,7 @@ impl Supervisor {
             .unwrap_or_default();
         eprintln!(
             "shoplab: {} (pid {}) exited ({how}) after {:.1} s{said}; restart {} in {} ms",
-            self.launch.binary,
+            self.launch.name,
             pid.map_or("?".into(), |pid| pid.to_string()),
             lived.as_secs_f64(),
             self.lock().restarts + 1,
@@ -335,9 +340,12 @@ impl Supervisor {
             &launch.envs,
         )
         .await
-        .with_context(|| format!("cannot restart {}", launch.binary));
+        .with_context(|| format!("cannot restart {}", launch.name));
         match spawned {
             Ok(process) => {
+                if launch.echo {
+                    process.echo_stderr(&launch.name);
+                }
                 let mut shared = self.lock();
                 shared.pid = process.pid();
                 shared.restarts += 1;
@@ -366,7 +374,7 @@ impl Supervisor {
             process.kill().await;
             eprintln!(
                 "shoplab: {} (pid {}) killed (SIGKILL) and held down",
-                self.launch.binary,
+                self.launch.name,
                 pid.map_or("?".into(), |pid| pid.to_string())
             );
         }
