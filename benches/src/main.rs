@@ -96,11 +96,13 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "no_metrics")]
         prometheus_config: Option<PathBuf>,
     },
-    /// One request's path through a deployment started with `shoplab up`:
-    /// every hop that carried its X-Request-Id (served by a process, or a
-    /// call one process made to another), in order, with the process, the
-    /// route, the status and the time each took. Reads the hop logs in
-    /// --log-dir (default: ./data/micro/logs and ./data/monolith/logs).
+    /// One request's path through a deployment started with `shoplab up`,
+    /// drawn as a tree of hops: every request a process served, every call
+    /// one process made to another and every component call, under the hop
+    /// it happened in, with its start, its time, its own ("self") time and
+    /// its status; then where the time went (in each process, on the wire).
+    /// Reads the hop logs in --log-dir (default: ./data/micro/logs and
+    /// ./data/monolith/logs).
     Trace {
         /// The request's X-Request-Id (sent by the caller, or read from the
         /// answer's header).
