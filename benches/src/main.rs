@@ -108,8 +108,12 @@ enum Command {
         /// answer's header).
         request_id: String,
         /// The directory of hop logs (`shoplab up --log-dir`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "data_dir")]
         log_dir: Option<PathBuf>,
+        /// The deployment's data directory (`shoplab up --data-dir`): its
+        /// hop logs are in DIR/logs.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Measure both deployments side by side: latency at equal load, maximum
     /// throughput, CPU per request, start-up, memory, the cost of a hop (and
@@ -549,8 +553,9 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Trace {
             request_id,
             log_dir,
+            data_dir,
         } => {
-            let dirs = match log_dir {
+            let dirs = match log_dir.or_else(|| data_dir.map(|dir| dir.join("logs"))) {
                 Some(dir) => vec![dir],
                 None => [Kind::Micro, Kind::Monolith]
                     .map(|kind| PathBuf::from("data").join(kind_dir(kind)).join("logs"))

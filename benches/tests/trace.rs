@@ -130,8 +130,8 @@ async fn every_hop_of_an_order_through_the_services_hangs_under_the_one_it_happe
     assert_eq!(found.len(), 15, "3 + 4 × 3 hops: {found:#?}");
 
     let output = Command::new(env!("CARGO_BIN_EXE_shoplab"))
-        .args(["trace", "hop-check-1", "--log-dir"])
-        .arg(scratch.path().join("logs"))
+        .args(["trace", "hop-check-1", "--data-dir"])
+        .arg(scratch.path())
         .output()
         .expect("shoplab trace runs");
     let printed = String::from_utf8_lossy(&output.stdout);
