@@ -27,9 +27,10 @@ pub struct SettingsArgs {
     /// every call and wait inside it gets what is left (default 5000).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub deadline_ms: Option<u64>,
-    /// Write a hop log to FILE: one JSON line per request served and per call
-    /// to another process, each with its X-Request-Id (`shoplab trace` reads
-    /// them). Off by default.
+    /// Write a hop log to FILE: one JSON line per request served, per call
+    /// to another process and per component call, each with its
+    /// X-Request-Id and the hop it happened in (`shoplab trace` draws them
+    /// as a tree). SIGUSR2 pauses it, SIGUSR1 resumes it. Off by default.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
     /// The deployment's internal token: sent with every call to another
