@@ -300,10 +300,18 @@ async fn measure_running(
         let rate = equal_load_rate(slower_max);
         let mut runs = BTreeMap::new();
         for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
-            let open = open_run(options, &http, deployment, workload, rate, data).await?;
+            let open_loop = OpenLoop {
+                options,
+                http: &http,
+                deployment,
+                workload,
+                rate,
+                data,
+            };
+            let open = open_loop.measure().await?;
             let traced = if options.hop_logs {
                 let logs = hop_log_dir(out, deployment.kind);
-                Some(traced_pass(options, &http, deployment, workload, rate, data, &logs).await?)
+                Some(open_loop.traced(&logs).await?)
             } else {
                 None
             };
@@ -475,90 +483,66 @@ async fn closed_with_cpu(
     Ok((report, cpu))
 }
 
-async fn open_run(
-    options: &Options,
-    http: &reqwest::Client,
-    deployment: &Deployment,
-    workload: &Workload,
+/// An equal-load run: one workload at one rate against one deployment.
+struct OpenLoop<'a> {
+    options: &'a Options,
+    http: &'a reqwest::Client,
+    deployment: &'a Deployment,
+    workload: &'a Workload,
     rate: f64,
-    data: &DataSet,
-) -> anyhow::Result<Report> {
-    open_loop(
-        options,
-        http,
-        deployment,
-        workload,
-        rate,
-        data,
-        options.duration,
-        "",
-    )
-    .await
+    data: &'a DataSet,
 }
 
-/// The traced pass after an equal-load run: the same rate, with hop logs
-/// on, for at most [`TRACED_PASS`]; then its slowest request is read from
-/// the logs (now: later runs may fill them and move this one aside).
-async fn traced_pass(
-    options: &Options,
-    http: &reqwest::Client,
-    deployment: &Deployment,
-    workload: &Workload,
-    rate: f64,
-    data: &DataSet,
-    logs: &Path,
-) -> anyhow::Result<TracedPass> {
-    let duration = options.duration.min(TRACED_PASS);
-    deployment.hop_logs(true);
-    let traced = open_loop(
-        options, http, deployment, workload, rate, data, duration, ", traced",
-    )
-    .await;
-    deployment.hop_logs(false);
-    let traced = traced?;
-    // Every line logged is on disk within this.
-    tokio::time::sleep(2 * hop_log::FLUSH_EVERY).await;
-    Ok(TracedPass {
-        duration_s: duration.as_secs_f64(),
-        p50_ms: traced.all.latency_ms.p50,
-        slowest: slowest_trace(&traced, logs),
-    })
-}
+impl OpenLoop<'_> {
+    /// The measured run: `--duration` long.
+    async fn measure(&self) -> anyhow::Result<Report> {
+        self.run(self.options.duration, "").await
+    }
 
-#[allow(clippy::too_many_arguments)]
-async fn open_loop(
-    options: &Options,
-    http: &reqwest::Client,
-    deployment: &Deployment,
-    workload: &Workload,
-    rate: f64,
-    data: &DataSet,
-    duration: Duration,
-    what: &str,
-) -> anyhow::Result<Report> {
-    let step = Step::begin(format!(
-        "{}: {}, open loop at {rate:.0} req/s{what}",
-        deployment.kind.label(),
-        workload.name()
-    ));
-    let run = Run {
-        duration,
-        ..run_of(
-            options,
-            &deployment.base_url,
-            workload.clone(),
-            Mode::Open {
-                rate,
-                connections: OPEN_LOOP_CONNECTIONS,
-            },
-        )
-    };
-    let report = load::drive(http, &run, data, |share| step.set(share)).await?;
-    step.done(&format!(
-        "p50 {:.3} ms, p99 {:.3} ms",
-        report.all.latency_ms.p50, report.all.latency_ms.p99
-    ));
-    Ok(report)
+    /// The traced pass after it: the same rate, with hop logs on, for at
+    /// most [`TRACED_PASS`]; then its slowest request is read from the logs
+    /// in `logs` (now: later runs may fill them and move this one aside).
+    async fn traced(&self, logs: &Path) -> anyhow::Result<TracedPass> {
+        let duration = self.options.duration.min(TRACED_PASS);
+        self.deployment.hop_logs(true);
+        let traced = self.run(duration, ", traced").await;
+        self.deployment.hop_logs(false);
+        let traced = traced?;
+        // Every line logged is on disk within this.
+        tokio::time::sleep(2 * hop_log::FLUSH_EVERY).await;
+        Ok(TracedPass {
+            duration_s: duration.as_secs_f64(),
+            p50_ms: traced.all.latency_ms.p50,
+            slowest: slowest_trace(&traced, logs),
+        })
+    }
+
+    async fn run(&self, duration: Duration, what: &str) -> anyhow::Result<Report> {
+        let (deployment, workload, rate) = (self.deployment, self.workload, self.rate);
+        let step = Step::begin(format!(
+            "{}: {}, open loop at {rate:.0} req/s{what}",
+            deployment.kind.label(),
+            workload.name()
+        ));
+        let run = Run {
+            duration,
+            ..run_of(
+                self.options,
+                &deployment.base_url,
+                workload.clone(),
+                Mode::Open {
+                    rate,
+                    connections: OPEN_LOOP_CONNECTIONS,
+                },
+            )
+        };
+        let report = load::drive(self.http, &run, self.data, |share| step.set(share)).await?;
+        step.done(&format!(
+            "p50 {:.3} ms, p99 {:.3} ms",
+            report.all.latency_ms.p50, report.all.latency_ms.p99
+        ));
+        Ok(report)
+    }
 }
 
 /// The microservices again, with `delay_us` on every internal hop, at the
@@ -582,14 +566,15 @@ async fn delayed(
         let data = data?;
         for (workload, figures) in options.workloads.iter().zip(measured) {
             let (closed, _) = closed_with_cpu(options, http, &deployment, workload, &data).await?;
-            let open = open_run(
+            let open = OpenLoop {
                 options,
                 http,
-                &deployment,
+                deployment: &deployment,
                 workload,
-                figures.rate_rps,
-                &data,
-            )
+                rate: figures.rate_rps,
+                data: &data,
+            }
+            .measure()
             .await?;
             workloads.insert(
                 workload.name().to_owned(),
