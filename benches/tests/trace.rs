@@ -197,3 +197,45 @@ async fn a_paused_hop_log_writes_nothing_until_it_is_resumed() {
     let resumed = hops("once-resumed", &logs).expect("the logs read");
     assert_eq!(resumed.len(), 15, "{resumed:#?}");
 }
+
+#[tokio::test]
+async fn replicas_of_one_service_are_named_apart_in_their_hops() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let mut options = Options::new(
+        Kind::Micro,
+        bin_dir(),
+        Storage::Sqlite(scratch.path().join("data")),
+    );
+    options.log_dir = Some(scratch.path().join("logs"));
+    options.replicas = "catalog=2".parse().expect("a valid replica count");
+    let deployment = Deployment::start(&options)
+        .await
+        .expect("the deployment starts with two catalogs");
+    let shop = ShopClient::new(&deployment.base_url);
+    stock_the_shop(&shop).await;
+    let ids: Vec<String> = (0..6).map(|n| format!("replica-read-{n}")).collect();
+    for id in &ids {
+        let reply = shop
+            .send(Method::GET, "/products/1", None, &[("x-request-id", id)])
+            .await
+            .expect("the shop answers");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    deployment.stop().await;
+
+    let logs = [scratch.path().join("logs")];
+    let mut served_by = std::collections::BTreeSet::new();
+    for id in &ids {
+        let found = hops(id, &logs).expect("the logs read");
+        let catalog: Vec<_> = found
+            .iter()
+            .filter(|hop| hop.hop == "served" && hop.process.starts_with("shoplab-catalog"))
+            .collect();
+        assert_eq!(catalog.len(), 1, "{found:#?}");
+        served_by.insert(catalog[0].process.clone());
+    }
+    assert_eq!(
+        served_by.into_iter().collect::<Vec<_>>(),
+        ["shoplab-catalog.1", "shoplab-catalog.2"]
+    );
+}
