@@ -232,12 +232,14 @@ impl Upstreams {
             .get(REQUEST_ID_HEADER)
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default();
-        let call =
-            hop_log::Call::start(request_id, request.method().as_str(), request.url().path());
-        // Named by its address too: a service may run as several replicas.
-        let peer = call
-            .as_ref()
-            .map(|_| format!("{service} {}", request.url().origin().ascii_serialization()));
+        // The peer is named by its address too: a service may run as several
+        // replicas.
+        let call = hop_log::Call::start(
+            request_id,
+            request.method().as_str(),
+            request.url().path(),
+            || format!("{service} {}", request.url().origin().ascii_serialization()),
+        );
         if let Some(call) = &call {
             let (name, value) = call.header();
             if let Ok(value) = HeaderValue::from_str(&value) {
@@ -247,11 +249,11 @@ impl Upstreams {
             }
         }
         let sent = self.http.execute(request).await;
-        if let (Some(call), Some(peer)) = (call, peer) {
+        if let Some(call) = call {
             let status = sent
                 .as_ref()
                 .map_or(0, |response| response.status().as_u16());
-            call.answered(&peer, status);
+            call.answered(status);
         }
         Ok(sent)
     }

@@ -281,7 +281,12 @@ impl Remote {
         if let Some(token) = internal_token::current() {
             request = request.header(internal_token::HEADER, token);
         }
-        let hop = hop_log::Call::start(self.request_id.as_str(), call.method.as_str(), call.path);
+        let hop = hop_log::Call::start(
+            self.request_id.as_str(),
+            call.method.as_str(),
+            call.path,
+            || format!("{component} {}", replica.url()),
+        );
         if let Some(hop) = &hop {
             let (name, value) = hop.header();
             request = request.header(name, value);
@@ -294,7 +299,7 @@ impl Remote {
             let status = sent
                 .as_ref()
                 .map_or(0, |response| response.status().as_u16());
-            hop.answered(&format!("{component} {}", replica.url()), status);
+            hop.answered(status);
         }
         Ok(sent)
     }

@@ -300,19 +300,27 @@ pub struct Call {
     request_id: String,
     parent: Option<HopId>,
     hop: HopId,
+    peer: String,
     method: String,
     path: String,
     started: Started,
 }
 
 impl Call {
-    /// Starts timing a call of `METHOD path` on behalf of `request_id`,
-    /// inside the current hop.
-    pub fn start(request_id: &str, method: &str, path: &str) -> Option<Call> {
+    /// Starts timing a call of `METHOD path` to `peer` (the service and
+    /// the replica's address, named only when the line will be written) on
+    /// behalf of `request_id`, inside the current hop.
+    pub fn start(
+        request_id: &str,
+        method: &str,
+        path: &str,
+        peer: impl FnOnce() -> String,
+    ) -> Option<Call> {
         enabled().then(|| Call {
             request_id: request_id.to_owned(),
             parent: current().map(|current| current.hop),
             hop: HopId::fresh(),
+            peer: peer(),
             method: method.to_owned(),
             path: path.to_owned(),
             started: Started::now(),
@@ -325,8 +333,8 @@ impl Call {
         (PARENT_HEADER, self.hop.to_string())
     }
 
-    /// `peer` answered `status` (0: no answer).
-    pub fn answered(self, peer: &str, status: u16) {
+    /// The peer answered `status` (0: no answer).
+    pub fn answered(self, status: u16) {
         tracing::info!(
             target: TARGET,
             process = process(),
@@ -334,7 +342,7 @@ impl Call {
             request_id = self.request_id,
             hop_id = %self.hop,
             parent = self.parent.map(|parent| parent.to_string()).unwrap_or_default(),
-            peer,
+            peer = self.peer,
             method = self.method,
             route = self.path,
             status,
