@@ -108,13 +108,19 @@ pub struct TracedPass {
 }
 
 impl CompareResult {
-    /// Every traced pass: (workload, deployment, its runs).
-    pub fn traced_passes(&self) -> impl Iterator<Item = (&str, &str, &WorkloadRuns)> {
+    /// Every traced pass: (workload, deployment, the equal-load run's p50
+    /// in ms, the pass).
+    pub fn traced_passes(&self) -> impl Iterator<Item = (&str, &str, f64, &TracedPass)> {
         self.workloads.iter().flat_map(|workload| {
             workload.runs.iter().filter_map(move |(deployment, runs)| {
-                runs.traced
-                    .as_ref()
-                    .map(|_| (workload.workload.as_str(), deployment.as_str(), runs))
+                runs.traced.as_ref().map(|pass| {
+                    (
+                        workload.workload.as_str(),
+                        deployment.as_str(),
+                        runs.open.all.latency_ms.p50,
+                        pass,
+                    )
+                })
             })
         })
     }

@@ -330,22 +330,20 @@ fn slowest_section(page: &mut String, result: &CompareResult) {
          <th>p50, hop logs paused (ms)</th><th>p50, every hop logged (ms)</th>\
          <th>traced for (s)</th></tr>",
     );
-    for (workload, deployment, runs) in &traced {
-        if let Some(pass) = &runs.traced {
-            let _ = write!(
-                page,
-                "<tr><td>{} / {}</td><td>{:.3}</td><td>{:.3}</td><td>{:.0}</td></tr>",
-                escape(workload),
-                escape(deployment),
-                runs.open.all.latency_ms.p50,
-                pass.p50_ms,
-                pass.duration_s
-            );
-        }
+    for (workload, deployment, open_p50_ms, pass) in &traced {
+        let _ = write!(
+            page,
+            "<tr><td>{} / {}</td><td>{:.3}</td><td>{:.3}</td><td>{:.0}</td></tr>",
+            escape(workload),
+            escape(deployment),
+            open_p50_ms,
+            pass.p50_ms,
+            pass.duration_s
+        );
     }
     page.push_str("</table>");
-    for (workload, deployment, runs) in traced {
-        let Some(slowest) = runs.traced.as_ref().and_then(|pass| pass.slowest.as_ref()) else {
+    for (workload, deployment, _, pass) in traced {
+        let Some(slowest) = &pass.slowest else {
             continue;
         };
         let _ = write!(
