@@ -73,6 +73,24 @@ fn up(kind: &str, port: u16, data_dir: &Path) -> Command {
 struct Running(Option<Child>);
 
 impl Running {
+    /// Starts `command` (a `shoplab up`) with its output piped, and waits
+    /// for the first line it prints: the base URL, once every process is up.
+    fn start(command: &mut Command) -> (Self, String) {
+        let mut running = Running(Some(
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("shoplab starts"),
+        ));
+        let stdout = running.child().stdout.take().expect("stdout is piped");
+        let mut first_line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("shoplab prints the base URL");
+        (running, first_line)
+    }
+
     fn child(&mut self) -> &mut Child {
         self.0.as_mut().expect("the child is there until finish")
     }
@@ -95,18 +113,7 @@ impl Drop for Running {
 #[test]
 fn up_prints_the_base_url_and_sigterm_stops_every_process() {
     let data = tempfile::tempdir().expect("a scratch directory");
-    let mut running = Running(Some(
-        up("micro", 0, data.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("shoplab starts"),
-    ));
-    let stdout = running.child().stdout.take().expect("stdout is piped");
-    let mut first_line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first_line)
-        .expect("shoplab prints the base URL");
+    let (mut running, first_line) = Running::start(&mut up("micro", 0, data.path()));
     let base_url = first_line.trim();
     assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url:?}");
     assert_eq!(
@@ -132,18 +139,7 @@ fn up_prints_the_base_url_and_sigterm_stops_every_process() {
 #[test]
 fn up_restarts_a_killed_service_and_keeps_running() {
     let data = tempfile::tempdir().expect("a scratch directory");
-    let mut running = Running(Some(
-        up("micro", 0, data.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("shoplab starts"),
-    ));
-    let stdout = running.child().stdout.take().expect("stdout is piped");
-    let mut first_line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first_line)
-        .expect("shoplab prints the base URL");
+    let (mut running, _) = Running::start(&mut up("micro", 0, data.path()));
     let first = pid_using(data.path(), "catalog.db").expect("the catalog runs");
     let first_pid = nix::unistd::Pid::from_raw(i32::try_from(first).expect("pids fit in i32"));
     nix::sys::signal::kill(first_pid, nix::sys::signal::Signal::SIGKILL)
@@ -243,20 +239,11 @@ fn a_bad_kind_or_flag_is_refused_by_the_parser() {
 fn up_prints_every_scrape_target_and_writes_a_prometheus_configuration_for_them() {
     let data = tempfile::tempdir().expect("a scratch directory");
     let config = data.path().join("prometheus.yml");
-    let mut running = Running(Some(
+    let (mut running, _) = Running::start(
         up("micro", 0, data.path())
             .arg("--prometheus-config")
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("shoplab starts"),
-    ));
-    let stdout = running.child().stdout.take().expect("stdout is piped");
-    let mut first_line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first_line)
-        .expect("shoplab prints the base URL");
+            .arg(&config),
+    );
 
     // Written before the base URL is printed: one target per process, each
     // with its process label, each serving the text format.
