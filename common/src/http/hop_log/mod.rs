@@ -83,9 +83,7 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
         .finish();
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
         let _ = INSTALLED.set(process.to_owned());
-        if let Ok(mut slot) = WRITER.lock() {
-            *slot = Some(writer);
-        }
+        *queue::lock(&WRITER) = Some(writer);
     }
     Ok(())
 }
@@ -94,10 +92,7 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
 /// process does last, after its server has stopped (a line queued when a
 /// process is killed is lost with it).
 pub fn finish() {
-    let writer = match WRITER.lock() {
-        Ok(mut slot) => slot.take(),
-        Err(poisoned) => poisoned.into_inner().take(),
-    };
+    let writer = queue::lock(&WRITER).take();
     if let Some(writer) = writer {
         writer.finish();
     }

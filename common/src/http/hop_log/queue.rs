@@ -46,7 +46,9 @@ pub(super) struct Writer {
     thread: JoinHandle<()>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// A lock that a thread which panicked while holding it does not spoil:
+/// the lines (or the writer) behind it are still good.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
