@@ -229,7 +229,10 @@ async fn measure_running(
 ) -> anyhow::Result<CompareResult> {
     let http = load::http_client()?;
     if options.hop_logs {
-        hop_logs(running, false);
+        // Paused for everything but the traced passes (`OpenLoop::traced`).
+        for deployment in running {
+            deployment.hop_logs(false);
+        }
     }
     // Memory before any load: started, nothing served yet.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -626,14 +629,6 @@ fn seed_size() -> SeedSize {
     SeedSize {
         users: 100,
         products: FLOOR_PRODUCTS,
-    }
-}
-
-/// Pauses or resumes the hop logs of every deployment in `running` (only
-/// ever called on deployments started with hop logs).
-fn hop_logs(running: &[Deployment], on: bool) {
-    for deployment in running {
-        deployment.hop_logs(on);
     }
 }
 
