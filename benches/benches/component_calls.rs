@@ -21,7 +21,7 @@ use shoplab_common::domain::{
     Cents, OrderId, OrderItems, OrderRef, ProductId, StepKey, UserId, VisibleAscii,
 };
 use shoplab_common::http::RequestId;
-use shoplab_common::local::InProcess;
+use shoplab_common::local::{drive, InProcess};
 use shoplab_service::balance::Replicas;
 use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::CallArgs;
@@ -59,6 +59,13 @@ fn component_calls(c: &mut Criterion) {
         &CallArgs::default(),
     )
     .expect("the peer client builds");
+    // The remote calls are futures: each is awaited on this runtime, as the
+    // orders service awaits them on its own; the in-process ones are driven
+    // on this thread, as the monolith drives them on a blocking one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let request_id = RequestId(VisibleAscii::parse("bench").expect("visible ASCII"));
     // The whole bench is one long request: a deadline a day away.
     let mut remote = peers.for_request(request_id, Deadline::after(Duration::from_secs(86_400)));
@@ -76,27 +83,27 @@ fn component_calls(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("get a user");
     group.bench_function("in process", |b| {
-        b.iter(|| {
-            InProcess::new(&mut conn)
-                .user(local_user)
-                .expect("the user")
-        })
+        b.iter(|| drive(InProcess::new(&mut conn).user(local_user)).expect("the user"))
     });
     group.bench_function("over HTTP", |b| {
-        b.iter(|| remote.user(remote_user).expect("the user"))
+        b.iter(|| {
+            runtime
+                .block_on(remote.user(remote_user))
+                .expect("the user")
+        })
     });
     group.finish();
 
     let mut group = c.benchmark_group("get a product");
     group.bench_function("in process", |b| {
-        b.iter(|| {
-            InProcess::new(&mut conn)
-                .products(&[local_product])
-                .expect("the product")
-        })
+        b.iter(|| drive(InProcess::new(&mut conn).products(&[local_product])).expect("the product"))
     });
     group.bench_function("over HTTP", |b| {
-        b.iter(|| remote.products(&[remote_product]).expect("the product"))
+        b.iter(|| {
+            runtime
+                .block_on(remote.products(&[remote_product]))
+                .expect("the product")
+        })
     });
     group.finish();
 
@@ -105,20 +112,22 @@ fn component_calls(c: &mut Criterion) {
         b.iter(|| {
             let order = next_order();
             write_transaction(&mut conn, |conn| {
-                InProcess::new(conn).reserve(&order, local_items.lines())
+                drive(InProcess::new(conn).reserve(&order, local_items.lines()))
             })
             .expect("reserved");
-            write_transaction(&mut conn, |conn| InProcess::new(conn).release(&order))
-                .expect("released");
+            write_transaction(&mut conn, |conn| {
+                drive(InProcess::new(conn).release(&order))
+            })
+            .expect("released");
         })
     });
     group.bench_function("over HTTP", |b| {
         b.iter(|| {
             let order = next_order();
-            remote
-                .reserve(&order, remote_items.lines())
+            runtime
+                .block_on(remote.reserve(&order, remote_items.lines()))
                 .expect("reserved");
-            remote.release(&order).expect("released");
+            runtime.block_on(remote.release(&order)).expect("released");
         })
     });
     group.finish();
@@ -128,18 +137,20 @@ fn component_calls(c: &mut Criterion) {
         b.iter(|| {
             let order = next_order();
             write_transaction(&mut conn, |conn| {
-                InProcess::new(conn).charge(&order, local_user, cent)
+                drive(InProcess::new(conn).charge(&order, local_user, cent))
             })
             .expect("charged");
-            write_transaction(&mut conn, |conn| InProcess::new(conn).refund(&order))
+            write_transaction(&mut conn, |conn| drive(InProcess::new(conn).refund(&order)))
                 .expect("refunded");
         })
     });
     group.bench_function("over HTTP", |b| {
         b.iter(|| {
             let order = next_order();
-            remote.charge(&order, remote_user, cent).expect("charged");
-            remote.refund(&order).expect("refunded");
+            runtime
+                .block_on(remote.charge(&order, remote_user, cent))
+                .expect("charged");
+            runtime.block_on(remote.refund(&order)).expect("refunded");
         })
     });
     group.finish();

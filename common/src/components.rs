@@ -10,45 +10,65 @@
 //! fallible even in process, so a fault plan ([`crate::faults::Faulty`]),
 //! timing or metrics can wrap either side at this one boundary.
 //!
-//! The methods are synchronous: diesel is, and the monolith's order must run
-//! its calls inside one database transaction on one connection. The HTTP
-//! implementation uses reqwest's blocking client and runs on the blocking
-//! thread pool, as the database calls do.
+//! The methods are async: a call over HTTP waits on the network, and no
+//! thread is held while it does (`remote.rs` awaits reqwest's async client).
+//! A call in process is a future that is ready the first time it is polled:
+//! it runs diesel, which blocks, so the caller drives it on a blocking
+//! thread ([`crate::local::drive`]). That is how the monolith keeps its
+//! order in ONE database transaction on one connection and still calls the
+//! same interfaces as the orders service.
+//!
+//! Every future these methods return is `Send`, so a saga that awaits them
+//! can run as a task of its own (`microservices/orders/src/checkout.rs`).
+
+use std::future::Future;
 
 use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
 use crate::ShopError;
 
 /// Component: users.
-pub trait Users {
+pub trait Users: Send {
     /// The user, or `NotFound`.
-    fn user(&mut self, id: UserId) -> Result<User, ShopError>;
+    fn user(&mut self, id: UserId) -> impl Future<Output = Result<User, ShopError>> + Send;
 }
 
 /// Component: catalog (products and stock).
-pub trait Catalog {
+pub trait Catalog: Send {
     /// The products in the order of `ids`, or `NotFound` for the first id
     /// that names no product.
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError>;
+    fn products(
+        &mut self,
+        ids: &[ProductId],
+    ) -> impl Future<Output = Result<Vec<Product>, ShopError>> + Send;
 
     /// Takes the stock for every line, or none of it (`InsufficientStock`).
     /// Idempotent per order (by its step key): a second reserve for the same
     /// order does nothing.
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError>;
+    fn reserve(
+        &mut self,
+        order: &OrderRef,
+        lines: &[OrderLine],
+    ) -> impl Future<Output = Result<(), ShopError>> + Send;
 
     /// Puts an order's reserved stock back. Idempotent, and safe to call for an
     /// order that reserved nothing: it then bars a late reserve.
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError>;
+    fn release(&mut self, order: &OrderRef) -> impl Future<Output = Result<(), ShopError>> + Send;
 }
 
 /// Component: payments (wallets).
-pub trait Payments {
+pub trait Payments: Send {
     /// Takes `amount` from the user's wallet, or nothing (`InsufficientFunds`).
     /// Idempotent per order (by its step key).
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError>;
+    fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> impl Future<Output = Result<(), ShopError>> + Send;
 
     /// Gives an order's payment back. Idempotent, and safe to call for an order
     /// that was never charged: it then bars a late charge.
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError>;
+    fn refund(&mut self, order: &OrderRef) -> impl Future<Output = Result<(), ShopError>> + Send;
 }
 
 /// A wrapper that does something around every call of the component
@@ -58,16 +78,20 @@ pub trait Payments {
 /// one call, named by its [`Op`]; the impls below give it [`Users`],
 /// [`Catalog`] and [`Payments`] wherever what it wraps has them, so the
 /// list of operations is written once, here.
-pub trait Around {
+pub trait Around: Send {
     /// What it wraps.
-    type Inner;
+    type Inner: Send;
 
-    /// Makes the call `op` on the inner implementation.
-    fn around<T>(
-        &mut self,
+    /// Makes the call `op` on the inner implementation: `call` makes the
+    /// inner call's future, which the wrapper awaits inside its own.
+    fn around<'a, T, F>(
+        &'a mut self,
         op: Op,
-        call: impl FnOnce(&mut Self::Inner) -> Result<T, ShopError>,
-    ) -> Result<T, ShopError>;
+        call: impl FnOnce(&'a mut Self::Inner) -> F + Send,
+    ) -> impl Future<Output = Result<T, ShopError>> + Send
+    where
+        T: Send,
+        F: Future<Output = Result<T, ShopError>> + Send;
 }
 
 impl<W> Users for W
@@ -75,8 +99,8 @@ where
     W: Around,
     W::Inner: Users,
 {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        self.around(Op::UsersUser, |inner| inner.user(id))
+    fn user(&mut self, id: UserId) -> impl Future<Output = Result<User, ShopError>> + Send {
+        self.around(Op::UsersUser, move |inner| inner.user(id))
     }
 }
 
@@ -85,16 +109,23 @@ where
     W: Around,
     W::Inner: Catalog,
 {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        self.around(Op::CatalogProducts, |inner| inner.products(ids))
+    fn products(
+        &mut self,
+        ids: &[ProductId],
+    ) -> impl Future<Output = Result<Vec<Product>, ShopError>> + Send {
+        self.around(Op::CatalogProducts, move |inner| inner.products(ids))
     }
 
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        self.around(Op::CatalogReserve, |inner| inner.reserve(order, lines))
+    fn reserve(
+        &mut self,
+        order: &OrderRef,
+        lines: &[OrderLine],
+    ) -> impl Future<Output = Result<(), ShopError>> + Send {
+        self.around(Op::CatalogReserve, move |inner| inner.reserve(order, lines))
     }
 
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::CatalogRelease, |inner| inner.release(order))
+    fn release(&mut self, order: &OrderRef) -> impl Future<Output = Result<(), ShopError>> + Send {
+        self.around(Op::CatalogRelease, move |inner| inner.release(order))
     }
 }
 
@@ -103,14 +134,19 @@ where
     W: Around,
     W::Inner: Payments,
 {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
-        self.around(Op::PaymentsCharge, |inner| {
+    fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> impl Future<Output = Result<(), ShopError>> + Send {
+        self.around(Op::PaymentsCharge, move |inner| {
             inner.charge(order, user, amount)
         })
     }
 
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.around(Op::PaymentsRefund, |inner| inner.refund(order))
+    fn refund(&mut self, order: &OrderRef) -> impl Future<Output = Result<(), ShopError>> + Send {
+        self.around(Op::PaymentsRefund, move |inner| inner.refund(order))
     }
 }
 

@@ -47,6 +47,12 @@ pub enum ShopError {
     /// this is API.md's 503; to a saga it means "undo it, to be sure".
     #[error("{0}")]
     Unconfirmed(String),
+    /// A request's claim on an Idempotency-Key was taken over by a later
+    /// request with the same key, after its lease ran out: it must change
+    /// nothing more (`orders/idempotency.rs`). Never an answer: the request
+    /// looks at the key again, and answers as the key's holder did.
+    #[error("{0}")]
+    ClaimLost(String),
     /// A bug or a broken database: never the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -93,7 +99,8 @@ impl ShopError {
             ShopError::Unauthorized(_) => "unauthorized",
             ShopError::ServiceUnavailable(_)
             | ShopError::Unreachable(_)
-            | ShopError::Unconfirmed(_) => "service_unavailable",
+            | ShopError::Unconfirmed(_)
+            | ShopError::ClaimLost(_) => "service_unavailable",
             ShopError::Timeout(_) => "timeout",
             ShopError::Internal(_) => "internal",
         }

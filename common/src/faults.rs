@@ -33,6 +33,7 @@
 //! - `crash_before` / `crash_after`: the process exits (code 75) before the
 //!   operation runs, or after it has run.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -212,15 +213,19 @@ impl FaultPlan {
         self.rules.is_empty()
     }
 
-    /// Runs `operation` under whatever faults strike `op` now.
-    pub fn around<T>(
+    /// Runs `operation` under whatever faults strike `op` now. A fault
+    /// strikes where the component runs, in process (`Faulty` wraps
+    /// `InProcess` in the monolith and `Owned` in a service's handlers,
+    /// both driven on a blocking thread), so a delay or a hang blocks that
+    /// thread, as a slow query there would.
+    pub async fn around<T>(
         &self,
         op: Op,
         deadline: Deadline,
-        operation: impl FnOnce() -> Result<T, ShopError>,
+        operation: impl Future<Output = Result<T, ShopError>>,
     ) -> Result<T, ShopError> {
         if self.rules.is_empty() {
-            return operation();
+            return operation.await;
         }
         let mut crash_after = false;
         for kind in self.strikes(op) {
@@ -243,7 +248,7 @@ impl FaultPlan {
                 Kind::CrashAfter => crash_after = true,
             }
         }
-        let outcome = operation();
+        let outcome = operation.await;
         if crash_after {
             crash(op, "after");
         }
@@ -298,22 +303,29 @@ impl<S> Faulty<S> {
     }
 }
 
-impl<S> Around for Faulty<S> {
+impl<S: Send> Around for Faulty<S> {
     type Inner = S;
 
-    fn around<T>(
-        &mut self,
+    fn around<'a, T, F>(
+        &'a mut self,
         op: Op,
-        operation: impl FnOnce(&mut S) -> Result<T, ShopError>,
-    ) -> Result<T, ShopError> {
+        call: impl FnOnce(&'a mut S) -> F + Send,
+    ) -> impl Future<Output = Result<T, ShopError>> + Send
+    where
+        T: Send,
+        F: Future<Output = Result<T, ShopError>> + Send,
+    {
         let (plan, deadline, inner) = (&self.plan, self.deadline, &mut self.inner);
-        plan.around(op, deadline, || operation(inner))
+        // The inner call is made inside, after the plan has had its say: a
+        // `crash_before` must strike before the operation starts.
+        plan.around(op, deadline, async move { call(inner).await })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::drive;
 
     #[test]
     fn a_plan_reads_every_kind_and_its_window() {
@@ -376,24 +388,23 @@ mod tests {
         let plan = FaultPlan::parse("[[fault]]\nop = \"catalog.reserve\"\nkind = \"error\"")
             .expect("valid");
         let mut ran = false;
-        let outcome = plan.around(
+        let outcome = drive(plan.around(
             Op::CatalogReserve,
             Deadline::after(Duration::from_secs(1)),
-            || {
+            async {
                 ran = true;
                 Ok(())
             },
-        );
+        ));
         assert!(matches!(outcome, Err(ShopError::ServiceUnavailable(_))));
         assert!(!ran);
         // Other operations are untouched.
-        assert!(plan
-            .around(
-                Op::CatalogRelease,
-                Deadline::after(Duration::from_secs(1)),
-                || Ok(())
-            )
-            .is_ok());
+        assert!(drive(plan.around(
+            Op::CatalogRelease,
+            Deadline::after(Duration::from_secs(1)),
+            async { Ok(()) }
+        ))
+        .is_ok());
     }
 
     #[test]

@@ -10,12 +10,51 @@
 //! owns to its handlers: a service's internal endpoints (the saga's steps,
 //! committed one by one) and both deployments' public reads. Wrapped in
 //! [`crate::faults::Faulty`], it is where a fault plan strikes a service.
+//!
+//! Both are async only in name: their calls run diesel, which blocks, and
+//! never wait on anything else, so each future is ready the first time it is
+//! polled. They are driven on a blocking thread by [`drive`], never awaited
+//! on the async executor.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
 
 use crate::components::{Catalog, Payments, Users};
 use crate::db::{write_transaction, DbConnection, Pool, PooledConnection};
 use crate::deadline::Deadline;
 use crate::domain::{Cents, OrderLine, OrderRef, Product, ProductId, User, UserId};
 use crate::{catalog, payments, users, ShopError};
+
+/// Runs an in-process component call (or a block of them) to its end on
+/// this thread, which must be one that may block (a blocking-pool thread,
+/// inside `run_blocking`). The calls are ready at once, so this polls once;
+/// should anything in them ever wait, the thread sleeps until it is woken.
+/// The monolith drives its whole order this way inside its one transaction
+/// (`monolith/src/checkout.rs`); the orders service awaits the same
+/// interfaces on its runtime instead (`microservices/orders/src/checkout.rs`).
+pub fn drive<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// Wakes the thread that [`drive`]s a future.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
 
 pub struct InProcess<'c> {
     conn: &'c mut DbConnection,
@@ -33,31 +72,36 @@ impl<'c> InProcess<'c> {
 }
 
 impl Users for InProcess<'_> {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+    async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
         users::store::find(self.conn, id)
     }
 }
 
 impl Catalog for InProcess<'_> {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
         catalog::store::find_all(self.conn, ids)
     }
 
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+    async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
         catalog::store::reserve(self.conn, order, lines)
     }
 
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         catalog::store::release(self.conn, order)
     }
 }
 
 impl Payments for InProcess<'_> {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
+    async fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> Result<(), ShopError> {
         payments::store::charge(self.conn, order, user, amount)
     }
 
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         payments::store::refund(self.conn, order)
     }
 }
@@ -89,31 +133,58 @@ impl Owned {
 }
 
 impl Users for Owned {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+    async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
         users::store::find(&mut *self.conn()?, id)
     }
 }
 
 impl Catalog for Owned {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
         catalog::store::find_all(&mut *self.conn()?, ids)
     }
 
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+    async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
         self.write(|conn| catalog::store::reserve(conn, order, lines))
     }
 
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         self.write(|conn| catalog::store::release(conn, order))
     }
 }
 
 impl Payments for Owned {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
+    async fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> Result<(), ShopError> {
         self.write(|conn| payments::store::charge(conn, order, user, amount))
     }
 
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         self.write(|conn| payments::store::refund(conn, order))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_future_that_waits_is_driven_to_its_end() {
+        let (sender, receiver) = std::sync::mpsc::channel::<Waker>();
+        let mut polled = false;
+        let waiting = std::future::poll_fn(move |cx| {
+            if polled {
+                return Poll::Ready(7);
+            }
+            polled = true;
+            sender.send(cx.waker().clone()).expect("the receiver waits");
+            Poll::Pending
+        });
+        let waker = std::thread::spawn(move || receiver.recv().expect("a waker comes").wake());
+        assert_eq!(drive(waiting), 7);
+        waker.join().expect("the waking thread ends");
     }
 }

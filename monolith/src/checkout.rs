@@ -20,7 +20,8 @@ use shoplab_common::db::{conn_within, savepoint, write_transaction_within, DbCon
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
 use shoplab_common::faults::{FaultPlan, Faulty};
-use shoplab_common::local::InProcess;
+use shoplab_common::http::{run_blocking, with_conn};
+use shoplab_common::local::{drive, InProcess};
 use shoplab_common::metrics::{self, Measured};
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::store;
@@ -35,10 +36,12 @@ pub struct OneTransaction {
 
 /// The components as the order calls them: in process on the order's
 /// connection, under the fault plan, every call measured (the orders
-/// service measures its HTTP calls with the same `Measured`).
-type Shop<'c> = Measured<Faulty<InProcess<'c>>>;
+/// service measures its HTTP calls with the same `Measured`). Their calls
+/// are ready at once, and are [`drive`]n on the blocking thread that holds
+/// the transaction.
+pub type Shop<'c> = Measured<Faulty<InProcess<'c>>>;
 
-fn shop(conn: &mut DbConnection, faults: Arc<FaultPlan>, deadline: Deadline) -> Shop<'_> {
+pub fn shop(conn: &mut DbConnection, faults: Arc<FaultPlan>, deadline: Deadline) -> Shop<'_> {
     Measured::new(Faulty::new(InProcess::new(conn), faults, deadline))
 }
 
@@ -48,54 +51,17 @@ fn orders_conn<'a>(shop: &'a mut Shop<'_>) -> &'a mut DbConnection {
     shop.inner().inner().conn()
 }
 
-impl OneTransaction {
-    fn shop<'c>(&self, conn: &'c mut DbConnection) -> Shop<'c> {
-        shop(conn, self.faults.clone(), self.deadline)
-    }
-}
-
 impl Checkout for OneTransaction {
-    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        let placed = write_transaction_within(&mut conn, self.deadline, |conn| {
-            let mut shop = self.shop(conn);
-            let quote = checkout::quote(&mut shop, &request)?;
-            let key = request.idempotency_key.as_ref();
-            let (order, reference) = store::insert(orders_conn(&mut shop), &quote, key, None)?;
-            let taken = savepoint(orders_conn(&mut shop), |conn| {
-                let mut shop = self.shop(conn);
-                shop.reserve(&reference, request.items.lines())?;
-                shop.charge(&reference, quote.user, quote.total)
-            });
-            let conn = orders_conn(&mut shop);
-            match taken {
-                Ok(()) => {
-                    let (from, to) = (OrderStatus::Pending, OrderStatus::Completed);
-                    store::transition(conn, reference.id, from, to, None)?;
-                    Ok(Placed::Completed(Order {
-                        status: to,
-                        ..order
-                    }))
-                }
-                // The savepoint took back whatever stock or money was taken;
-                // what is left is to remember that the order was refused, and
-                // why.
-                Err(error) if error.keeps_failed_order() => {
-                    let (from, to) = (OrderStatus::Pending, OrderStatus::Failed);
-                    store::transition(conn, reference.id, from, to, Some(error.code()))?;
-                    let failure = Some(error.code().to_owned());
-                    Ok(Placed::Failed {
-                        order: Order {
-                            status: to,
-                            failure,
-                            ..order
-                        },
-                        error,
-                    })
-                }
-                Err(error) => Err(error),
-            }
-        })?;
+    /// The whole order in one write transaction, on a blocking thread.
+    async fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
+        let (pool, faults, deadline) = (self.pool.clone(), self.faults.clone(), self.deadline);
+        let placed = run_blocking(move || {
+            let mut conn = conn_within(&pool, deadline)?;
+            write_transaction_within(&mut conn, deadline, |conn| {
+                drive(place_in(conn, faults, deadline, &request))
+            })
+        })
+        .await?;
         // Committed: the order's outcome is decided.
         metrics::orders::placed(&placed);
         Ok(placed)
@@ -103,9 +69,57 @@ impl Checkout for OneTransaction {
 
     /// A monolith's order is settled when its transaction commits: there is
     /// nothing to resume, only the outcome to read.
-    fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        Ok(Placed::settled(store::find(&mut conn, id)?))
+    async fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
+        let order = with_conn(&self.pool, move |conn| store::find(conn, id)).await?;
+        Ok(Placed::settled(order))
+    }
+}
+
+/// The steps of an order on `conn`, inside its transaction.
+async fn place_in(
+    conn: &mut DbConnection,
+    faults: Arc<FaultPlan>,
+    deadline: Deadline,
+    request: &PlaceOrder,
+) -> Result<Placed, ShopError> {
+    let mut shop = shop(conn, faults.clone(), deadline);
+    let quote = checkout::quote(&mut shop, request).await?;
+    let key = request.idempotency_key.as_ref();
+    let (order, reference) = store::insert(orders_conn(&mut shop), &quote, key, None)?;
+    let taken = savepoint(orders_conn(&mut shop), |conn| {
+        drive(async {
+            let mut shop = self::shop(conn, faults, deadline);
+            shop.reserve(&reference, request.items.lines()).await?;
+            shop.charge(&reference, quote.user, quote.total).await
+        })
+    });
+    let conn = orders_conn(&mut shop);
+    match taken {
+        Ok(()) => {
+            let (from, to) = (OrderStatus::Pending, OrderStatus::Completed);
+            store::transition(conn, reference.id, from, to, None)?;
+            Ok(Placed::Completed(Order {
+                status: to,
+                ..order
+            }))
+        }
+        // The savepoint took back whatever stock or money was taken;
+        // what is left is to remember that the order was refused, and
+        // why.
+        Err(error) if error.keeps_failed_order() => {
+            let (from, to) = (OrderStatus::Pending, OrderStatus::Failed);
+            store::transition(conn, reference.id, from, to, Some(error.code()))?;
+            let failure = Some(error.code().to_owned());
+            Ok(Placed::Failed {
+                order: Order {
+                    status: to,
+                    failure,
+                    ..order
+                },
+                error,
+            })
+        }
+        Err(error) => Err(error),
     }
 }
 
@@ -132,8 +146,10 @@ pub fn cancel(
         // Stock before money: the lock order of placing an order, so a cancel
         // and a place that share rows cannot deadlock on PostgreSQL.
         let mut shop = shop(conn, faults, deadline);
-        shop.release(&reference)?;
-        shop.refund(&reference)?;
+        drive(async {
+            shop.release(&reference).await?;
+            shop.refund(&reference).await
+        })?;
         store::find(orders_conn(&mut shop), id)
     })
 }

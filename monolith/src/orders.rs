@@ -9,13 +9,11 @@ use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
-use shoplab_common::faults::Faulty;
 use shoplab_common::http::wire::PlaceOrderBody;
 use shoplab_common::http::{
     place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults,
 };
-use shoplab_common::local::InProcess;
-use shoplab_common::metrics::Measured;
+use shoplab_common::local::drive;
 use shoplab_common::orders::store;
 
 use crate::checkout::{self, OneTransaction};
@@ -69,7 +67,7 @@ async fn list_for_user(
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let orders = with_conn(&pool, move |conn| {
-        Measured::new(Faulty::new(InProcess::new(conn), faults.0, deadline)).user(user)?;
+        drive(checkout::shop(conn, faults.0, deadline).user(user))?;
         store::list_for_user(conn, user)
     })
     .await?;

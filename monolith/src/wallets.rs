@@ -8,12 +8,12 @@ use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
-use shoplab_common::faults::Faulty;
 use shoplab_common::http::wire::{Deposit, Wallet};
 use shoplab_common::http::{resource, with_conn, ApiError, ApiJson, Faults};
-use shoplab_common::local::InProcess;
-use shoplab_common::metrics::Measured;
+use shoplab_common::local::drive;
 use shoplab_common::payments::store;
+
+use crate::checkout;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -29,7 +29,7 @@ async fn balance(
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
     let balance = with_conn(&pool, move |conn| {
-        Measured::new(Faulty::new(InProcess::new(conn), faults.0, deadline)).user(user)?;
+        drive(checkout::shop(conn, faults.0, deadline).user(user))?;
         store::balance(conn, user)
     })
     .await?;
@@ -46,7 +46,7 @@ async fn deposit(
     let user = UserId::parse_segment(&id)?;
     let amount = json.body.parse()?;
     let balance = with_conn(&pool, move |conn| {
-        Measured::new(Faulty::new(InProcess::new(conn), faults.0, deadline)).user(user)?;
+        drive(checkout::shop(conn, faults.0, deadline).user(user))?;
         store::deposit(conn, user, amount)
     })
     .await?;

@@ -80,8 +80,12 @@ diesel::table! {
         /// When compensating: the error code the order will fail with.
         saga_failure -> Nullable<Text>,
         saga_attempts -> Integer,
-        /// Unix ms until which the saga's current runner owns it.
+        /// Unix ms until which the saga's current runner owns it: after
+        /// that, another may take it over.
         saga_lease_until -> BigInt,
+        /// The fencing token of the saga's current holder: one more with
+        /// each new holder; every write of the saga names it.
+        saga_token -> BigInt,
     }
 }
 
@@ -108,6 +112,9 @@ diesel::table! {
         /// Unix ms until which the claim is its request's; later, another
         /// request with the key may take it over.
         lease_until -> BigInt,
+        /// The fencing token of the claim's current holder: one more with
+        /// each take-over; every write that ends the claim names it.
+        claim_token -> BigInt,
     }
 }
 

@@ -65,7 +65,8 @@ pub fn status_of(error: &ShopError) -> StatusCode {
         | ShopError::IdempotencyConflict => StatusCode::CONFLICT,
         ShopError::ServiceUnavailable(_)
         | ShopError::Unreachable(_)
-        | ShopError::Unconfirmed(_) => StatusCode::SERVICE_UNAVAILABLE,
+        | ShopError::Unconfirmed(_)
+        | ShopError::ClaimLost(_) => StatusCode::SERVICE_UNAVAILABLE,
         ShopError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
         ShopError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

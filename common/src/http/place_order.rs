@@ -9,12 +9,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::error::status_of;
+use super::hop_log;
 use super::wire::PlaceOrderBody;
 use super::{run_blocking, ApiError, ApiJson};
-use crate::db::Pool;
+use crate::db::{conn_within, Pool};
 use crate::deadline::Deadline;
 use crate::domain::VisibleAscii;
-use crate::orders::checkout::{Checkout, Placed};
+use crate::orders::checkout::{Checkout, PlaceOrder, Placed};
 use crate::orders::idempotency::{self, Claim, Finish, StoredResponse};
 use crate::orders::saga::Lease;
 use crate::ShopError;
@@ -26,55 +27,114 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// down how it ended after its last wait.
 pub const LEASE_GRACE: Duration = Duration::from_secs(1);
 
-/// Serves one `POST /orders`. `checkout` runs on the blocking pool; `pool`
-/// is the database holding the orders component's tables (and its keys).
+/// How long a duplicate waits between looks at the first request's claim.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// Serves one `POST /orders`. `pool` is the database holding the orders
+/// component's tables (and its keys). The order is placed by a task of its
+/// own, so a client that hangs up does not cut it short between two steps:
+/// it runs to its end (and its key records how) whoever is still waiting.
 pub async fn serve<C: Checkout>(
     request: &HttpRequest,
     pool: &Pool,
     json: ApiJson<PlaceOrderBody>,
     deadline: Deadline,
-    mut checkout: C,
+    checkout: C,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(request)?;
-    let mut order = json.body.parse()?;
+    let order = json.body.parse()?;
     let fingerprint = fingerprint(&json.value);
-    let pool = pool.clone();
-    let response = run_blocking(move || {
-        let Some(key) = key else {
-            return Ok(respond(checkout.place(order)).0);
-        };
+    let placing = place(pool.clone(), key, fingerprint, order, deadline, checkout);
+    let response = tokio::spawn(hop_log::within(hop_log::current(), placing))
+        .await
+        .map_err(|error| ShopError::internal("the order's task", error))??;
+    let status = StatusCode::from_u16(response.status)
+        .map_err(|error| ShopError::internal("stored status", error))?;
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(response.body))
+}
+
+/// Places `order`, under its Idempotency-Key if it has one, and answers.
+async fn place<C: Checkout>(
+    pool: Pool,
+    key: Option<VisibleAscii>,
+    fingerprint: String,
+    mut order: PlaceOrder,
+    deadline: Deadline,
+    mut checkout: C,
+) -> Result<StoredResponse, ShopError> {
+    let Some(key) = key else {
+        return Ok(respond(checkout.place(order).await).0);
+    };
+    loop {
         let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
-        let (outcome, resumed) =
-            match idempotency::claim(&pool, &key, &fingerprint, deadline, lease)? {
+        let (outcome, held, resumed) =
+            match claim(&pool, &key, &fingerprint, deadline, lease).await? {
                 Claim::Replay(stored) => return Ok(stored),
-                Claim::Owner => {
-                    order.idempotency_key = Some(key.clone());
-                    (checkout.place(order), false)
+                Claim::Owner(held) => {
+                    order.idempotency_key = Some(held.clone());
+                    (checkout.place(order.clone()).await, held, false)
                 }
-                Claim::Resume(id) => (checkout.resume(id), true),
+                Claim::Resume(id, held) => (checkout.resume(id).await, held, true),
             };
+        if let Err(ShopError::ClaimLost(why)) = &outcome {
+            // This request stalled past its lease and a later one with the
+            // same key took it over: nothing of ours was recorded. The key
+            // is the other request's now; look again, and answer as it does.
+            eprintln!("{why}; looking at the key again");
+            continue;
+        }
         let (response, mut ending) = respond(outcome);
         if resumed && matches!(ending, Ending::NothingKept) {
             // An order exists under this key whatever went wrong reading
             // it: the key stays its own.
             ending = Ending::Unsettled;
         }
-        if let Err(error) = idempotency::finish(&pool, &key, ending.with(&response)) {
-            // The order is placed either way: answer it. The claim's lease
-            // runs out, and the next request with the key resumes the order.
+        let (stored, finished) = (response.clone(), held.clone());
+        let finished =
+            run_blocking(move || idempotency::finish(&pool, &finished, ending.with(&stored))).await;
+        if let Err(error) = finished {
+            // The order is placed either way: answer it. If the claim was
+            // lost, the request that took it over answers for the key; else
+            // its lease runs out, and the next request with the key resumes
+            // the order.
             eprintln!(
                 "Idempotency-Key {}: could not record the answer: {error}",
                 key.as_str()
             );
         }
-        Ok(response)
-    })
-    .await?;
-    let status = StatusCode::from_u16(response.status)
-        .map_err(|error| ShopError::internal("stored status", error))?;
-    Ok(HttpResponse::build(status)
-        .content_type("application/json")
-        .body(response.body))
+        return Ok(response);
+    }
+}
+
+/// Claims `key`, waiting within `deadline` while another live request with
+/// the same key is in flight: each look is one short read (or write) on the
+/// blocking pool, and between looks no thread is held.
+async fn claim(
+    pool: &Pool,
+    key: &VisibleAscii,
+    fingerprint: &str,
+    deadline: Deadline,
+    lease: Lease,
+) -> Result<Claim, ShopError> {
+    loop {
+        let (pool, key, fingerprint) = (pool.clone(), key.clone(), fingerprint.to_owned());
+        let claimed = run_blocking(move || {
+            let mut conn = conn_within(&pool, deadline)?;
+            idempotency::try_claim(&mut conn, &key, &fingerprint, lease)
+        })
+        .await?;
+        if let Some(claim) = claimed {
+            return Ok(claim);
+        }
+        if deadline.remaining() <= POLL_EVERY {
+            return Err(ShopError::Timeout(
+                "an earlier request with this Idempotency-Key is still running".into(),
+            ));
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
 }
 
 /// The header, if sent: 1–128 visible ASCII characters, else 400.

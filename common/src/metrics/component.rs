@@ -10,6 +10,7 @@
 //! `histogram_quantile(0.99, sum by (le, job) (rate(shoplab_component_call_duration_seconds_bucket[1m])))`
 //! puts a function call and a network hop side by side.
 
+use std::future::Future;
 use std::time::Instant;
 
 use crate::components::{Around, Op};
@@ -59,6 +60,7 @@ impl Outcome {
             ShopError::ServiceUnavailable(_)
             | ShopError::Unreachable(_)
             | ShopError::Unconfirmed(_)
+            | ShopError::ClaimLost(_)
             | ShopError::Internal(_) => Outcome::Unavailable,
         }
     }
@@ -90,32 +92,42 @@ impl<S> Measured<S> {
     }
 }
 
-impl<S> Around for Measured<S> {
+impl<S: Send> Around for Measured<S> {
     type Inner = S;
 
     /// Makes the call, counted and timed when metrics are on, and logged
     /// as a `function` hop when the process keeps a hop log: the same line
     /// for a function call in the monolith and for the HTTP call a service
     /// makes in its place, which hangs under it in `shoplab trace`.
-    fn around<T>(
-        &mut self,
+    fn around<'a, T, F>(
+        &'a mut self,
         op: Op,
-        call: impl FnOnce(&mut S) -> Result<T, ShopError>,
-    ) -> Result<T, ShopError> {
-        let hop = hop_log::Function::start(op.name());
-        if !enabled() && hop.is_none() {
-            return call(&mut self.inner);
+        call: impl FnOnce(&'a mut S) -> F + Send,
+    ) -> impl Future<Output = Result<T, ShopError>> + Send
+    where
+        T: Send,
+        F: Future<Output = Result<T, ShopError>> + Send,
+    {
+        let inner = &mut self.inner;
+        async move {
+            let hop = hop_log::Function::start(op.name());
+            if !enabled() && hop.is_none() {
+                return call(inner).await;
+            }
+            let started = Instant::now();
+            let result = match &hop {
+                Some(hop) => hop.inside(call(inner)).await,
+                None => call(inner).await,
+            };
+            let outcome = Outcome::of(&result);
+            if enabled() {
+                record(op, outcome, started.elapsed().as_secs_f64());
+            }
+            if let Some(hop) = hop {
+                hop.returned(outcome.label());
+            }
+            result
         }
-        let started = Instant::now();
-        let result = call(&mut self.inner);
-        let outcome = Outcome::of(&result);
-        if enabled() {
-            record(op, outcome, started.elapsed().as_secs_f64());
-        }
-        if let Some(hop) = hop {
-            hop.returned(outcome.label());
-        }
-        result
     }
 }
 
@@ -160,6 +172,7 @@ mod tests {
             ),
             (ShopError::Unreachable("x".into()), Outcome::Unavailable),
             (ShopError::Unconfirmed("x".into()), Outcome::Unavailable),
+            (ShopError::ClaimLost("x".into()), Outcome::Unavailable),
             (ShopError::Internal("x".into()), Outcome::Unavailable),
         ];
         for (error, outcome) in cases {

@@ -7,8 +7,11 @@
 //! [`quote`] first, so the checks run in API.md's order in both: the user
 //! (404), each product (404), then stock and funds as the steps run.
 
+use std::future::Future;
+
 use crate::components::{Catalog, Users};
-use crate::domain::{Order, OrderId, OrderItems, OrderStatus, UserId, VisibleAscii};
+use crate::domain::{Order, OrderId, OrderItems, OrderStatus, UserId};
+use crate::orders::idempotency::Held;
 use crate::orders::pricing::{self, Quote};
 use crate::ShopError;
 
@@ -17,9 +20,9 @@ use crate::ShopError;
 pub struct PlaceOrder {
     pub user: UserId,
     pub items: OrderItems,
-    /// The `Idempotency-Key` this request has claimed, if it sent one: the
-    /// order is recorded under it.
-    pub idempotency_key: Option<VisibleAscii>,
+    /// The `Idempotency-Key` this request holds, if it sent one: the order
+    /// is recorded under it, if the request still holds it then.
+    pub idempotency_key: Option<Held>,
 }
 
 /// How a deployment places an order: the one part of `POST /orders` that
@@ -28,11 +31,14 @@ pub struct PlaceOrder {
 /// service's a saga (`microservices/orders/src/checkout.rs`).
 pub trait Checkout: Send + 'static {
     /// Places a new order.
-    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError>;
+    fn place(
+        &mut self,
+        request: PlaceOrder,
+    ) -> impl Future<Output = Result<Placed, ShopError>> + Send;
 
     /// Sees an order placed by an earlier request with the same
     /// Idempotency-Key (one that is gone) to its end, and says how it ended.
-    fn resume(&mut self, order: OrderId) -> Result<Placed, ShopError>;
+    fn resume(&mut self, order: OrderId) -> impl Future<Output = Result<Placed, ShopError>> + Send;
 }
 
 /// How a placed order ended, when it was kept.
@@ -85,9 +91,12 @@ impl Placed {
 /// Checks the user and the products and prices the order. Nothing is written,
 /// so a failure here keeps no order (API.md: "the 404 and 400 cases keep no
 /// order").
-pub fn quote<S: Users + Catalog>(shop: &mut S, request: &PlaceOrder) -> Result<Quote, ShopError> {
-    shop.user(request.user)?;
-    let products = shop.products(&request.items.product_ids())?;
+pub async fn quote<S: Users + Catalog>(
+    shop: &mut S,
+    request: &PlaceOrder,
+) -> Result<Quote, ShopError> {
+    shop.user(request.user).await?;
+    let products = shop.products(&request.items.product_ids()).await?;
     pricing::price(request.user, &request.items, &products)
 }
 

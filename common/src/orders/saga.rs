@@ -77,6 +77,26 @@ impl Lease {
     }
 }
 
+/// The fencing token of whoever holds a saga or a claim on an
+/// Idempotency-Key: the database adds one to it with each new holder, and
+/// every write the holder makes is conditional on it, so a writer that lost
+/// its hold (taken over after its lease ran out) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token(i64);
+
+impl Token {
+    /// The token of a saga's (or a claim's) first holder.
+    pub const FIRST: Token = Token(1);
+
+    pub fn from_db(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -98,6 +118,8 @@ pub struct Saga {
     pub failure: Option<String>,
     pub attempts: i32,
     pub lease: Lease,
+    /// Its holder's token when it was read.
+    pub holder: Token,
 }
 
 type SagaRow = (
@@ -109,6 +131,7 @@ type SagaRow = (
     Option<String>,
     Option<String>,
     i32,
+    i64,
     i64,
 );
 
@@ -126,11 +149,12 @@ pub fn load(conn: &mut DbConnection, id: OrderId) -> Result<Saga, ShopError> {
             orders::saga_failure,
             orders::saga_attempts,
             orders::saga_lease_until,
+            orders::saga_token,
         ))
         .first(conn)
         .optional()?
         .ok_or(ShopError::NotFound(Entity::Order(id)))?;
-    let (id, key, user, total, status, step, failure, attempts, lease) = row;
+    let (id, key, user, total, status, step, failure, attempts, lease, holder) = row;
     Ok(Saga {
         order: OrderRef {
             id: OrderId::from_db(id),
@@ -143,14 +167,17 @@ pub fn load(conn: &mut DbConnection, id: OrderId) -> Result<Saga, ShopError> {
         failure,
         attempts,
         lease: Lease(lease),
+        holder: Token(holder),
     })
 }
 
 /// Moves the saga from `from` to `to`, recording `failure` when it starts
-/// compensating; false if it was no longer at `from` (a take-over moved it).
+/// compensating; false if it was no longer at `from`, or no longer
+/// `holder`'s (a take-over moved it).
 pub fn advance(
     conn: &mut DbConnection,
     id: OrderId,
+    holder: Token,
     from: Step,
     to: Step,
     failure: Option<&str>,
@@ -158,7 +185,8 @@ pub fn advance(
     let moved = diesel::update(
         orders::table
             .filter(orders::id.eq(id.get()))
-            .filter(orders::saga.eq(from.as_str())),
+            .filter(orders::saga.eq(from.as_str()))
+            .filter(orders::saga_token.eq(holder.0)),
     )
     .set((
         orders::saga.eq(to.as_str()),
@@ -169,10 +197,12 @@ pub fn advance(
 }
 
 /// Ends the saga at `from`: the order takes `status` (and `failure`) and the
-/// saga is gone, in one write. False if it was no longer at `from`.
+/// saga is gone, in one write. False if it was no longer at `from`, or no
+/// longer `holder`'s.
 pub fn end(
     conn: &mut DbConnection,
     id: OrderId,
+    holder: Token,
     from: Step,
     status: OrderStatus,
     failure: Option<&str>,
@@ -180,7 +210,8 @@ pub fn end(
     let moved = diesel::update(
         orders::table
             .filter(orders::id.eq(id.get()))
-            .filter(orders::saga.eq(from.as_str())),
+            .filter(orders::saga.eq(from.as_str()))
+            .filter(orders::saga_token.eq(holder.0)),
     )
     .set((
         orders::status.eq(status.as_str()),
@@ -193,71 +224,117 @@ pub fn end(
 }
 
 /// Records the intent to cancel a `completed` order, before any step: the
-/// saga `cancel`, owned until `lease`. False if the order is not `completed`
-/// or already has a saga in flight.
-pub fn begin_cancel(conn: &mut DbConnection, id: OrderId, lease: Lease) -> Result<bool, ShopError> {
-    let moved = diesel::update(
-        orders::table
-            .filter(orders::id.eq(id.get()))
-            .filter(orders::status.eq(OrderStatus::Completed.as_str()))
-            .filter(orders::saga.is_null()),
-    )
-    .set((
+/// saga `cancel`, held by its caller (the token returned) until `lease`.
+/// `None` if the order is not `completed` or already has a saga in flight.
+pub fn begin_cancel(
+    conn: &mut DbConnection,
+    id: OrderId,
+    lease: Lease,
+) -> Result<Option<Token>, ShopError> {
+    let target = orders::table
+        .filter(orders::id.eq(id.get()))
+        .filter(orders::status.eq(OrderStatus::Completed.as_str()))
+        .filter(orders::saga.is_null());
+    let changes = (
         orders::saga.eq(Step::Cancel.as_str()),
         orders::saga_lease_until.eq(lease.until_ms()),
         orders::saga_attempts.eq(0),
-    ))
-    .execute(conn)?;
-    Ok(moved == 1)
+        orders::saga_token.eq(orders::saga_token + 1),
+    );
+    let token: Option<i64> = crate::on_backend!(conn, |inner| {
+        diesel::update(target)
+            .set(changes)
+            .returning(orders::saga_token)
+            .get_result(inner)
+            .optional()
+    })?;
+    Ok(token.map(Token))
 }
 
-/// Takes over a saga whose lease has run out, as `seen` (its lease when
-/// read): it is ours until `lease`. A placing saga whose runner is gone can
-/// only be undone — its caller was answered with an error, or nothing — so it
-/// moves to `compensate`, failing the order with `service_unavailable`
-/// unless a failure was already recorded. A cancel goes on forward. False if
-/// another runner took it first, or it has ended.
-pub fn take_over(conn: &mut DbConnection, seen: &Saga, lease: Lease) -> Result<bool, ShopError> {
-    let Some(step) = seen.step else {
-        return Ok(false);
+/// Takes over a saga whose lease has run out, as `seen` (when read): it is
+/// the caller's (the token returned) until `lease`. A placing saga whose
+/// runner is gone can only be undone — its caller was answered with an
+/// error, or nothing — so it moves to `compensate`, failing the order with
+/// `service_unavailable` unless a failure was already recorded. A cancel
+/// goes on forward. An order left `pending` with no saga at all (placed
+/// naively, `--tx naive`, or before sagas were recorded) is undone the same
+/// way. `None` if another runner took it first, it has ended, or its lease
+/// has not run out after all.
+pub fn take_over(
+    conn: &mut DbConnection,
+    seen: &Saga,
+    lease: Lease,
+) -> Result<Option<Token>, ShopError> {
+    let next = match seen.step {
+        Some(Step::Cancel) => Step::Cancel,
+        Some(Step::Reserve | Step::Charge | Step::Compensate) | None => Step::Compensate,
     };
-    let (next, failure) = match step {
-        Step::Cancel => (Step::Cancel, None),
-        Step::Reserve | Step::Charge | Step::Compensate => (
-            Step::Compensate,
-            Some(seen.failure.as_deref().unwrap_or("service_unavailable")),
-        ),
+    let failure = match next {
+        Step::Cancel => None,
+        _ => Some(seen.failure.as_deref().unwrap_or("service_unavailable")),
     };
-    let moved = diesel::update(
-        orders::table
-            .filter(orders::id.eq(seen.order.id.get()))
-            .filter(orders::saga.eq(step.as_str()))
-            .filter(orders::saga_lease_until.eq(seen.lease.until_ms())),
-    )
-    .set((
+    let at = orders::table
+        .filter(orders::id.eq(seen.order.id.get()))
+        .filter(orders::saga_token.eq(seen.holder.0))
+        .filter(orders::saga_lease_until.lt(now_ms()));
+    let changes = (
         orders::saga.eq(next.as_str()),
         orders::saga_failure.eq(failure),
         orders::saga_lease_until.eq(lease.until_ms()),
         orders::saga_attempts.eq(orders::saga_attempts + 1),
-    ))
+        orders::saga_token.eq(orders::saga_token + 1),
+    );
+    let token: Option<i64> = match seen.step {
+        Some(step) => crate::on_backend!(conn, |inner| {
+            diesel::update(at.filter(orders::saga.eq(step.as_str())))
+                .set(changes)
+                .returning(orders::saga_token)
+                .get_result(inner)
+                .optional()
+        })?,
+        None => crate::on_backend!(conn, |inner| {
+            diesel::update(
+                at.filter(orders::saga.is_null())
+                    .filter(orders::status.eq(OrderStatus::Pending.as_str())),
+            )
+            .set(changes)
+            .returning(orders::saga_token)
+            .get_result(inner)
+            .optional()
+        })?,
+    };
+    Ok(token.map(Token))
+}
+
+/// Gives a saga back until `lease` runs out: after a failed attempt, the
+/// back-off before recovery tries it again. False (and nothing changed) if
+/// the saga is no longer `holder`'s.
+pub fn postpone(
+    conn: &mut DbConnection,
+    id: OrderId,
+    holder: Token,
+    lease: Lease,
+) -> Result<bool, ShopError> {
+    let moved = diesel::update(
+        orders::table
+            .filter(orders::id.eq(id.get()))
+            .filter(orders::saga_token.eq(holder.0)),
+    )
+    .set(orders::saga_lease_until.eq(lease.until_ms()))
     .execute(conn)?;
     Ok(moved == 1)
 }
 
-/// Gives a saga back until `lease` runs out: after a failed attempt, the
-/// back-off before recovery tries it again.
-pub fn postpone(conn: &mut DbConnection, id: OrderId, lease: Lease) -> Result<(), ShopError> {
-    diesel::update(orders::table.filter(orders::id.eq(id.get())))
-        .set(orders::saga_lease_until.eq(lease.until_ms()))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Up to `limit` orders whose saga is unfinished and whose lease has run out:
-/// recovery's work list, oldest lease first.
+/// Up to `limit` orders whose saga is unfinished and whose lease has run out,
+/// and orders left `pending` with no saga at all: recovery's work list,
+/// oldest lease first.
 pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<OrderId>, ShopError> {
     let ids: Vec<i64> = orders::table
-        .filter(orders::saga.is_not_null())
+        .filter(
+            orders::saga
+                .is_not_null()
+                .or(orders::status.eq(OrderStatus::Pending.as_str())),
+        )
         .filter(orders::saga_lease_until.lt(now_ms()))
         .order(orders::saga_lease_until.asc())
         .limit(limit)

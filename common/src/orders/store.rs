@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{idempotency_keys, order_items, orders};
+use crate::db::schema::{order_items, orders};
 use crate::db::DbConnection;
-use crate::domain::{
-    Entity, Order, OrderId, OrderRef, OrderStatus, PricedLine, StepKey, UserId, VisibleAscii,
-};
+use crate::domain::{Entity, Order, OrderId, OrderRef, OrderStatus, PricedLine, StepKey, UserId};
+use crate::orders::idempotency::{self, Held};
 use crate::orders::pricing::Quote;
-use crate::orders::saga::{Lease, Step};
+use crate::orders::saga::{Lease, Step, Token};
 use crate::ShopError;
 
 #[derive(Queryable, Selectable)]
@@ -25,14 +24,16 @@ struct OrderRow {
 
 /// Records a new `pending` order with its lines and a fresh step key. Call
 /// inside a write transaction, so that an order is never seen without its
-/// lines. `idempotency_key`: the key the request claimed, which from now on
+/// lines. `idempotency_key`: the key the request holds, which from now on
 /// names this order (so a request taking over the claim resumes it instead
-/// of placing another). `saga`: the saga that will run the order, starting
-/// at its first step, owned until the lease runs out.
+/// of placing another); `ClaimLost` if the request no longer holds it, and
+/// the transaction must roll back. `saga`: the saga that will run the
+/// order, starting at its first step, held by its caller (with
+/// [`Token::FIRST`]) until the lease runs out.
 pub fn insert(
     conn: &mut DbConnection,
     quote: &Quote,
-    idempotency_key: Option<&VisibleAscii>,
+    idempotency_key: Option<&Held>,
     saga: Option<Lease>,
 ) -> Result<(Order, OrderRef), ShopError> {
     let key = StepKey::generate();
@@ -43,6 +44,7 @@ pub fn insert(
         orders::step_key.eq(key.as_str()),
         orders::saga.eq(saga.map(|_| Step::Reserve.as_str())),
         orders::saga_lease_until.eq(saga.map_or(0, Lease::until_ms)),
+        orders::saga_token.eq(saga.map_or(0, |_| Token::FIRST.get())),
     );
     let id: i64 = crate::on_backend!(conn, |inner| {
         diesel::insert_into(orders::table)
@@ -67,10 +69,8 @@ pub fn insert(
     crate::on_backend!(conn, |inner| diesel::insert_into(order_items::table)
         .values(&items)
         .execute(inner))?;
-    if let Some(claimed) = idempotency_key {
-        diesel::update(idempotency_keys::table.find(claimed.as_str()))
-            .set(idempotency_keys::order_id.eq(id))
-            .execute(conn)?;
+    if let Some(held) = idempotency_key {
+        idempotency::record_order(conn, held, id)?;
     }
     let order = Order {
         id,

@@ -17,6 +17,7 @@ use shoplab_common::domain::{OrderId, OrderItems, OrderRef, ProductId, StepKey};
 use shoplab_common::faults::Op;
 use shoplab_common::http::server::Application;
 use shoplab_common::http::{resource, routes, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_common::local::drive;
 use shoplab_common::ShopError;
 use shoplab_service::internal::{
     CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve, AUDIT_PATH,
@@ -63,9 +64,9 @@ async fn lookup(
     // operation, so the fault plan strikes it as `catalog.products`.
     let plan = faults.0;
     let found = run_blocking(move || {
-        plan.around(Op::CatalogProducts, deadline, || {
+        drive(plan.around(Op::CatalogProducts, deadline, async {
             store::find_existing(&mut *conn_within(&pool, deadline)?, &ids)
-        })
+        }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(found))
@@ -89,7 +90,7 @@ async fn reserve(
         .collect();
     let items = OrderItems::parse(&pairs)?;
     let mut catalog = faults.owned(&pool, deadline);
-    run_blocking(move || catalog.reserve(&order, items.lines())).await?;
+    run_blocking(move || drive(catalog.reserve(&order, items.lines()))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -105,7 +106,7 @@ async fn release(
         key: StepKey::parse(&key)?,
     };
     let mut catalog = faults.owned(&pool, deadline);
-    run_blocking(move || catalog.release(&order)).await?;
+    run_blocking(move || drive(catalog.release(&order))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -52,14 +52,16 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use shoplab_common::components::{Catalog, Payments, Users};
-use shoplab_common::db::{conn_within, write_transaction_within, Pool};
+use shoplab_common::db::{conn_within, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
 use shoplab_common::http::place_order::LEASE_GRACE;
+use shoplab_common::http::run_blocking;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
-use shoplab_common::orders::saga::{self as record, Lease, Saga, Step};
+use shoplab_common::orders::saga::{self as record, Lease, Saga, Step, Token};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
 
@@ -80,6 +82,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// How often a request waiting for another runner's saga looks again.
 const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// How many sagas one recovery pass drives at once: enough that one saga
+/// stuck on a hung peer (each call bounded by the deadline) does not hold
+/// up the rest, few enough not to flood a peer that has just come back.
+pub const RECOVERY_CONCURRENCY: usize = 16;
 
 /// One request's (or one recovery pass's) view of the saga: the orders
 /// database, the other components, and the deadline it works within.
@@ -104,10 +111,10 @@ impl Undo {
 }
 
 /// Whether a failed step certainly did nothing: the component refused it
-/// (its own transaction rolled back), or the request never reached it.
-/// Anything else — a timeout, a lost answer, a 5xx (the peer may have
-/// committed before failing) — may have applied, so it is undone to be
-/// sure.
+/// (its own transaction rolled back; a 401 is refused before anything
+/// runs), or the request never reached it. Anything else — a timeout, a
+/// lost answer, a 5xx (the peer may have committed before failing) — may
+/// have applied, so it is undone to be sure.
 fn refused(error: &ShopError) -> bool {
     matches!(
         error,
@@ -115,6 +122,7 @@ fn refused(error: &ShopError) -> bool {
             | ShopError::InsufficientFunds(_)
             | ShopError::NotFound(_)
             | ShopError::InvalidRequest(_)
+            | ShopError::Unauthorized(_)
             | ShopError::Unreachable(_)
     )
 }
@@ -132,54 +140,73 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         self.deadline.extended(LEASE_GRACE / 2)
     }
 
-    /// Runs `work` in one write transaction of the orders database.
-    fn write<T>(
+    /// Runs `work` in one write transaction of the orders database, on the
+    /// blocking pool (diesel blocks; the saga's task must not).
+    async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut shoplab_common::db::DbConnection) -> Result<T, ShopError>,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
-        let deadline = self.bookkeeping();
-        let mut conn = conn_within(&self.pool, deadline)?;
-        write_transaction_within(&mut conn, deadline, work)
+        let (pool, deadline) = (self.pool.clone(), self.bookkeeping());
+        run_blocking(move || {
+            let mut conn = conn_within(&pool, deadline)?;
+            write_transaction_within(&mut conn, deadline, work)
+        })
+        .await
     }
 
-    fn read<T>(
+    async fn read<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut shoplab_common::db::DbConnection) -> Result<T, ShopError>,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
-        work(&mut *conn_within(&self.pool, self.bookkeeping())?)
+        let (pool, deadline) = (self.pool.clone(), self.bookkeeping());
+        run_blocking(move || work(&mut *conn_within(&pool, deadline)?)).await
+    }
+
+    async fn find(&self, id: OrderId) -> Result<Order, ShopError> {
+        self.read(move |conn| store::find(conn, id)).await
     }
 
     /// Places an order: records it with its saga, then runs the steps.
-    fn place_order(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
-        let quote = checkout::quote(&mut self.shop, &request)?;
+    async fn place_order(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
+        let quote = checkout::quote(&mut self.shop, &request).await?;
         let lease = self.lease();
-        let key = request.idempotency_key.as_ref();
-        let (order, reference) =
-            self.write(|conn| store::insert(conn, &quote, key, Some(lease)))?;
+        let (recorded, key) = (quote.clone(), request.idempotency_key.clone());
+        let (order, reference) = self
+            .write(move |conn| store::insert(conn, &recorded, key.as_ref(), Some(lease)))
+            .await?;
+        let (id, held) = (reference.id, Token::FIRST);
         // From here on the order is kept: every way out is a `Placed`.
-        if let Err(error) = self.shop.reserve(&reference, request.items.lines()) {
+        if let Err(error) = self.shop.reserve(&reference, request.items.lines()).await {
             let undo = Undo {
                 stock: !refused(&error),
                 money: false,
             };
-            return Ok(self.fail(order, &reference, Step::Reserve, error, undo));
+            return Ok(self
+                .fail(order, &reference, held, Step::Reserve, error, undo)
+                .await);
         }
         match self
-            .write(|conn| record::advance(conn, reference.id, Step::Reserve, Step::Charge, None))
+            .write(move |conn| record::advance(conn, id, held, Step::Reserve, Step::Charge, None))
+            .await
         {
             Ok(true) => {}
-            Ok(false) => return Ok(self.await_other_runner(order)),
-            Err(error) => return Ok(self.give_up(order, &reference, error)),
+            Ok(false) => return Ok(self.await_other_runner(order).await),
+            Err(error) => return Ok(self.give_up(order, &reference, held, error).await),
         }
-        if let Err(error) = self.shop.charge(&reference, quote.user, quote.total) {
+        if let Err(error) = self.shop.charge(&reference, quote.user, quote.total).await {
             let undo = Undo {
                 stock: true,
                 money: !refused(&error),
             };
-            return Ok(self.fail(order, &reference, Step::Charge, error, undo));
+            return Ok(self
+                .fail(order, &reference, held, Step::Charge, error, undo)
+                .await);
         }
         let (from, to) = (Step::Charge, OrderStatus::Completed);
-        match self.write(|conn| record::end(conn, reference.id, from, to, None)) {
+        match self
+            .write(move |conn| record::end(conn, id, held, from, to, None))
+            .await
+        {
             Ok(true) => {
                 counted::completed();
                 Ok(Placed::Completed(Order {
@@ -187,33 +214,36 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                     ..order
                 }))
             }
-            Ok(false) => Ok(self.await_other_runner(order)),
+            Ok(false) => Ok(self.await_other_runner(order).await),
             // The money moved but the order could not be marked: it stays
             // `pending` at `charge`, and recovery undoes it.
-            Err(error) => Ok(self.give_up(order, &reference, error)),
+            Err(error) => Ok(self.give_up(order, &reference, held, error).await),
         }
     }
 
     /// A step failed: record that the order is being undone, and why, then
     /// undo. If undoing fails too, the order stays `pending` (compensating)
     /// for recovery to finish; the caller gets the step's error either way.
-    fn fail(
+    async fn fail(
         &mut self,
         order: Order,
         reference: &OrderRef,
+        held: Token,
         at: Step,
         error: ShopError,
         undo: Undo,
     ) -> Placed {
-        let code = error.code();
+        let (id, code) = (reference.id, error.code());
+        let compensating = Step::Compensate;
         match self
-            .write(|conn| record::advance(conn, reference.id, at, Step::Compensate, Some(code)))
+            .write(move |conn| record::advance(conn, id, held, at, compensating, Some(code)))
+            .await
         {
             Ok(true) => counted::compensating(at),
-            Ok(false) => return self.await_other_runner(order),
-            Err(_) => return self.give_up(order, reference, error),
+            Ok(false) => return self.await_other_runner(order).await,
+            Err(_) => return self.give_up(order, reference, held, error).await,
         }
-        match self.compensate(reference, code, undo) {
+        match self.compensate(reference, held, code, undo).await {
             Ok(true) => Placed::Failed {
                 order: Order {
                     status: OrderStatus::Failed,
@@ -222,10 +252,10 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                 },
                 error,
             },
-            Ok(false) => self.await_other_runner(order),
+            Ok(false) => self.await_other_runner(order).await,
             Err(compensation) => {
                 eprintln!("{reference}: undoing failed ({compensation}); recovery will retry");
-                self.give_up(order, reference, error)
+                self.give_up(order, reference, held, error).await
             }
         }
     }
@@ -233,20 +263,24 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// Gives back what `undo` names (stock, then money, the order of the
     /// monolith's locks) and marks the order `failed` with `code`. False if
     /// another runner ended the saga first.
-    fn compensate(
+    async fn compensate(
         &mut self,
         reference: &OrderRef,
+        held: Token,
         code: &str,
         undo: Undo,
     ) -> Result<bool, ShopError> {
         if undo.stock {
-            self.shop.release(reference)?;
+            self.shop.release(reference).await?;
         }
         if undo.money {
-            self.shop.refund(reference)?;
+            self.shop.refund(reference).await?;
         }
-        let (from, to) = (Step::Compensate, OrderStatus::Failed);
-        let ended = self.write(|conn| record::end(conn, reference.id, from, to, Some(code)))?;
+        let (id, from, to) = (reference.id, Step::Compensate, OrderStatus::Failed);
+        let failure = code.to_owned();
+        let ended = self
+            .write(move |conn| record::end(conn, id, held, from, to, Some(&failure)))
+            .await?;
         if ended {
             counted::failed(code);
         }
@@ -256,25 +290,35 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// This runner cannot finish the saga now: hand it to recovery soon (a
     /// short lease instead of the rest of ours), and answer that the order
     /// has not settled.
-    fn give_up(&self, order: Order, reference: &OrderRef, error: ShopError) -> Placed {
-        let soon = Lease::for_next(BACKOFF_FIRST);
-        let pool = self.pool.clone();
+    async fn give_up(
+        &self,
+        order: Order,
+        reference: &OrderRef,
+        held: Token,
+        error: ShopError,
+    ) -> Placed {
+        let (pool, id) = (self.pool.clone(), reference.id);
         // Best effort with a connection of its own: if the database is what
-        // failed, the lease simply runs out later.
-        if let Ok(mut conn) = pool.get_timeout(Duration::from_millis(100)) {
-            let _ = record::postpone(&mut conn, reference.id, soon);
-        }
+        // failed, the lease simply runs out later. If the saga was taken
+        // over meanwhile, this changes nothing.
+        let _ = run_blocking(move || {
+            let mut conn = pool.get_timeout(Duration::from_millis(100))?;
+            record::postpone(&mut conn, id, held, Lease::for_next(BACKOFF_FIRST))
+        })
+        .await;
         Placed::Pending { order, error }
     }
 
     /// Another runner (recovery, or a request that took the order over)
     /// owns the saga now: wait, within the deadline, for it to settle.
-    fn await_other_runner(&self, order: Order) -> Placed {
+    async fn await_other_runner(&self, order: Order) -> Placed {
         let id = OrderId::from_db(order.id);
         loop {
-            match self.read(|conn| store::find(conn, id)) {
+            match self.find(id).await {
                 Ok(now) if now.status != OrderStatus::Pending => return Placed::settled(now),
-                Ok(_) if self.deadline.remaining() > POLL_EVERY => std::thread::sleep(POLL_EVERY),
+                Ok(_) if self.deadline.remaining() > POLL_EVERY => {
+                    tokio::time::sleep(POLL_EVERY).await
+                }
                 Ok(now) => return Placed::settled(now),
                 Err(error) => return Placed::Pending { order, error },
             }
@@ -283,38 +327,45 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
 
     /// Drives a saga this runner has just taken over to its end: undoes a
     /// placement, or finishes a cancel.
-    fn drive(&mut self, saga: &Saga) -> Result<(), ShopError> {
+    async fn drive(&mut self, saga: &Saga, held: Token) -> Result<(), ShopError> {
         match saga.step {
-            Some(Step::Cancel) => self.finish_cancel(&saga.order).map(drop),
-            Some(_) => {
+            Some(Step::Cancel) => self.finish_cancel(&saga.order, held).await.map(drop),
+            Some(_) | None => {
                 let code = saga.failure.as_deref().unwrap_or("service_unavailable");
-                self.compensate(&saga.order, code, Undo::ALL).map(drop)
+                self.compensate(&saga.order, held, code, Undo::ALL)
+                    .await
+                    .map(drop)
             }
-            None => Ok(()),
         }
     }
 
     /// Takes over order `id`'s saga if its lease has run out, and drives it.
     /// `Ok(false)` if there is nothing to take over (it has ended, or its
     /// runner is alive, or another took it first).
-    fn take_over(&mut self, id: OrderId) -> Result<bool, ShopError> {
-        let saga = self.read(|conn| record::load(conn, id))?;
-        if saga.step.is_none() || saga.lease.until_ms() >= record::now_ms() {
+    async fn take_over(&mut self, id: OrderId) -> Result<bool, ShopError> {
+        let saga = self.read(move |conn| record::load(conn, id)).await?;
+        let unsettled = saga.step.is_some() || saga.status == OrderStatus::Pending;
+        if !unsettled || saga.lease.until_ms() >= record::now_ms() {
             return Ok(false);
         }
         let lease = self.lease();
-        if !self.write(|conn| record::take_over(conn, &saga, lease))? {
+        let Some(held) = self
+            .write(move |conn| record::take_over(conn, &saga, lease))
+            .await?
+        else {
             return Ok(false);
-        }
-        let taken = record::load(&mut *conn_within(&self.pool, self.deadline)?, id)?;
-        let driven = self.drive(&taken);
+        };
+        let taken = self.read(move |conn| record::load(conn, id)).await?;
+        let driven = self.drive(&taken, held).await;
         counted::recovered(driven.is_ok());
         if let Err(error) = driven {
             let attempts = u32::try_from(taken.attempts).unwrap_or(u32::MAX);
             let backoff = BACKOFF_FIRST
                 .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
                 .min(BACKOFF_MAX);
-            self.write(|conn| record::postpone(conn, id, Lease::for_next(backoff)))?;
+            let later = Lease::for_next(backoff);
+            self.write(move |conn| record::postpone(conn, id, held, later))
+                .await?;
             return Err(error);
         }
         Ok(true)
@@ -322,17 +373,17 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
 
     /// Sees order `id` to its end: takes its saga over if its runner is
     /// gone, or waits for the runner within the deadline.
-    fn resume_order(&mut self, id: OrderId) -> Result<Placed, ShopError> {
+    async fn resume_order(&mut self, id: OrderId) -> Result<Placed, ShopError> {
         loop {
-            let order = self.read(|conn| store::find(conn, id))?;
-            let saga = self.read(|conn| record::load(conn, id))?;
-            if saga.step.is_none() {
+            let order = self.find(id).await?;
+            let saga = self.read(move |conn| record::load(conn, id)).await?;
+            if saga.step.is_none() && order.status != OrderStatus::Pending {
                 return Ok(Placed::settled(order));
             }
-            match self.take_over(id) {
-                Ok(true) => return Ok(Placed::settled(self.read(|conn| store::find(conn, id))?)),
+            match self.take_over(id).await {
+                Ok(true) => return Ok(Placed::settled(self.find(id).await?)),
                 Ok(false) if self.deadline.remaining() > POLL_EVERY => {
-                    std::thread::sleep(POLL_EVERY)
+                    tokio::time::sleep(POLL_EVERY).await
                 }
                 Ok(false) => return Ok(Placed::settled(order)),
                 Err(error) => return Ok(Placed::Pending { order, error }),
@@ -344,14 +395,17 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// stock and the money, then marks it `cancelled`. If a step fails the
     /// caller gets its error and the order stays `completed` with the cancel
     /// in flight, which recovery finishes.
-    pub fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
+    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
         let lease = self.lease();
-        if !self.write(|conn| record::begin_cancel(conn, id, lease))? {
-            let saga = self.read(|conn| record::load(conn, id))?;
-            if saga.step == Some(Step::Cancel) && self.take_over(id)? {
-                return self.read(|conn| store::find(conn, id));
+        let Some(held) = self
+            .write(move |conn| record::begin_cancel(conn, id, lease))
+            .await?
+        else {
+            let saga = self.read(move |conn| record::load(conn, id)).await?;
+            if saga.step == Some(Step::Cancel) && self.take_over(id).await? {
+                return self.find(id).await;
             }
-            let order = self.read(|conn| store::find(conn, id))?;
+            let order = self.find(id).await?;
             if saga.step == Some(Step::Cancel) {
                 return Err(ShopError::InvalidState(format!(
                     "order {id} is being cancelled by another request"
@@ -361,59 +415,80 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
             return Err(ShopError::InvalidState(format!(
                 "order {id} changed while it was being cancelled"
             )));
-        }
-        let reference = self.read(|conn| store::find_ref(conn, id))?;
-        match self.finish_cancel(&reference) {
+        };
+        let reference = self.read(move |conn| store::find_ref(conn, id)).await?;
+        match self.finish_cancel(&reference, held).await {
             Ok(order) => Ok(order),
             Err(error) => {
                 let soon = Lease::for_next(BACKOFF_FIRST);
-                let _ = self.write(|conn| record::postpone(conn, id, soon));
+                let _ = self
+                    .write(move |conn| record::postpone(conn, id, held, soon))
+                    .await;
                 Err(error)
             }
         }
     }
 
     /// The steps of a cancel whose intent is recorded.
-    fn finish_cancel(&mut self, reference: &OrderRef) -> Result<Order, ShopError> {
-        self.shop.release(reference)?;
-        self.shop.refund(reference)?;
-        let (from, to) = (Step::Cancel, OrderStatus::Cancelled);
-        self.write(|conn| record::end(conn, reference.id, from, to, None))?;
-        self.read(|conn| store::find(conn, reference.id))
+    async fn finish_cancel(
+        &mut self,
+        reference: &OrderRef,
+        held: Token,
+    ) -> Result<Order, ShopError> {
+        self.shop.release(reference).await?;
+        self.shop.refund(reference).await?;
+        let (id, from, to) = (reference.id, Step::Cancel, OrderStatus::Cancelled);
+        self.write(move |conn| record::end(conn, id, held, from, to, None))
+            .await?;
+        self.find(id).await
     }
 }
 
-impl<S: Users + Catalog + Payments + Send + 'static> Checkout for SagaRunner<S> {
-    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
-        self.place_order(request)
+impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for SagaRunner<S> {
+    async fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
+        self.place_order(request).await
     }
 
-    fn resume(&mut self, order: OrderId) -> Result<Placed, ShopError> {
-        self.resume_order(order)
+    async fn resume(&mut self, order: OrderId) -> Result<Placed, ShopError> {
+        self.resume_order(order).await
     }
 }
 
 /// One pass of the recovery loop: takes over every saga whose lease has run
-/// out and drives it to its end. `runner` makes a runner with a fresh
-/// deadline for each saga. Returns how many sagas it ended.
-pub fn recover_due<S: Users + Catalog + Payments>(
+/// out and drives it to its end, [`RECOVERY_CONCURRENCY`] at a time, so a
+/// saga stuck on a hung peer holds up only itself. `runner` makes a runner
+/// with a fresh deadline for each saga. A saga that cannot be read or ended
+/// now is skipped, and tried again on a later pass. Returns how many sagas
+/// it ended.
+pub async fn recover_due<S: Users + Catalog + Payments>(
     pool: &Pool,
-    mut runner: impl FnMut() -> SagaRunner<S>,
+    runner: impl Fn() -> SagaRunner<S>,
 ) -> Result<usize, ShopError> {
-    let due = record::due(&mut *pool.get()?, 100)?;
-    let mut ended = 0;
-    for id in due {
-        let mut runner = runner();
-        match runner.take_over(id) {
-            Ok(true) => {
-                let order = runner.read(|conn| store::find(conn, id))?;
-                eprintln!("recovery: order {id} ended {}", order.status);
-                ended += 1;
+    let pool = pool.clone();
+    let due = run_blocking(move || record::due(&mut *pool.get()?, 100)).await?;
+    let ended = futures_util::stream::iter(due)
+        .map(|id| {
+            let mut runner = runner();
+            async move {
+                match runner.take_over(id).await {
+                    Ok(true) => {
+                        match runner.find(id).await {
+                            Ok(order) => eprintln!("recovery: order {id} ended {}", order.status),
+                            Err(error) => eprintln!("recovery: order {id} ended ({error})"),
+                        }
+                        1
+                    }
+                    Ok(false) => 0,
+                    Err(error) => {
+                        eprintln!("recovery: order {id} not ended yet ({error}); will retry");
+                        0
+                    }
+                }
             }
-            Ok(false) => {}
-            Err(error) => eprintln!("recovery: order {id} not ended yet ({error}); will retry"),
-        }
-    }
+        })
+        .buffer_unordered(RECOVERY_CONCURRENCY)
+        .fold(0, |ended, one| async move { ended + one })
+        .await;
     Ok(ended)
 }
 
@@ -435,8 +510,9 @@ pub fn report_in_flight(pool: &Pool) {
 
 /// The naive way: the same calls in the same order, with no saga state and
 /// no compensation. A failure after the stock was taken leaves it taken; a
-/// crash mid-way leaves the order `pending` for ever. Only for the chaos
-/// experiment to show what a saga is for.
+/// crash mid-way leaves the order `pending` (until an orders service that
+/// runs sagas resolves it: `recover_due`). Only for the chaos experiment to
+/// show what a saga is for.
 pub struct Naive<S> {
     pub pool: Pool,
     pub shop: S,
@@ -444,50 +520,66 @@ pub struct Naive<S> {
 }
 
 impl<S: Users + Catalog + Payments> Naive<S> {
-    fn mark(&self, id: OrderId, to: OrderStatus, failure: Option<&str>) -> Result<(), ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        write_transaction_within(&mut conn, self.deadline, |conn| {
-            store::transition(conn, id, OrderStatus::Pending, to, failure)
-        })?;
+    /// Runs `work` in one write transaction of the orders database, on the
+    /// blocking pool.
+    async fn on_orders<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
+    ) -> Result<T, ShopError> {
+        let (pool, deadline) = (self.pool.clone(), self.deadline);
+        run_blocking(move || {
+            let mut conn = conn_within(&pool, deadline)?;
+            write_transaction_within(&mut conn, deadline, work)
+        })
+        .await
+    }
+
+    async fn mark(
+        &self,
+        id: OrderId,
+        to: OrderStatus,
+        failure: Option<&'static str>,
+    ) -> Result<(), ShopError> {
+        self.on_orders(move |conn| store::transition(conn, id, OrderStatus::Pending, to, failure))
+            .await?;
         Ok(())
     }
 
     /// Refunds, returns the stock, marks the order `cancelled`: no intent
     /// recorded, nothing resumed.
-    pub fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        let order = store::find(&mut conn, id)?;
-        checkout::ensure_cancellable(&order)?;
-        let reference = store::find_ref(&mut conn, id)?;
-        drop(conn);
-        self.shop.release(&reference)?;
-        self.shop.refund(&reference)?;
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        write_transaction_within(&mut conn, self.deadline, |conn| {
+    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
+        let reference = self
+            .on_orders(move |conn| {
+                checkout::ensure_cancellable(&store::find(conn, id)?)?;
+                store::find_ref(conn, id)
+            })
+            .await?;
+        self.shop.release(&reference).await?;
+        self.shop.refund(&reference).await?;
+        self.on_orders(move |conn| {
             let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
-            store::transition(conn, id, from, to, None)
-        })?;
-        store::find(&mut conn, id)
+            store::transition(conn, id, from, to, None)?;
+            store::find(conn, id)
+        })
+        .await
     }
 }
 
-impl<S: Users + Catalog + Payments + Send + 'static> Checkout for Naive<S> {
-    fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
-        let quote = checkout::quote(&mut self.shop, &request)?;
-        let key = request.idempotency_key.as_ref();
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        let (order, reference) = write_transaction_within(&mut conn, self.deadline, |conn| {
-            store::insert(conn, &quote, key, None)
-        })?;
-        drop(conn);
+impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for Naive<S> {
+    async fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
+        let quote = checkout::quote(&mut self.shop, &request).await?;
+        let (recorded, key) = (quote.clone(), request.idempotency_key.clone());
+        let (order, reference) = self
+            .on_orders(move |conn| store::insert(conn, &recorded, key.as_ref(), None))
+            .await?;
         let id = reference.id;
-        let taken = self
-            .shop
-            .reserve(&reference, request.items.lines())
-            .and_then(|()| self.shop.charge(&reference, quote.user, quote.total));
+        let taken = match self.shop.reserve(&reference, request.items.lines()).await {
+            Ok(()) => self.shop.charge(&reference, quote.user, quote.total).await,
+            Err(error) => Err(error),
+        };
         match taken {
             Ok(()) => {
-                self.mark(id, OrderStatus::Completed, None)?;
+                self.mark(id, OrderStatus::Completed, None).await?;
                 counted::completed();
                 Ok(Placed::Completed(Order {
                     status: OrderStatus::Completed,
@@ -495,7 +587,8 @@ impl<S: Users + Catalog + Payments + Send + 'static> Checkout for Naive<S> {
                 }))
             }
             Err(error) => {
-                self.mark(id, OrderStatus::Failed, Some(error.code()))?;
+                self.mark(id, OrderStatus::Failed, Some(error.code()))
+                    .await?;
                 counted::failed(error.code());
                 Ok(Placed::Failed {
                     order: Order {
@@ -509,8 +602,8 @@ impl<S: Users + Catalog + Payments + Send + 'static> Checkout for Naive<S> {
         }
     }
 
-    fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
-        let mut conn = conn_within(&self.pool, self.deadline)?;
-        Ok(Placed::settled(store::find(&mut conn, id)?))
+    async fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
+        let order = self.on_orders(move |conn| store::find(conn, id)).await?;
+        Ok(Placed::settled(order))
     }
 }

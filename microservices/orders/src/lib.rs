@@ -41,8 +41,7 @@ const RECOVERY_EVERY: Duration = Duration::from_secs(1);
 /// has no peers and nothing to recover.
 ///
 /// Call it outside an async runtime, or on a blocking thread
-/// (`tokio::task::spawn_blocking`): opening the database blocks, and
-/// reqwest's blocking client may not be built inside a runtime.
+/// (`tokio::task::spawn_blocking`): opening the database blocks.
 pub fn build(
     service: ServiceArgs,
     peers: Peers,
@@ -67,22 +66,36 @@ pub fn build(
     Ok(application)
 }
 
-/// The recovery loop, on a thread of its own (its calls block). Each pass
-/// also reports how many sagas are in flight (when metrics are on).
+/// The recovery loop, on a thread of its own with a runtime of its own, so
+/// that a pass is never held up by the requests the workers serve (nor holds
+/// them up). Each pass also reports how many sagas are in flight (when
+/// metrics are on).
 fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     std::thread::Builder::new()
         .name("saga-recovery".into())
-        .spawn(move || loop {
-            let runner = || SagaRunner {
-                pool: pool.clone(),
-                shop: shop(&peers, RequestId::fresh(), Deadline::after(budget.0)),
-                deadline: Deadline::after(budget.0),
-            };
-            if let Err(error) = checkout::recover_due(&pool, runner) {
-                eprintln!("recovery: this pass failed ({error}); trying again");
-            }
-            checkout::report_in_flight(&pool);
-            std::thread::sleep(RECOVERY_EVERY);
+        .spawn(move || {
+            runtime.block_on(async move {
+                loop {
+                    let runner = || SagaRunner {
+                        pool: pool.clone(),
+                        shop: shop(&peers, RequestId::fresh(), Deadline::after(budget.0)),
+                        deadline: Deadline::after(budget.0),
+                    };
+                    if let Err(error) = checkout::recover_due(&pool, runner).await {
+                        eprintln!("recovery: this pass failed ({error}); trying again");
+                    }
+                    let counted = pool.clone();
+                    let _ = run_blocking(move || {
+                        checkout::report_in_flight(&counted);
+                        Ok(())
+                    })
+                    .await;
+                    tokio::time::sleep(RECOVERY_EVERY).await;
+                }
+            })
         })?;
     Ok(())
 }
@@ -151,26 +164,27 @@ async fn cancel(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;
-    let (pool, shop, tx) = (
-        pool.get_ref().clone(),
-        shop(&peers, request_id, deadline),
-        **tx,
-    );
-    let order = run_blocking(move || match tx {
-        Tx::Saga => SagaRunner {
-            pool,
-            shop,
-            deadline,
+    let (pool, shop) = (pool.get_ref().clone(), shop(&peers, request_id, deadline));
+    let order = match **tx {
+        Tx::Saga => {
+            SagaRunner {
+                pool,
+                shop,
+                deadline,
+            }
+            .cancel(id)
+            .await
         }
-        .cancel(id),
-        Tx::Naive => Naive {
-            pool,
-            shop,
-            deadline,
+        Tx::Naive => {
+            Naive {
+                pool,
+                shop,
+                deadline,
+            }
+            .cancel(id)
+            .await
         }
-        .cancel(id),
-    })
-    .await?;
+    }?;
     Ok(HttpResponse::Ok().json(order))
 }
 

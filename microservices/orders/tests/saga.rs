@@ -15,7 +15,7 @@ use shoplab_common::domain::{
     StepKey, User, UserId,
 };
 use shoplab_common::http::wire::{CreateProduct, CreateUser, Deposit};
-use shoplab_common::local::Owned;
+use shoplab_common::local::{drive, Owned};
 use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::{saga as record, store};
 use shoplab_common::{payments, users, ShopError};
@@ -38,26 +38,31 @@ enum AfterCharge {
 }
 
 impl Users for Split {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        self.users.user(id)
+    async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+        self.users.user(id).await
     }
 }
 
 impl Catalog for Split {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        self.catalog.products(ids)
+    async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+        self.catalog.products(ids).await
     }
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        self.catalog.reserve(order, lines)
+    async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+        self.catalog.reserve(order, lines).await
     }
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.catalog.release(order)
+    async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.catalog.release(order).await
     }
 }
 
 impl Payments for Split {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
-        self.payments.charge(order, user, amount)?;
+    async fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> Result<(), ShopError> {
+        self.payments.charge(order, user, amount).await?;
         match self.after_charge {
             AfterCharge::Answer => Ok(()),
             AfterCharge::Fail => Err(ShopError::ServiceUnavailable(
@@ -65,8 +70,8 @@ impl Payments for Split {
             )),
         }
     }
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.payments.refund(order)
+    async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        self.payments.refund(order).await
     }
 }
 
@@ -165,12 +170,13 @@ fn two_mugs() -> PlaceOrder {
     }
 }
 
-#[test]
-fn a_peer_that_commits_and_then_answers_500_is_compensated() {
+#[tokio::test]
+async fn a_peer_that_commits_and_then_answers_500_is_compensated() {
     let shop = shop();
     let placed = shop
         .runner(AfterCharge::Fail)
         .place(two_mugs())
+        .await
         .expect("the order is kept");
     let Placed::Failed { order, error } = placed else {
         panic!("expected a failed order, got {placed:?}");
@@ -183,12 +189,13 @@ fn a_peer_that_commits_and_then_answers_500_is_compensated() {
     assert_eq!(shop.order(order.id).status, OrderStatus::Failed);
 }
 
-#[test]
-fn a_placed_order_takes_its_stock_and_money_once() {
+#[tokio::test]
+async fn a_placed_order_takes_its_stock_and_money_once() {
     let shop = shop();
     let placed = shop
         .runner(AfterCharge::Answer)
         .place(two_mugs())
+        .await
         .expect("placed");
     assert!(matches!(placed, Placed::Completed(_)), "{placed:?}");
     assert_eq!(shop.balance(), 2500);
@@ -207,21 +214,19 @@ fn a_duplicate_step_delivery_applies_once() {
     let mut catalog = Owned::new(shop.catalog.clone(), deadline);
     let mut payments = Owned::new(shop.payments.clone(), deadline);
     for _ in 0..2 {
-        catalog.reserve(&order, lines.lines()).expect("reserved");
-        payments
-            .charge(&order, UserId::from_db(1), Cents::from_db(700))
-            .expect("charged");
+        drive(catalog.reserve(&order, lines.lines())).expect("reserved");
+        drive(payments.charge(&order, UserId::from_db(1), Cents::from_db(700))).expect("charged");
     }
     assert_eq!(shop.stock(), 7);
     assert_eq!(shop.balance(), 4300);
     for _ in 0..2 {
-        catalog.release(&order).expect("released");
-        payments.refund(&order).expect("refunded");
+        drive(catalog.release(&order)).expect("released");
+        drive(payments.refund(&order)).expect("refunded");
     }
     assert_eq!(shop.stock(), 10);
     assert_eq!(shop.balance(), 5000);
     // Undone for good: a late repeat of the step does not take again.
-    assert!(catalog.reserve(&order, lines.lines()).is_err());
+    assert!(drive(catalog.reserve(&order, lines.lines())).is_err());
     assert_eq!(shop.stock(), 10);
 }
 
@@ -238,13 +243,13 @@ fn a_reused_order_id_with_a_new_step_key_is_a_new_order() {
             id: OrderId::from_db(1),
             key: StepKey::generate(),
         };
-        catalog.reserve(&order, lines.lines()).expect("reserved");
+        drive(catalog.reserve(&order, lines.lines())).expect("reserved");
     }
     assert_eq!(shop.stock(), 8);
 }
 
-#[test]
-fn recovery_undoes_a_saga_whose_runner_is_gone() {
+#[tokio::test]
+async fn recovery_undoes_a_saga_whose_runner_is_gone() {
     let shop = shop();
     // A runner that reserved and charged, then died before completing: its
     // record says `charge`, and its lease has run out.
@@ -266,14 +271,17 @@ fn recovery_undoes_a_saga_whose_runner_is_gone() {
     let mut components = runner.shop;
     components
         .reserve(&reference, quote_lines.lines())
+        .await
         .expect("reserved");
     components
         .charge(&reference, quote.user, quote.total)
+        .await
         .expect("charged");
     db::write_transaction(&mut shop.orders.get().expect("conn"), |conn| {
         record::advance(
             conn,
             reference.id,
+            record::Token::FIRST,
             record::Step::Reserve,
             record::Step::Charge,
             None,
@@ -282,13 +290,17 @@ fn recovery_undoes_a_saga_whose_runner_is_gone() {
     .expect("advanced");
     assert_eq!((shop.stock(), shop.balance()), (8, 2500));
 
-    let ended = recover_due(&shop.orders, || shop.runner(AfterCharge::Answer)).expect("a pass");
+    let ended = recover_due(&shop.orders, || shop.runner(AfterCharge::Answer))
+        .await
+        .expect("a pass");
     assert_eq!(ended, 1);
     let recovered = shop.order(order.id);
     assert_eq!(recovered.status, OrderStatus::Failed);
     assert_eq!(recovered.failure.as_deref(), Some("service_unavailable"));
     assert_eq!((shop.stock(), shop.balance()), (10, 5000));
     // Nothing is left for a second pass.
-    let again = recover_due(&shop.orders, || shop.runner(AfterCharge::Answer)).expect("a pass");
+    let again = recover_due(&shop.orders, || shop.runner(AfterCharge::Answer))
+        .await
+        .expect("a pass");
     assert_eq!(again, 0);
 }

@@ -15,6 +15,7 @@ use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Cents, OrderId, OrderRef, StepKey, UserId};
 use shoplab_common::http::server::Application;
 use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_common::local::drive;
 use shoplab_common::payments::store;
 use shoplab_service::internal::{Charge, ChargedCents, OrderIdBody, PaymentsAudit, AUDIT_PATH};
 use shoplab_service::remote::{PeerClient, Peers};
@@ -61,7 +62,7 @@ async fn charge(
     let user = UserId::parse(json.body.user_id)?;
     let amount = Cents::parse(json.body.amount_cents)?;
     let mut payments = faults.owned(&pool, deadline);
-    run_blocking(move || payments.charge(&order, user, amount)).await?;
+    run_blocking(move || drive(payments.charge(&order, user, amount))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -77,7 +78,7 @@ async fn refund(
         key: StepKey::parse(&key)?,
     };
     let mut payments = faults.owned(&pool, deadline);
-    run_blocking(move || payments.refund(&order)).await?;
+    run_blocking(move || drive(payments.refund(&order))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

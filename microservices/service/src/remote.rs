@@ -2,9 +2,10 @@
 //! request to the service that owns the component. This is the other side of
 //! `common/src/local.rs`; the orders code cannot tell them apart.
 //!
-//! One pooled blocking reqwest client serves every call of a process (the
-//! component interfaces are synchronous, see `common/src/components.rs`, so
-//! these calls run on the blocking thread pool). Each request waits the
+//! One pooled async reqwest client serves every call of a process, its
+//! connections kept alive between calls. A call is a future awaited on the
+//! process's runtime (`common/src/components.rs`): no thread is held while
+//! it is in flight. Each request waits the
 //! process's `--hop-delay-us` before it is sent (`hop_delay.rs`), carries the
 //! request's id and what is left of its deadline (`X-Deadline-Ms`), and
 //! waits for its answer no longer than that. A peer that cannot be reached
@@ -21,8 +22,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::blocking::Client;
 use reqwest::header::CONTENT_TYPE;
+use reqwest::Client;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -35,7 +36,7 @@ use shoplab_common::domain::{
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{hop_log, internal_token, run_blocking, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::http::{hop_log, internal_token, with_conn, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::metrics::Measured;
 use shoplab_common::ShopError;
 
@@ -96,10 +97,8 @@ pub struct PeerClient {
 }
 
 impl PeerClient {
-    /// Build it outside an async runtime (in a service's `build`, before the
-    /// server runs), or on a blocking thread: reqwest's blocking client runs
-    /// a runtime of its own, which may not be started from inside another.
-    /// Starts the health checks of every peer that has several replicas.
+    /// The client, and the health checks of every peer that has several
+    /// replicas.
     pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
         let timeout = calls.timeout();
         let http = Client::builder()
@@ -148,13 +147,10 @@ impl PeerClient {
         F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
         T: Send + 'static,
     {
-        let mut users = Measured::new(self.for_request(request_id, deadline));
-        let pool = pool.clone();
-        run_blocking(move || {
-            users.user(user)?;
-            work(&mut *pool.get()?)
-        })
-        .await
+        Measured::new(self.for_request(request_id, deadline))
+            .user(user)
+            .await?;
+        with_conn(pool, work).await
     }
 }
 
@@ -207,11 +203,11 @@ impl Remote {
     ///
     /// A replica that refuses the connection never saw the call, so it is
     /// sent to the next replica, if there is one and time is left.
-    fn send(
+    async fn send(
         &self,
         component: Component,
         call: Call<'_>,
-    ) -> Result<Option<reqwest::blocking::Response>, ShopError> {
+    ) -> Result<Option<reqwest::Response>, ShopError> {
         let replicas = self.replicas(component)?;
         let mut tried = Vec::new();
         let response = loop {
@@ -220,7 +216,7 @@ impl Remote {
                     "no replica of the {component} service can be reached"
                 )));
             };
-            match self.send_to(component, &replica, &call)? {
+            match self.send_to(component, &replica, &call).await? {
                 Ok(response) => break response,
                 Err(refused) if refused.is_connect() && !self.deadline.remaining().is_zero() => {
                     replica.refused();
@@ -243,7 +239,7 @@ impl Remote {
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let body: ErrorBody = response.json().map_err(|error| {
+        let body: ErrorBody = response.json().await.map_err(|error| {
             ShopError::ServiceUnavailable(format!(
                 "the {component} service answered {status} without an error body: {error}"
             ))
@@ -255,13 +251,13 @@ impl Remote {
     /// request's id, what is left of its deadline and the internal token.
     /// The outer error is ours (no time left, a request we cannot build);
     /// the inner one is the transport's, for the caller to judge.
-    fn send_to(
+    async fn send_to(
         &self,
         component: Component,
         replica: &Picked,
         call: &Call<'_>,
-    ) -> Result<Result<reqwest::blocking::Response, reqwest::Error>, ShopError> {
-        self.client.hop_delay.wait_blocking();
+    ) -> Result<Result<reqwest::Response, reqwest::Error>, ShopError> {
+        self.client.hop_delay.wait().await;
         self.deadline
             .check(&format!("the call to the {component} service"))?;
         let timeout = self.deadline.remaining().min(self.client.timeout);
@@ -294,7 +290,7 @@ impl Remote {
         let request = request
             .build()
             .map_err(|error| ShopError::internal("building a request", error))?;
-        let sent = self.client.http.execute(request);
+        let sent = self.client.http.execute(request).await;
         if let Some(hop) = hop {
             let status = sent
                 .as_ref()
@@ -304,11 +300,11 @@ impl Remote {
         Ok(sent)
     }
 
-    fn read<T: DeserializeOwned>(
+    async fn read<T: DeserializeOwned>(
         component: Component,
-        response: reqwest::blocking::Response,
+        response: reqwest::Response,
     ) -> Result<T, ShopError> {
-        response.json().map_err(|error| {
+        response.json().await.map_err(|error| {
             ShopError::Unconfirmed(format!(
                 "the {component} service sent an unreadable answer: {error}"
             ))
@@ -316,8 +312,8 @@ impl Remote {
     }
 
     /// For calls that answer 204 on success and have no "not found" case.
-    fn expect_done(&self, component: Component, call: Call<'_>) -> Result<(), ShopError> {
-        match self.send(component, call)? {
+    async fn expect_done(&self, component: Component, call: Call<'_>) -> Result<(), ShopError> {
+        match self.send(component, call).await? {
             Some(_) => Ok(()),
             None => Err(ShopError::ServiceUnavailable(format!(
                 "the {component} service does not serve this call (404)"
@@ -327,31 +323,31 @@ impl Remote {
 }
 
 impl Users for Remote {
-    fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+    async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
         let path = format!("/users/{id}");
-        match self.send(Component::Users, Call::get(&path))? {
-            Some(response) => Self::read(Component::Users, response),
+        match self.send(Component::Users, Call::get(&path)).await? {
+            Some(response) => Self::read(Component::Users, response).await,
             None => Err(ShopError::NotFound(Entity::User(id))),
         }
     }
 }
 
 impl Catalog for Remote {
-    fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+    async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
         let body = ProductIds {
             ids: ids.iter().map(|id| id.get()).collect(),
         };
         let call = Call::post("/internal/products/lookup", &body)?;
-        let Some(response) = self.send(Component::Catalog, call)? else {
+        let Some(response) = self.send(Component::Catalog, call).await? else {
             return Err(ShopError::ServiceUnavailable(
                 "the catalog service has no product lookup".into(),
             ));
         };
-        let found: Vec<Product> = Self::read(Component::Catalog, response)?;
+        let found: Vec<Product> = Self::read(Component::Catalog, response).await?;
         shoplab_common::catalog::store::in_order_of(ids, found)
     }
 
-    fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+    async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
         let body = Reserve {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -364,20 +360,26 @@ impl Catalog for Remote {
                 .collect(),
         };
         let call = Call::post("/internal/reservations", &body)?;
-        self.expect_done(Component::Catalog, call)
+        self.expect_done(Component::Catalog, call).await
     }
 
-    fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         let path = format!("/internal/reservations/{}/release", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),
         };
         self.expect_done(Component::Catalog, Call::post(&path, &body)?)
+            .await
     }
 }
 
 impl Payments for Remote {
-    fn charge(&mut self, order: &OrderRef, user: UserId, amount: Cents) -> Result<(), ShopError> {
+    async fn charge(
+        &mut self,
+        order: &OrderRef,
+        user: UserId,
+        amount: Cents,
+    ) -> Result<(), ShopError> {
         let body = Charge {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -385,14 +387,15 @@ impl Payments for Remote {
             amount_cents: amount.get(),
         };
         let call = Call::post("/internal/charges", &body)?;
-        self.expect_done(Component::Payments, call)
+        self.expect_done(Component::Payments, call).await
     }
 
-    fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+    async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         let path = format!("/internal/charges/{}/refund", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),
         };
         self.expect_done(Component::Payments, Call::post(&path, &body)?)
+            .await
     }
 }

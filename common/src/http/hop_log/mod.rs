@@ -25,7 +25,9 @@ mod file;
 mod queue;
 
 use std::cell::RefCell;
+use std::future::{poll_fn, Future};
 use std::path::Path;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -178,9 +180,9 @@ tokio::task_local! {
 }
 
 thread_local! {
-    /// The hop a blocking thread is inside of: the request it runs work for
-    /// (set by [`enter`], from `run_blocking`), or a component call in
-    /// progress on it (set by [`Function::start`]).
+    /// The hop a thread is inside of while it runs work for a request:
+    /// set by [`enter`], from `run_blocking` on a blocking thread, and by
+    /// [`within`] each time it polls a future.
     static WITHIN: RefCell<Option<Current>> = const { RefCell::new(None) };
 }
 
@@ -350,15 +352,14 @@ impl Call {
 /// A component call made through the component interfaces (`users.user`,
 /// `catalog.reserve`): a function call in the monolith, the start of an
 /// HTTP call in the services. Logged as one `function` line when it
-/// returns; while it runs it is the thread's current hop, so the HTTP call
-/// it makes (in the services) hangs under it.
+/// returns; while it runs ([`Function::inside`]) it is the current hop, so
+/// the HTTP call it makes (in the services) hangs under it.
 pub struct Function {
     request_id: String,
     parent: HopId,
     hop: HopId,
     name: &'static str,
     started: Started,
-    _entered: Entered,
 }
 
 impl Function {
@@ -366,19 +367,24 @@ impl Function {
     /// log, or outside any request.
     pub fn start(name: &'static str) -> Option<Function> {
         let outer = current()?;
-        let hop = HopId::fresh();
-        let entered = enter(Some(Current {
-            request_id: outer.request_id.clone(),
-            hop,
-        }));
         Some(Function {
             request_id: outer.request_id,
             parent: outer.hop,
-            hop,
+            hop: HopId::fresh(),
             name,
             started: Started::now(),
-            _entered: entered,
         })
+    }
+
+    /// The call's future, with this hop current whenever it runs.
+    pub fn inside<F: Future>(&self, call: F) -> impl Future<Output = F::Output> {
+        within(
+            Some(Current {
+                request_id: self.request_id.clone(),
+                hop: self.hop,
+            }),
+            call,
+        )
     }
 
     /// The call returned with `outcome` (ok, refused, timeout, unavailable).
@@ -397,6 +403,22 @@ impl Function {
             micros = self.started.micros(),
         );
     }
+}
+
+/// `future`, with `current` as the current hop each time it is polled,
+/// on whichever thread polls it: how a future (a component call, a task
+/// spawned for a request) stays inside its hop across `.await`s, where a
+/// thread-local set once would leak to whatever else the thread runs.
+pub async fn within<F: Future>(current: Option<Current>, future: F) -> F::Output {
+    let Some(current) = current else {
+        return future.await;
+    };
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        let _entered = enter(Some(current.clone()));
+        future.as_mut().poll(cx)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::deadline::Deadline;
 use crate::domain::ProductId;
 use crate::http::wire::{CreateProduct, PageQuery};
 use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use crate::local::drive;
 use crate::ShopError;
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -49,7 +50,7 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = ProductId::parse_segment(&id)?;
     let mut catalog = faults.owned(&pool, deadline);
-    let mut found = run_blocking(move || catalog.products(&[id])).await?;
+    let mut found = run_blocking(move || drive(catalog.products(&[id]))).await?;
     let product = found
         .pop()
         .ok_or_else(|| ShopError::internal("catalog", "a product vanished while read"))?;

@@ -8,6 +8,7 @@ use crate::deadline::Deadline;
 use crate::domain::UserId;
 use crate::http::wire::CreateUser;
 use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use crate::local::drive;
 use crate::users::store;
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -35,6 +36,6 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId::parse_segment(&id)?;
     let mut users = faults.owned(&pool, deadline);
-    let user = run_blocking(move || users.user(id)).await?;
+    let user = run_blocking(move || drive(users.user(id))).await?;
     Ok(HttpResponse::Ok().json(user))
 }
