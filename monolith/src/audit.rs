@@ -11,8 +11,8 @@ use shoplab_common::{catalog, orders, payments, users};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/audit").route(web::get().to(audit)))
-        .service(resource("/audit/orders/{id}").route(web::get().to(order_audit)));
+        .service(resource("/audit").get(audit))
+        .service(resource("/audit/orders/{id}").get(order_audit));
 }
 
 /// `GET /audit/orders/{id}`: what the catalog and payments tables hold for

@@ -20,10 +20,10 @@ use crate::checkout::{self, OneTransaction};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/orders").route(web::post().to(place)))
-        .service(resource("/orders/{id}").route(web::get().to(get)))
-        .service(resource("/orders/{id}/cancel").route(web::post().to(cancel)))
-        .service(resource("/users/{id}/orders").route(web::get().to(list_for_user)));
+        .service(resource("/orders").post(place))
+        .service(resource("/orders/{id}").get(get))
+        .service(resource("/orders/{id}/cancel").post(cancel))
+        .service(resource("/users/{id}/orders").get(list_for_user));
 }
 
 async fn place(

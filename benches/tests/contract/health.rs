@@ -1,5 +1,6 @@
 //! `GET /health`, and what every deployment answers outside its routes:
-//! 404 for an unknown route, 405 for a known path asked with the wrong method.
+//! 404 for an unknown route, 405 (naming the methods it serves in `Allow`)
+//! for a known path asked with the wrong method.
 
 use reqwest::Method;
 use serde_json::json;
@@ -40,23 +41,30 @@ async fn unknown_routes_are_not_found_and_known_paths_refuse_other_methods(
         let reply = shop.get(path).await?;
         assert_error(&reply, 404, "not_found");
     }
+    // Each with the methods its path serves: a 405 must name them in
+    // `Allow` (RFC 9110), whichever deployment answers.
     let wrong_methods = [
-        (Method::DELETE, "/users/1"),
-        (Method::PUT, "/users/1"),
-        (Method::DELETE, "/products/1"),
-        (Method::PATCH, "/products"),
-        (Method::DELETE, "/users"),
-        (Method::PUT, "/orders/1"),
-        (Method::GET, "/orders/1/cancel"),
-        (Method::GET, "/users/1/wallet/deposit"),
-        (Method::POST, "/users/1/orders"),
-        (Method::POST, "/audit"),
-        (Method::POST, "/health"),
+        (Method::DELETE, "/users/1", "GET"),
+        (Method::PUT, "/users/1", "GET"),
+        (Method::DELETE, "/products/1", "GET"),
+        (Method::PATCH, "/products", "POST, GET"),
+        (Method::DELETE, "/users", "POST"),
+        (Method::PUT, "/orders/1", "GET"),
+        (Method::GET, "/orders/1/cancel", "POST"),
+        (Method::GET, "/users/1/wallet/deposit", "POST"),
+        (Method::POST, "/users/1/orders", "GET"),
+        (Method::POST, "/audit", "GET"),
+        (Method::POST, "/health", "GET"),
     ];
-    for (method, path) in wrong_methods {
+    for (method, path, allow) in wrong_methods {
         let reply = shop.raw(method.clone(), path, None, None, &[]).await?;
         assert_eq!(reply.status, 405, "{method} {path}: {}", reply.body);
         assert_error(&reply, 405, "method_not_allowed");
+        assert_eq!(
+            reply.header("allow"),
+            Some(allow),
+            "{method} {path}: the methods it serves"
+        );
     }
     Ok(())
 }

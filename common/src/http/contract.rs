@@ -1,10 +1,13 @@
-//! What every deployment's app shares: the unknown-route 404, the 405 for a
-//! known path with the wrong method, and the 400 for a bad query string.
+//! What every deployment's app shares: the unknown-route 404, the 405 (with
+//! `Allow`) for a known path with the wrong method, and the 400 for a bad
+//! query string.
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder, ResponseError};
 
 use super::json::{declared_length, BODY_LIMIT};
 use super::ApiError;
@@ -37,10 +40,89 @@ pub async fn refuse_oversized(
         .map(ServiceResponse::map_into_left_body)
 }
 
-/// A resource that answers 405 (with API.md's body) to the methods it has no
-/// route for; actix-web's own default is an empty 405.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// One path of the API and the methods it serves: `resource("/orders")
+/// .post(place)`. A method it does not serve is answered 405 with API.md's
+/// body and an `Allow` header naming the methods it does (RFC 9110 requires
+/// one; actix-web's own default is an empty 405 without it).
+pub struct Resource {
+    inner: actix_web::Resource,
+    allowed: Vec<Method>,
+}
+
+/// The resource at `path`, serving no method yet.
+pub fn resource(path: &str) -> Resource {
+    Resource {
+        inner: web::resource(path),
+        allowed: Vec::new(),
+    }
+}
+
+impl Resource {
+    /// `GET` is served by `handler`.
+    pub fn get<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.serve(Method::GET, handler)
+    }
+
+    /// `POST` is served by `handler`.
+    pub fn post<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.serve(Method::POST, handler)
+    }
+
+    fn serve<F, Args>(mut self, method: Method, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.inner = self.inner.route(web::method(method.clone()).to(handler));
+        self.allowed.push(method);
+        self
+    }
+
+    /// Every method is passed to `handler`: the gateway's way, where the
+    /// service behind it answers for the methods it does not serve.
+    pub fn any<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.inner = self.inner.route(web::route().to(handler));
+        self
+    }
+
+    /// Data its handlers (and only its) can extract.
+    pub fn app_data<U: 'static>(mut self, data: U) -> Self {
+        self.inner = self.inner.app_data(data);
+        self
+    }
+}
+
+impl HttpServiceFactory for Resource {
+    fn register(self, config: &mut AppService) {
+        let allow = self
+            .allowed
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.inner
+            .default_service(web::to(move |request: HttpRequest| {
+                let allow = allow.clone();
+                async move { method_not_allowed(&request, &allow) }
+            }))
+            .register(config);
+    }
 }
 
 async fn route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -51,9 +133,16 @@ async fn route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError>
     )))
 }
 
-async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
+/// 405 with API.md's body, and `Allow: <the methods the path serves>`.
+fn method_not_allowed(request: &HttpRequest, allow: &str) -> HttpResponse {
+    let mut response = ApiError::MethodNotAllowed {
         method: request.method().to_string(),
         path: request.path().to_owned(),
-    })
+    }
+    .error_response();
+    // Method names are header-safe tokens, so this cannot fail.
+    if let Ok(allow) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
 }

@@ -38,13 +38,11 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
 fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(routes::catalog::configure)
-        .service(resource("/internal/products/lookup").route(web::post().to(lookup)))
-        .service(resource("/internal/reservations").route(web::post().to(reserve)))
-        .service(resource("/internal/reservations/{step_key}").route(web::get().to(held)))
-        .service(
-            resource("/internal/reservations/{step_key}/release").route(web::post().to(release)),
-        )
-        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+        .service(resource("/internal/products/lookup").post(lookup))
+        .service(resource("/internal/reservations").post(reserve))
+        .service(resource("/internal/reservations/{step_key}").get(held))
+        .service(resource("/internal/reservations/{step_key}/release").post(release))
+        .service(resource(AUDIT_PATH).get(audit));
 }
 
 async fn lookup(

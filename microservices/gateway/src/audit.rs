@@ -23,8 +23,8 @@ use crate::{Retry, Upstreams};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/audit").route(web::get().to(audit)))
-        .service(resource("/audit/orders/{id}").route(web::get().to(order_audit)));
+        .service(resource("/audit").get(audit))
+        .service(resource("/audit/orders/{id}").get(order_audit));
 }
 
 async fn audit(

@@ -19,7 +19,7 @@ use crate::Upstreams;
 const HEALTH_WITHIN: Duration = Duration::from_secs(2);
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/health").route(web::get().to(health)));
+    config.service(resource("/health").get(health));
 }
 
 async fn health(

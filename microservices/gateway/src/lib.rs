@@ -290,12 +290,12 @@ fn configure(config: &mut web::ServiceConfig, behind: &Behind) {
         Behind::Monolith(_) => passed_through.extend_from_slice(MONOLITH_ROUTES),
     }
     for (path, upstream) in passed_through {
-        // Every method goes through: the service answers 405 for the ones it
-        // does not serve, as it would if called directly.
+        // Every method goes through: the service answers 405 (and `Allow`)
+        // for the ones it does not serve, as it would if called directly.
         config.service(
             resource(path)
                 .app_data(web::Data::new(upstream))
-                .route(web::route().to(proxy::forward)),
+                .any(proxy::forward),
         );
     }
 }

@@ -18,6 +18,10 @@ use crate::{Retry, Upstreams};
 /// The request headers a service needs; everything else stays at the edge.
 const FORWARDED_HEADERS: [&str; 2] = ["content-type", IDEMPOTENCY_KEY_HEADER];
 
+/// The response headers a client needs from the service: its body's type,
+/// and on a 405 the methods the path serves.
+const RETURNED_HEADERS: [&str; 2] = ["content-type", "allow"];
+
 pub async fn forward(
     request: HttpRequest,
     payload: web::Payload,
@@ -61,17 +65,15 @@ pub async fn forward(
     let response = upstreams.send(name, deadline, retry, outgoing).await?;
     let status = StatusCode::from_u16(response.status().as_u16())
         .map_err(|error| ShopError::internal("upstream status", error))?;
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|value| value.as_bytes().to_vec());
+    let mut reply = HttpResponse::build(status);
+    for name in RETURNED_HEADERS {
+        if let Some(value) = response.headers().get(name) {
+            reply.insert_header((name, value.as_bytes()));
+        }
+    }
     let body = response
         .bytes()
         .await
         .map_err(|error| transport_error(name.name(), deadline.remaining(), &error))?;
-    let mut reply = HttpResponse::build(status);
-    if let Some(content_type) = content_type {
-        reply.insert_header(("content-type", content_type));
-    }
     Ok(reply.body(body))
 }

@@ -104,12 +104,12 @@ fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Resu
 /// client to the other services.
 fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/orders").route(web::post().to(place)))
-        .service(resource("/orders/{id}").route(web::get().to(get)))
-        .service(resource("/orders/{id}/cancel").route(web::post().to(cancel)))
-        .service(resource("/users/{id}/orders").route(web::get().to(list_for_user)))
-        .service(resource("/internal/orders/{id}").route(web::get().to(steps)))
-        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+        .service(resource("/orders").post(place))
+        .service(resource("/orders/{id}").get(get))
+        .service(resource("/orders/{id}/cancel").post(cancel))
+        .service(resource("/users/{id}/orders").get(list_for_user))
+        .service(resource("/internal/orders/{id}").get(steps))
+        .service(resource(AUDIT_PATH).get(audit));
 }
 
 /// The components as one request reaches them: over HTTP, every call

@@ -43,10 +43,10 @@ pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Re
 fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(wallets::configure)
-        .service(resource("/internal/charges").route(web::post().to(charge)))
-        .service(resource("/internal/charges/{step_key}").route(web::get().to(charged)))
-        .service(resource("/internal/charges/{step_key}/refund").route(web::post().to(refund)))
-        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+        .service(resource("/internal/charges").post(charge))
+        .service(resource("/internal/charges/{step_key}").get(charged))
+        .service(resource("/internal/charges/{step_key}/refund").post(refund))
+        .service(resource(AUDIT_PATH).get(audit));
 }
 
 async fn charge(

@@ -14,8 +14,8 @@ use shoplab_service::remote::PeerClient;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/users/{id}/wallet").route(web::get().to(balance)))
-        .service(resource("/users/{id}/wallet/deposit").route(web::post().to(deposit)));
+        .service(resource("/users/{id}/wallet").get(balance))
+        .service(resource("/users/{id}/wallet/deposit").post(deposit));
 }
 
 async fn balance(

@@ -24,7 +24,7 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
 fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(routes::users::configure)
-        .service(resource(AUDIT_PATH).route(web::get().to(audit)));
+        .service(resource(AUDIT_PATH).get(audit));
 }
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

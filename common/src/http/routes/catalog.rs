@@ -14,12 +14,8 @@ use crate::ShopError;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(
-            resource("/products")
-                .route(web::post().to(create))
-                .route(web::get().to(list)),
-        )
-        .service(resource("/products/{id}").route(web::get().to(get)));
+        .service(resource("/products").post(create).get(list))
+        .service(resource("/products/{id}").get(get));
 }
 
 async fn create(

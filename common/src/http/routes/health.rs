@@ -11,7 +11,7 @@ use crate::http::{resource, with_conn, ApiError};
 use crate::ShopError;
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/health").route(web::get().to(health)));
+    config.service(resource("/health").get(health));
 }
 
 async fn health(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

@@ -13,8 +13,8 @@ use crate::users::store;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/users").route(web::post().to(create)))
-        .service(resource("/users/{id}").route(web::get().to(get)));
+        .service(resource("/users").post(create))
+        .service(resource("/users/{id}").get(get));
 }
 
 async fn create(
