@@ -184,7 +184,9 @@ impl std::fmt::Display for Component {
 }
 
 /// An operation of the component interfaces: one method of [`Users`],
-/// [`Catalog`] or [`Payments`]. A fault plan names the operation it strikes
+/// [`Catalog`] or [`Payments`], or the orders component's own first write
+/// of an order (`orders.insert`, where a request's Idempotency-Key records
+/// its order). A fault plan names the operation it strikes
 /// (`catalog.reserve`, `crate::faults`), and the metrics label each call by
 /// its component and method (`crate::metrics::component`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,16 +197,18 @@ pub enum Op {
     CatalogRelease,
     PaymentsCharge,
     PaymentsRefund,
+    OrdersInsert,
 }
 
 impl Op {
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 7] = [
         Op::UsersUser,
         Op::CatalogProducts,
         Op::CatalogReserve,
         Op::CatalogRelease,
         Op::PaymentsCharge,
         Op::PaymentsRefund,
+        Op::OrdersInsert,
     ];
 
     /// `<component>.<method>`, as a fault plan names it.
@@ -216,6 +220,7 @@ impl Op {
             Op::CatalogRelease => "catalog.release",
             Op::PaymentsCharge => "payments.charge",
             Op::PaymentsRefund => "payments.refund",
+            Op::OrdersInsert => "orders.insert",
         }
     }
 
@@ -225,6 +230,7 @@ impl Op {
             Op::UsersUser => Component::Users,
             Op::CatalogProducts | Op::CatalogReserve | Op::CatalogRelease => Component::Catalog,
             Op::PaymentsCharge | Op::PaymentsRefund => Component::Payments,
+            Op::OrdersInsert => Component::Orders,
         }
     }
 

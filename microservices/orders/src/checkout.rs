@@ -50,6 +50,7 @@
 //! record ends, a compare-and-set only one runner wins, so each order counts
 //! once whoever ends it; the monolith counts when its transaction commits.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -57,8 +58,10 @@ use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::db::{conn_within, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
+use shoplab_common::faults::{FaultPlan, Op};
 use shoplab_common::http::place_order::LEASE_GRACE;
 use shoplab_common::http::run_blocking;
+use shoplab_common::local::drive;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::saga::{self as record, Lease, Saga, Step, Token};
@@ -94,6 +97,9 @@ pub struct SagaRunner<S> {
     pub pool: Pool,
     pub shop: S,
     pub deadline: Deadline,
+    /// The process's fault plan, for the orders component's own write
+    /// (`orders.insert`); the other components' are struck where they run.
+    pub faults: Arc<FaultPlan>,
 }
 
 /// What undoing a failed placement must give back.
@@ -171,8 +177,12 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         let quote = checkout::quote(&mut self.shop, &request).await?;
         let lease = self.lease();
         let (recorded, key) = (quote.clone(), request.idempotency_key.clone());
+        let (faults, deadline) = (self.faults.clone(), self.deadline);
         let (order, reference) = self
-            .write(move |conn| store::insert(conn, &recorded, key.as_ref(), Some(lease)))
+            .write(move |conn| {
+                let insert = async { store::insert(conn, &recorded, key.as_ref(), Some(lease)) };
+                drive(faults.around(Op::OrdersInsert, deadline, insert))
+            })
             .await?;
         let (id, held) = (reference.id, Token::FIRST);
         // From here on the order is kept: every way out is a `Placed`.

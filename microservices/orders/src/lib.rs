@@ -16,7 +16,7 @@ use shoplab_common::domain::{OrderId, UserId};
 use shoplab_common::http::server::Application;
 use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_common::http::{
-    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Budget, RequestId,
+    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults, RequestId, Settings,
 };
 use shoplab_common::metrics::Measured;
 use shoplab_common::orders::{saga as record, store};
@@ -48,7 +48,7 @@ pub fn build(
     calls: &CallArgs,
     tx: Tx,
 ) -> anyhow::Result<Application> {
-    let budget = service.settings.load(NAME)?.budget;
+    let settings = service.settings.load(NAME)?;
     let peers = PeerClient::new(peers, calls)?;
     let recovery_peers = peers.clone();
     let peers = web::Data::new(peers);
@@ -61,7 +61,7 @@ pub fn build(
                 .configure(configure);
         })?;
     if runs_sagas {
-        start_recovery(pool, recovery_peers, budget)?;
+        start_recovery(pool, recovery_peers, settings)?;
     }
     Ok(application)
 }
@@ -70,7 +70,8 @@ pub fn build(
 /// that a pass is never held up by the requests the workers serve (nor holds
 /// them up). Each pass also reports how many sagas are in flight (when
 /// metrics are on).
-fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Result<()> {
+fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::Result<()> {
+    let Settings { faults, budget } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -83,6 +84,7 @@ fn start_recovery(pool: Pool, peers: PeerClient, budget: Budget) -> anyhow::Resu
                         pool: pool.clone(),
                         shop: shop(&peers, RequestId::fresh(), Deadline::after(budget.0)),
                         deadline: Deadline::after(budget.0),
+                        faults: faults.clone(),
                     };
                     if let Err(error) = checkout::recover_due(&pool, runner).await {
                         eprintln!("recovery: this pass failed ({error}); trying again");
@@ -124,6 +126,7 @@ async fn place(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     tx: web::Data<Tx>,
+    faults: Faults,
     request_id: RequestId,
     deadline: Deadline,
     json: ApiJson<PlaceOrderBody>,
@@ -135,6 +138,7 @@ async fn place(
                 pool: orders,
                 shop,
                 deadline,
+                faults: faults.0,
             };
             place_order::serve(&request, &pool, json, deadline, saga).await
         }
@@ -159,6 +163,7 @@ async fn cancel(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     tx: web::Data<Tx>,
+    faults: Faults,
     request_id: RequestId,
     deadline: Deadline,
     id: web::Path<String>,
@@ -171,6 +176,7 @@ async fn cancel(
                 pool,
                 shop,
                 deadline,
+                faults: faults.0,
             }
             .cancel(id)
             .await

@@ -4,6 +4,7 @@
 //! commits and then answers 500). The saga cannot tell these components from
 //! the HTTP ones: it sees only the component interfaces.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use shoplab_common::catalog;
@@ -14,6 +15,7 @@ use shoplab_common::domain::{
     Cents, Order, OrderId, OrderItems, OrderLine, OrderRef, OrderStatus, Product, ProductId,
     StepKey, User, UserId,
 };
+use shoplab_common::faults::FaultPlan;
 use shoplab_common::http::wire::{CreateProduct, CreateUser, Deposit};
 use shoplab_common::local::{drive, Owned};
 use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
@@ -141,6 +143,7 @@ impl Shop {
                 after_charge,
             },
             deadline,
+            faults: Arc::new(FaultPlan::none()),
         }
     }
 
