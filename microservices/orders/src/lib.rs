@@ -121,6 +121,8 @@ fn shop(peers: &PeerClient, request_id: RequestId, deadline: Deadline) -> Measur
     Measured::new(peers.for_request(request_id, deadline))
 }
 
+// Each argument is one extractor, as actix-web hands them to a handler.
+#[allow(clippy::too_many_arguments)]
 async fn place(
     request: HttpRequest,
     pool: web::Data<Pool>,
