@@ -230,3 +230,84 @@ async fn a_monolith_write_that_cannot_get_the_database_in_time_is_a_504_never_a_
     );
     deployment.stop().await;
 }
+
+/// Sends `count` orders of two mugs at once and returns each answer's
+/// status, error code and time.
+async fn orders_at_once(shop: &ShopClient, count: usize) -> Vec<(u16, String, Duration)> {
+    let mut sent = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let shop = shop.clone();
+        sent.spawn(async move {
+            let reply = shop
+                .post("/orders", &two_mugs())
+                .await
+                .expect("the gateway answers");
+            let code = reply.error_code().unwrap_or_default().to_owned();
+            (reply.status, code, reply.elapsed)
+        });
+    }
+    sent.join_all().await
+}
+
+#[tokio::test]
+async fn a_frozen_payments_service_is_failed_fast_once_its_circuit_opens_and_rejoins_after_the_thaw(
+) {
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, None).await;
+    deployment
+        .signal("shoplab-payments", Signal::SIGSTOP)
+        .expect("payments can be stopped");
+    // Five orders at once (all ten mugs): each charge waits its call
+    // timeout (1 s), far less than the request's 5 s deadline, and five
+    // timeouts in a row open the circuit.
+    for (status, code, took) in orders_at_once(&shop, 5).await {
+        assert!(
+            status == 504 || status == 503,
+            "{status} {code} after {took:?}"
+        );
+        assert!(
+            took < Duration::from_millis(2500),
+            "{status} after {took:?}"
+        );
+    }
+    // The circuit is open: an order fails at once, its charge never sent.
+    let reply = shop
+        .post("/orders", &two_mugs())
+        .await
+        .expect("the gateway answers");
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.error_code(), Some("service_unavailable"));
+    assert!(
+        reply.elapsed < Duration::from_millis(500),
+        "an open circuit answers at once, not after {:?}",
+        reply.elapsed
+    );
+
+    deployment
+        .signal("shoplab-payments", Signal::SIGCONT)
+        .expect("payments can be continued");
+    // A health check of payments closes the circuit within a cool-down (1 s)
+    // or two.
+    let thawed = Instant::now();
+    loop {
+        let reply = shop
+            .post("/orders", &two_mugs())
+            .await
+            .expect("the gateway answers");
+        if reply.status == 201 {
+            break;
+        }
+        assert!(
+            thawed.elapsed() < Duration::from_secs(3),
+            "orders still fail 3 s after the thaw: {} {}",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_consistent(&shop).await;
+    deployment.stop().await;
+}

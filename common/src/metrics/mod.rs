@@ -18,6 +18,7 @@
 
 pub mod component;
 pub mod orders;
+pub mod peers;
 pub mod pool;
 
 use std::sync::OnceLock;
@@ -56,6 +57,10 @@ pub const SAGAS_IN_FLIGHT: &str = "shoplab_sagas_in_flight";
 pub const SAGA_COMPENSATIONS: &str = "shoplab_saga_compensations_total";
 /// Sagas taken over after their runner was gone, by outcome.
 pub const SAGA_RECOVERIES: &str = "shoplab_saga_recoveries_total";
+/// Whether the circuit to a peer service is open (1) or closed (0).
+pub const PEER_CIRCUIT_OPEN: &str = "shoplab_peer_circuit_open";
+/// Calls to a peer refused before they were sent, by peer and reason.
+pub const PEER_CALLS_REJECTED: &str = "shoplab_peer_calls_rejected_total";
 
 /// The upper bounds, in seconds, of every duration histogram's buckets:
 /// from 25 µs (an in-process call) to 10 s (past the default deadline of
@@ -173,6 +178,16 @@ fn describe_all() {
         SAGA_COMPENSATIONS,
         "Placements undone (stock released, money refunded) after a step \
          failed, by the step that failed."
+    );
+    describe_gauge!(
+        PEER_CIRCUIT_OPEN,
+        "Whether this process's circuit to a peer service is open (1: calls \
+         fail at once until the peer's /health passes) or closed (0), by peer."
+    );
+    describe_counter!(
+        PEER_CALLS_REJECTED,
+        "Calls to a peer service refused before they were sent, by peer and \
+         reason (circuit_open, bulkhead_full)."
     );
     describe_counter!(
         SAGA_RECOVERIES,

@@ -15,6 +15,7 @@
 //! monolith runs.
 
 pub mod balance;
+pub mod guard;
 pub mod hop_delay;
 pub mod internal;
 pub mod remote;

@@ -18,6 +18,11 @@
 //! goes to one of them (`balance.rs`), and a call whose connection is
 //! refused goes to the next one, which is safe whatever the call, since the
 //! refusing replica never saw it.
+//!
+//! Every call to a peer passes its guard first (`guard.rs`): a bulkhead of
+//! calls in flight and a circuit breaker, so a peer that hangs costs a
+//! bounded number of calls, each within `--call-timeout-ms`, and then
+//! calls that fail at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +46,7 @@ use shoplab_common::metrics::Measured;
 use shoplab_common::ShopError;
 
 use crate::balance::{Picked, Replicas};
+use crate::guard::Guard;
 use crate::hop_delay::HopDelay;
 use crate::internal::{Charge, OrderIdBody, ProductIds, Reserve};
 use crate::startup::CallArgs;
@@ -76,29 +82,24 @@ pub struct Peers {
     pub payments: Option<Replicas>,
 }
 
-impl Peers {
-    fn of(&self, component: Component) -> Option<&Replicas> {
-        match component {
-            Component::Users => self.users.as_ref(),
-            Component::Catalog => self.catalog.as_ref(),
-            Component::Payments => self.payments.as_ref(),
-            Component::Orders => None, // nothing calls the orders service
-        }
-    }
+/// A peer as the client reaches it: its replicas, and its guard.
+struct Peer {
+    replicas: Replicas,
+    guard: Guard,
 }
 
 /// The process's one client to its peers.
 #[derive(Clone)]
 pub struct PeerClient {
     http: Client,
-    peers: Arc<Peers>,
+    peers: Arc<[(Component, Peer)]>,
     timeout: Duration,
     hop_delay: HopDelay,
 }
 
 impl PeerClient {
-    /// The client, and the health checks of every peer that has several
-    /// replicas.
+    /// The client, a guard for each peer, and the health checks of every
+    /// peer that has several replicas.
     pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
         let timeout = calls.timeout();
         let http = Client::builder()
@@ -107,18 +108,44 @@ impl PeerClient {
             .pool_max_idle_per_host(32)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
-        for replicas in [&peers.users, &peers.catalog, &peers.payments]
+        let known = [
+            (Component::Users, peers.users),
+            (Component::Catalog, peers.catalog),
+            (Component::Payments, peers.payments),
+        ];
+        let peers: Arc<[(Component, Peer)]> = known
             .into_iter()
-            .flatten()
-        {
-            replicas.watch(calls.health.interval());
-        }
+            .filter_map(|(component, replicas)| {
+                let replicas = replicas?;
+                replicas.watch(calls.health.interval());
+                let guard = Guard::new(replicas.clone(), calls.guard, http.clone(), timeout);
+                Some((component, Peer { replicas, guard }))
+            })
+            .collect();
         Ok(Self {
             http,
-            peers: Arc::new(peers),
+            peers,
             timeout,
             hop_delay: calls.hop_delay,
         })
+    }
+
+    /// Whether the circuit to `component`'s service is open now (`false`
+    /// for a peer this client does not call).
+    pub fn circuit_open(&self, component: Component) -> bool {
+        self.peer(component).is_ok_and(|peer| peer.guard.is_open())
+    }
+
+    fn peer(&self, component: Component) -> Result<&Peer, ShopError> {
+        self.peers
+            .iter()
+            .find(|(known, _)| *known == component)
+            .map(|(_, peer)| peer)
+            .ok_or_else(|| {
+                ShopError::ServiceUnavailable(format!(
+                    "no --{component}-url was given to this service"
+                ))
+            })
     }
 
     /// The components as seen by one request: every call carries its id
@@ -189,49 +216,23 @@ impl<'a> Call<'a> {
 }
 
 impl Remote {
-    fn replicas(&self, component: Component) -> Result<&Replicas, ShopError> {
-        self.client.peers.of(component).ok_or_else(|| {
-            ShopError::ServiceUnavailable(format!("no --{component}-url was given to this service"))
-        })
-    }
-
     /// Sends one call and reads its answer: `Ok(None)` for 404 (only the
     /// caller knows what was not found), the body for a success, the mapped
     /// domain error otherwise. Every call of every component goes through
-    /// here, so this is where the hop delay is taken; no caller holds a
-    /// database transaction (or a pooled connection) across a call.
-    ///
-    /// A replica that refuses the connection never saw the call, so it is
-    /// sent to the next replica, if there is one and time is left.
+    /// here, so this is where the peer's guard admits it (or refuses it,
+    /// unsent) and hears how it went, and where the hop delay is taken; no
+    /// caller holds a database transaction (or a pooled connection) across
+    /// a call.
     async fn send(
         &self,
         component: Component,
         call: Call<'_>,
     ) -> Result<Option<reqwest::Response>, ShopError> {
-        let replicas = self.replicas(component)?;
-        let mut tried = Vec::new();
-        let response = loop {
-            let Some(replica) = replicas.pick(&tried) else {
-                return Err(ShopError::Unreachable(format!(
-                    "no replica of the {component} service can be reached"
-                )));
-            };
-            match self.send_to(component, &replica, &call).await? {
-                Ok(response) => break response,
-                Err(refused) if refused.is_connect() && !self.deadline.remaining().is_zero() => {
-                    replica.refused();
-                    tried.push(replica.index());
-                    if tried.len() == replicas.len() {
-                        let timeout = self.deadline.remaining().min(self.client.timeout);
-                        return Err(transport_error(component.name(), timeout, &refused));
-                    }
-                }
-                Err(error) => {
-                    let timeout = self.deadline.remaining().min(self.client.timeout);
-                    return Err(transport_error(component.name(), timeout, &error));
-                }
-            }
-        };
+        let peer = self.client.peer(component)?;
+        let _admitted = peer.guard.admit()?;
+        let delivered = self.deliver(component, &peer.replicas, &call).await?;
+        peer.guard.record(delivered.is_ok());
+        let response = delivered?;
         let status = response.status();
         if status.is_success() {
             return Ok(Some(response));
@@ -245,6 +246,39 @@ impl Remote {
             ))
         })?;
         Err(shop_error_from_body(status.as_u16(), &body))
+    }
+
+    /// Gets the call to a replica and its answer back. A replica that
+    /// refuses the connection never saw the call, so it is sent to the next
+    /// replica, if there is one and time is left. The outer error is ours
+    /// (no time left); the inner one says the peer could not be reached or
+    /// did not answer.
+    async fn deliver(
+        &self,
+        component: Component,
+        replicas: &Replicas,
+        call: &Call<'_>,
+    ) -> Result<Result<reqwest::Response, ShopError>, ShopError> {
+        let mut tried = Vec::new();
+        loop {
+            let Some(replica) = replicas.pick(&tried) else {
+                return Ok(Err(ShopError::Unreachable(format!(
+                    "no replica of the {component} service can be reached"
+                ))));
+            };
+            let timeout = self.deadline.remaining().min(self.client.timeout);
+            match self.send_to(component, &replica, call).await? {
+                Ok(response) => return Ok(Ok(response)),
+                Err(refused) if refused.is_connect() && !self.deadline.remaining().is_zero() => {
+                    replica.refused();
+                    tried.push(replica.index());
+                    if tried.len() == replicas.len() {
+                        return Ok(Err(transport_error(component.name(), timeout, &refused)));
+                    }
+                }
+                Err(error) => return Ok(Err(transport_error(component.name(), timeout, &error))),
+            }
+        }
     }
 
     /// One attempt of a call, at one replica: after the hop delay, with the

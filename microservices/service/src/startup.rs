@@ -13,6 +13,7 @@ use shoplab_common::http::server::Application;
 use shoplab_common::http::{routes, SettingsArgs};
 
 use crate::balance::HealthArgs;
+use crate::guard::GuardArgs;
 use crate::hop_delay::HopDelay;
 
 /// The flags every service takes.
@@ -30,9 +31,11 @@ pub struct ServiceArgs {
 }
 
 /// The most a peer gets to answer one call unless `--call-timeout-ms` says
-/// otherwise; within a request, a call gets no more than what is left of the
-/// request's deadline.
-const DEFAULT_CALL_TIMEOUT_MS: u64 = 5000;
+/// otherwise: a fifth of a request's default deadline (5 s), so a peer that
+/// does not answer is given up on, and its circuit opened (`guard.rs`), long
+/// before the caller's own caller gives up. Within a request, a call gets no
+/// more than what is left of the request's deadline either.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 1000;
 
 /// The flags of a service that calls other services.
 #[derive(clap::Args, Debug, Clone)]
@@ -40,8 +43,10 @@ pub struct CallArgs {
     /// The most one call to another service may take before it counts as
     /// `timeout`, whatever is left of the request's deadline (connecting
     /// gets a shorter limit of its own).
-    #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
     pub call_timeout_ms: u64,
+    #[command(flatten)]
+    pub guard: GuardArgs,
     #[command(flatten)]
     pub hop_delay: HopDelay,
     #[command(flatten)]
@@ -53,6 +58,7 @@ impl Default for CallArgs {
     fn default() -> Self {
         Self {
             call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
+            guard: GuardArgs::default(),
             hop_delay: HopDelay::NONE,
             health: HealthArgs::default(),
         }
