@@ -42,6 +42,13 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// How many threads `pid` has now (`Threads`).
+pub fn threads(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("Threads:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The pids of every process whose command name is `name` (e.g. the
 /// PostgreSQL server's `postgres` processes).
 pub fn pids_named(name: &str) -> Vec<u32> {

@@ -334,9 +334,17 @@ struct IsolationArgs {
         default_value = "monolith,micro"
     )]
     deployments: Vec<Kind>,
-    /// Requests per second sent to each of the four groups.
+    /// Requests per second sent to each of the four groups...
     #[arg(long, default_value_t = 50.0)]
     rate: f64,
+    /// ...but POST /orders, which gets this many (default: --rate).
+    #[arg(long)]
+    order_rate: Option<f64>,
+    /// Seconds into the fault from which its failures count as its settled
+    /// cost (how the orders that failed once a circuit could have opened
+    /// were answered).
+    #[arg(long, default_value_t = 3.0)]
+    settle: f64,
     /// Seconds before the fault.
     #[arg(long, default_value_t = 5.0)]
     before: f64,
@@ -648,8 +656,15 @@ fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Opt
 }
 
 fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<isolation::Options> {
-    if !(args.rate > 0.0 && args.rate.is_finite() && args.rate <= 100_000.0) {
-        bail!("--rate must be above 0 (got {})", args.rate);
+    for (flag, rate) in [
+        ("--rate", Some(args.rate)),
+        ("--order-rate", args.order_rate),
+    ] {
+        if let Some(rate) =
+            rate.filter(|rate| !(*rate > 0.0 && rate.is_finite() && *rate <= 100_000.0))
+        {
+            bail!("{flag} must be above 0 and at most 100000 (got {rate})");
+        }
     }
     let mut deployments = args.deployments;
     deployments.dedup();
@@ -664,6 +679,8 @@ fn isolation_options(args: IsolationArgs, bin_dir: PathBuf) -> anyhow::Result<is
         component: args.component,
         fault: args.fault,
         rate: args.rate,
+        order_rate: args.order_rate,
+        settle: seconds("--settle", args.settle)?,
         before: seconds("--before", args.before)?,
         during: seconds("--during", args.during)?,
         after: seconds("--after", args.after)?,

@@ -25,6 +25,8 @@ fn options(kind: Kind) -> Options {
         component: Component::Catalog,
         fault: Fault::Crash,
         rate: 20.0,
+        order_rate: None,
+        settle: Duration::from_millis(500),
         before: phase,
         during: phase,
         after: phase,
@@ -79,5 +81,47 @@ async fn the_monoliths_fault_plan_fails_product_reads_only_in_its_window() {
     assert!(
         monolith.restarts.values().all(|&restarts| restarts == 0),
         "{monolith:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_hung_payments_service_fails_orders_fast_and_costs_the_orders_service_few_threads() {
+    let phase = Duration::from_millis(1500);
+    let options = Options {
+        component: Component::Payments,
+        fault: Fault::Hang,
+        order_rate: Some(50.0),
+        // The circuit opens after five calls time out (1 s each, from the
+        // fault's start): orders due from 2 s in fail at once.
+        during: Duration::from_secs(4),
+        settle: Duration::from_secs(2),
+        before: phase,
+        after: phase,
+        ..options(Kind::Micro)
+    };
+    let result = isolation::measure(&options)
+        .await
+        .expect("the experiment runs");
+    let micro = &result.deployments[0];
+    let orders = group(micro, Group::Orders);
+    let failures = &orders.during.settled_failures;
+    assert!(
+        !failures.is_empty() && failures.keys().all(|status| status == "503"),
+        "orders due once the circuit could be open fail with 503 only: {micro:#?}"
+    );
+    let process = &micro.ordering_process;
+    assert_eq!(process.process, "shoplab-orders");
+    assert!(
+        process.max_threads <= process.idle_threads + 16,
+        "the orders service's threads grew by more than 16: {process:?}"
+    );
+    assert!(
+        group(micro, Group::Products).during.success_rate > 0.95,
+        "{micro:#?}"
+    );
+    assert!(micro.settled.no_pending_after_s.is_some(), "{micro:#?}");
+    assert!(
+        micro.settled.money_conserved && micro.settled.stock_conserved,
+        "{micro:#?}"
     );
 }

@@ -34,8 +34,8 @@ use crate::deploy::{Deployment, Kind, Options as DeployOptions};
 use crate::load::{DataSet, SeedSize};
 use crate::progress::Step;
 pub use fault::{Component, Fault};
-use report::{DeploymentFigures, IsolationResult};
-use traffic::Schedule;
+use report::{DeploymentFigures, IsolationResult, ProcessFigures, Settled, SETTLE_LIMIT_S};
+use traffic::{Rates, Schedule};
 
 /// What `shoplab isolation` was asked to do.
 #[derive(Debug, Clone)]
@@ -48,14 +48,28 @@ pub struct Options {
     pub deployments: Vec<Kind>,
     pub component: Component,
     pub fault: Fault,
-    /// Requests per second sent to each group.
+    /// Requests per second sent to each group...
     pub rate: f64,
+    /// ...but the orders group, which gets this many (default: `rate`).
+    pub order_rate: Option<f64>,
+    /// How far into the fault the failures are tallied apart, as the cost
+    /// of the fault once the deployment has settled into it.
+    pub settle: Duration,
     pub before: Duration,
     pub during: Duration,
     pub after: Duration,
     /// A request with no answer after this long counts as failed.
     pub timeout: Duration,
     pub seed: u64,
+}
+
+impl Options {
+    pub fn rates(&self) -> Rates {
+        Rates {
+            reads: self.rate,
+            orders: self.order_rate.unwrap_or(self.rate),
+        }
+    }
 }
 
 /// A small data set: the experiment is about who answers, not how much data.
@@ -118,6 +132,8 @@ pub async fn measure(options: &Options) -> anyhow::Result<IsolationResult> {
         component: options.component,
         fault: options.fault,
         rate_per_group_rps: options.rate,
+        order_rate_rps: options.rates().orders,
+        settle_s: options.settle.as_secs_f64(),
         before_s: options.before.as_secs_f64(),
         during_s: options.during.as_secs_f64(),
         after_s: options.after.as_secs_f64(),
@@ -175,7 +191,12 @@ async fn measure_one(
     let outcome = exercise(options, &deployment).await;
     let restarts = deployment.restarts().into_iter().collect();
     deployment.stop().await;
-    let (tallies, timing) = outcome?;
+    let Exercised {
+        tallies,
+        timing,
+        ordering_process,
+        settled,
+    } = outcome?;
     let groups = report::groups(&tallies);
     Ok(DeploymentFigures {
         deployment: label.to_owned(),
@@ -185,6 +206,8 @@ async fn measure_one(
         fault_ended_s: timing.ended.as_secs_f64(),
         restart_ms: timing.restart.map(|took| took.as_secs_f64() * 1000.0),
         restarts,
+        ordering_process,
+        settled,
         verdict: report::verdict(label, options.component, options.fault, &groups),
         groups,
     })
@@ -198,11 +221,26 @@ struct Timing {
     restart: Option<Duration>,
 }
 
-/// Seeds the deployment, then runs the load and the fault side by side.
-async fn exercise(
-    options: &Options,
-    deployment: &Deployment,
-) -> anyhow::Result<(traffic::Tallies, Timing)> {
+/// What one deployment's run gave.
+struct Exercised {
+    tallies: traffic::Tallies,
+    timing: Timing,
+    ordering_process: ProcessFigures,
+    settled: Settled,
+}
+
+/// The process that places orders.
+fn ordering_process(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Monolith => "shoplab-monolith",
+        Kind::Micro => "shoplab-orders",
+    }
+}
+
+/// Seeds the deployment, then runs the load and the fault side by side,
+/// watching the process that places orders, and waits for the deployment
+/// to settle.
+async fn exercise(options: &Options, deployment: &Deployment) -> anyhow::Result<Exercised> {
     let label = deployment.kind.label();
     let step = Step::begin(format!("{label}: seeding users, wallets and products"));
     let shop = ShopClient::new(&deployment.base_url);
@@ -212,11 +250,13 @@ async fn exercise(
         data.users.len(),
         data.products.len()
     ));
+    let seeded = audit(&shop).await?;
     let schedule = Schedule {
         start: Instant::from_std(deployment.spawned_at) + SETUP,
         before: options.before,
         during: options.during,
         after: options.after,
+        settle: options.settle,
     };
     if Instant::now() >= schedule.start {
         bail!(
@@ -225,18 +265,111 @@ async fn exercise(
             SETUP.as_secs()
         );
     }
-    let (tallies, timing) = tokio::join!(
+    let process = ordering_process(deployment.kind);
+    let pid = deployment
+        .pids()
+        .into_iter()
+        .find_map(|(name, pid)| (name == process).then_some(pid))
+        .with_context(|| format!("no {process} process in the {label}"))?;
+    let idle = sample(pid).with_context(|| format!("cannot read {process}'s /proc entry"))?;
+    let (tallies, timing, peak) = tokio::join!(
         traffic::drive(
             &deployment.base_url,
             &data,
-            options.rate,
+            options.rates(),
             schedule,
             options.timeout,
             options.seed,
         ),
         conduct(options, deployment, schedule),
+        watch(pid, idle, schedule.end()),
     );
-    Ok((tallies?, timing?))
+    let step = Step::begin(format!("{label}: waiting for no order to be pending"));
+    let settled = settle(&shop, &seeded).await?;
+    step.done(&match settled.no_pending_after_s {
+        Some(seconds) => format!("after {seconds:.1} s"),
+        None => format!("{} still pending", settled.pending),
+    });
+    Ok(Exercised {
+        tallies: tallies?,
+        timing: timing?,
+        ordering_process: ProcessFigures {
+            process: process.to_owned(),
+            idle_threads: idle.0,
+            max_threads: peak.0,
+            idle_rss_mib: mib(idle.1),
+            max_rss_mib: mib(peak.1),
+        },
+        settled,
+    })
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A process's threads and resident bytes now.
+fn sample(pid: u32) -> Option<(u64, u64)> {
+    Some((crate::cpu::threads(pid)?, crate::cpu::rss_bytes(pid)?))
+}
+
+/// The most threads and resident bytes `pid` has, sampled every 100 ms
+/// until `until` (a moment it cannot be read, say while it restarts, is
+/// skipped).
+async fn watch(pid: u32, idle: (u64, u64), until: Instant) -> (u64, u64) {
+    let mut peak = idle;
+    while Instant::now() < until {
+        if let Some((threads, rss)) = sample(pid) {
+            peak = (peak.0.max(threads), peak.1.max(rss));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    peak
+}
+
+/// The figures of `GET /audit` the run checks.
+struct Audit {
+    money: i64,
+    stock_and_sold: i64,
+    pending: i64,
+}
+
+async fn audit(shop: &ShopClient) -> anyhow::Result<Audit> {
+    let reply = shop.get("/audit").await?;
+    anyhow::ensure!(reply.status == 200, "/audit answered {}", reply.status);
+    let figure = |pointer: &str| {
+        reply
+            .body
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_i64)
+            .with_context(|| format!("/audit has no {pointer}: {}", reply.body))
+    };
+    Ok(Audit {
+        money: figure("/wallet_cents")? + figure("/paid_cents")?,
+        // Every order of the run is one unit of one product.
+        stock_and_sold: figure("/stock_units")? + figure("/orders/completed")?,
+        pending: figure("/orders/pending")?,
+    })
+}
+
+/// Waits (up to [`SETTLE_LIMIT_S`]) for no order to be pending, then checks
+/// money and stock against the audit taken once the data was seeded.
+async fn settle(shop: &ShopClient, seeded: &Audit) -> anyhow::Result<Settled> {
+    let began = Instant::now();
+    let limit = Duration::from_secs(SETTLE_LIMIT_S);
+    loop {
+        let now = audit(shop).await?;
+        let settled_after = (now.pending == 0).then(|| began.elapsed().as_secs_f64());
+        if settled_after.is_some() || began.elapsed() >= limit {
+            return Ok(Settled {
+                no_pending_after_s: settled_after,
+                pending: now.pending,
+                money_conserved: now.money == seeded.money,
+                stock_conserved: now.stock_and_sold == seeded.stock_and_sold,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Walks through the phases on the clock, saying where the run is, and in

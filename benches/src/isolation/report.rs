@@ -25,8 +25,13 @@ pub struct IsolationResult {
     pub seed: u64,
     pub component: Component,
     pub fault: Fault,
-    /// Requests per second sent to each group.
+    /// Requests per second sent to each group (the orders group:
+    /// `order_rate_rps`).
     pub rate_per_group_rps: f64,
+    pub order_rate_rps: f64,
+    /// How far into the fault the failures are tallied apart as its
+    /// settled cost (`settled_failures`).
+    pub settle_s: f64,
     pub before_s: f64,
     pub during_s: f64,
     pub after_s: f64,
@@ -53,9 +58,43 @@ pub struct DeploymentFigures {
     pub restart_ms: Option<f64>,
     /// Each process's restarts over the run.
     pub restarts: BTreeMap<String, u32>,
+    /// The process that places orders (the orders service, or the
+    /// monolith): what the fault cost it.
+    pub ordering_process: ProcessFigures,
+    /// Once the load had ended: how long until no order was pending, and
+    /// whether money and stock were conserved.
+    pub settled: Settled,
     pub groups: Vec<GroupFigures>,
     pub verdict: String,
 }
+
+/// Threads and resident memory of one process: once the deployment was
+/// seeded and idle, and the most seen over the run (sampled every 100 ms).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessFigures {
+    pub process: String,
+    pub idle_threads: u64,
+    pub max_threads: u64,
+    pub idle_rss_mib: f64,
+    pub max_rss_mib: f64,
+}
+
+/// The deployment once the load had ended, from `GET /audit`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settled {
+    /// Seconds from the end of the load until no order was pending; `None`
+    /// if some still were after [`SETTLE_LIMIT_S`].
+    pub no_pending_after_s: Option<f64>,
+    pub pending: i64,
+    /// `wallet_cents + paid_cents` as after seeding (API.md's invariant 1).
+    pub money_conserved: bool,
+    /// `stock_units` + units in completed orders as after seeding
+    /// (invariant 2; every order of the run is one unit).
+    pub stock_conserved: bool,
+}
+
+/// How long the run waits, after the load, for no order to be pending.
+pub const SETTLE_LIMIT_S: u64 = 60;
 
 /// One group of endpoints, phase by phase.
 #[derive(Debug, Clone, Serialize)]
@@ -97,6 +136,14 @@ pub struct PhaseFigures {
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// During the fault only: the failures due once it had settled
+    /// (`--settle` seconds in), by status (`timeout`, `transport` for no
+    /// answer), and the median time the answered ones took.
+    pub settled_failures: BTreeMap<String, u64>,
+    pub settled_failure_p50_ms: Option<f64>,
+    /// How long into the phase the last failed request was due: after the
+    /// fault, how long the group took to recover (`None`: nothing failed).
+    pub last_failure_ms: Option<f64>,
 }
 
 impl PhaseFigures {
@@ -118,6 +165,10 @@ impl PhaseFigures {
             p50_ms: quantile(0.5),
             p99_ms: quantile(0.99),
             max_ms: answered.then(|| tally.answered.max() as f64 / 1000.0),
+            settled_failures: tally.settled_failures.clone(),
+            settled_failure_p50_ms: (!tally.settled_failure_latency.is_empty())
+                .then(|| tally.settled_failure_latency.value_at_quantile(0.5) as f64 / 1000.0),
+            last_failure_ms: tally.last_failure.map(|due| due.as_secs_f64() * 1000.0),
         }
     }
 }
@@ -279,6 +330,64 @@ pub fn print(result: &IsolationResult) {
     for deployment in &result.deployments {
         println!("{}", deployment.verdict);
     }
+    println!();
+    for deployment in &result.deployments {
+        println!("{}", cost(deployment, result.settle_s));
+    }
+}
+
+/// What the fault cost the process that places orders, how the orders that
+/// failed once it had settled were answered, how soon orders came back, and
+/// whether the deployment settled with money and stock conserved.
+pub fn cost(deployment: &DeploymentFigures, settle_s: f64) -> String {
+    let process = &deployment.ordering_process;
+    let orders = deployment
+        .groups
+        .iter()
+        .find(|group| group.group == Group::Orders);
+    let failing = orders.map_or_else(String::new, |orders| {
+        let during = &orders.during;
+        let statuses: Vec<String> = during
+            .settled_failures
+            .iter()
+            .map(|(status, count)| format!("{count}x {status}"))
+            .collect();
+        let answered = during
+            .settled_failure_p50_ms
+            .map_or(String::new(), |p50| format!(", p50 {p50:.1} ms"));
+        let back = match orders.after.last_failure_ms {
+            None => "every order after it succeeded".to_owned(),
+            Some(ms) => format!("orders all succeed from {ms:.0} ms after it"),
+        };
+        let failed = if statuses.is_empty() {
+            "none failed".to_owned()
+        } else {
+            statuses.join(", ")
+        };
+        format!("; orders due from {settle_s:.0} s into the fault: {failed}{answered}; {back}")
+    });
+    let settled = &deployment.settled;
+    let pending = match settled.no_pending_after_s {
+        Some(seconds) => format!("nothing pending {seconds:.1} s after the load"),
+        None => format!(
+            "{} orders still pending {SETTLE_LIMIT_S} s after the load",
+            settled.pending
+        ),
+    };
+    let conserved = |ok: bool| if ok { "conserved" } else { "NOT conserved" };
+    format!(
+        "{}: {} threads {} -> {} (+{}), RSS {:.1} -> {:.1} MiB (+{:.1}){failing}; {pending}; money {}, stock {}",
+        deployment.deployment,
+        process.process,
+        process.idle_threads,
+        process.max_threads,
+        process.max_threads.saturating_sub(process.idle_threads),
+        process.idle_rss_mib,
+        process.max_rss_mib,
+        process.max_rss_mib - process.idle_rss_mib,
+        conserved(settled.money_conserved),
+        conserved(settled.stock_conserved),
+    )
 }
 
 fn phase_seconds(result: &IsolationResult, phase: Phase) -> f64 {
@@ -304,6 +413,9 @@ mod tests {
             p50_ms: Some(p99_ms / 2.0),
             p99_ms: Some(p99_ms),
             max_ms: Some(p99_ms),
+            settled_failures: BTreeMap::new(),
+            settled_failure_p50_ms: None,
+            last_failure_ms: None,
         }
     }
 

@@ -124,6 +124,10 @@ pub struct Schedule {
     pub before: Duration,
     pub during: Duration,
     pub after: Duration,
+    /// How long into the fault a deployment may take to settle into how it
+    /// fails (a circuit opening, say): the failures due later are tallied
+    /// apart, as the fault's settled cost.
+    pub settle: Duration,
 }
 
 impl Schedule {
@@ -137,6 +141,11 @@ impl Schedule {
 
     pub fn end(&self) -> Instant {
         self.fault_ends() + self.after
+    }
+
+    /// Whether a request due at `due` falls in the fault's settled part.
+    fn settled(&self, due: Instant) -> bool {
+        due >= self.fault_starts() + self.settle && due < self.fault_ends()
     }
 
     fn phase_at(&self, due: Instant) -> Phase {
@@ -171,35 +180,70 @@ pub struct Tally {
     pub error_statuses: BTreeMap<u16, u64>,
     /// Latency of every answered request (any status), in microseconds.
     pub answered: Histogram<u64>,
+    /// The failures due once the fault had settled (see
+    /// [`Schedule::settle`]; only in the fault's phase), by status
+    /// (`timeout` and `transport` for no answer), and how long the answered
+    /// ones took.
+    pub settled_failures: BTreeMap<String, u64>,
+    pub settled_failure_latency: Histogram<u64>,
+    /// How long after its phase began the last failed request was due:
+    /// after the fault, how long the group took to recover.
+    pub last_failure: Option<Duration>,
 }
 
 impl Tally {
     fn new() -> Self {
+        let histogram = || {
+            Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("1 µs to 1 h at 3 digits is a valid histogram")
+        };
         Tally {
             sent: 0,
             ok: 0,
             timeouts: 0,
             transport_errors: 0,
             error_statuses: BTreeMap::new(),
-            answered: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                .expect("1 µs to 1 h at 3 digits is a valid histogram"),
+            answered: histogram(),
+            settled_failures: BTreeMap::new(),
+            settled_failure_latency: histogram(),
+            last_failure: None,
         }
     }
 
-    fn add(&mut self, group: Group, answer: Answer, latency: Duration) {
+    fn add(&mut self, group: Group, done: &Done) {
         self.sent += 1;
-        match answer {
+        let micros = u64::try_from(done.latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let failure = match done.answer {
             Answer::Status(status) => {
-                let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-                self.answered.saturating_record(micros.max(1));
+                self.answered.saturating_record(micros);
                 if status == group.expected_status() {
                     self.ok += 1;
+                    None
                 } else {
                     *self.error_statuses.entry(status).or_default() += 1;
+                    Some(status.to_string())
                 }
             }
-            Answer::Timeout => self.timeouts += 1,
-            Answer::Transport => self.transport_errors += 1,
+            Answer::Timeout => {
+                self.timeouts += 1;
+                Some("timeout".to_owned())
+            }
+            Answer::Transport => {
+                self.transport_errors += 1;
+                Some("transport".to_owned())
+            }
+        };
+        let Some(failure) = failure else {
+            return;
+        };
+        self.last_failure = self.last_failure.max(Some(done.into_phase));
+        if done.settled {
+            *self.settled_failures.entry(failure).or_default() += 1;
+            if matches!(done.answer, Answer::Status(_)) {
+                self.settled_failure_latency.saturating_record(micros);
+            }
         }
     }
 }
@@ -207,19 +251,38 @@ impl Tally {
 /// Every group's tallies, by phase.
 pub type Tallies = BTreeMap<Group, BTreeMap<Phase, Tally>>;
 
-/// Sends every group's requests at `rate` per second each, on `schedule`,
-/// and waits for the last answer (or its timeout).
+/// Requests per second for each group.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    /// The users, products and wallets groups'.
+    pub reads: f64,
+    /// The orders group's.
+    pub orders: f64,
+}
+
+impl Rates {
+    pub fn of(self, group: Group) -> f64 {
+        match group {
+            Group::Orders => self.orders,
+            _ => self.reads,
+        }
+    }
+}
+
+/// Sends every group's requests at its rate, on `schedule`, and waits for
+/// the last answer (or its timeout).
 pub async fn drive(
     base_url: &str,
     data: &DataSet,
-    rate: f64,
+    rates: Rates,
     schedule: Schedule,
     timeout: Duration,
     seed: u64,
 ) -> anyhow::Result<Tallies> {
-    anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be above 0");
     let mut groups = JoinSet::new();
     for (index, group) in Group::ALL.into_iter().enumerate() {
+        let rate = rates.of(group);
+        anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be above 0");
         let caller = Caller {
             http: crate::load::http_client()?,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -238,8 +301,16 @@ pub async fn drive(
     Ok(tallies)
 }
 
-/// A request that has ended: its phase, how, and its latency from its due time.
-type Done = (Phase, Answer, Duration);
+/// A request that has ended: its phase, how, its latency from its due
+/// time, how long into its phase it was due, and whether it was due once
+/// the fault had settled.
+struct Done {
+    phase: Phase,
+    answer: Answer,
+    latency: Duration,
+    into_phase: Duration,
+    settled: bool,
+}
 
 /// One group's caller: its own client, its own loop.
 struct Caller {
@@ -265,9 +336,9 @@ impl Caller {
             .collect();
         let mut in_flight = JoinSet::new();
         let group = self.group;
-        let add = |tallies: &mut BTreeMap<Phase, Tally>, (phase, answer, latency): Done| {
-            if let Some(tally) = tallies.get_mut(&phase) {
-                tally.add(group, answer, latency);
+        let add = |tallies: &mut BTreeMap<Phase, Tally>, done: Done| {
+            if let Some(tally) = tallies.get_mut(&done.phase) {
+                tally.add(group, &done);
             }
         };
         for index in 0..total {
@@ -285,6 +356,12 @@ impl Caller {
                     .body(body);
             }
             let phase = schedule.phase_at(due);
+            let phase_began = match phase {
+                Phase::Before => schedule.start,
+                Phase::During => schedule.fault_starts(),
+                Phase::After => schedule.fault_ends(),
+            };
+            let (into_phase, settled) = (due - phase_began, schedule.settled(due));
             in_flight.spawn(async move {
                 let answer = match request.send().await {
                     Ok(response) => {
@@ -298,7 +375,13 @@ impl Caller {
                     Err(error) if error.is_timeout() => Answer::Timeout,
                     Err(_) => Answer::Transport,
                 };
-                (phase, answer, due.elapsed())
+                Done {
+                    phase,
+                    answer,
+                    latency: due.elapsed(),
+                    into_phase,
+                    settled,
+                }
             });
             // Count finished requests as we go, so the set stays small.
             while let Some(Ok(done)) = in_flight.try_join_next() {

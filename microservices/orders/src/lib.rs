@@ -30,6 +30,9 @@ use checkout::{Naive, SagaRunner};
 /// The service's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-orders";
 
+/// Threads the recovery loop runs its database work on.
+const RECOVERY_DATABASE_THREADS: usize = 4;
+
 /// How often the recovery loop looks for sagas whose runner is gone.
 const RECOVERY_EVERY: Duration = Duration::from_secs(1);
 
@@ -68,12 +71,19 @@ pub fn build(
 
 /// The recovery loop, on a thread of its own with a runtime of its own, so
 /// that a pass is never held up by the requests the workers serve (nor holds
-/// them up). Each pass also reports how many sagas are in flight (when
+/// them up), its database work on at most [`RECOVERY_DATABASE_THREADS`]
+/// threads. Each pass also reports how many sagas are in flight (when
 /// metrics are on).
 fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::Result<()> {
     let Settings { faults, budget } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_name("saga-recovery")
+        // Its sagas' database work queues for these few threads: it cannot
+        // go faster than the pool's connections (half of which it leaves to
+        // requests), and a burst of due sagas must not become a burst of
+        // threads.
+        .max_blocking_threads(RECOVERY_DATABASE_THREADS)
         .build()?;
     std::thread::Builder::new()
         .name("saga-recovery".into())
