@@ -78,6 +78,17 @@ impl Hop {
 /// Every hop of `request_id` in the hop logs (`*.log`, and `*.log.old`
 /// moved aside when full) of `dirs`, in the order they started.
 pub fn hops(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Hop>> {
+    hops_where(dirs, |line| line.contains(request_id), |id| id == request_id)
+}
+
+/// Every hop in the hop logs of `dirs` whose request id `keep` accepts,
+/// read in one pass over each file (`prefilter` skips a line before it is
+/// parsed), in the order they started.
+pub fn hops_where(
+    dirs: &[PathBuf],
+    prefilter: impl Fn(&str) -> bool,
+    keep: impl Fn(&str) -> bool,
+) -> anyhow::Result<Vec<Hop>> {
     let mut hops = Vec::new();
     for dir in dirs {
         let entries =
@@ -85,7 +96,7 @@ pub fn hops(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Hop>> {
         for entry in entries {
             let path = entry?.path();
             if let Some(process) = process_of(&path) {
-                hops.extend(read(&path, &process, request_id)?);
+                hops.extend(read(&path, &process, &prefilter, &keep)?);
             }
         }
     }
@@ -103,15 +114,20 @@ fn process_of(path: &Path) -> Option<String> {
     Some(stem.to_owned())
 }
 
-fn read(path: &Path, process: &str, request_id: &str) -> anyhow::Result<Vec<Hop>> {
+fn read(
+    path: &Path,
+    process: &str,
+    prefilter: &impl Fn(&str) -> bool,
+    keep: &impl Fn(&str) -> bool,
+) -> anyhow::Result<Vec<Hop>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     // A line that is not a hop (or was cut short by a crash) is skipped.
     Ok(text
         .lines()
-        .filter(|line| line.contains(request_id))
+        .filter(|line| prefilter(line))
         .filter_map(|line| serde_json::from_str::<Hop>(line).ok())
-        .filter(|hop| hop.request_id == request_id)
+        .filter(|hop| keep(&hop.request_id))
         .map(|hop| Hop {
             process: process.to_owned(),
             ..hop

@@ -211,6 +211,11 @@ impl Op {
         Op::OrdersInsert,
     ];
 
+    /// Its place in [`Op::ALL`], for tables indexed by operation.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// `<component>.<method>`, as a fault plan names it.
     pub fn name(self) -> &'static str {
         match self {
@@ -255,6 +260,13 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_is_at_its_index() {
+        for (at, op) in Op::ALL.into_iter().enumerate() {
+            assert_eq!(op.index(), at, "{}", op.name());
+        }
+    }
 
     #[test]
     fn every_operation_is_named_by_its_component_and_method() {

@@ -168,6 +168,47 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
             format!("missed: {:.2}x B", hop.gateway_hop_over_b)
         },
     });
+    verdicts.push(Verdict {
+        claim: "target: the internal hop (a component call between services) costs at most 1.25x B"
+            .into(),
+        figures: match hop.internal_hop_ms {
+            Some(internal) => format!(
+                "internal hop {internal:.3} ms (the median of {} component calls: the caller's time less the callee's), B {:.3} ms",
+                hop.internal_hop_calls, hop.b_async_ms
+            ),
+            None => "not measured: no workload with component calls, or no hop logs".into(),
+        },
+        verdict: match hop.internal_hop_over_b {
+            Some(over_b) if over_b <= 1.25 => format!("met: {over_b:.2}x B"),
+            Some(over_b) => format!("missed: {over_b:.2}x B"),
+            None => "not measured".into(),
+        },
+    });
+    if let Some(worst) = result
+        .metrics_on
+        .iter()
+        .max_by(|one, other| one.cost.total_cmp(&other.cost))
+    {
+        let costs: Vec<String> = result
+            .metrics_on
+            .iter()
+            .map(|run| format!("{} {} {:.1}%", run.workload, run.deployment, run.cost * 100.0))
+            .collect();
+        verdicts.push(Verdict {
+            claim: "target: metrics cost at most 5% of the maximum throughput".into(),
+            figures: format!("max throughput lost with metrics on: {}", costs.join(", ")),
+            verdict: if worst.cost <= 0.05 {
+                format!("met: at most {:.1}%", worst.cost * 100.0)
+            } else {
+                format!(
+                    "missed: {:.1}% ({} on the {})",
+                    worst.cost * 100.0,
+                    worst.workload,
+                    worst.deployment
+                )
+            },
+        });
+    }
     if let Some(read) = workload("read").and_then(|figures| figures.runs.get(MONOLITH)) {
         let share =
             read.closed.all.throughput_rps / result.floor_read.all.throughput_rps.max(f64::EPSILON);

@@ -39,6 +39,9 @@ pub struct CompareResult {
     pub hop: HopFigures,
     /// The microservices again with a delay on every internal hop.
     pub hop_delays: Vec<DelayFigures>,
+    /// Both deployments again with metrics on: each workload's maximum
+    /// throughput beside the main run's (metrics off).
+    pub metrics_on: Vec<MeteredRun>,
     pub build: Option<crate::compare::build::BuildFigures>,
     pub verdicts: Vec<Verdict>,
 }
@@ -156,8 +159,9 @@ pub struct CpuFigures {
 pub struct HopFigures {
     /// B: median round trip of a small JSON POST to the floor's `/echo`,
     /// concurrency 1, kept-alive, sent from the deployment's cores: with
-    /// reqwest's blocking client (the one the services' component calls use)
-    /// and its async client (the one the gateway uses).
+    /// reqwest's blocking client (for comparison: the services' component
+    /// calls used it before they were async) and its async client (the one
+    /// the gateway and the services' component calls use).
     pub b_blocking_ms: f64,
     pub b_async_ms: f64,
     /// Median of `GET /products/{id}` through the gateway, and straight to
@@ -169,6 +173,28 @@ pub struct HopFigures {
     /// `gateway_hop_ms / b_async_ms` (the target is at most 1.25).
     pub gateway_hop_over_b: f64,
     pub samples: usize,
+    /// The internal hop: the median, over the component calls the services
+    /// made for orders sent one at a time, of the caller's time for the call
+    /// less the callee's time serving it, both from the hop logs. `None`:
+    /// not measured (no workload with component calls, or no hop logs).
+    pub internal_hop_ms: Option<f64>,
+    /// `internal_hop_ms / b_async_ms` (the target is at most 1.25).
+    pub internal_hop_over_b: Option<f64>,
+    /// How many component calls the median is of.
+    pub internal_hop_calls: usize,
+}
+
+/// One workload's closed loop on one deployment with metrics on, beside
+/// the same run with them off.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeteredRun {
+    pub deployment: String,
+    pub workload: String,
+    pub without_rps: f64,
+    pub with_rps: f64,
+    /// `1 - with / without`: the share of the maximum throughput that
+    /// metrics cost (the target is at most 0.05).
+    pub cost: f64,
 }
 
 /// The microservices with `delay_us` added to every internal hop.

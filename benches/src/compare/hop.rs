@@ -5,15 +5,24 @@
 //! sent from the deployment's cores as the deployment's own hops are.
 //! The gateway hop is what the gateway adds to a request: the median of
 //! `GET /products/{id}` through it, minus the same request sent straight to
-//! the catalog service (interleaved, so drift hits both alike). A hop close
-//! to B costs what HTTP costs; one far above B costs something else too
-//! (thread hand-offs, copies, a second parse).
+//! the catalog service (interleaved, so drift hits both alike). The internal
+//! hop is what one component call between services costs beyond the work it
+//! asks for: orders sent one at a time with the hop logs on, and for every
+//! component call a service made, the caller's time for it less the time
+//! the callee spent serving it (`internal`). A hop close to B costs what
+//! HTTP costs; one far above B costs something else too (thread hand-offs,
+//! copies, a second parse).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use serde_json::json;
 
 use super::figures::HopFigures;
+use crate::deploy::Deployment;
+use crate::load::DataSet;
 
 /// Requests sent before timing starts, to open connections and warm caches.
 const WARM_UP: usize = 100;
@@ -68,7 +77,100 @@ pub async fn measure(
         gateway_hop_ms,
         gateway_hop_over_b: gateway_hop_ms / b_async_ms,
         samples,
+        internal_hop_ms: None,
+        internal_hop_over_b: None,
+        internal_hop_calls: 0,
     })
+}
+
+/// The request ids of the orders the internal hop is measured with.
+const INTERNAL_PREFIX: &str = "cmp-internal-hop-";
+
+/// The internal hop, in milliseconds, and how many component calls it is
+/// the median of: `orders` orders sent through `deployment` (the
+/// microservices) one at a time, so nothing queues, with its hop logs (in
+/// `logs`) on; then, for every `called` line a service (not the gateway)
+/// wrote for them, its time less the time of the `served` line its callee
+/// wrote under it. What is left is the hop itself: both sides' HTTP and
+/// JSON, and the wire. The hop logs are paused again afterwards.
+pub async fn internal(
+    deployment: &Deployment,
+    logs: PathBuf,
+    data: &DataSet,
+    orders: usize,
+) -> anyhow::Result<(f64, usize)> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()?;
+    let url = format!("{}/orders", deployment.base_url);
+    deployment.hop_logs(true);
+    let sent = send_orders(&http, &url, data, orders).await;
+    deployment.hop_logs(false);
+    sent?;
+    // The hop logs' writers flush every 50 ms (`queue.rs`).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hops = tokio::task::spawn_blocking(move || {
+        crate::trace::hops_where(
+            &[logs],
+            |line| line.contains(INTERNAL_PREFIX),
+            |id| id.starts_with(INTERNAL_PREFIX),
+        )
+    })
+    .await??;
+    let served: HashMap<&str, u64> = hops
+        .iter()
+        .filter(|hop| hop.hop == "served" && !hop.parent.is_empty())
+        .map(|hop| (hop.parent.as_str(), hop.micros))
+        .collect();
+    let mut hops_ms: Vec<Duration> = hops
+        .iter()
+        .filter(|hop| hop.hop == "called" && !hop.process.starts_with("shoplab-gateway"))
+        .filter_map(|call| {
+            let handled = served.get(call.hop_id.as_str())?;
+            Some(Duration::from_micros(call.micros.saturating_sub(*handled)))
+        })
+        .collect();
+    anyhow::ensure!(
+        !hops_ms.is_empty(),
+        "no component call of the {orders} orders was found in the hop logs"
+    );
+    let calls = hops_ms.len();
+    Ok((median_ms(&mut hops_ms), calls))
+}
+
+/// `orders` orders of one unit, each after the last was answered, the
+/// first few as a warm-up (their hops are logged under another id).
+async fn send_orders(
+    http: &reqwest::Client,
+    url: &str,
+    data: &DataSet,
+    orders: usize,
+) -> anyhow::Result<()> {
+    let (users, products) = (&data.users, &data.products);
+    anyhow::ensure!(
+        !users.is_empty() && !products.is_empty(),
+        "no data set to order from"
+    );
+    for index in 0..WARM_UP / 10 + orders {
+        let body = json!({
+            "user_id": users[index % users.len()],
+            "items": [{"product_id": products[index % products.len()], "quantity": 1}],
+        });
+        let id = if index < WARM_UP / 10 {
+            format!("cmp-warm-{index}")
+        } else {
+            format!("{INTERNAL_PREFIX}{index}")
+        };
+        let response = http
+            .post(url)
+            .header("x-request-id", id)
+            .json(&body)
+            .send()
+            .await?;
+        response.bytes().await?;
+    }
+    Ok(())
 }
 
 fn small_body() -> Vec<u8> {

@@ -211,6 +211,30 @@ pub fn render(result: &CompareResult) -> String {
         hop.gateway_hop_over_b,
         hop.samples
     );
+    if !result.metrics_on.is_empty() {
+        page.push_str("<h2>Metrics on</h2><p>Both deployments again with every process serving <code>/metrics</code> (as <code>shoplab up</code> runs them): the maximum throughput without and with.</p><table><tr><th>workload</th><th>deployment</th><th>off req/s</th><th>on req/s</th><th>cost</th></tr>");
+        for run in &result.metrics_on {
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1}%</td></tr>",
+                run.workload,
+                run.deployment,
+                run.without_rps,
+                run.with_rps,
+                run.cost * 100.0
+            );
+        }
+        page.push_str("</table>");
+    }
+    let _ = match (hop.internal_hop_ms, hop.internal_hop_over_b) {
+        (Some(internal), Some(over_b)) => write!(
+            page,
+            "<p>The internal hop, a component call between services less the time its callee spent serving it \
+             (from the hop logs, orders sent one at a time): {internal:.3} ms, {over_b:.2}x B, the median of {} calls.</p>",
+            hop.internal_hop_calls
+        ),
+        _ => write!(page, "<p>The internal hop was not measured (no workload with component calls, or no hop logs).</p>"),
+    };
     let _ = write!(
         page,
         "<p>The floor (a bare actix-web handler doing the same product read on the same stack) served {:.0} req/s; \

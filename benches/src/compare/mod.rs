@@ -50,7 +50,8 @@ use crate::process::Process;
 use crate::progress::Step;
 use crate::trace;
 use figures::{
-    CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, Machine,
+    CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, HopFigures, Machine,
+    MeteredRun,
     ProcessFigures, SlowestTrace, TracedPass, WorkloadFigures, WorkloadRuns,
 };
 
@@ -104,6 +105,10 @@ const TRACED_PASS: Duration = Duration::from_secs(2);
 
 /// Products the floor serves (the deployments get the same number seeded).
 const FLOOR_PRODUCTS: usize = 100;
+
+/// Orders sent one at a time to measure the internal hop: four component
+/// calls each.
+const INTERNAL_HOP_ORDERS: usize = 100;
 
 /// Runs the comparison and writes `result.json` and `report.html`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
@@ -240,27 +245,7 @@ async fn measure_running(
 
     let mut data_sets = Vec::new();
     for deployment in running {
-        let step = Step::begin(format!("{}: seeding the data set", deployment.kind.label()));
-        let shop = ShopClient::new(&deployment.base_url);
-        let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await?;
-        step.done(&format!(
-            "{} users, {} products",
-            data.users.len(),
-            data.products.len()
-        ));
-        let step = Step::begin(format!("{}: warming up (mix)", deployment.kind.label()));
-        let warm = Run {
-            duration: options.warm_up,
-            ..run_of(
-                options,
-                &deployment.base_url,
-                Workload::Mix(Default::default()),
-                closed(options),
-            )
-        };
-        let report = load::drive(&http, &warm, &data, |share| step.set(share)).await?;
-        step.done(&format!("{:.0} req/s", report.all.throughput_rps));
-        data_sets.push(data);
+        data_sets.push(seed_and_warm(options, &http, deployment).await?);
     }
 
     let step = Step::begin("the generator's ceiling (GET /hello on the floor)");
@@ -358,11 +343,38 @@ async fn measure_running(
         "B {:.3} ms, gateway hop {:.3} ms",
         hop.b_async_ms, hop.gateway_hop_ms
     ));
+    // The internal hop needs component calls to measure, and the hop logs.
+    let calls_components = workloads
+        .iter()
+        .any(|figures| matches!(figures.workload.as_str(), "order" | "mix"));
+    let hop = if calls_components && options.hop_logs {
+        let step = Step::begin("the internal hop: orders one at a time, read from the hop logs");
+        let (internal_ms, calls) = hop::internal(
+            &running[micro],
+            hop_log_dir(out, Kind::Micro),
+            &data_sets[micro],
+            INTERNAL_HOP_ORDERS,
+        )
+        .await?;
+        step.done(&format!(
+            "{internal_ms:.3} ms, the median of {calls} component calls"
+        ));
+        HopFigures {
+            internal_hop_ms: Some(internal_ms),
+            internal_hop_over_b: Some(internal_ms / hop.b_async_ms),
+            internal_hop_calls: calls,
+            ..hop
+        }
+    } else {
+        hop
+    };
 
     let mut hop_delays = Vec::new();
     for &delay_us in options.hop_delays_us.iter().skip(1) {
         hop_delays.push(delayed(options, databases, &http, delay_us, &workloads).await?);
     }
+
+    let metrics_on = metered(options, databases, &http, &workloads).await?;
 
     let mut deployments = BTreeMap::new();
     for (index, deployment) in running.iter().enumerate() {
@@ -415,6 +427,7 @@ async fn measure_running(
         workloads,
         hop,
         hop_delays,
+        metrics_on,
         build: None,
         verdicts: Vec::new(),
     })
@@ -548,6 +561,84 @@ impl OpenLoop<'_> {
     }
 }
 
+/// Seeds the data set into `deployment` through its public API, then warms
+/// it up with the mix, in a closed loop.
+async fn seed_and_warm(
+    options: &Options,
+    http: &reqwest::Client,
+    deployment: &Deployment,
+) -> anyhow::Result<DataSet> {
+    let label = deployment.kind.label();
+    let step = Step::begin(format!("{label}: seeding the data set"));
+    let shop = ShopClient::new(&deployment.base_url);
+    let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await?;
+    step.done(&format!(
+        "{} users, {} products",
+        data.users.len(),
+        data.products.len()
+    ));
+    let step = Step::begin(format!("{label}: warming up (mix)"));
+    let warm = Run {
+        duration: options.warm_up,
+        ..run_of(
+            options,
+            &deployment.base_url,
+            Workload::Mix(Default::default()),
+            closed(options),
+        )
+    };
+    let report = load::drive(http, &warm, &data, |share| step.set(share)).await?;
+    step.done(&format!("{:.0} req/s", report.all.throughput_rps));
+    Ok(data)
+}
+
+/// Both deployments again with metrics on (every process with a
+/// `/metrics` endpoint, as `shoplab up` runs them), each workload's closed
+/// loop: beside the main run's maximum throughput (metrics off), what
+/// observing costs.
+async fn metered(
+    options: &Options,
+    databases: &mut Databases,
+    http: &reqwest::Client,
+    measured: &[WorkloadFigures],
+) -> anyhow::Result<Vec<MeteredRun>> {
+    let mut runs = Vec::new();
+    for kind in KINDS {
+        let label = kind.label();
+        let step = Step::begin(format!("{label} with metrics on: starting"));
+        let mut deploy = deploy_options(options, databases, kind, options.hop_delays_us[0], None)?;
+        deploy.metrics = true;
+        let deployment = Deployment::start(&deploy)
+            .await
+            .with_context(|| format!("cannot start the {label} with metrics on"))?;
+        step.done("up");
+        let outcome = async {
+            let data = seed_and_warm(options, http, &deployment).await?;
+            for (workload, figures) in options.workloads.iter().zip(measured) {
+                let (closed, _) =
+                    closed_with_cpu(options, http, &deployment, workload, &data).await?;
+                let without_rps = figures
+                    .runs
+                    .get(label)
+                    .map_or(0.0, |runs| runs.closed.all.throughput_rps);
+                let with_rps = closed.all.throughput_rps;
+                runs.push(MeteredRun {
+                    deployment: label.to_owned(),
+                    workload: workload.name().to_owned(),
+                    without_rps,
+                    with_rps,
+                    cost: 1.0 - with_rps / without_rps.max(f64::EPSILON),
+                });
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        deployment.stop().await;
+        outcome?;
+    }
+    Ok(runs)
+}
+
 /// The microservices again, with `delay_us` on every internal hop, at the
 /// same open-loop rates as the main run.
 async fn delayed(
@@ -662,6 +753,20 @@ async fn start(
     hop_delay_us: u64,
     logs: Option<PathBuf>,
 ) -> anyhow::Result<Deployment> {
+    let deploy = deploy_options(options, databases, kind, hop_delay_us, logs)?;
+    Deployment::start(&deploy)
+        .await
+        .with_context(|| format!("cannot start the {}", kind.label()))
+}
+
+/// How [`start`] starts `kind`.
+fn deploy_options(
+    options: &Options,
+    databases: &mut Databases,
+    kind: Kind,
+    hop_delay_us: u64,
+    logs: Option<PathBuf>,
+) -> anyhow::Result<DeployOptions> {
     let mut deploy = DeployOptions::new(kind, options.bin_dir.clone(), databases.fresh(kind)?);
     deploy.cores = options
         .pinning
@@ -669,9 +774,7 @@ async fn start(
         .map(|pinning| pinning.deployment.clone());
     deploy.hop_delay_us = hop_delay_us;
     deploy.log_dir = logs;
-    Deployment::start(&deploy)
-        .await
-        .with_context(|| format!("cannot start the {}", kind.label()))
+    Ok(deploy)
 }
 
 async fn start_floor(options: &Options, databases: &mut Databases) -> anyhow::Result<Process> {

@@ -162,6 +162,23 @@ pub fn print(result: &CompareResult) {
         "\nthe hop: B {:.3} ms (async client), {:.3} ms (blocking client); gateway hop {:.3} ms = {:.2}x B",
         hop.b_async_ms, hop.b_blocking_ms, hop.gateway_hop_ms, hop.gateway_hop_over_b
     );
+    if !result.metrics_on.is_empty() {
+        println!("metrics on (every process serving /metrics), max throughput off → on:");
+        for run in &result.metrics_on {
+            println!(
+                "  {} / {}: {:.0} → {:.0} req/s ({:+.1}%)",
+                run.workload,
+                run.deployment,
+                run.without_rps,
+                run.with_rps,
+                -run.cost * 100.0
+            );
+        }
+    }
+    match (hop.internal_hop_ms, hop.internal_hop_over_b) {
+        (Some(internal), Some(over_b)) => println!("internal hop {internal:.3} ms = {over_b:.2}x B"),
+        _ => println!("internal hop not measured (no workload with component calls, or no hop logs)"),
+    }
     println!(
         "the floor's read: {:.0} req/s; the generator's ceiling: {:.0} req/s",
         result.floor_read.all.throughput_rps, result.generator_ceiling.all.throughput_rps

@@ -15,9 +15,13 @@
 //! installed, the middleware is left out of the app (`Condition`), and no
 //! endpoint is bound.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
+
+use ::metrics::{Counter, Histogram};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -118,16 +122,38 @@ pub async fn served(
     answered
 }
 
+/// One count and one duration, through handles this thread keeps for each
+/// route, method and status it has served: after the first request of a
+/// kind, recording is two atomic updates, with no label built, hashed or
+/// looked up in the recorder's registry.
 fn record(route: String, method: &'static str, status: StatusCode, seconds: f64) {
-    ::metrics::counter!(
-        HTTP_REQUESTS,
-        "route" => route.clone(),
-        "method" => method,
-        "status" => status.as_u16().to_string(),
-    )
-    .increment(1);
-    ::metrics::histogram!(HTTP_REQUEST_DURATION, "route" => route, "method" => method)
-        .record(seconds);
+    thread_local! {
+        static HANDLES: RefCell<HashMap<(String, &'static str, u16), (Counter, Histogram)>> =
+            RefCell::new(HashMap::new());
+    }
+    let status = status.as_u16();
+    HANDLES.with(|handles| {
+        let mut handles = handles.borrow_mut();
+        let (count, duration) = handles
+            .entry((route, method, status))
+            .or_insert_with_key(|(route, method, status)| {
+                (
+                    ::metrics::counter!(
+                        HTTP_REQUESTS,
+                        "route" => route.clone(),
+                        "method" => *method,
+                        "status" => status.to_string(),
+                    ),
+                    ::metrics::histogram!(
+                        HTTP_REQUEST_DURATION,
+                        "route" => route.clone(),
+                        "method" => *method
+                    ),
+                )
+            });
+        count.increment(1);
+        duration.record(seconds);
+    });
 }
 
 /// HTTP's standard methods by name; any other a client makes up is `other`,

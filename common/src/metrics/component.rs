@@ -11,7 +11,10 @@
 //! puts a function call and a network hop side by side.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Instant;
+
+use ::metrics::{Counter, Histogram};
 
 use crate::components::{Around, Op};
 use crate::http::hop_log;
@@ -62,6 +65,16 @@ impl Outcome {
             | ShopError::Unconfirmed(_)
             | ShopError::ClaimLost(_)
             | ShopError::Internal(_) => Outcome::Unavailable,
+        }
+    }
+
+    /// Its place in a table of the four.
+    fn index(self) -> usize {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Refused => 1,
+            Outcome::Timeout => 2,
+            Outcome::Unavailable => 3,
         }
     }
 
@@ -131,21 +144,36 @@ impl<S: Send> Around for Measured<S> {
     }
 }
 
+/// Counts and times one call through handles registered the first time
+/// each operation (and outcome) is seen: two atomic updates a call after
+/// that, no label built or looked up.
 fn record(op: Op, outcome: Outcome, seconds: f64) {
+    const OUTCOMES: usize = 4;
+    static CALLS: [[OnceLock<Counter>; OUTCOMES]; Op::ALL.len()] =
+        [const { [const { OnceLock::new() }; OUTCOMES] }; Op::ALL.len()];
+    static DURATIONS: [OnceLock<Histogram>; Op::ALL.len()] =
+        [const { OnceLock::new() }; Op::ALL.len()];
     let (component, operation) = (op.component().name(), op.method());
-    ::metrics::counter!(
-        COMPONENT_CALLS,
-        "component" => component,
-        "operation" => operation,
-        "outcome" => outcome.label(),
-    )
-    .increment(1);
-    ::metrics::histogram!(
-        COMPONENT_CALL_DURATION,
-        "component" => component,
-        "operation" => operation,
-    )
-    .record(seconds);
+    let at = op.index();
+    CALLS[at][outcome.index()]
+        .get_or_init(|| {
+            ::metrics::counter!(
+                COMPONENT_CALLS,
+                "component" => component,
+                "operation" => operation,
+                "outcome" => outcome.label(),
+            )
+        })
+        .increment(1);
+    DURATIONS[at]
+        .get_or_init(|| {
+            ::metrics::histogram!(
+                COMPONENT_CALL_DURATION,
+                "component" => component,
+                "operation" => operation,
+            )
+        })
+        .record(seconds);
 }
 
 #[cfg(test)]

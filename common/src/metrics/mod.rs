@@ -202,10 +202,14 @@ fn describe_all() {
 pub struct BusyThread(Option<Gauge>);
 
 impl BusyThread {
-    /// Counts this thread busy (nothing, when metrics are off).
+    /// Counts this thread busy (nothing, when metrics are off), through a
+    /// handle registered once.
     pub fn enter() -> Self {
+        static BUSY: OnceLock<Gauge> = OnceLock::new();
         BusyThread(enabled().then(|| {
-            let gauge = ::metrics::gauge!(BLOCKING_THREADS_BUSY);
+            let gauge = BUSY
+                .get_or_init(|| ::metrics::gauge!(BLOCKING_THREADS_BUSY))
+                .clone();
             gauge.increment(1.0);
             gauge
         }))
