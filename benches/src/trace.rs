@@ -78,7 +78,11 @@ impl Hop {
 /// Every hop of `request_id` in the hop logs (`*.log`, and `*.log.old`
 /// moved aside when full) of `dirs`, in the order they started.
 pub fn hops(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<Vec<Hop>> {
-    hops_where(dirs, |line| line.contains(request_id), |id| id == request_id)
+    hops_where(
+        dirs,
+        |line| line.contains(request_id),
+        |id| id == request_id,
+    )
 }
 
 /// Every hop in the hop logs of `dirs` whose request id `keep` accepts,

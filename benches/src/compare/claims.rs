@@ -192,7 +192,14 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
         let costs: Vec<String> = result
             .metrics_on
             .iter()
-            .map(|run| format!("{} {} {:.1}%", run.workload, run.deployment, run.cost * 100.0))
+            .map(|run| {
+                format!(
+                    "{} {} {:.1}%",
+                    run.workload,
+                    run.deployment,
+                    run.cost * 100.0
+                )
+            })
             .collect();
         verdicts.push(Verdict {
             claim: "target: metrics cost at most 5% of the maximum throughput".into(),

@@ -51,8 +51,7 @@ use crate::progress::Step;
 use crate::trace;
 use figures::{
     CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, HopFigures, Machine,
-    MeteredRun,
-    ProcessFigures, SlowestTrace, TracedPass, WorkloadFigures, WorkloadRuns,
+    MeteredRun, ProcessFigures, SlowestTrace, TracedPass, WorkloadFigures, WorkloadRuns,
 };
 
 /// Where the deployments keep their data during a comparison.

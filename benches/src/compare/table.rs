@@ -176,8 +176,12 @@ pub fn print(result: &CompareResult) {
         }
     }
     match (hop.internal_hop_ms, hop.internal_hop_over_b) {
-        (Some(internal), Some(over_b)) => println!("internal hop {internal:.3} ms = {over_b:.2}x B"),
-        _ => println!("internal hop not measured (no workload with component calls, or no hop logs)"),
+        (Some(internal), Some(over_b)) => {
+            println!("internal hop {internal:.3} ms = {over_b:.2}x B")
+        }
+        _ => {
+            println!("internal hop not measured (no workload with component calls, or no hop logs)")
+        }
     }
     println!(
         "the floor's read: {:.0} req/s; the generator's ceiling: {:.0} req/s",

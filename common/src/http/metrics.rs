@@ -127,30 +127,33 @@ pub async fn served(
 /// kind, recording is two atomic updates, with no label built, hashed or
 /// looked up in the recorder's registry.
 fn record(route: String, method: &'static str, status: StatusCode, seconds: f64) {
+    /// A route template, a method and a status.
+    type Served = (String, &'static str, u16);
     thread_local! {
-        static HANDLES: RefCell<HashMap<(String, &'static str, u16), (Counter, Histogram)>> =
+        static HANDLES: RefCell<HashMap<Served, (Counter, Histogram)>> =
             RefCell::new(HashMap::new());
     }
     let status = status.as_u16();
     HANDLES.with(|handles| {
         let mut handles = handles.borrow_mut();
-        let (count, duration) = handles
-            .entry((route, method, status))
-            .or_insert_with_key(|(route, method, status)| {
-                (
-                    ::metrics::counter!(
-                        HTTP_REQUESTS,
-                        "route" => route.clone(),
-                        "method" => *method,
-                        "status" => status.to_string(),
-                    ),
-                    ::metrics::histogram!(
-                        HTTP_REQUEST_DURATION,
-                        "route" => route.clone(),
-                        "method" => *method
-                    ),
-                )
-            });
+        let (count, duration) =
+            handles
+                .entry((route, method, status))
+                .or_insert_with_key(|(route, method, status)| {
+                    (
+                        ::metrics::counter!(
+                            HTTP_REQUESTS,
+                            "route" => route.clone(),
+                            "method" => *method,
+                            "status" => status.to_string(),
+                        ),
+                        ::metrics::histogram!(
+                            HTTP_REQUEST_DURATION,
+                            "route" => route.clone(),
+                            "method" => *method
+                        ),
+                    )
+                });
         count.increment(1);
         duration.record(seconds);
     });
