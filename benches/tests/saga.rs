@@ -149,6 +149,85 @@ async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answ
     deployment.stop().await;
 }
 
+/// Places an order of two mugs, then cancels it while `op` is held in the
+/// process that serves it (a fault plan's 700 ms delay, under the 1 s call
+/// timeout), and SIGKILLs `killed` in that window: a crash inside a step
+/// of the cancel, or of the orders service in the middle of it. The cancel's
+/// caller is told it failed; once the killed process is back (the
+/// supervisor restarts it), the cancel is finished by whoever holds it,
+/// recovery if need be: the order `cancelled`, its stock back and its money
+/// refunded, once.
+async fn a_cancel_survives_a_crash(op: &str, killed: &str) {
+    let plan = format!("[[fault]]\nop = \"{op}\"\nkind = \"delay\"\ndelay_ms = 700\n");
+    let Stocked {
+        deployment,
+        shop,
+        scratch: _scratch,
+    } = stocked(Kind::Micro, Some(&plan)).await;
+    let placed = shop
+        .post("/orders", &two_mugs())
+        .await
+        .expect("the gateway answers");
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let cancelling = tokio::spawn({
+        let shop = shop.clone();
+        async move { shop.send(Method::POST, "/orders/1/cancel", None, &[]).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    deployment
+        .signal(killed, Signal::SIGKILL)
+        .expect("the process is killed");
+    let answer = cancelling
+        .await
+        .expect("the request task ran")
+        .expect("the gateway answers");
+    assert!(
+        matches!(answer.status, 502..=504),
+        "the caller learns the cancel did not finish: {} {}",
+        answer.status,
+        answer.body
+    );
+
+    // A cancel in flight keeps its order `completed` (with its stock
+    // released, say) until it ends: wait for it to end first.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let order = loop {
+        // A 503 while the killed process restarts is only a look too soon.
+        let reply = shop.get("/audit/orders/1").await;
+        let order = reply.map(|reply| reply.body).unwrap_or_default();
+        if order["status"] == "cancelled" || Instant::now() >= deadline {
+            break order;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(order["status"], "cancelled", "{order}");
+    assert_consistent(&shop).await;
+    assert_eq!(order["charged_cents"], 0, "{order}");
+    assert_eq!(order["reserved_units"], 0, "{order}");
+    assert_eq!(
+        get(&shop, "/users/1/wallet").await["balance_cents"],
+        mugs::DEPOSITED
+    );
+    assert_eq!(get(&shop, "/products/1").await["stock"], mugs::MUGS);
+    deployment.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_whose_release_crashes_the_catalog_is_finished_once_it_is_back() {
+    a_cancel_survives_a_crash("catalog.release", "shoplab-catalog").await;
+}
+
+#[tokio::test]
+async fn a_cancel_whose_refund_crashes_payments_is_finished_once_it_is_back() {
+    a_cancel_survives_a_crash("payments.refund", PAYMENTS).await;
+}
+
+#[tokio::test]
+async fn a_cancel_whose_orders_service_is_killed_between_release_and_refund_is_finished_by_recovery(
+) {
+    a_cancel_survives_a_crash("payments.refund", ORDERS).await;
+}
+
 #[tokio::test]
 async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_without() {
     let out = tempfile::tempdir().expect("a results folder");
