@@ -14,7 +14,11 @@
 //! Violations: each order that breaks invariant 3 (a `completed` one not
 //! charged its total or not holding its units, a `failed` or `cancelled` one
 //! charged or holding any, one still `pending`) counts one; each of the
-//! money and stock equations that fails counts one.
+//! money and stock equations that fails counts one. Then every order's
+//! Idempotency-Key is sent again with its body ([`Replays`]): a key that
+//! answers with an order that did not complete, an order another key also
+//! answers with, a conflict with its own body, or a completed order no key
+//! answers with (some key placed two) counts one each.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -134,6 +138,9 @@ pub struct ModeResult {
     pub orders: BTreeMap<String, i64>,
     /// Each order that broke invariant 3, and how.
     pub broken_orders: Vec<BrokenOrder>,
+    /// Every order's Idempotency-Key sent again once nothing was in flight:
+    /// one order per key, and each replay its order's outcome.
+    pub keys_replayed: Replays,
     pub money_equation_holds: bool,
     pub stock_equation_holds: bool,
     pub deposits_cents: i64,
@@ -337,8 +344,22 @@ async fn exercise(
     step.done(if settled { "settled" } else { "did not settle" });
 
     let step = Step::begin(format!("{}: auditing every order", mode.name()));
-    let audit = audit(&shop, &seeded).await?;
+    let mut audit = audit(&shop, &seeded).await?;
     step.done(&format!("{} violations", audit.violations));
+
+    let step = Step::begin(format!("{}: replaying every Idempotency-Key", mode.name()));
+    let keys = tally
+        .keys
+        .lock()
+        .map(|keys| keys.clone())
+        .unwrap_or_default();
+    let replays = replay(&shop, &keys, &audit.statuses).await;
+    audit.violations += replays.violations();
+    step.done(&format!(
+        "{} keys answered their order's outcome, {} keys broke it",
+        replays.matched,
+        replays.violations()
+    ));
 
     let answers = tally
         .answers
@@ -361,6 +382,7 @@ async fn exercise(
         violations: audit.violations,
         orders: audit.orders,
         broken_orders: audit.broken,
+        keys_replayed: replays,
         money_equation_holds: audit.money_holds,
         stock_equation_holds: audit.stock_holds,
         deposits_cents: seeded.deposits_cents,
@@ -443,6 +465,8 @@ fn created(reply: Reply, what: &str) -> anyhow::Result<i64> {
 /// What the clients saw.
 #[derive(Default)]
 struct Tally {
+    /// Every order's Idempotency-Key and body, to replay at the end.
+    keys: Mutex<Vec<(String, serde_json::Value)>>,
     answers: Mutex<BTreeMap<String, usize>>,
     cancels: Mutex<BTreeMap<String, usize>>,
     completed_ms: Mutex<Vec<f64>>,
@@ -478,6 +502,9 @@ async fn place_one(shop: &ShopClient, seeded: &Seeded, seed: u64, index: usize, 
     }
     let body = json!({"user_id": user, "items": items});
     let key = format!("chaos-{seed}-{index}");
+    if let Ok(mut keys) = tally.keys.lock() {
+        keys.push((key.clone(), body.clone()));
+    }
     let headers = [("idempotency-key", key.as_str())];
     let started = Instant::now();
     let outcome = retried(|| shop.send(Method::POST, "/orders", Some(&body), &headers)).await;
@@ -556,6 +583,8 @@ async fn settle(shop: &ShopClient, deployment: &Deployment, mode: Mode, within: 
 struct Audited {
     violations: usize,
     orders: BTreeMap<String, i64>,
+    /// Every order's status, by id.
+    statuses: BTreeMap<i64, String>,
     broken: Vec<BrokenOrder>,
     money_holds: bool,
     stock_holds: bool,
@@ -569,6 +598,7 @@ async fn audit(shop: &ShopClient, seeded: &Seeded) -> anyhow::Result<Audited> {
     let mut audited = Audited {
         violations: 0,
         orders: BTreeMap::new(),
+        statuses: BTreeMap::new(),
         broken: Vec::new(),
         money_holds: false,
         stock_holds: false,
@@ -583,6 +613,7 @@ async fn audit(shop: &ShopClient, seeded: &Seeded) -> anyhow::Result<Audited> {
             let id = order["id"].as_i64().context("an order without an id")?;
             let status = order["status"].as_str().unwrap_or("?").to_owned();
             *audited.orders.entry(status.clone()).or_default() += 1;
+            audited.statuses.insert(id, status.clone());
             let units: i64 = order["items"]
                 .as_array()
                 .map(|items| {
@@ -624,6 +655,89 @@ async fn audit(shop: &ShopClient, seeded: &Seeded) -> anyhow::Result<Audited> {
     audited.stock_holds = figure("stock_units") + completed_units == seeded.stock_created;
     audited.violations += usize::from(!audited.money_holds) + usize::from(!audited.stock_holds);
     Ok(audited)
+}
+
+/// What replaying every Idempotency-Key found. Each is a violation
+/// (counted in the mode's): a key answered with an order that did not
+/// complete, or with an order another key also answered with; a key
+/// answered `idempotency_conflict` for its own body; or fewer keys answered
+/// with a completed (or since cancelled) order than there are such orders,
+/// so some key placed more than one.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Replays {
+    /// Keys replayed with 201 and an order that completed (or was cancelled
+    /// since).
+    pub matched: usize,
+    /// Keys replayed with 201 and an order that did not complete.
+    pub not_completed: usize,
+    /// Orders two keys answered with.
+    pub shared: usize,
+    /// Keys that conflicted with their own body.
+    pub conflicts: usize,
+    /// Completed or cancelled orders no key answered with.
+    pub unclaimed: usize,
+    /// Keys answered with an error (a refused order replays its error; a
+    /// key that kept nothing places its order now), by status.
+    pub errors: BTreeMap<String, usize>,
+}
+
+impl Replays {
+    pub fn violations(&self) -> usize {
+        self.not_completed + self.shared + self.conflicts + self.unclaimed
+    }
+}
+
+/// Sends every order's Idempotency-Key again with its body. `statuses`:
+/// every order the audit found, before the replays.
+async fn replay(
+    shop: &ShopClient,
+    keys: &[(String, serde_json::Value)],
+    statuses: &BTreeMap<i64, String>,
+) -> Replays {
+    let mut replays = Replays::default();
+    let mut answered_with = std::collections::BTreeSet::new();
+    for (key, body) in keys {
+        // One try: a refused order's stored answer is a 503 or 504 too, and
+        // nothing is in flight any more to wait for.
+        let headers = [("idempotency-key", key.as_str())];
+        let reply = shop
+            .send(Method::POST, "/orders", Some(body), &headers)
+            .await;
+        let Ok(reply) = reply else {
+            *replays.errors.entry("none".into()).or_default() += 1;
+            continue;
+        };
+        if reply.status != 201 {
+            if reply.error_code() == Some("idempotency_conflict") {
+                replays.conflicts += 1;
+            }
+            *replays.errors.entry(reply.status.to_string()).or_default() += 1;
+            continue;
+        }
+        let Some(id) = reply.body["id"].as_i64() else {
+            replays.not_completed += 1;
+            continue;
+        };
+        match statuses.get(&id).map(String::as_str) {
+            Some("completed" | "cancelled") => {
+                if answered_with.insert(id) {
+                    replays.matched += 1;
+                } else {
+                    replays.shared += 1;
+                }
+            }
+            // An order the audit did not see: the key had kept nothing, and
+            // its replay placed the order now.
+            None => {}
+            Some(_) => replays.not_completed += 1,
+        }
+    }
+    let completed = statuses
+        .values()
+        .filter(|status| matches!(status.as_str(), "completed" | "cancelled"))
+        .count();
+    replays.unclaimed = completed.saturating_sub(answered_with.len());
+    replays
 }
 
 /// A read the audit needs, retried a few times (a process may be restarting).
