@@ -37,7 +37,7 @@ use serde_json::json;
 use crate::client::{Reply, ShopClient};
 use crate::compare::figures::Machine;
 use crate::compare::{commit, machine, results_dir, Backend, Databases};
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, Tx};
+use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
 use crate::progress::Step;
 
 /// One way of holding an order together.
@@ -77,6 +77,15 @@ impl Mode {
             Mode::Saga | Mode::Naive => "shoplab-orders",
         }
     }
+
+    /// The part of the deployment that runs the orders component, as
+    /// replica counts name it.
+    fn orders_part(self) -> &'static str {
+        match self {
+            Mode::Acid => "monolith",
+            Mode::Saga | Mode::Naive => "orders",
+        }
+    }
 }
 
 /// What `shoplab chaos` was asked to do.
@@ -96,6 +105,12 @@ pub struct Options {
     pub fault_plan: Option<PathBuf>,
     /// Kill the orders process once, a third of the way through.
     pub kill: bool,
+    /// Processes running the orders component (the orders service, or the
+    /// monolith) behind the gateway.
+    pub orders_replicas: usize,
+    /// Freeze the first of them for this long, two thirds of the way
+    /// through.
+    pub freeze: Option<Duration>,
     /// The longest wait for nothing to be in flight after the orders.
     pub settle: Duration,
     pub seed: u64,
@@ -184,6 +199,10 @@ pub struct ChaosResult {
     pub concurrency: usize,
     pub fault_plan: String,
     pub killed_mid_run: bool,
+    /// Processes running the orders component, behind the gateway.
+    pub orders_replicas: usize,
+    /// How long the first of them was frozen, two thirds of the way through.
+    pub frozen_s: Option<f64>,
     pub modes: Vec<ModeResult>,
 }
 
@@ -247,6 +266,8 @@ async fn measure_modes(
         concurrency: options.concurrency,
         fault_plan: plan_text.to_owned(),
         killed_mid_run: options.kill,
+        orders_replicas: options.orders_replicas,
+        frozen_s: options.freeze.map(|freeze| freeze.as_secs_f64()),
         modes,
     })
 }
@@ -269,6 +290,7 @@ async fn run_mode(
     if mode == Mode::Naive {
         deploy.tx = Tx::Naive;
     }
+    deploy.replicas = ReplicaCounts::of_part(mode.orders_part(), options.orders_replicas);
     let deployment = Deployment::start(&deploy).await?;
     step.done("up");
     let outcome = exercise(options, mode, &deployment).await;
@@ -317,14 +339,39 @@ async fn exercise(
         }));
     }
     let mut killed = false;
-    while clients.iter().any(|client| !client.is_finished()) {
+    let (mut frozen, mut thawed): (Option<(String, Instant)>, bool) = (None, false);
+    let first_replica = deployment
+        .replicas_of(mode.orders_process())
+        .into_iter()
+        .next()
+        .with_context(|| format!("no {} in the deployment", mode.orders_process()))?;
+    while clients.iter().any(|client| !client.is_finished()) || frozen.is_some() {
         let done = next.load(Ordering::Relaxed).min(options.orders);
         step.set(done as f64 / options.orders as f64);
         if options.kill && !killed && done >= options.orders / 3 {
             deployment
-                .signal(mode.orders_process(), Signal::SIGKILL)
-                .with_context(|| format!("cannot kill {}", mode.orders_process()))?;
+                .signal(&first_replica, Signal::SIGKILL)
+                .with_context(|| format!("cannot kill {first_replica}"))?;
             killed = true;
+        }
+        if let Some(freeze) = options.freeze {
+            let due = done >= options.orders * 2 / 3;
+            match &frozen {
+                None if due && !thawed => {
+                    deployment
+                        .signal(&first_replica, Signal::SIGSTOP)
+                        .with_context(|| format!("cannot freeze {first_replica}"))?;
+                    frozen = Some((first_replica.clone(), Instant::now()));
+                }
+                Some((name, since)) if since.elapsed() >= freeze => {
+                    deployment
+                        .signal(name, Signal::SIGCONT)
+                        .with_context(|| format!("cannot thaw {name}"))?;
+                    frozen = None;
+                    thawed = true;
+                }
+                _ => {}
+            }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -308,6 +308,17 @@ struct ChaosArgs {
     /// Do not kill the orders process mid-run (the plan's faults still strike).
     #[arg(long)]
     no_kill: bool,
+    /// Processes running the orders component (the orders service, or the
+    /// monolith), behind the gateway's balancer.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=8))]
+    orders_replicas: u16,
+    /// Freeze (SIGSTOP) the first orders process for this many seconds, two
+    /// thirds of the way through: past its leases (a request's 5 s deadline
+    /// and a second more), so the others take its sagas and keys over while
+    /// it still believes it holds them.
+    #[arg(long, value_name = "SECONDS")]
+    freeze: Option<f64>,
     /// The longest wait, in seconds, for nothing to be in flight after the
     /// orders (what is still pending then counts as a violation).
     #[arg(long, default_value_t = 20.0)]
@@ -650,6 +661,11 @@ fn chaos_options(args: ChaosArgs, bin_dir: PathBuf) -> anyhow::Result<chaos::Opt
         products: args.products,
         fault_plan: args.fault_plan,
         kill: !args.no_kill,
+        orders_replicas: usize::from(args.orders_replicas),
+        freeze: args
+            .freeze
+            .map(|freeze| seconds("--freeze", freeze))
+            .transpose()?,
         settle: seconds("--settle", args.settle)?,
         seed: args.run.seed,
     })

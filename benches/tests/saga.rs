@@ -242,6 +242,8 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
         products: 10,
         fault_plan: None,
         kill: true,
+        orders_replicas: 1,
+        freeze: None,
         settle: Duration::from_secs(12),
         seed: 3,
     };
@@ -283,4 +285,34 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
             run.orders
         );
     }
+}
+
+#[tokio::test]
+async fn a_saga_replica_frozen_past_its_leases_leaves_no_violation_when_it_wakes() {
+    let out = tempfile::tempdir().expect("a results folder");
+    let options = chaos::Options {
+        bin_dir: bin_dir(),
+        backend: Backend::Sqlite,
+        out: None,
+        modes: vec![Mode::Saga],
+        orders: 240,
+        concurrency: 8,
+        users: 30,
+        products: 10,
+        fault_plan: None,
+        kill: false,
+        // The other replica takes over the frozen one's sagas and keys once
+        // their leases (5 s and a second) have run out; the frozen one wakes
+        // still believing it holds them.
+        orders_replicas: 2,
+        freeze: Some(Duration::from_secs(7)),
+        settle: Duration::from_secs(20),
+        seed: 5,
+    };
+    let result = chaos::measure(&options, out.path())
+        .await
+        .expect("chaos runs");
+    let saga = &result.modes[0];
+    assert_eq!(saga.violations, 0, "{saga:#?}");
+    assert_eq!(saga.keys_replayed.violations(), 0, "{saga:#?}");
 }
