@@ -20,6 +20,7 @@ use shoplab_common::http::server::Application;
 use shoplab_common::http::Budget;
 use shoplab_gateway::{Behind, Services, Upstreams};
 use shoplab_service::balance::{HealthArgs, Replicas};
+use shoplab_service::guard::GuardArgs;
 use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, HopDelay, ServiceArgs};
 
@@ -91,6 +92,7 @@ pub fn start() -> Shop {
         Budget::default(),
         HopDelay::NONE,
         HealthArgs::default().interval(),
+        GuardArgs::default(),
     )
     .expect("the gateway's client builds");
     let gateway =

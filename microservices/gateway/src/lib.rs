@@ -27,8 +27,12 @@ use shoplab_common::http::server::{Application, CLIENT_IDLE};
 use shoplab_common::http::{hop_log, internal_token, resource, Budget, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 use shoplab_service::balance::Replicas;
+use shoplab_service::guard::{Guard, GuardArgs};
 use shoplab_service::remote::transport_error;
 use shoplab_service::HopDelay;
+
+/// How long the guard's health check of an open circuit may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The gateway's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-gateway";
@@ -114,6 +118,10 @@ pub struct Upstreams {
     budget: Budget,
     hop_delay: HopDelay,
     behind: Arc<Behind>,
+    /// A guard per pool of replicas, in [`Behind::pools`]'s order: the
+    /// gateway fails fast on a frozen service as the services do on their
+    /// peers (`shoplab_service::guard`).
+    guards: Arc<[Guard]>,
 }
 
 /// Whether a request whose connection was refused may go to another
@@ -132,27 +140,44 @@ impl Upstreams {
     /// how long one request may take (`--deadline-ms`). `hop_delay`: the
     /// wait before each request to a service (`--hop-delay-us`).
     /// `health_interval`: how often each replica of a pool that has several
-    /// is asked for its `/health` (`--health-interval-ms`).
+    /// is asked for its `/health` (`--health-interval-ms`). `guard`: each
+    /// pool's bulkhead and circuit breaker.
     pub fn new(
         behind: Behind,
         budget: Budget,
         hop_delay: HopDelay,
         health_interval: Duration,
+        guard: GuardArgs,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .pool_max_idle_per_host(64)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
-        for pool in behind.pools() {
-            pool.watch(health_interval);
-        }
+        let guards = behind
+            .pools()
+            .into_iter()
+            .map(|pool| {
+                pool.watch(health_interval);
+                Guard::new(pool.clone(), guard, http.clone(), PROBE_TIMEOUT)
+            })
+            .collect();
         Ok(Self {
             http,
             budget,
             hop_delay,
             behind: Arc::new(behind),
+            guards,
         })
+    }
+
+    /// The guard of the pool that serves `upstream`'s paths.
+    fn guard(&self, upstream: Component) -> Option<&Guard> {
+        let at = match &*self.behind {
+            Behind::Monolith(_) => 0,
+            Behind::Services(_) => Component::ALL.iter().position(|&known| known == upstream)?,
+        };
+        self.guards.get(at)
     }
 
     /// The replicas that serve `upstream`'s paths.
@@ -175,21 +200,40 @@ impl Upstreams {
         retry: Retry,
         build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ShopError> {
+        let guard = self.guard(upstream);
+        let _admitted = guard.map(Guard::admit).transpose()?;
+        let delivered = self.deliver(upstream, deadline, retry, build).await?;
+        if let Some(guard) = guard {
+            guard.record(&delivered);
+        }
+        delivered
+    }
+
+    /// Gets the request to a replica and its answer back. The outer error
+    /// is ours; the inner one says the service could not be reached or did
+    /// not answer.
+    async fn deliver(
+        &self,
+        upstream: Component,
+        deadline: Deadline,
+        retry: Retry,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Result<reqwest::Response, ShopError>, ShopError> {
         let replicas = self.replicas(upstream);
         let mut tried = Vec::new();
         loop {
             let Some(replica) = replicas.pick(&tried) else {
-                return Err(ShopError::Unreachable(format!(
+                return Ok(Err(ShopError::Unreachable(format!(
                     "no replica of the {} service can be reached",
                     replicas.service()
-                )));
+                ))));
             };
             let timeout = deadline.remaining() + ABOVE_DEADLINE;
             match self
                 .send_to(replicas.service(), deadline, build(replica.url()))
                 .await?
             {
-                Ok(response) => return Ok(response),
+                Ok(response) => return Ok(Ok(response)),
                 Err(error) if error.is_connect() => {
                     replica.refused();
                     tried.push(replica.index());
@@ -197,10 +241,10 @@ impl Upstreams {
                         && tried.len() < replicas.len()
                         && !deadline.remaining().is_zero();
                     if !again {
-                        return Err(transport_error(replicas.service(), timeout, &error));
+                        return Ok(Err(transport_error(replicas.service(), timeout, &error)));
                     }
                 }
-                Err(error) => return Err(transport_error(replicas.service(), timeout, &error)),
+                Err(error) => return Ok(Err(transport_error(replicas.service(), timeout, &error))),
             }
         }
     }

@@ -5,6 +5,7 @@ use clap::Parser;
 use shoplab_common::http::SettingsArgs;
 use shoplab_gateway::{build, Behind, Services, Upstreams, NAME};
 use shoplab_service::balance::{HealthArgs, ReplicaUrls, Replicas};
+use shoplab_service::guard::GuardArgs;
 use shoplab_service::{exit_on_error, run, HopDelay};
 
 /// API.md on one base URL, in front of the users, catalog, payments and
@@ -37,6 +38,8 @@ struct Args {
     hop_delay: HopDelay,
     #[command(flatten)]
     health: HealthArgs,
+    #[command(flatten)]
+    guard: GuardArgs,
     /// `--deadline-ms`: each request's budget, passed to the service as
     /// `X-Deadline-Ms`; the gateway itself waits a little longer, so that the
     /// service, which knows what to undo, is the one that gives up first.
@@ -77,6 +80,7 @@ fn main() {
                 settings.budget,
                 args.hop_delay,
                 args.health.interval(),
+                args.guard,
             )
         })
         .and_then(|upstreams| build(&args.addr, upstreams))

@@ -9,11 +9,12 @@
 //!   at once. One more fails at once with 503, instead of queueing behind
 //!   the ones that are stuck.
 //! - **A circuit breaker**: after `--breaker-failures` (5) calls in a row
-//!   that timed out or could not reach the peer, the circuit opens, and every
+//!   that timed out (a connection that could not be made in time included),
+//!   the circuit opens, and every
 //!   call fails at once with 503 `service_unavailable`, unsent (so a saga
 //!   knows the step did nothing). After `--breaker-cool-down-ms` (1 s) a
-//!   task of the guard's own asks the peer's `GET /health`: a 200 closes the
-//!   circuit, anything else keeps it open for another cool-down. No
+//!   task of the guard's own asks the peer's `GET /health`, again at most
+//!   once a cool-down: the first 200 closes the circuit. No
 //!   customer's request ever waits on a probe (there is no "half-open" state
 //!   letting one real call through).
 //!
@@ -47,9 +48,9 @@ pub struct GuardArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_IN_FLIGHT,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub peer_max_in_flight: u32,
-    /// After this many calls in a row to one peer time out or cannot reach
-    /// it, its circuit opens: calls fail at once with 503 until a health
-    /// check of the peer passes.
+    /// After this many calls in a row to one peer time out, its circuit
+    /// opens: calls fail at once with 503 until a health check of the peer
+    /// passes.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BREAKER_FAILURES,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub breaker_failures: u32,
@@ -82,7 +83,7 @@ struct Inner {
     replicas: Replicas,
     in_flight: Arc<Semaphore>,
     max_in_flight: u32,
-    /// Calls in a row that timed out or could not reach the peer.
+    /// Calls in a row that timed out, or whose answer was lost.
     failures: AtomicU32,
     open: AtomicBool,
     failures_to_open: u32,
@@ -148,15 +149,23 @@ impl Guard {
         }
     }
 
-    /// What became of an admitted call on the wire: `reached` if the peer
-    /// answered at all (an error body too: it is alive, and said no), which
-    /// resets the count; a timeout, a refused connection or a lost answer
-    /// counts towards opening the circuit.
-    pub fn record(&self, reached: bool) {
+    /// What became of an admitted call on the wire. A timeout, or an
+    /// answer lost on the way, counts towards opening the circuit: those
+    /// are what make a caller wait. Any answer at all (an error body too:
+    /// the peer is alive, and said no) resets the count. A refused
+    /// connection does neither: it failed at once, which is all a circuit
+    /// would give, and the balancer already routes around that replica
+    /// (`balance.rs`) until its health check passes; counting it would only
+    /// keep a restarted service refused for a cool-down after it is back.
+    pub fn record<T>(&self, delivered: &Result<T, ShopError>) {
         let inner = &self.inner;
-        if reached {
-            inner.failures.store(0, Ordering::Relaxed);
-            return;
+        match delivered {
+            Ok(_) => {
+                inner.failures.store(0, Ordering::Relaxed);
+                return;
+            }
+            Err(ShopError::Timeout(_) | ShopError::Unconfirmed(_)) => {}
+            Err(_) => return,
         }
         let failures = inner.failures.fetch_add(1, Ordering::Relaxed) + 1;
         if failures >= inner.failures_to_open && !inner.open.swap(true, Ordering::AcqRel) {
@@ -202,12 +211,16 @@ impl Inner {
     }
 }
 
-/// The open circuit's own task: every cool-down, one health check; the
-/// first that passes closes the circuit.
+/// The open circuit's own task: after a cool-down, health checks, each
+/// starting at least a cool-down after the one before; the first that
+/// passes closes the circuit. A check of a frozen peer waits out its own
+/// timeout, so one is nearly always in flight, and the moment the peer
+/// thaws it answers it.
 async fn probe_until_healthy(inner: Arc<Inner>) {
+    tokio::time::sleep(inner.cool_down).await;
     let mut probes = 0u32;
     loop {
-        tokio::time::sleep(inner.cool_down).await;
+        let began = tokio::time::Instant::now();
         probes += 1;
         if inner.healthy().await {
             inner.failures.store(0, Ordering::Relaxed);
@@ -219,6 +232,7 @@ async fn probe_until_healthy(inner: Arc<Inner>) {
             );
             return;
         }
+        tokio::time::sleep_until(began + inner.cool_down).await;
     }
 }
 
@@ -253,16 +267,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_circuit_opens_after_failures_in_a_row_and_an_answer_resets_the_count() {
+    async fn the_circuit_opens_after_timeouts_in_a_row_and_an_answer_resets_the_count() {
         let guard = guard(10, 3);
-        guard.record(false);
-        guard.record(false);
-        guard.record(true);
-        guard.record(false);
-        guard.record(false);
-        assert!(!guard.is_open(), "an answer in between resets the count");
+        let timed_out = || Err::<(), _>(ShopError::Timeout("no answer".into()));
+        let refused = || Err::<(), _>(ShopError::Unreachable("refused".into()));
+        guard.record(&timed_out());
+        guard.record(&timed_out());
+        guard.record(&Ok(()));
+        guard.record(&timed_out());
+        guard.record(&refused());
+        guard.record(&timed_out());
+        assert!(
+            !guard.is_open(),
+            "an answer resets the count; a refusal is not counted"
+        );
         assert!(guard.admit().is_ok());
-        guard.record(false);
+        guard.record(&timed_out());
         assert!(guard.is_open());
         assert!(matches!(guard.admit(), Err(ShopError::Unreachable(_))));
     }

@@ -231,7 +231,7 @@ impl Remote {
         let peer = self.client.peer(component)?;
         let _admitted = peer.guard.admit()?;
         let delivered = self.deliver(component, &peer.replicas, &call).await?;
-        peer.guard.record(delivered.is_ok());
+        peer.guard.record(&delivered);
         let response = delivered?;
         let status = response.status();
         if status.is_success() {
