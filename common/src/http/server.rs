@@ -73,9 +73,8 @@ pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
 /// for port 0) that has not started serving yet.
 ///
 /// Binding and running are two steps because what comes before binding may
-/// not run inside an async runtime: a deployment opens its database (diesel
-/// blocks) and builds reqwest's blocking client (which runs a runtime of its
-/// own) first. Nothing here needs a runtime until
+/// not run inside an async runtime: a deployment opens its database first
+/// (diesel blocks). Nothing here needs a runtime until
 /// [`run_until_stopped`](Self::run_until_stopped) is awaited.
 pub struct Application {
     name: String,

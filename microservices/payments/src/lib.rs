@@ -29,8 +29,7 @@ pub const NAME: &str = "shoplab-payments";
 /// picks a free port; [`Application::port`] says which).
 ///
 /// Call it outside an async runtime, or on a blocking thread
-/// (`tokio::task::spawn_blocking`): opening the database blocks, and
-/// reqwest's blocking client may not be built inside a runtime.
+/// (`tokio::task::spawn_blocking`): opening the database blocks.
 pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Result<Application> {
     let peers = web::Data::new(PeerClient::new(peers, calls)?);
     shoplab_service::build(Component::Payments, service, move |app| {

@@ -78,8 +78,7 @@ impl CallArgs {
 ///
 /// Call it outside an async runtime, or on a blocking thread
 /// (`tokio::task::spawn_blocking`): opening the database blocks, as diesel
-/// does. The service crates' own `build`s say the same, for the same reason
-/// and for reqwest's blocking client (`remote.rs`).
+/// does. The service crates' own `build`s say the same, for the same reason.
 pub fn build<F>(
     component: Component,
     args: ServiceArgs,

@@ -291,8 +291,8 @@ impl Started {
 
 /// A call this process is making to another, logged as one `called` line
 /// when its answer comes. [`Call::start`] is `None`, and costs nothing, when
-/// the process keeps no hop log: both callers (the services' blocking client
-/// and the gateway's async one) sit on every hop's path.
+/// the process keeps no hop log: both callers (the services' client to
+/// their peers and the gateway's) sit on every hop's path.
 pub struct Call {
     request_id: String,
     parent: Option<HopId>,
