@@ -49,10 +49,16 @@ pub struct Resource {
     allowed: Vec<Method>,
 }
 
+/// The route template a request was routed to (`/products/{id}`), kept
+/// on its resource, so that once a request has been answered its template
+/// is read, not worked out again from its path (`metrics.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct RouteTemplate(pub &'static str);
+
 /// The resource at `path`, serving no method yet.
-pub fn resource(path: &str) -> Resource {
+pub fn resource(path: &'static str) -> Resource {
     Resource {
-        inner: web::resource(path),
+        inner: web::resource(path).app_data(RouteTemplate(path)),
         allowed: Vec::new(),
     }
 }

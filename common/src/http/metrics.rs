@@ -27,8 +27,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
+use super::contract::RouteTemplate;
 use crate::metrics::{self as shop_metrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION};
 
 /// The `route` of a request whose path no route has: one value for all of
@@ -109,54 +110,88 @@ pub async fn served(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| UNMATCHED.to_owned());
     let method = method_label(request.method());
     let answered = next.call(request).await;
-    let status = match &answered {
-        Ok(response) => response.status(),
-        Err(error) => error.as_response_error().status_code(),
+    let (route, status) = match &answered {
+        Ok(response) => (route_of(response.request()), response.status()),
+        Err(error) => (
+            Route::Static(UNMATCHED),
+            error.as_response_error().status_code(),
+        ),
     };
     record(route, method, status, started.elapsed().as_secs_f64());
     answered
+}
+
+/// A request's route, as its label says it.
+enum Route {
+    /// Routed: the template its resource keeps (or [`UNMATCHED`]).
+    Static(&'static str),
+    /// Answered before routing (a refusal by a middleware): the template
+    /// worked out from its path, the slow way, as this is rare.
+    Matched(String),
+}
+
+fn route_of(request: &HttpRequest) -> Route {
+    if let Some(RouteTemplate(template)) = request.app_data::<RouteTemplate>() {
+        return Route::Static(template);
+    }
+    request
+        .match_pattern()
+        .map_or(Route::Static(UNMATCHED), Route::Matched)
 }
 
 /// One count and one duration, through handles this thread keeps for each
 /// route, method and status it has served: after the first request of a
 /// kind, recording is two atomic updates, with no label built, hashed or
 /// looked up in the recorder's registry.
-fn record(route: String, method: &'static str, status: StatusCode, seconds: f64) {
-    /// A route template, a method and a status.
-    type Served = (String, &'static str, u16);
+fn record(route: Route, method: &'static str, status: StatusCode, seconds: f64) {
     thread_local! {
-        static HANDLES: RefCell<HashMap<Served, (Counter, Histogram)>> =
+        static ROUTED: RefCell<HashMap<(&'static str, &'static str, u16), Handles>> =
+            RefCell::new(HashMap::new());
+        static REFUSED: RefCell<HashMap<(String, &'static str, u16), Handles>> =
             RefCell::new(HashMap::new());
     }
     let status = status.as_u16();
-    HANDLES.with(|handles| {
-        let mut handles = handles.borrow_mut();
-        let (count, duration) =
-            handles
-                .entry((route, method, status))
-                .or_insert_with_key(|(route, method, status)| {
-                    (
-                        ::metrics::counter!(
-                            HTTP_REQUESTS,
-                            "route" => route.clone(),
-                            "method" => *method,
-                            "status" => status.to_string(),
-                        ),
-                        ::metrics::histogram!(
-                            HTTP_REQUEST_DURATION,
-                            "route" => route.clone(),
-                            "method" => *method
-                        ),
-                    )
-                });
+    let count = |(count, duration): &mut Handles| {
         count.increment(1);
         duration.record(seconds);
-    });
+    };
+    match route {
+        Route::Static(template) => ROUTED.with(|kept| {
+            count(
+                kept.borrow_mut()
+                    .entry((template, method, status))
+                    .or_insert_with(|| handles(template, method, status)),
+            )
+        }),
+        Route::Matched(pattern) => REFUSED.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            count(
+                kept.entry((pattern.clone(), method, status))
+                    .or_insert_with(|| handles(&pattern, method, status)),
+            )
+        }),
+    }
+}
+
+/// A route's count and duration, by method and status.
+type Handles = (Counter, Histogram);
+
+fn handles(route: &str, method: &'static str, status: u16) -> Handles {
+    (
+        ::metrics::counter!(
+            HTTP_REQUESTS,
+            "route" => route.to_owned(),
+            "method" => method,
+            "status" => status.to_string(),
+        ),
+        ::metrics::histogram!(
+            HTTP_REQUEST_DURATION,
+            "route" => route.to_owned(),
+            "method" => method
+        ),
+    )
 }
 
 /// HTTP's standard methods by name; any other a client makes up is `other`,
