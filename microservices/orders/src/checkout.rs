@@ -91,6 +91,22 @@ const POLL_EVERY: Duration = Duration::from_millis(10);
 /// up the rest, few enough not to flood a peer that has just come back.
 pub const RECOVERY_CONCURRENCY: usize = 16;
 
+/// Runs `work` in one write transaction of the orders database `pool`,
+/// within `deadline`, on the blocking pool (diesel blocks; the order's task
+/// must not): the saga's bookkeeping and the naive way's writes alike.
+async fn in_write_transaction<T: Send + 'static>(
+    pool: &Pool,
+    deadline: Deadline,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
+) -> Result<T, ShopError> {
+    let pool = pool.clone();
+    run_blocking(move || {
+        let mut conn = conn_within(&pool, deadline)?;
+        write_transaction_within(&mut conn, deadline, work)
+    })
+    .await
+}
+
 /// One request's (or one recovery pass's) view of the saga: the orders
 /// database, the other components, and the deadline it works within.
 pub struct SagaRunner<S> {
@@ -152,12 +168,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
-        let (pool, deadline) = (self.pool.clone(), self.bookkeeping());
-        run_blocking(move || {
-            let mut conn = conn_within(&pool, deadline)?;
-            write_transaction_within(&mut conn, deadline, work)
-        })
-        .await
+        in_write_transaction(&self.pool, self.bookkeeping(), work).await
     }
 
     async fn read<T: Send + 'static>(
@@ -536,12 +547,7 @@ impl<S: Users + Catalog + Payments> Naive<S> {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
-        let (pool, deadline) = (self.pool.clone(), self.deadline);
-        run_blocking(move || {
-            let mut conn = conn_within(&pool, deadline)?;
-            write_transaction_within(&mut conn, deadline, work)
-        })
-        .await
+        in_write_transaction(&self.pool, self.deadline, work).await
     }
 
     async fn mark(
