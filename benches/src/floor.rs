@@ -10,6 +10,12 @@
 //!   ceiling is measured against it.
 //! - `POST /echo`: a small JSON body sent back: the round trip B that a hop
 //!   between services is compared with.
+//! - `GET /relay/{port}/{path}`: `GET http://127.0.0.1:{port}/{path}` sent on
+//!   with one shared reqwest client, its status and body passed back: the
+//!   least a gateway on this stack can add (an HTTP server and an HTTP client
+//!   in one process, nothing else). The gateway's own hop is judged against
+//!   it, so that what the gateway adds beyond the stack shows apart from what
+//!   any second process in the path costs.
 //!
 //! It runs as its own process (`shoplab-floor`), pinned like the
 //! deployments, so it is measured under the same conditions.
@@ -57,7 +63,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/hello", web::get().to(hello))
         .route("/echo", web::post().to(echo))
-        .route("/products/{id}", web::get().to(read));
+        .route("/products/{id}", web::get().to(read))
+        .route("/relay/{port}/{path:.*}", web::get().to(relay));
 }
 
 async fn hello() -> HttpResponse {
@@ -79,15 +86,50 @@ async fn read(pool: web::Data<Pool>, id: web::Path<String>) -> HttpResponse {
     }
 }
 
+/// The bare relay: no request id, deadline, guard, metric or log; only the
+/// path and the status and body back.
+async fn relay(http: web::Data<reqwest::Client>, target: web::Path<(u16, String)>) -> HttpResponse {
+    let (port, path) = target.into_inner();
+    let answered = match http
+        .get(format!("http://127.0.0.1:{port}/{path}"))
+        .send()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => return HttpResponse::BadGateway().finish(),
+    };
+    let status = answered.status().as_u16();
+    match (
+        actix_web::http::StatusCode::from_u16(status),
+        answered.bytes().await,
+    ) {
+        (Ok(status), Ok(body)) => HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body),
+        _ => HttpResponse::BadGateway().finish(),
+    }
+}
+
 /// Serves the floor on `addr` until the process is stopped.
 pub fn serve(addr: &str, pool: Pool) -> anyhow::Result<()> {
     let pool = web::Data::new(pool);
+    let http = web::Data::new(
+        reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("cannot build the relay's client")?,
+    );
     actix_web::rt::System::new().block_on(async move {
-        let server =
-            HttpServer::new(move || App::new().app_data(pool.clone()).configure(configure))
-                .keep_alive(SERVER_KEEP_ALIVE)
-                .bind(addr)
-                .with_context(|| format!("cannot listen on {addr}"))?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(pool.clone())
+                .app_data(http.clone())
+                .configure(configure)
+        })
+        .keep_alive(SERVER_KEEP_ALIVE)
+        .bind(addr)
+        .with_context(|| format!("cannot listen on {addr}"))?;
         announce("shoplab-floor", &server.addrs());
         server.run().await.context("the server stopped")
     })

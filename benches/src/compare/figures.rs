@@ -164,14 +164,22 @@ pub struct HopFigures {
     /// the gateway and the services' component calls use).
     pub b_blocking_ms: f64,
     pub b_async_ms: f64,
-    /// Median of `GET /products/{id}` through the gateway, and straight to
-    /// the catalog service, interleaved.
+    /// Median of `GET /products/{id}` through the gateway, through the
+    /// floor's bare relay, and straight to the catalog service, interleaved.
     pub via_gateway_ms: f64,
+    pub via_relay_ms: f64,
     pub direct_to_catalog_ms: f64,
     /// The difference: what the gateway adds.
     pub gateway_hop_ms: f64,
     /// `gateway_hop_ms / b_async_ms` (the target is at most 1.25).
     pub gateway_hop_over_b: f64,
+    /// What the bare relay adds (`via_relay_ms - direct_to_catalog_ms`): an
+    /// actix-web server and a reqwest client in one more process, with
+    /// nothing of the gateway's own (no ids, deadline, guard, metrics, log).
+    /// The least a gateway on this stack can add.
+    pub relay_hop_ms: f64,
+    /// `relay_hop_ms / b_async_ms`.
+    pub relay_hop_over_b: f64,
     pub samples: usize,
     /// The internal hop: the median, over the component calls the services
     /// made for orders sent one at a time, of the caller's time for the call

@@ -5,7 +5,11 @@
 //! sent from the deployment's cores as the deployment's own hops are.
 //! The gateway hop is what the gateway adds to a request: the median of
 //! `GET /products/{id}` through it, minus the same request sent straight to
-//! the catalog service (interleaved, so drift hits both alike). The internal
+//! the catalog service (interleaved, so drift hits both alike). The bare
+//! relay is the same request through the floor's `/relay`, an actix-web
+//! server that sends it on with a reqwest client and nothing else: what any
+//! second process on this stack adds, whoever writes it. The gateway's own
+//! code is what its hop costs beyond the relay's. The internal
 //! hop is what one component call between services costs beyond the work it
 //! asks for: orders sent one at a time with the hop logs on, and for every
 //! component call a service made, the caller's time for it less the time
@@ -27,7 +31,8 @@ use crate::load::DataSet;
 /// Requests sent before timing starts, to open connections and warm caches.
 const WARM_UP: usize = 100;
 
-/// Measures B with both of reqwest's clients, and the gateway hop. B's
+/// Measures B with both of reqwest's clients, the gateway hop and the bare
+/// relay's (the floor's `/relay`, to the same catalog service). B's
 /// client runs on `cores` (the deployment's, when pinned): a hop inside the
 /// deployment goes from one of its processes to another on the same cores,
 /// so B must too, or it would carry a wake-up across cores that the hop it
@@ -46,13 +51,22 @@ pub async fn measure(
         .no_proxy()
         .tcp_nodelay(true)
         .build()?;
-    let (via_path, direct_path) = (
+    let catalog_port = reqwest::Url::parse(catalog_url)
+        .ok()
+        .and_then(|url| url.port_or_known_default())
+        .with_context(|| format!("no port in the catalog's URL {catalog_url}"))?;
+    let (via_path, relay_path, direct_path) = (
         format!("{gateway_url}/products/{product}"),
+        format!("{floor_url}/relay/{catalog_port}/products/{product}"),
         format!("{catalog_url}/products/{product}"),
     );
-    let (mut via, mut direct) = (Vec::new(), Vec::new());
+    let (mut via, mut relay, mut direct) = (Vec::new(), Vec::new(), Vec::new());
     for index in 0..WARM_UP + samples {
-        for (url, times) in [(&via_path, &mut via), (&direct_path, &mut direct)] {
+        for (url, times) in [
+            (&via_path, &mut via),
+            (&relay_path, &mut relay),
+            (&direct_path, &mut direct),
+        ] {
             let started = Instant::now();
             let response = http.get(url).send().await?;
             anyhow::ensure!(
@@ -67,15 +81,20 @@ pub async fn measure(
         }
     }
     let via_gateway_ms = median_ms(&mut via);
+    let via_relay_ms = median_ms(&mut relay);
     let direct_to_catalog_ms = median_ms(&mut direct);
     let gateway_hop_ms = via_gateway_ms - direct_to_catalog_ms;
+    let relay_hop_ms = via_relay_ms - direct_to_catalog_ms;
     Ok(HopFigures {
         b_blocking_ms,
         b_async_ms,
         via_gateway_ms,
+        via_relay_ms,
         direct_to_catalog_ms,
         gateway_hop_ms,
         gateway_hop_over_b: gateway_hop_ms / b_async_ms,
+        relay_hop_ms,
+        relay_hop_over_b: relay_hop_ms / b_async_ms,
         samples,
         internal_hop_ms: None,
         internal_hop_over_b: None,

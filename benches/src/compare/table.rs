@@ -162,6 +162,10 @@ pub fn print(result: &CompareResult) {
         "\nthe hop: B {:.3} ms (async client), {:.3} ms (blocking client); gateway hop {:.3} ms = {:.2}x B",
         hop.b_async_ms, hop.b_blocking_ms, hop.gateway_hop_ms, hop.gateway_hop_over_b
     );
+    println!(
+        "bare relay hop {:.3} ms = {:.2}x B (an actix-web server and a reqwest client, nothing else)",
+        hop.relay_hop_ms, hop.relay_hop_over_b
+    );
     if !result.metrics_on.is_empty() {
         println!("metrics on (every process serving /metrics), max throughput off → on:");
         for run in &result.metrics_on {

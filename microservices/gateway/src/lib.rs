@@ -149,7 +149,10 @@ impl Upstreams {
         health_interval: Duration,
         guard: GuardArgs,
     ) -> anyhow::Result<Self> {
+        // A redirect is the client's to follow, not the gateway's: it is
+        // passed back as it came (and checking each answer for one costs).
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(1))
             .pool_max_idle_per_host(64)
             .pool_idle_timeout(CLIENT_IDLE)

@@ -102,7 +102,10 @@ impl PeerClient {
     /// peer that has several replicas.
     pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
         let timeout = calls.timeout();
+        // No service answers a component call with a redirect; one would be
+        // a fault to report, not a place to go.
         let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(timeout)
             .pool_max_idle_per_host(32)
