@@ -2,6 +2,8 @@
 //! `Allow`) for a known path with the wrong method, and the 400 for a bad
 //! query string.
 
+use std::borrow::Cow;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -54,6 +56,19 @@ pub struct Resource {
 /// is read, not worked out again from its path (`metrics.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct RouteTemplate(pub &'static str);
+
+impl RouteTemplate {
+    /// The template `request` (answered) was served by: the one its
+    /// resource keeps, or, for a request answered before routing (a
+    /// refusal by a middleware), worked out from its path, the slow way
+    /// (a regex per route), as that is rare. `None`: no route matches.
+    pub fn of(request: &HttpRequest) -> Option<Cow<'static, str>> {
+        match request.app_data::<RouteTemplate>() {
+            Some(RouteTemplate(template)) => Some(Cow::Borrowed(template)),
+            None => request.match_pattern().map(Cow::Owned),
+        }
+    }
+}
 
 /// The resource at `path`, serving no method yet.
 pub fn resource(path: &'static str) -> Resource {

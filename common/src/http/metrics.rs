@@ -15,6 +15,7 @@
 //! installed, the middleware is left out of the app (`Condition`), and no
 //! endpoint is bound.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -133,12 +134,11 @@ enum Route {
 }
 
 fn route_of(request: &HttpRequest) -> Route {
-    if let Some(RouteTemplate(template)) = request.app_data::<RouteTemplate>() {
-        return Route::Static(template);
+    match RouteTemplate::of(request) {
+        Some(Cow::Borrowed(template)) => Route::Static(template),
+        Some(Cow::Owned(matched)) => Route::Matched(matched),
+        None => Route::Static(UNMATCHED),
     }
-    request
-        .match_pattern()
-        .map_or(Route::Static(UNMATCHED), Route::Matched)
 }
 
 /// One count and one duration, through handles this thread keeps for each

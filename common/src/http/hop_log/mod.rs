@@ -40,6 +40,7 @@ use actix_web::HttpMessage;
 pub use file::MAX_BYTES;
 pub use queue::FLUSH_EVERY;
 
+use super::contract::RouteTemplate;
 use super::RequestId;
 
 /// The event target every hop line carries, so a reader can tell them from
@@ -240,15 +241,16 @@ pub async fn served(
         .and_then(|value| value.to_str().ok())
         .and_then(HopId::parse);
     let method = request.method().to_string();
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| request.path().to_owned());
     let hop = HopId::fresh();
     let current = Current {
         request_id: request_id.clone(),
         hop,
     };
     let response = SERVING.scope(current, next.call(request)).await?;
+    let micros = started.micros();
+    // Read once answered, from the resource that served it.
+    let route = RouteTemplate::of(response.request())
+        .unwrap_or_else(|| response.request().path().to_owned().into());
     tracing::info!(
         target: TARGET,
         process = process(),
@@ -257,10 +259,10 @@ pub async fn served(
         hop_id = %hop,
         parent = parent.map(|parent| parent.to_string()).unwrap_or_default(),
         method,
-        route,
+        route = &*route,
         status = response.status().as_u16(),
         started_us = started.since_epoch_us,
-        micros = started.micros(),
+        micros,
     );
     Ok(response)
 }
