@@ -193,7 +193,8 @@ pub struct HopFigures {
 }
 
 /// One workload's closed loop on one deployment with metrics on, beside
-/// the same run with them off.
+/// the same loop with them off (the main run's deployment), the two run
+/// one right after the other.
 #[derive(Debug, Clone, Serialize)]
 pub struct MeteredRun {
     pub deployment: String,

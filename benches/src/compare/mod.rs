@@ -373,7 +373,7 @@ async fn measure_running(
         hop_delays.push(delayed(options, databases, &http, delay_us, &workloads).await?);
     }
 
-    let metrics_on = metered(options, databases, &http, &workloads).await?;
+    let metrics_on = metered(options, databases, &http, running, &data_sets).await?;
 
     let mut deployments = BTreeMap::new();
     for (index, deployment) in running.iter().enumerate() {
@@ -592,35 +592,44 @@ async fn seed_and_warm(
 }
 
 /// Both deployments again with metrics on (every process with a
-/// `/metrics` endpoint, as `shoplab up` runs them), each workload's closed
-/// loop: beside the main run's maximum throughput (metrics off), what
+/// `/metrics` endpoint, as `shoplab up` runs them): each workload's closed
+/// loop on it, right beside the same loop on the main run's deployment
+/// (metrics off), the two in turns (off then on, then on then off), so that
+/// the machine's drift over the minutes of a run does not pass for what
 /// observing costs.
 async fn metered(
     options: &Options,
     databases: &mut Databases,
     http: &reqwest::Client,
-    measured: &[WorkloadFigures],
+    running: &[Deployment],
+    data_sets: &[DataSet],
 ) -> anyhow::Result<Vec<MeteredRun>> {
     let mut runs = Vec::new();
-    for kind in KINDS {
+    for (plain, plain_data) in running.iter().zip(data_sets) {
+        let kind = plain.kind;
         let label = kind.label();
         let step = Step::begin(format!("{label} with metrics on: starting"));
         let mut deploy = deploy_options(options, databases, kind, options.hop_delays_us[0], None)?;
         deploy.metrics = true;
-        let deployment = Deployment::start(&deploy)
+        let metered = Deployment::start(&deploy)
             .await
             .with_context(|| format!("cannot start the {label} with metrics on"))?;
         step.done("up");
         let outcome = async {
-            let data = seed_and_warm(options, http, &deployment).await?;
-            for (workload, figures) in options.workloads.iter().zip(measured) {
-                let (closed, _) =
-                    closed_with_cpu(options, http, &deployment, workload, &data).await?;
-                let without_rps = figures
-                    .runs
-                    .get(label)
-                    .map_or(0.0, |runs| runs.closed.all.throughput_rps);
-                let with_rps = closed.all.throughput_rps;
+            let metered_data = seed_and_warm(options, http, &metered).await?;
+            for (index, workload) in options.workloads.iter().enumerate() {
+                let mut off_then_on = [(plain, plain_data), (&metered, &metered_data)];
+                if index % 2 == 1 {
+                    off_then_on.reverse();
+                }
+                let mut rps = [0.0; 2];
+                for (deployment, data) in off_then_on {
+                    let (closed, _) =
+                        closed_with_cpu(options, http, deployment, workload, data).await?;
+                    rps[usize::from(std::ptr::eq(deployment, &metered))] =
+                        closed.all.throughput_rps;
+                }
+                let [without_rps, with_rps] = rps;
                 runs.push(MeteredRun {
                     deployment: label.to_owned(),
                     workload: workload.name().to_owned(),
@@ -632,7 +641,7 @@ async fn metered(
             anyhow::Ok(())
         }
         .await;
-        deployment.stop().await;
+        metered.stop().await;
         outcome?;
     }
     Ok(runs)
