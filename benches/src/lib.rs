@@ -9,6 +9,7 @@
 //! benches are all built on it.
 
 pub mod anomalies;
+pub mod build_time;
 pub mod chaos;
 pub mod client;
 pub mod compare;

@@ -137,6 +137,10 @@ enum Command {
         /// The results folder (default results/build-<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The quick form CI runs: debug builds of the monolith and the
+        /// orders service, and the one change to the orders service's code.
+        #[arg(long)]
+        quick: bool,
     },
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
@@ -562,7 +566,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         }
         Command::Compare(args) => compare::run(compare_options(args, bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(load_options(args)?, &bin_dir).await,
-        Command::BuildTime { out } => build_time(out).await,
+        Command::BuildTime { out, quick } => build_time(out, quick).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
         Command::Isolation(args) => isolation::run(isolation_options(args, bin_dir)?).await,
         Command::Chaos(args) => chaos::run(chaos_options(args, bin_dir)?).await,
@@ -716,10 +720,12 @@ fn backend(database_url: Option<String>) -> anyhow::Result<Backend> {
     }
 }
 
-async fn build_time(out: Option<PathBuf>) -> anyhow::Result<()> {
+async fn build_time(out: Option<PathBuf>, quick: bool) -> anyhow::Result<()> {
     let out = compare::results_dir(out, "build-")?;
     let source = compare::source_root();
-    let figures = tokio::task::spawn_blocking(move || compare::build::measure(&source)).await??;
+    let scope = shoplab::build_time::Scope { quick };
+    let figures =
+        tokio::task::spawn_blocking(move || shoplab::build_time::measure(&source, scope)).await??;
     figures.print();
     let path = out.join("build.json");
     std::fs::write(&path, serde_json::to_string_pretty(&figures)?)

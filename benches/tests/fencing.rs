@@ -11,6 +11,7 @@
 //! order it must resume are one statement after the first order commits,
 //! so the retry resumes that order (docs/SAGA.md, "Fencing").
 
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -19,7 +20,7 @@ use shoplab::deploy::{Deployment, Kind, Options, ReplicaCounts, Storage};
 
 mod mugs;
 
-use mugs::{assert_consistent, bin_dir, get, stock_the_shop, two_mugs};
+use mugs::{assert_consistent, bin_dir, get, stock_the_shop, two_mugs, ScratchPostgres};
 
 /// Longer than the first request's lease: its deadline (1 s) and the grace
 /// a lease adds to it (1 s).
@@ -28,15 +29,27 @@ const HOLD_MS: u64 = 2500;
 #[tokio::test]
 async fn a_retry_on_another_replica_while_the_first_holds_its_order_open_places_no_second_order() {
     let scratch = tempfile::tempdir().expect("a scratch directory");
-    let plan = scratch.path().join("plan.toml");
+    let storage = Storage::Sqlite(scratch.path().join("data"));
+    one_key_places_one_order(storage, scratch.path()).await;
+}
+
+/// The same on PostgreSQL, where the take-over waits on the first
+/// replica's row lock rather than on SQLite's one writer.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
+async fn on_postgres_a_retry_on_another_replica_while_the_first_holds_its_order_open_places_no_second_order(
+) {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let databases = ScratchPostgres::new(Kind::Micro);
+    one_key_places_one_order(databases.storage.clone(), scratch.path()).await;
+}
+
+async fn one_key_places_one_order(storage: Storage, scratch: &Path) {
+    let plan = scratch.join("plan.toml");
     let text =
         format!("[[fault]]\nop = \"orders.insert\"\nkind = \"delay\"\ndelay_ms = {HOLD_MS}\n");
     std::fs::write(&plan, text).expect("the plan is written");
-    let mut options = Options::new(
-        Kind::Micro,
-        bin_dir(),
-        Storage::Sqlite(scratch.path().join("data")),
-    );
+    let mut options = Options::new(Kind::Micro, bin_dir(), storage);
     options.fault_plan = Some(plan);
     options.replicas = ReplicaCounts::of_part("orders", 2);
     let deployment = Deployment::start(&options)

@@ -42,7 +42,7 @@ pub struct CompareResult {
     /// Both deployments again with metrics on: each workload's maximum
     /// throughput beside the main run's (metrics off).
     pub metrics_on: Vec<MeteredRun>,
-    pub build: Option<crate::compare::build::BuildFigures>,
+    pub build: Option<crate::build_time::BuildFigures>,
     pub verdicts: Vec<Verdict>,
 }
 

@@ -27,7 +27,6 @@
 //! counted, and sets the pass's median beside the run's: what observing
 //! every hop cost.
 
-pub mod build;
 pub mod claims;
 pub mod figures;
 pub mod hop;
@@ -140,9 +139,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     if options.with_build {
         let source = source_root();
         result.build = Some(
-            tokio::task::spawn_blocking(move || build::measure(&source))
-                .await?
-                .context("measuring build times")?,
+            tokio::task::spawn_blocking(move || {
+                crate::build_time::measure(&source, crate::build_time::Scope::default())
+            })
+            .await?
+            .context("measuring build times")?,
         );
     }
     result.verdicts = claims::verdicts(&result);

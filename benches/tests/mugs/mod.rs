@@ -2,8 +2,8 @@
 //! her wallet, ten mugs at 12.50, an order of two — and the check they all
 //! end with: API.md's invariants once nothing is in flight.
 //!
-//! Shared by `tests/faults.rs` and `tests/saga.rs` (`mod mugs;`); each uses
-//! a part of it.
+//! Shared by `tests/faults.rs`, `tests/saga.rs` and `tests/fencing.rs`
+//! (`mod mugs;`); each uses a part of it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -29,6 +29,39 @@ pub async fn start(kind: Kind, scratch: &Path, fault_plan: Option<&Path>) -> Dep
     Deployment::start(&options)
         .await
         .expect("the deployment starts on fresh SQLite files")
+}
+
+/// Fresh PostgreSQL databases for one deployment of `kind`, on the server
+/// `SHOPLAB_TEST_PG` names (a test using this is `#[ignore]`d), dropped when
+/// this is, whether the test passed or not.
+pub struct ScratchPostgres {
+    pub storage: Storage,
+    kind: Kind,
+}
+
+impl ScratchPostgres {
+    pub fn new(kind: Kind) -> Self {
+        let Ok(server) = std::env::var("SHOPLAB_TEST_PG") else {
+            panic!("SHOPLAB_TEST_PG is not set: this test needs PostgreSQL (postgres://USER@HOST:PORT/NAME)");
+        };
+        let name = format!("shoplab_t_{}", uuid::Uuid::new_v4().simple());
+        let url = shoplab::postgres::with_database(&server, &name).expect("a valid server URL");
+        Self {
+            storage: Storage::Postgres(url),
+            kind,
+        }
+    }
+}
+
+impl Drop for ScratchPostgres {
+    fn drop(&mut self) {
+        let urls = self.storage.urls(self.kind).unwrap_or_default();
+        for url in urls {
+            if let Err(error) = shoplab::postgres::drop_database(&url) {
+                eprintln!("cannot drop the test database {url}: {error:#}");
+            }
+        }
+    }
 }
 
 /// A running deployment with the small shop in it, and the scratch
