@@ -39,6 +39,7 @@ use crate::compare::figures::Machine;
 use crate::compare::{commit, machine, results_dir, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
 use crate::progress::Step;
+use crate::stats::percentile;
 
 /// One way of holding an order together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
@@ -443,14 +444,6 @@ async fn exercise(
         completed_p50_ms: percentile(&latencies, 0.50),
         completed_p99_ms: percentile(&latencies, 0.99),
     })
-}
-
-fn percentile(sorted: &[f64], at: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * at).round() as usize;
-    sorted.get(index).copied()
 }
 
 /// Users (two in three with money, enough for most of the run's orders),

@@ -3,7 +3,10 @@
 //! ([`client`], and the load generator [`load`]), measures them side by side
 //! ([`compare`]), under a fault ([`isolation`]) and under many faults for
 //! consistency ([`chaos`]), counts what a saga lets readers see
-//! ([`anomalies`]), runs the scripted demo ([`demo`]), and tells Prometheus
+//! ([`anomalies`]), replaces processes under load ([`rollout`]), adds them
+//! ([`scale`]), times builds ([`build_time`]), draws one request's hops
+//! ([`trace`]), serves the bare stack everything is judged against
+//! ([`floor`]), runs the scripted demo ([`demo`]), and tells Prometheus
 //! what to scrape ([`prometheus`]). The `shoplab` CLI
 //! (`main.rs`), the contract suite (`tests/contract/`) and the criterion
 //! benches are all built on it.
@@ -26,5 +29,6 @@ pub mod progress;
 pub mod prometheus;
 pub mod rollout;
 pub mod scale;
+pub mod stats;
 pub mod supervisor;
 pub mod trace;

@@ -26,10 +26,11 @@ use tokio::sync::mpsc;
 
 use crate::client::ShopClient;
 use crate::compare::figures::Machine;
-use crate::compare::{commit, machine, median, results_dir, Backend, Databases};
+use crate::compare::{commit, machine, results_dir, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
 use crate::progress::Step;
+use crate::stats::{median, percentile};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -327,7 +328,7 @@ fn window(samples: &[&Sample]) -> Window {
         failed: failed_by_status.values().sum(),
         failed_by_status,
         p50_ms: median(&latencies),
-        p99_ms: percentile(&latencies, 0.99),
+        p99_ms: percentile(&latencies, 0.99).unwrap_or(0.0),
         max_ms: latencies.last().copied().unwrap_or(0.0),
     }
 }
@@ -338,15 +339,6 @@ fn outcome_key(outcome: &load::Outcome) -> String {
         load::Outcome::Timeout => "timeout".into(),
         load::Outcome::Transport => "transport".into(),
     }
-}
-
-/// The `share` percentile of sorted values (nearest rank).
-fn percentile(sorted: &[f64], share: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((share * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 /// From the first failed request's due time to the last failed one's end.

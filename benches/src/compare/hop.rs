@@ -27,6 +27,7 @@ use serde_json::json;
 use super::figures::HopFigures;
 use crate::deploy::Deployment;
 use crate::load::DataSet;
+use crate::stats::median_ms;
 
 /// Requests sent before timing starts, to open connections and warm caches.
 const WARM_UP: usize = 100;
@@ -80,9 +81,9 @@ pub async fn measure(
             }
         }
     }
-    let via_gateway_ms = median_ms(&mut via);
-    let via_relay_ms = median_ms(&mut relay);
-    let direct_to_catalog_ms = median_ms(&mut direct);
+    let via_gateway_ms = median_ms(&via);
+    let via_relay_ms = median_ms(&relay);
+    let direct_to_catalog_ms = median_ms(&direct);
     let gateway_hop_ms = via_gateway_ms - direct_to_catalog_ms;
     let relay_hop_ms = via_relay_ms - direct_to_catalog_ms;
     Ok(HopFigures {
@@ -142,7 +143,7 @@ pub async fn internal(
         .filter(|hop| hop.hop == "served" && !hop.parent.is_empty())
         .map(|hop| (hop.parent.as_str(), hop.micros))
         .collect();
-    let mut hops_ms: Vec<Duration> = hops
+    let hops_ms: Vec<Duration> = hops
         .iter()
         .filter(|hop| hop.hop == "called" && !hop.process.starts_with("shoplab-gateway"))
         .filter_map(|call| {
@@ -155,7 +156,7 @@ pub async fn internal(
         "no component call of the {orders} orders was found in the hop logs"
     );
     let calls = hops_ms.len();
-    Ok((median_ms(&mut hops_ms), calls))
+    Ok((median_ms(&hops_ms), calls))
 }
 
 /// `orders` orders of one unit, each after the last was answered, the
@@ -228,7 +229,7 @@ async fn round_trips(
                 times.push(started.elapsed());
             }
         }
-        let b_blocking = median_ms(&mut times);
+        let b_blocking = median_ms(&times);
         drop(blocking);
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -253,7 +254,7 @@ async fn round_trips(
                     times.push(started.elapsed());
                 }
             }
-            anyhow::Ok(median_ms(&mut times))
+            anyhow::Ok(median_ms(&times))
         })?;
         Ok((b_blocking, b_async))
     });
@@ -261,13 +262,4 @@ async fn round_trips(
         .await?
         .map_err(|_| anyhow::anyhow!("the round-trip thread panicked"))?
         .context("measuring B")
-}
-
-/// The median in milliseconds (0 for no samples).
-pub fn median_ms(times: &mut [Duration]) -> f64 {
-    if times.is_empty() {
-        return 0.0;
-    }
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1000.0
 }

@@ -47,6 +47,7 @@ use crate::pin::Pinning;
 use crate::postgres;
 use crate::process::Process;
 use crate::progress::Step;
+use crate::stats::median;
 use crate::trace;
 use figures::{
     CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, HopFigures, Machine,
@@ -919,15 +920,6 @@ fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
 
 fn binary_size(bin_dir: &Path, name: &str) -> u64 {
     std::fs::metadata(bin_dir.join(name)).map_or(0, |metadata| metadata.len())
-}
-
-pub fn median(samples: &[f64]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
 }
 
 /// `release` or `debug`, from the directory the binaries come from.
