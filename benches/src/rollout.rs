@@ -24,13 +24,16 @@ use anyhow::Context;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
-use crate::compare::figures::Machine;
-use crate::compare::{commit, machine, results_dir, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
+use crate::experiment::Machine;
+use crate::experiment::{commit, machine, results_dir, write_json};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
 use crate::progress::Step;
+use crate::scratch::{Backend, Databases};
 use crate::stats::{median, percentile};
+use anyhow::bail;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -185,9 +188,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         verdict: verdict(&cases),
         cases,
     };
-    let json = serde_json::to_string_pretty(&results)?;
-    let path = out.join("rollout.json");
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    let path = write_json(&out, "rollout.json", &results)?;
     println!("{}", table(&results.cases));
     println!("verdict: {}", results.verdict);
     eprintln!("wrote {}", path.display());
@@ -424,4 +425,55 @@ pub fn table(cases: &[CaseResult]) -> String {
         "(during: requests due while the rollout ran; failed: over the whole run; gap: first failure to last; pre/roll: before and during the rollout)".to_owned(),
     );
     lines.join("\n")
+}
+
+/// Deploy one part while the shop runs: a rolling update under load.
+///
+/// Six cases, each on a fresh deployment: the monolith, the catalog
+/// service and the orders service, as one process and as two behind the
+/// load balancer. Each is driven by a constant open loop of --rate
+/// requests per second (80% reads, 20% orders with an Idempotency-Key)
+/// and, after --before seconds, every process of the part is replaced
+/// in turn: SIGTERM (it drains: its /health answers 503, the balancer
+/// stops sending to it, it finishes what it has and exits), then the
+/// binary on disk started again at the same address and its /health
+/// awaited. The load goes on --after seconds more.
+///
+/// Prints a table (per case: the rollout's duration, the requests due
+/// during it, those that failed by status, the gap, p99 and max latency
+/// before and during) and a verdict; writes rollout.json.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The constant load, requests per second.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds of load before the rollout starts.
+    #[arg(long, default_value_t = 3.0)]
+    pub before: f64,
+    /// Seconds of load after the rollout's budget (4 s per process) ends.
+    #[arg(long, default_value_t = 2.0)]
+    pub after: f64,
+    #[command(flatten)]
+    pub run: ExperimentArgs,
+}
+
+impl Args {
+    /// The options these arguments ask for, with the binaries in `bin_dir`.
+    pub fn options(self, bin_dir: PathBuf) -> anyhow::Result<Options> {
+        if !(self.rate > 0.0 && self.rate.is_finite() && self.rate <= 100_000.0) {
+            bail!(
+                "--rate must be above 0 and at most 100000 (got {})",
+                self.rate
+            );
+        }
+        Ok(Options {
+            bin_dir,
+            backend: backend(self.run.database_url)?,
+            rate: self.rate,
+            before: seconds("--before", self.before)?,
+            after: seconds("--after", self.after)?,
+            seed: self.run.seed,
+            out: self.run.out,
+        })
+    }
 }

@@ -22,13 +22,16 @@ use anyhow::Context;
 use plotters::prelude::*;
 use serde::Serialize;
 
+use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
-use crate::compare::figures::Machine;
-use crate::compare::html::{draw, legend, titled, Drawn, PROCESS_COLOURS};
-use crate::compare::{commit, machine, results_dir, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts};
+use crate::experiment::Machine;
+use crate::experiment::{commit, machine, results_dir, write_json};
 use crate::load::{self, DataSet, Mode, Run, SeedSize, Workload};
 use crate::progress::Step;
+use crate::report::plot::{draw, legend, line, titled, Drawn, PROCESS_COLOURS};
+use crate::scratch::{Backend, Databases};
+use anyhow::bail;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -141,9 +144,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         connections: options.connections,
         series,
     };
-    let json_path = out.join("scale.json");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&results)?)
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let json_path = write_json(&out, "scale.json", &results)?;
     for (name, svg) in [
         (
             "scale-throughput.svg",
@@ -338,23 +339,69 @@ fn plot(series: &[Series], figure: Figure) -> String {
             .draw()?;
         for (slot, series) in series.iter().enumerate() {
             let colour = PROCESS_COLOURS[slot % PROCESS_COLOURS.len()];
-            let points: Vec<(f64, f64)> = series
+            let points = series
                 .points
                 .iter()
-                .map(|point| (point.replicas as f64, value(point)))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
-                .label(series.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
-                });
-            chart.draw_series(
-                points
-                    .into_iter()
-                    .map(|at| Circle::new(at, 4, colour.filled())),
-            )?;
+                .map(|point| (point.replicas as f64, value(point)));
+            line(&mut chart, &series.label, colour, points.collect(), 4)?;
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
+}
+
+/// Scale out: throughput, latency and CPU per request as processes are
+/// added behind the load balancer.
+///
+/// For the monolith (reads), the catalog service (reads) and the orders
+/// service (orders), with 1, 2 and 4 processes of it (--replicas), each
+/// on a fresh deployment: seed, warm up for a second, then a closed loop
+/// of --connections for --duration seconds. The monolith stands behind
+/// the gateway even as one process, so every count has the same hop.
+///
+/// Prints a table and a verdict (the throughput and CPU ratios from the
+/// fewest processes to the most, and the machine's cores: on 2 cores,
+/// more processes cannot add throughput); writes scale.json,
+/// scale-throughput.svg and scale-cpu.svg.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The process counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub replicas: Vec<usize>,
+    /// Seconds of each measured closed loop.
+    #[arg(long, default_value_t = 5.0)]
+    pub duration: f64,
+    /// Connections of the closed loop.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    #[command(flatten)]
+    pub run: ExperimentArgs,
+}
+
+impl Args {
+    /// The options these arguments ask for, with the binaries in `bin_dir`.
+    pub fn options(self, bin_dir: PathBuf) -> anyhow::Result<Options> {
+        let max = crate::deploy::MAX_REPLICAS;
+        if let Some(bad) = self
+            .replicas
+            .iter()
+            .find(|count| !(1..=max).contains(*count))
+        {
+            bail!("--replicas takes counts from 1 to {max} (got {bad})");
+        }
+        if self.connections == 0 {
+            bail!("--connections must be at least 1");
+        }
+        let mut replicas = self.replicas;
+        replicas.sort_unstable();
+        replicas.dedup();
+        Ok(Options {
+            bin_dir,
+            backend: backend(self.run.database_url)?,
+            replicas,
+            duration: seconds("--duration", self.duration)?,
+            connections: self.connections,
+            seed: self.run.seed,
+            out: self.run.out,
+        })
+    }
 }

@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::cli::default_data_dir;
+use crate::deploy::Kind;
+
 /// One line of a hop log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hop {
@@ -274,6 +277,43 @@ pub fn run(request_id: &str, dirs: &[PathBuf]) -> anyhow::Result<()> {
     );
     print!("{}", render(request_id, &hops));
     Ok(())
+}
+
+/// One request's path through a deployment started with `shoplab up`,
+/// drawn as a tree of hops: every request a process served, every call
+/// one process made to another and every component call, under the hop
+/// it happened in, with its start, its time, its own ("self") time and
+/// its status; then where the time went (in each process, on the wire).
+/// Reads the hop logs in --log-dir (default: ./data/micro/logs and
+/// ./data/monolith/logs).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The request's X-Request-Id (sent by the caller, or read from the
+    /// answer's header).
+    pub request_id: String,
+    /// The directory of hop logs (`shoplab up --log-dir`).
+    #[arg(long, conflicts_with = "data_dir")]
+    pub log_dir: Option<PathBuf>,
+    /// The deployment's data directory (`shoplab up --data-dir`): its
+    /// hop logs are in DIR/logs.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Args {
+    /// The directories of hop logs to read: --log-dir, or DIR/logs of
+    /// --data-dir, or else the default logs of both deployments that exist.
+    pub fn log_dirs(&self) -> Vec<PathBuf> {
+        match (&self.log_dir, &self.data_dir) {
+            (Some(dir), _) => vec![dir.clone()],
+            (None, Some(dir)) => vec![dir.join("logs")],
+            (None, None) => [Kind::Micro, Kind::Monolith]
+                .map(|kind| default_data_dir(kind).join("logs"))
+                .into_iter()
+                .filter(|dir| dir.is_dir())
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
 use serde_json::json;
 use shoplab::client::ShopClient;
 use shoplab::deploy::Kind;
@@ -24,25 +23,19 @@ async fn figure(shop: &ShopClient, path: &str, field: &str) -> i64 {
 
 #[tokio::test]
 async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
+    let stocked = Stocked::micro().await;
+    let (deployment, shop) = (&stocked.deployment, &stocked.shop);
 
     deployment
         .hold_down("shoplab-payments")
         .await
         .expect("payments can be killed and kept down");
-    let reply = shop
-        .post("/orders", &two_mugs())
-        .await
-        .expect("the gateway answers");
+    let reply = stocked.order_two_mugs().await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.error_code(), Some("service_unavailable"));
 
     // The saga released the stock it had reserved, and kept the order as failed.
-    assert_eq!(figure(&shop, "/products/1", "stock").await, 10);
+    assert_eq!(figure(shop, "/products/1", "stock").await, 10);
     let orders = shop.get("/users/1/orders").await.expect("orders answers");
     assert_eq!(orders.body[0]["status"], "failed", "{}", orders.body);
     assert_eq!(orders.body[0]["failure"], "service_unavailable");
@@ -56,33 +49,22 @@ async fn an_order_fails_cleanly_when_the_payments_service_is_down() {
         .release("shoplab-payments")
         .await
         .expect("payments comes back");
-    assert_consistent(&shop).await;
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }
 
 /// The catalog hangs before the order is priced (its product lookup): a
 /// 504 that keeps no order (API.md: a 503/504 before pricing keeps none).
 #[tokio::test]
 async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
+    let stocked = Stocked::micro().await;
+    let shop = &stocked.shop;
 
-    deployment
-        .signal("shoplab-catalog", Signal::SIGSTOP)
-        .expect("the catalog can be stopped");
-    let (started, order) = (Instant::now(), two_mugs());
-    let (reply, read) = tokio::join!(shop.post("/orders", &order), shop.get("/products/1"));
+    stocked.freeze("shoplab-catalog");
+    let started = Instant::now();
+    let (reply, read) = tokio::join!(stocked.order_two_mugs(), shop.get("/products/1"));
     let waited = started.elapsed();
-    deployment
-        .signal("shoplab-catalog", Signal::SIGCONT)
-        .expect("the catalog can be resumed");
-    let (reply, read) = (
-        reply.expect("the gateway answers"),
-        read.expect("the gateway answers"),
-    );
+    stocked.thaw("shoplab-catalog");
+    let read = read.expect("the gateway answers");
     // A read is bounded too: the gateway gives up just after the deadline.
     assert_eq!(read.status, 504, "{}", read.body);
 
@@ -92,14 +74,10 @@ async fn a_catalog_hung_before_pricing_is_a_timeout_and_keeps_no_order() {
     // service gives up when it passes, and the gateway a moment later.
     assert!(waited < Duration::from_secs(6), "took {waited:?}");
     // Nothing was priced, so nothing was kept and nothing charged.
-    assert_eq!(
-        figure(&shop, "/users/1/wallet", "balance_cents").await,
-        5000
-    );
+    assert_eq!(figure(shop, "/users/1/wallet", "balance_cents").await, 5000);
     let orders = shop.get("/users/1/orders").await.expect("orders answers");
     assert_eq!(orders.body, json!([]));
-    assert_consistent(&shop).await;
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }
 
 /// The catalog hangs after the order is priced (taking the stock): a 504
@@ -145,20 +123,14 @@ async fn a_hang_while_taking_the_stock_is_a_timeout_that_keeps_a_failed_order() 
 
 #[tokio::test]
 async fn other_components_keep_answering_while_the_orders_service_is_down() {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
+    let stocked = Stocked::micro().await;
+    let (deployment, shop) = (&stocked.deployment, &stocked.shop);
 
     deployment
         .hold_down("shoplab-orders")
         .await
         .expect("orders can be killed and kept down");
-    let order = shop
-        .post("/orders", &two_mugs())
-        .await
-        .expect("the gateway answers");
+    let order = stocked.order_two_mugs().await;
     assert_eq!(order.status, 503, "{}", order.body);
     // The blast radius of one service: only its own routes fail.
     assert_eq!(shop.get("/users/1").await.expect("answers").status, 200);
@@ -171,8 +143,7 @@ async fn other_components_keep_answering_while_the_orders_service_is_down() {
         .release("shoplab-orders")
         .await
         .expect("orders comes back");
-    assert_consistent(&shop).await;
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }
 
 /// In the monolith every write takes the one database's write lock. One
@@ -252,18 +223,13 @@ async fn orders_at_once(shop: &ShopClient, count: usize) -> Vec<(u16, String, Du
 #[tokio::test]
 async fn a_frozen_payments_service_is_failed_fast_once_its_circuit_opens_and_rejoins_after_the_thaw(
 ) {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
-    deployment
-        .signal("shoplab-payments", Signal::SIGSTOP)
-        .expect("payments can be stopped");
+    let stocked = Stocked::micro().await;
+    let shop = &stocked.shop;
+    stocked.freeze("shoplab-payments");
     // Five orders at once (all ten mugs): each charge waits its call
     // timeout (1 s), far less than the request's 5 s deadline, and five
     // timeouts in a row open the circuit.
-    for (status, code, took) in orders_at_once(&shop, 5).await {
+    for (status, code, took) in orders_at_once(shop, 5).await {
         assert!(
             status == 504 || status == 503,
             "{status} {code} after {took:?}"
@@ -274,10 +240,7 @@ async fn a_frozen_payments_service_is_failed_fast_once_its_circuit_opens_and_rej
         );
     }
     // The circuit is open: an order fails at once, its charge never sent.
-    let reply = shop
-        .post("/orders", &two_mugs())
-        .await
-        .expect("the gateway answers");
+    let reply = stocked.order_two_mugs().await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.error_code(), Some("service_unavailable"));
     assert!(
@@ -286,17 +249,12 @@ async fn a_frozen_payments_service_is_failed_fast_once_its_circuit_opens_and_rej
         reply.elapsed
     );
 
-    deployment
-        .signal("shoplab-payments", Signal::SIGCONT)
-        .expect("payments can be continued");
+    stocked.thaw("shoplab-payments");
     // A health check of payments closes the circuit within a cool-down (1 s)
     // or two.
     let thawed = Instant::now();
     loop {
-        let reply = shop
-            .post("/orders", &two_mugs())
-            .await
-            .expect("the gateway answers");
+        let reply = stocked.order_two_mugs().await;
         if reply.status == 201 {
             break;
         }
@@ -308,6 +266,5 @@ async fn a_frozen_payments_service_is_failed_fast_once_its_circuit_opens_and_rej
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_consistent(&shop).await;
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }

@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use shoplab::compare::Backend;
 use shoplab::deploy::Kind;
 use shoplab::isolation::report::{DeploymentFigures, GroupFigures};
 use shoplab::isolation::traffic::Group;
 use shoplab::isolation::{self, Component, Fault, Options};
+use shoplab::scratch::Backend;
 
 fn options(kind: Kind) -> Options {
     let phase = Duration::from_millis(1500);

@@ -12,8 +12,8 @@ use nix::sys::signal::Signal;
 use reqwest::Method;
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
-use shoplab::compare::Backend;
 use shoplab::deploy::Kind;
+use shoplab::scratch::Backend;
 
 const ORDERS: &str = "shoplab-orders";
 const PAYMENTS: &str = "shoplab-payments";
@@ -21,8 +21,8 @@ const PAYMENTS: &str = "shoplab-payments";
 mod mugs;
 
 use mugs::{
-    assert_consistent, assert_order_one_failed_holding_nothing, bin_dir, get, stocked, two_mugs,
-    Stocked,
+    answered, assert_consistent, assert_order_one_failed_holding_nothing,
+    assert_told_it_did_not_complete, bin_dir, get, stocked, two_mugs, Stocked,
 };
 
 async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
@@ -37,22 +37,17 @@ async fn place_two_mugs(shop: &ShopClient, key: &str) -> anyhow::Result<Reply> {
 
 #[tokio::test]
 async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_held_or_pending() {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
+    let stocked = Stocked::micro().await;
+    let (deployment, shop) = (&stocked.deployment, &stocked.shop);
 
     // Payments frozen: the saga reserves, then waits in its charge.
-    deployment
-        .signal(PAYMENTS, Signal::SIGSTOP)
-        .expect("payments stops");
+    stocked.freeze(PAYMENTS);
     let placing = tokio::spawn({
         let shop = shop.clone();
         async move { place_two_mugs(&shop, "killed-mid-saga").await }
     });
     let deadline = Instant::now() + Duration::from_secs(4);
-    while get(&shop, "/products/1").await["stock"] == 10 {
+    while get(shop, "/products/1").await["stock"] == 10 {
         assert!(Instant::now() < deadline, "the stock was never reserved");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -61,30 +56,19 @@ async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_hel
     deployment
         .signal(ORDERS, Signal::SIGKILL)
         .expect("orders is killed");
-    deployment
-        .signal(PAYMENTS, Signal::SIGCONT)
-        .expect("payments resumes");
-    let answer = placing
-        .await
-        .expect("the request task ran")
-        .expect("the gateway answers");
-    assert!(
-        matches!(answer.status, 502..=504),
-        "the caller learns the order failed: {} {}",
-        answer.status,
-        answer.body
-    );
+    stocked.thaw(PAYMENTS);
+    assert_told_it_did_not_complete(&answered(placing).await, "the order");
 
     // The supervisor restarts the orders service; its recovery takes the
     // saga over once its lease has run out, and undoes it.
-    assert_consistent(&shop).await;
-    assert_order_one_failed_holding_nothing(&shop).await;
-    let orders = get(&shop, "/users/1/orders").await;
+    assert_consistent(shop).await;
+    assert_order_one_failed_holding_nothing(shop).await;
+    let orders = get(shop, "/users/1/orders").await;
     assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders}");
 
     // The key's retry answers at once, with the order's outcome.
     let started = Instant::now();
-    let retry = place_two_mugs(&shop, "killed-mid-saga")
+    let retry = place_two_mugs(shop, "killed-mid-saga")
         .await
         .expect("answers");
     assert!(
@@ -94,41 +78,34 @@ async fn the_orders_service_killed_between_reserve_and_charge_leaves_nothing_hel
     );
     assert_eq!(retry.status, 503, "{}", retry.body);
     assert_eq!(
-        get(&shop, "/users/1/orders").await.as_array().map(Vec::len),
+        get(shop, "/users/1/orders").await.as_array().map(Vec::len),
         Some(1)
     );
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }
 
 #[tokio::test]
 async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answers_at_once() {
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, None).await;
+    let stocked = Stocked::micro().await;
+    let shop = &stocked.shop;
 
-    deployment
-        .signal(PAYMENTS, Signal::SIGSTOP)
-        .expect("payments stops");
+    stocked.freeze(PAYMENTS);
     let started = Instant::now();
-    let first = place_two_mugs(&shop, "frozen-payments")
+    let first = place_two_mugs(shop, "frozen-payments")
         .await
         .expect("the gateway answers");
     let waited = started.elapsed();
-    deployment
-        .signal(PAYMENTS, Signal::SIGCONT)
-        .expect("payments resumes");
+    stocked.thaw(PAYMENTS);
     assert_eq!(first.status, 504, "{}", first.body);
     assert_eq!(first.error_code(), Some("timeout"));
     // One deadline (5 s) for the whole request, the gateway just above it.
     assert!(waited < Duration::from_secs(6), "took {waited:?}");
 
-    assert_consistent(&shop).await;
-    assert_order_one_failed_holding_nothing(&shop).await;
+    assert_consistent(shop).await;
+    assert_order_one_failed_holding_nothing(shop).await;
 
     let started = Instant::now();
-    let retry = place_two_mugs(&shop, "frozen-payments")
+    let retry = place_two_mugs(shop, "frozen-payments")
         .await
         .expect("answers");
     assert!(
@@ -138,15 +115,15 @@ async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answ
     );
     assert_eq!(retry.status, 504, "{}", retry.body);
     assert_eq!(retry.error_code(), Some("timeout"));
-    let again = place_two_mugs(&shop, "frozen-payments")
+    let again = place_two_mugs(shop, "frozen-payments")
         .await
         .expect("answers");
     assert_eq!((again.status, &again.body), (retry.status, &retry.body));
     assert_eq!(
-        get(&shop, "/users/1/orders").await.as_array().map(Vec::len),
+        get(shop, "/users/1/orders").await.as_array().map(Vec::len),
         Some(1)
     );
-    deployment.stop().await;
+    stocked.end_consistent().await;
 }
 
 /// Places an order of two mugs, then cancels it while `op` is held in the
@@ -159,15 +136,9 @@ async fn payments_frozen_during_a_charge_leaves_no_money_held_and_the_retry_answ
 /// refunded, once.
 async fn a_cancel_survives_a_crash(op: &str, killed: &str) {
     let plan = format!("[[fault]]\nop = \"{op}\"\nkind = \"delay\"\ndelay_ms = 700\n");
-    let Stocked {
-        deployment,
-        shop,
-        scratch: _scratch,
-    } = stocked(Kind::Micro, Some(&plan)).await;
-    let placed = shop
-        .post("/orders", &two_mugs())
-        .await
-        .expect("the gateway answers");
+    let stocked = stocked(Kind::Micro, Some(&plan)).await;
+    let (deployment, shop) = (&stocked.deployment, &stocked.shop);
+    let placed = stocked.order_two_mugs().await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let cancelling = tokio::spawn({
         let shop = shop.clone();
@@ -177,16 +148,7 @@ async fn a_cancel_survives_a_crash(op: &str, killed: &str) {
     deployment
         .signal(killed, Signal::SIGKILL)
         .expect("the process is killed");
-    let answer = cancelling
-        .await
-        .expect("the request task ran")
-        .expect("the gateway answers");
-    assert!(
-        matches!(answer.status, 502..=504),
-        "the caller learns the cancel did not finish: {} {}",
-        answer.status,
-        answer.body
-    );
+    assert_told_it_did_not_complete(&answered(cancelling).await, "the cancel");
 
     // A cancel in flight keeps its order `completed` (with its stock
     // released, say) until it ends: wait for it to end first.
@@ -201,15 +163,14 @@ async fn a_cancel_survives_a_crash(op: &str, killed: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(order["status"], "cancelled", "{order}");
-    assert_consistent(&shop).await;
     assert_eq!(order["charged_cents"], 0, "{order}");
     assert_eq!(order["reserved_units"], 0, "{order}");
     assert_eq!(
-        get(&shop, "/users/1/wallet").await["balance_cents"],
+        get(shop, "/users/1/wallet").await["balance_cents"],
         mugs::DEPOSITED
     );
-    assert_eq!(get(&shop, "/products/1").await["stock"], mugs::MUGS);
-    deployment.stop().await;
+    assert_eq!(get(shop, "/products/1").await["stock"], mugs::MUGS);
+    stocked.end_consistent().await;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::window::{Observed, Orders, Reads};
 use super::Parameters;
-use crate::compare::figures::Machine;
+use crate::experiment::Machine;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AnomaliesResult {

@@ -16,10 +16,12 @@
 //! dirty read ([`window`]). A run counts only if every order failed that way
 //! and all the stock came back ([`figures`]).
 
+mod args;
 pub mod figures;
 pub mod table;
 pub mod window;
 
+pub use args::Args;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -27,9 +29,10 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::client::ShopClient;
-use crate::compare::{self, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions, Storage};
+use crate::experiment;
 use crate::progress::Step;
+use crate::scratch::{Backend, Databases};
 use figures::{AnomaliesResult, RunFigures};
 use window::Probe;
 
@@ -143,8 +146,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let parameters = options.parameters;
     parameters.check()?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let out = compare::results_dir(options.out.clone(), "anomalies-")?;
-    let build_profile = compare::build_profile(&options.bin_dir);
+    let out = experiment::results_dir(options.out.clone(), "anomalies-")?;
+    let build_profile = experiment::build_profile(&options.bin_dir);
     let storage = match options.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres(_) => "postgres",
@@ -170,18 +173,16 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let runs = measured?;
     let result = AnomaliesResult {
         shoplab_version: env!("CARGO_PKG_VERSION"),
-        commit: compare::commit(),
+        commit: experiment::commit(),
         started_at,
-        machine: compare::machine(),
+        machine: experiment::machine(),
         build_profile,
         storage,
         parameters,
         valid: runs.iter().all(|run| run.valid),
         runs,
     };
-    let path = out.join("anomalies.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&result)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = experiment::write_json(&out, "anomalies.json", &result)?;
     table::print(&result);
     println!("\nwritten: {}", path.display());
     let invalid: Vec<String> = result

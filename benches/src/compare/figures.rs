@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::experiment::Machine;
 use crate::load::Report;
 use crate::pin::Pinning;
 
@@ -44,14 +45,6 @@ pub struct CompareResult {
     pub metrics_on: Vec<MeteredRun>,
     pub build: Option<crate::build_time::BuildFigures>,
     pub verdicts: Vec<Verdict>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Machine {
-    pub cpu_model: String,
-    pub cores: usize,
-    pub memory_bytes: Option<u64>,
-    pub os: String,
 }
 
 /// Start-up, memory and size of one deployment.

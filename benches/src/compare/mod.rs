@@ -27,42 +27,39 @@
 //! counted, and sets the pass's median beside the run's: what observing
 //! every hop cost.
 
+mod args;
 pub mod claims;
 pub mod figures;
 pub mod hop;
 pub mod html;
+mod runs;
+mod start;
 pub mod table;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
-use shoplab_common::http::hop_log;
 
-use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, Storage};
-use crate::load::{self, DataSet, Mode, Report, Run, SeedSize, Workload};
+use crate::deploy::{Deployment, Kind};
+use crate::experiment::{self, build_profile, commit, machine, results_dir, source_root, Machine};
+use crate::load::{self, DataSet, Workload};
 use crate::pin::Pinning;
-use crate::postgres;
 use crate::process::Process;
 use crate::progress::Step;
+use crate::scratch::{Backend, Databases};
 use crate::stats::median;
-use crate::trace;
 use figures::{
-    CompareResult, CpuFigures, DelayFigures, DelayedRun, DeploymentFigures, HopFigures, Machine,
-    MeteredRun, ProcessFigures, SlowestTrace, TracedPass, WorkloadFigures, WorkloadRuns,
+    CompareResult, DeploymentFigures, HopFigures, ProcessFigures, WorkloadFigures, WorkloadRuns,
 };
+use runs::{
+    closed, closed_with_cpu, delayed, equal_load_rate, metered, run_of, seed_and_warm, OpenLoop,
+};
+use start::{binary_size, lookup, start, start_floor};
 
-/// Where the deployments keep their data during a comparison.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    /// Fresh SQLite files in temporary directories (the default).
-    Sqlite,
-    /// Fresh databases on this server (`postgres://USER@HOST:PORT/ANY`),
-    /// created under unique names and dropped afterwards.
-    Postgres(String),
-}
+pub use args::Args;
+pub use start::hop_log_dir;
 
 /// What `shoplab compare` was asked to do.
 #[derive(Debug, Clone)]
@@ -111,7 +108,7 @@ const INTERNAL_HOP_ORDERS: usize = 100;
 
 /// Runs the comparison and writes `result.json` and `report.html`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let started_at = experiment::now();
     let out = results_dir(options.out.clone(), "")?;
     let machine = machine();
     eprintln!(
@@ -148,8 +145,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
     result.verdicts = claims::verdicts(&result);
-    let json = serde_json::to_string_pretty(&result)?;
-    std::fs::write(out.join("result.json"), json).context("cannot write result.json")?;
+    experiment::write_json(&out, "result.json", &result)?;
     std::fs::write(out.join("report.html"), html::render(&result))
         .context("cannot write report.html")?;
     table::print(&result);
@@ -159,18 +155,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         out.join("report.html").display()
     );
     Ok(())
-}
-
-/// Creates the results folder: `out` if given, else
-/// `results/<prefix><UTC timestamp>/`.
-pub fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
-    let out = out.unwrap_or_else(|| {
-        let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-        PathBuf::from("results").join(format!("{prefix}{}", now.replace(':', "-")))
-    });
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create the results folder {}", out.display()))?;
-    Ok(out)
 }
 
 /// Everything but the build: the deployments and the floor, run and stopped.
@@ -432,573 +416,4 @@ async fn measure_running(
         build: None,
         verdicts: Vec::new(),
     })
-}
-
-/// The open-loop rate for a workload: a quarter of the slower deployment's
-/// maximum, so both are measured at the same light load, where a median
-/// shows what a request costs rather than how long it queued (at half the
-/// maximum, on one core, the services' medians moved by half from run to
-/// run); rounded down to two significant digits so the report reads cleanly.
-fn equal_load_rate(slower_max: f64) -> f64 {
-    let quarter = (slower_max / 4.0).max(1.0);
-    let magnitude = 10f64.powf(quarter.log10().floor() - 1.0);
-    ((quarter / magnitude).floor() * magnitude).max(1.0)
-}
-
-/// A closed-loop run with the CPU time each process (and the PostgreSQL
-/// server) spent over it.
-async fn closed_with_cpu(
-    options: &Options,
-    http: &reqwest::Client,
-    deployment: &Deployment,
-    workload: &Workload,
-    data: &DataSet,
-) -> anyhow::Result<(Report, CpuFigures)> {
-    let step = Step::begin(format!(
-        "{}: {}, closed loop, {} connections",
-        deployment.kind.label(),
-        workload.name(),
-        options.connections
-    ));
-    let run = run_of(
-        options,
-        &deployment.base_url,
-        workload.clone(),
-        closed(options),
-    );
-    let database_before = database_server_cpu(options);
-    let generator_before = own_cpu();
-    let before = deployment.cpu_times();
-    let report = load::drive(http, &run, data, |share| step.set(share)).await?;
-    let after = deployment.cpu_times();
-    let generator_spent = own_cpu().saturating_sub(generator_before);
-    let database_after = database_server_cpu(options);
-    let generator_cores = options.pinning.as_ref().map_or_else(
-        || crate::pin::usable_cores().len(),
-        |pinning| pinning.generator.len(),
-    );
-    let requests = report.all.requests.max(1);
-    let per_request = |spent: Duration| spent.as_secs_f64() * 1e6 / requests as f64;
-    let mut by_process_us = BTreeMap::new();
-    for ((name, then), (_, now)) in before.into_iter().zip(after) {
-        by_process_us.insert(name, per_request(now.saturating_sub(then)));
-    }
-    let cpu = CpuFigures {
-        requests: report.all.requests,
-        us_per_request: by_process_us.values().sum(),
-        by_process_us,
-        database_server_us: database_before
-            .zip(database_after)
-            .map(|(then, now)| per_request(now.saturating_sub(then))),
-        generator_busy: generator_spent.as_secs_f64()
-            / (report.elapsed_s * generator_cores.max(1) as f64).max(f64::EPSILON),
-    };
-    step.done(&format!(
-        "{:.0} req/s, {:.0} µs CPU/request",
-        report.all.throughput_rps, cpu.us_per_request
-    ));
-    Ok((report, cpu))
-}
-
-/// An equal-load run: one workload at one rate against one deployment.
-struct OpenLoop<'a> {
-    options: &'a Options,
-    http: &'a reqwest::Client,
-    deployment: &'a Deployment,
-    workload: &'a Workload,
-    rate: f64,
-    data: &'a DataSet,
-}
-
-impl OpenLoop<'_> {
-    /// The measured run: `--duration` long.
-    async fn measure(&self) -> anyhow::Result<Report> {
-        self.run(self.options.duration, "").await
-    }
-
-    /// The traced pass after it: the same rate, with hop logs on, for at
-    /// most [`TRACED_PASS`]; then its slowest request is read from the logs
-    /// in `logs` (now: later runs may fill them and move this one aside).
-    async fn traced(&self, logs: &Path) -> anyhow::Result<TracedPass> {
-        let duration = self.options.duration.min(TRACED_PASS);
-        self.deployment.hop_logs(true);
-        let traced = self.run(duration, ", traced").await;
-        self.deployment.hop_logs(false);
-        let traced = traced?;
-        // Every line logged is on disk within this.
-        tokio::time::sleep(2 * hop_log::FLUSH_EVERY).await;
-        Ok(TracedPass {
-            duration_s: duration.as_secs_f64(),
-            p50_ms: traced.all.latency_ms.p50,
-            slowest: slowest_trace(&traced, logs),
-        })
-    }
-
-    async fn run(&self, duration: Duration, what: &str) -> anyhow::Result<Report> {
-        let (deployment, workload, rate) = (self.deployment, self.workload, self.rate);
-        let step = Step::begin(format!(
-            "{}: {}, open loop at {rate:.0} req/s{what}",
-            deployment.kind.label(),
-            workload.name()
-        ));
-        let run = Run {
-            duration,
-            ..run_of(
-                self.options,
-                &deployment.base_url,
-                workload.clone(),
-                Mode::Open {
-                    rate,
-                    connections: OPEN_LOOP_CONNECTIONS,
-                },
-            )
-        };
-        let report = load::drive(self.http, &run, self.data, |share| step.set(share)).await?;
-        step.done(&format!(
-            "p50 {:.3} ms, p99 {:.3} ms",
-            report.all.latency_ms.p50, report.all.latency_ms.p99
-        ));
-        Ok(report)
-    }
-}
-
-/// Seeds the data set into `deployment` through its public API, then warms
-/// it up with the mix, in a closed loop.
-async fn seed_and_warm(
-    options: &Options,
-    http: &reqwest::Client,
-    deployment: &Deployment,
-) -> anyhow::Result<DataSet> {
-    let label = deployment.kind.label();
-    let step = Step::begin(format!("{label}: seeding the data set"));
-    let shop = ShopClient::new(&deployment.base_url);
-    let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await?;
-    step.done(&format!(
-        "{} users, {} products",
-        data.users.len(),
-        data.products.len()
-    ));
-    let step = Step::begin(format!("{label}: warming up (mix)"));
-    let warm = Run {
-        duration: options.warm_up,
-        ..run_of(
-            options,
-            &deployment.base_url,
-            Workload::Mix(Default::default()),
-            closed(options),
-        )
-    };
-    let report = load::drive(http, &warm, &data, |share| step.set(share)).await?;
-    step.done(&format!("{:.0} req/s", report.all.throughput_rps));
-    Ok(data)
-}
-
-/// Both deployments again with metrics on (every process with a
-/// `/metrics` endpoint, as `shoplab up` runs them): each workload's closed
-/// loop on it, right beside the same loop on the main run's deployment
-/// (metrics off), the two in turns (off then on, then on then off), so that
-/// the machine's drift over the minutes of a run does not pass for what
-/// observing costs.
-async fn metered(
-    options: &Options,
-    databases: &mut Databases,
-    http: &reqwest::Client,
-    running: &[Deployment],
-    data_sets: &[DataSet],
-) -> anyhow::Result<Vec<MeteredRun>> {
-    let mut runs = Vec::new();
-    for (plain, plain_data) in running.iter().zip(data_sets) {
-        let kind = plain.kind;
-        let label = kind.label();
-        let step = Step::begin(format!("{label} with metrics on: starting"));
-        let mut deploy = deploy_options(options, databases, kind, options.hop_delays_us[0], None)?;
-        deploy.metrics = true;
-        let metered = Deployment::start(&deploy)
-            .await
-            .with_context(|| format!("cannot start the {label} with metrics on"))?;
-        step.done("up");
-        let outcome = async {
-            let metered_data = seed_and_warm(options, http, &metered).await?;
-            for (index, workload) in options.workloads.iter().enumerate() {
-                let mut off_then_on = [(plain, plain_data), (&metered, &metered_data)];
-                if index % 2 == 1 {
-                    off_then_on.reverse();
-                }
-                let mut rps = [0.0; 2];
-                for (deployment, data) in off_then_on {
-                    let (closed, _) =
-                        closed_with_cpu(options, http, deployment, workload, data).await?;
-                    rps[usize::from(std::ptr::eq(deployment, &metered))] =
-                        closed.all.throughput_rps;
-                }
-                let [without_rps, with_rps] = rps;
-                runs.push(MeteredRun {
-                    deployment: label.to_owned(),
-                    workload: workload.name().to_owned(),
-                    without_rps,
-                    with_rps,
-                    cost: 1.0 - with_rps / without_rps.max(f64::EPSILON),
-                });
-            }
-            anyhow::Ok(())
-        }
-        .await;
-        metered.stop().await;
-        outcome?;
-    }
-    Ok(runs)
-}
-
-/// The microservices again, with `delay_us` on every internal hop, at the
-/// same open-loop rates as the main run.
-async fn delayed(
-    options: &Options,
-    databases: &mut Databases,
-    http: &reqwest::Client,
-    delay_us: u64,
-    measured: &[WorkloadFigures],
-) -> anyhow::Result<DelayFigures> {
-    let step = Step::begin(format!(
-        "microservices with {delay_us} µs per hop: starting"
-    ));
-    let deployment = start(options, databases, Kind::Micro, delay_us, None).await?;
-    let shop = ShopClient::new(&deployment.base_url);
-    let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await;
-    step.done("up");
-    let mut workloads = BTreeMap::new();
-    let outcome = async {
-        let data = data?;
-        for (workload, figures) in options.workloads.iter().zip(measured) {
-            let (closed, _) = closed_with_cpu(options, http, &deployment, workload, &data).await?;
-            let open = OpenLoop {
-                options,
-                http,
-                deployment: &deployment,
-                workload,
-                rate: figures.rate_rps,
-                data: &data,
-            }
-            .measure()
-            .await?;
-            workloads.insert(
-                workload.name().to_owned(),
-                DelayedRun {
-                    rate_rps: figures.rate_rps,
-                    p50_ms: open.all.latency_ms.p50,
-                    p99_ms: open.all.latency_ms.p99,
-                    max_throughput_rps: closed.all.throughput_rps,
-                    monolith_p50_ms: figures
-                        .runs
-                        .get(Kind::Monolith.label())
-                        .map_or(0.0, |runs| runs.open.all.latency_ms.p50),
-                },
-            );
-        }
-        anyhow::Ok(())
-    }
-    .await;
-    deployment.stop().await;
-    outcome?;
-    Ok(DelayFigures {
-        delay_us,
-        workloads,
-    })
-}
-
-fn closed(options: &Options) -> Mode {
-    Mode::Closed {
-        connections: options.connections,
-    }
-}
-
-fn run_of(options: &Options, base_url: &str, workload: Workload, mode: Mode) -> Run {
-    Run {
-        base_url: base_url.to_owned(),
-        request_id_prefix: format!("cmp-{}-{}", workload.name(), uuid::Uuid::new_v4().simple())
-            .chars()
-            .take(24)
-            .collect(),
-        workload,
-        mode,
-        duration: options.duration,
-        seed: options.seed,
-        timeout: Duration::from_secs(5),
-    }
-}
-
-fn seed_size() -> SeedSize {
-    SeedSize {
-        users: 100,
-        products: FLOOR_PRODUCTS,
-    }
-}
-
-/// Where a measured deployment of `kind` writes its hop logs.
-pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
-    out.join("logs").join(match kind {
-        Kind::Monolith => "monolith",
-        Kind::Micro => "micro",
-    })
-}
-
-/// The slowest request of `report`, as its hops (`None` when its logs do
-/// not hold it: a request that never reached the deployment).
-fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace> {
-    let slowest = report.all.slowest.first()?;
-    let hops = trace::hops(&slowest.request_id, &[logs.to_owned()]).ok()?;
-    (!hops.is_empty()).then(|| SlowestTrace {
-        request_id: slowest.request_id.clone(),
-        latency_ms: slowest.latency_ms,
-        log_dir: logs.display().to_string(),
-        hops,
-    })
-}
-
-/// Starts `kind` on fresh storage, pinned as the options say, with hop logs
-/// in `logs` if given.
-async fn start(
-    options: &Options,
-    databases: &mut Databases,
-    kind: Kind,
-    hop_delay_us: u64,
-    logs: Option<PathBuf>,
-) -> anyhow::Result<Deployment> {
-    let deploy = deploy_options(options, databases, kind, hop_delay_us, logs)?;
-    Deployment::start(&deploy)
-        .await
-        .with_context(|| format!("cannot start the {}", kind.label()))
-}
-
-/// How [`start`] starts `kind`.
-fn deploy_options(
-    options: &Options,
-    databases: &mut Databases,
-    kind: Kind,
-    hop_delay_us: u64,
-    logs: Option<PathBuf>,
-) -> anyhow::Result<DeployOptions> {
-    let mut deploy = DeployOptions::new(kind, options.bin_dir.clone(), databases.fresh(kind)?);
-    deploy.cores = options
-        .pinning
-        .as_ref()
-        .map(|pinning| pinning.deployment.clone());
-    deploy.hop_delay_us = hop_delay_us;
-    deploy.log_dir = logs;
-    Ok(deploy)
-}
-
-async fn start_floor(options: &Options, databases: &mut Databases) -> anyhow::Result<Process> {
-    let url = databases.fresh_floor().await?;
-    let args = [
-        "--database-url".to_owned(),
-        url,
-        "--products".into(),
-        FLOOR_PRODUCTS.to_string(),
-    ];
-    let cores = options
-        .pinning
-        .as_ref()
-        .map(|pinning| pinning.deployment.as_slice());
-    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores, &[]).await
-}
-
-/// Fresh storage for each start, and what must be removed afterwards (also
-/// used by `shoplab isolation`).
-pub(crate) struct Databases {
-    backend: Backend,
-    /// SQLite: the temporary directories (removed when dropped).
-    directories: Vec<tempfile::TempDir>,
-    /// PostgreSQL: every database this run created, and only those.
-    created: Vec<String>,
-    /// Names are `shoplab_<command>_<run>_<n>`, so a leftover says whose it is.
-    command: &'static str,
-    run: String,
-}
-
-impl Databases {
-    pub(crate) fn new(backend: &Backend, command: &'static str) -> Self {
-        Databases {
-            backend: backend.clone(),
-            directories: Vec::new(),
-            created: Vec::new(),
-            command,
-            run: uuid::Uuid::new_v4().simple().to_string()[..10].to_owned(),
-        }
-    }
-
-    pub(crate) fn fresh(&mut self, kind: Kind) -> anyhow::Result<Storage> {
-        match &self.backend {
-            Backend::Sqlite => {
-                let directory = tempfile::tempdir().context("cannot make a scratch directory")?;
-                let storage = Storage::Sqlite(directory.path().to_path_buf());
-                self.directories.push(directory);
-                Ok(storage)
-            }
-            Backend::Postgres(server) => {
-                let name = format!(
-                    "shoplab_{}_{}_{}",
-                    self.command,
-                    self.run,
-                    self.created.len()
-                );
-                let storage = Storage::Postgres(postgres::with_database(server, &name)?);
-                // Deployment::start creates them; they are ours to drop.
-                self.created.extend(storage.urls(kind)?);
-                Ok(storage)
-            }
-        }
-    }
-
-    async fn fresh_floor(&mut self) -> anyhow::Result<String> {
-        match &self.backend {
-            Backend::Sqlite => {
-                let directory = tempfile::tempdir().context("cannot make a scratch directory")?;
-                let url = format!("sqlite://{}", directory.path().join("floor.db").display());
-                self.directories.push(directory);
-                Ok(url)
-            }
-            Backend::Postgres(server) => {
-                let url = postgres::with_database(
-                    server,
-                    &format!("shoplab_{}_{}_floor", self.command, self.run),
-                )?;
-                let create = url.clone();
-                tokio::task::spawn_blocking(move || postgres::ensure_database(&create)).await??;
-                self.created.push(url.clone());
-                Ok(url)
-            }
-        }
-    }
-
-    /// Drops every PostgreSQL database this run created.
-    pub(crate) async fn drop_all(&mut self) {
-        let created = std::mem::take(&mut self.created);
-        if created.is_empty() {
-            return;
-        }
-        let step = Step::begin(format!(
-            "dropping the {} databases this run created",
-            created.len()
-        ));
-        let dropping = tokio::task::spawn_blocking(move || {
-            created
-                .iter()
-                .filter_map(|url| postgres::drop_database(url).err().map(|_| url.clone()))
-                .collect::<Vec<_>>()
-        })
-        .await;
-        step.done(&match dropping {
-            Ok(failed) if failed.is_empty() => "dropped".to_owned(),
-            Ok(failed) => format!("could not drop {}", failed.join(", ")),
-            Err(_) => format!(
-                "the dropping task failed: check for shoplab_{}_* databases",
-                self.command
-            ),
-        });
-    }
-}
-
-/// CPU time this process (the load generator) has used so far.
-fn own_cpu() -> Duration {
-    crate::cpu::cpu_time(std::process::id()).unwrap_or_default()
-}
-
-/// CPU time of the PostgreSQL server's processes, when the run uses it.
-fn database_server_cpu(options: &Options) -> Option<Duration> {
-    match options.backend {
-        Backend::Sqlite => None,
-        Backend::Postgres(_) => Some(crate::cpu::cpu_time_of_all("postgres")),
-    }
-}
-
-fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
-    pairs
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or(0, |(_, value)| *value)
-}
-
-fn binary_size(bin_dir: &Path, name: &str) -> u64 {
-    std::fs::metadata(bin_dir.join(name)).map_or(0, |metadata| metadata.len())
-}
-
-/// `release` or `debug`, from the directory the binaries come from.
-pub(crate) fn build_profile(bin_dir: &Path) -> &'static str {
-    if bin_dir.ends_with("release") {
-        "release"
-    } else {
-        "debug"
-    }
-}
-
-/// The workspace's root, where the harness was built from.
-pub fn source_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// The commit the sources are at (`-dirty` if they have changes).
-pub(crate) fn commit() -> Option<String> {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(source_root())
-            .args(args)
-            .output()
-            .ok()
-            .filter(|output| output.status.success())
-            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-    };
-    let head = git(&["rev-parse", "HEAD"])?;
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|out| !out.is_empty());
-    Some(if dirty { format!("{head}-dirty") } else { head })
-}
-
-/// The machine a run happens on: CPU model, cores, memory, OS.
-pub(crate) fn machine() -> Machine {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu_model = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .and_then(|rest| rest.split_once(':'))
-        .map_or("unknown".to_owned(), |(_, model)| model.trim().to_owned());
-    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|meminfo| {
-            let line = meminfo
-                .lines()
-                .find(|line| line.starts_with("MemTotal:"))?
-                .to_owned();
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map(|kib| kib * 1024);
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    Machine {
-        cpu_model,
-        // Every core the machine has online (the harness itself may be
-        // pinned to fewer).
-        cores: nix::unistd::sysconf(nix::unistd::SysconfVar::_NPROCESSORS_ONLN)
-            .ok()
-            .flatten()
-            .and_then(|count| usize::try_from(count).ok())
-            .unwrap_or(1),
-        memory_bytes,
-        os: format!("{} {}", std::env::consts::OS, release.trim()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_equal_load_rate_is_a_quarter_of_the_slower_maximum_rounded_down() {
-        assert_eq!(equal_load_rate(4_321.0), 1_000.0);
-        assert_eq!(equal_load_rate(19_600.0), 4_900.0);
-        assert_eq!(equal_load_rate(987.0), 240.0);
-        assert_eq!(equal_load_rate(30.0), 7.5);
-        assert_eq!(equal_load_rate(2.0), 1.0);
-    }
 }

@@ -18,10 +18,12 @@
 //!
 //! The figures go to the terminal and to `isolation.json`.
 
+mod args;
 pub mod fault;
 pub mod report;
 pub mod traffic;
 
+pub use args::Args;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -29,10 +31,11 @@ use anyhow::{bail, Context};
 use tokio::time::Instant;
 
 use crate::client::ShopClient;
-use crate::compare::{self, Backend, Databases};
 use crate::deploy::{Deployment, Kind, Options as DeployOptions};
+use crate::experiment;
 use crate::load::{DataSet, SeedSize};
 use crate::progress::Step;
+use crate::scratch::{Backend, Databases};
 pub use fault::{Component, Fault};
 use report::{DeploymentFigures, IsolationResult, ProcessFigures, Settled, SETTLE_LIMIT_S};
 use traffic::{Rates, Schedule};
@@ -88,12 +91,10 @@ const SETUP: Duration = Duration::from_secs(3);
 /// Runs the experiment, prints the table and the verdicts, writes
 /// `isolation.json`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = compare::results_dir(options.out.clone(), "isolation-")?;
+    let out = experiment::results_dir(options.out.clone(), "isolation-")?;
     let result = measure(&options).await?;
     report::print(&result);
-    let path = out.join("isolation.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&result)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = experiment::write_json(&out, "isolation.json", &result)?;
     println!("\nwritten: {}", path.display());
     Ok(())
 }
@@ -104,14 +105,14 @@ pub async fn measure(options: &Options) -> anyhow::Result<IsolationResult> {
         bail!("no deployment to run the experiment on");
     }
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let machine = compare::machine();
+    let machine = experiment::machine();
     eprintln!(
         "shoplab isolation: {} {} for {:.1} s, {:.0} req/s on each of 4 groups, {} build, {}",
         options.component.name(),
         options.fault.past(),
         options.during.as_secs_f64(),
         options.rate,
-        compare::build_profile(&options.bin_dir),
+        experiment::build_profile(&options.bin_dir),
         storage_name(&options.backend),
     );
     let mut databases = Databases::new(&options.backend, "iso");
@@ -123,10 +124,10 @@ pub async fn measure(options: &Options) -> anyhow::Result<IsolationResult> {
     databases.drop_all().await;
     Ok(IsolationResult {
         shoplab_version: env!("CARGO_PKG_VERSION"),
-        commit: compare::commit(),
+        commit: experiment::commit(),
         started_at,
         machine,
-        build_profile: compare::build_profile(&options.bin_dir),
+        build_profile: experiment::build_profile(&options.bin_dir),
         storage: storage_name(&options.backend).to_lowercase(),
         seed: options.seed,
         component: options.component,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::fault::{Component, Fault};
 use super::traffic::{Group, Phase, Tallies, Tally};
-use crate::compare::figures::Machine;
+use crate::experiment::Machine;
 
 /// Everything a run measured (`isolation.json`).
 #[derive(Debug, Clone, Serialize)]

@@ -14,10 +14,14 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
+use super::workload::parse_workload;
+use super::Mix;
 use super::{drive, http_client, DataSet, Mode, Report, Run, SeedSize, Workload};
+use crate::cli::{seconds, DEFAULT_CONNECTIONS};
 use crate::client::ShopClient;
 use crate::process::Process;
 use crate::progress::Step;
+use anyhow::bail;
 
 /// What `shoplab load` was asked to do.
 pub struct Options {
@@ -177,5 +181,93 @@ fn print_table(base_url: &str, report: &Report, ceiling: Option<f64>) {
             "generator ceiling (GET /hello on the floor, same connections): {rps:.0} req/s"
         ),
         None => println!("generator ceiling: not measured (--no-ceiling)"),
+    }
+}
+
+/// Drive a running deployment with one workload, like wrk2 and wrk: an
+/// open loop at --rate requests per second (latency, free of coordinated
+/// omission) or, without --rate, a closed loop of --connections (maximum
+/// throughput).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The deployment's base URL (the monolith, or the gateway).
+    #[arg(long)]
+    pub base_url: String,
+    /// read, browse, order or mix.
+    #[arg(long, default_value = "read")]
+    pub workload: String,
+    /// The mix workload's shares, e.g. read=70,browse=10,order=15,deposit=5.
+    #[arg(long)]
+    pub mix: Option<Mix>,
+    /// Open loop: requests per second, each due on schedule (latency counts
+    /// from the schedule). Without --rate: a closed loop.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Connections: in a closed loop, each sends as fast as answers come;
+    /// in an open loop, the most requests in flight at once (a request due
+    /// while all are busy waits, and the wait counts). Default 8.
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seed of the data set and the request stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Milliseconds after which a request counts as a `timeout` error.
+    #[arg(long, default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// Seed nothing: reuse the products GET /products lists (read and
+    /// browse only).
+    #[arg(long)]
+    pub no_seed: bool,
+    /// Users to seed.
+    #[arg(long, default_value_t = 100)]
+    pub users: usize,
+    /// Products to seed.
+    #[arg(long, default_value_t = 100)]
+    pub products: usize,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Skip measuring the generator's own ceiling (which starts shoplab-floor).
+    #[arg(long)]
+    pub no_ceiling: bool,
+}
+
+impl Args {
+    /// The run these arguments ask for.
+    pub fn options(self) -> anyhow::Result<Options> {
+        let connections = self.connections.unwrap_or(DEFAULT_CONNECTIONS);
+        if connections == 0 {
+            bail!("--connections must be at least 1");
+        }
+        let mode = match self.rate {
+            Some(rate) if rate > 0.0 && rate.is_finite() => Mode::Open { rate, connections },
+            Some(rate) => bail!("--rate must be above 0 (got {rate})"),
+            None => Mode::Closed { connections },
+        };
+        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
+            bail!("--base-url must start with http:// (got {})", self.base_url);
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        Ok(Options {
+            run: Run {
+                base_url: self.base_url,
+                workload: parse_workload(&self.workload, self.mix)?,
+                mode,
+                duration: seconds("--duration", self.duration)?,
+                seed: self.seed,
+                timeout: Duration::from_millis(self.timeout_ms.max(1)),
+                request_id_prefix: format!("load-{}", &token[..8]),
+            },
+            no_seed: self.no_seed,
+            size: SeedSize {
+                users: self.users,
+                products: self.products.max(1),
+            },
+            json: self.json,
+            ceiling: !self.no_ceiling,
+        })
     }
 }

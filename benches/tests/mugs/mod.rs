@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
 use serde_json::{json, Value};
-use shoplab::client::ShopClient;
+use shoplab::client::{Reply, ShopClient};
 use shoplab::deploy::{Deployment, Kind, Options, Storage};
 
 /// Where cargo put the deployments' binaries, beside `shoplab`'s.
@@ -90,6 +91,63 @@ pub async fn stocked(kind: Kind, fault_plan: Option<&str>) -> Stocked {
         shop,
         scratch,
     }
+}
+
+impl Stocked {
+    /// A fresh microservices deployment with the small shop in it, under no
+    /// fault plan: how most fault and saga tests begin.
+    pub async fn micro() -> Self {
+        stocked(Kind::Micro, None).await
+    }
+
+    /// Ada's order of two mugs, sent to the deployment's front door.
+    pub async fn order_two_mugs(&self) -> Reply {
+        self.shop
+            .post("/orders", &two_mugs())
+            .await
+            .expect("the front door answers")
+    }
+
+    /// Freezes `process` (SIGSTOP): its port stays open, it answers nothing.
+    pub fn freeze(&self, process: &str) {
+        self.deployment
+            .signal(process, Signal::SIGSTOP)
+            .unwrap_or_else(|error| panic!("cannot freeze {process}: {error:#}"));
+    }
+
+    /// Lets a frozen `process` go on (SIGCONT).
+    pub fn thaw(&self, process: &str) {
+        self.deployment
+            .signal(process, Signal::SIGCONT)
+            .unwrap_or_else(|error| panic!("cannot thaw {process}: {error:#}"));
+    }
+
+    /// How every such test ends: API.md's invariants hold once nothing is
+    /// in flight, then every process is stopped.
+    pub async fn end_consistent(self) {
+        assert_consistent(&self.shop).await;
+        self.deployment.stop().await;
+    }
+}
+
+/// The answer to a request sent in a task of its own: the task ran and the
+/// front door answered.
+pub async fn answered(request: tokio::task::JoinHandle<anyhow::Result<Reply>>) -> Reply {
+    request
+        .await
+        .expect("the request's task ran")
+        .expect("the front door answers")
+}
+
+/// `answer` tells its caller that `what` did not complete: a 502, 503 or
+/// 504, never a success or a 500.
+pub fn assert_told_it_did_not_complete(answer: &Reply, what: &str) {
+    assert!(
+        matches!(answer.status, 502..=504),
+        "the caller learns {what} did not complete: {} {}",
+        answer.status,
+        answer.body
+    );
 }
 
 pub const DEPOSITED: i64 = 5000;

@@ -1,218 +1,18 @@
-//! Build time (`shoplab build-time`, and `compare --with-build`): what one
-//! change costs the people who build the shop.
-//!
-//! Measured in a copy of the workspace (its manifest, its lock file and
-//! every member `cargo metadata` lists) with a target directory of its own
-//! (`target/build-time/`), so the user's sources and build are untouched:
-//! first every third-party crate is built once (not timed); then each
-//! deployment binary is built from clean workspace crates (the monolith
-//! against each service); then a one-line change is made in turn to the
-//! shared domain, the orders component's rules, the orders service's own
-//! code and the monolith's own code, and the rebuild of every binary is
-//! timed, with the crates cargo recompiled. That list is the point: a change
-//! to `common` rebuilds everything, a change to one service rebuilds one
-//! service.
+//! Cargo, driven for the build-time measurement: the copy of the workspace
+//! (every member `cargo metadata` lists), builds timed with the crates they
+//! compiled, cleans of exactly the workspace crates a binary is built from,
+//! and cargo's own error passed on in one line when a build fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use serde::Serialize;
-
-use crate::progress::Step;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BuildFigures {
-    /// The cargo profile built: `release`, or `dev` for a `--quick` run.
-    pub profile: String,
-    /// Builds of the workspace's own crates from clean (third-party crates
-    /// already built), per binary.
-    pub clean: Vec<CleanBuild>,
-    /// Rebuilds of every binary after a one-line change.
-    pub incremental: Vec<Rebuild>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CleanBuild {
-    pub package: String,
-    pub seconds: f64,
-    /// The crates that build compiled (the workspace's own only).
-    pub compiled: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Rebuild {
-    /// What changed, in words.
-    pub change: String,
-    /// The file that got one line more.
-    pub file: String,
-    pub seconds: f64,
-    /// The workspace crates cargo compiled again.
-    pub recompiled: Vec<String>,
-}
-
-impl BuildFigures {
-    /// The figures as lines on the terminal.
-    pub fn print(&self) {
-        for clean in &self.clean {
-            println!(
-                "clean build of {:<18} {:>7.1} s, compiled {}",
-                clean.package,
-                clean.seconds,
-                clean.compiled.join(", ")
-            );
-        }
-        for rebuild in &self.incremental {
-            println!(
-                "one line more in {} ({}): {:.1} s, recompiled {}",
-                rebuild.change,
-                rebuild.file,
-                rebuild.seconds,
-                rebuild.recompiled.join(", ")
-            );
-        }
-    }
-}
-
-/// The binaries' packages, monolith first.
-const PACKAGES: [&str; 6] = [
-    "shoplab-monolith",
-    "shoplab-users",
-    "shoplab-catalog",
-    "shoplab-payments",
-    "shoplab-orders",
-    "shoplab-gateway",
-];
-
-/// The one-line changes: what each stands for, and the file changed (the
-/// first of the list that exists).
-const CHANGES: [(&str, &[&str]); 4] = [
-    (
-        "the shared domain (common)",
-        &["common/src/domain/money.rs"],
-    ),
-    (
-        "the orders component's rules (common)",
-        &["common/src/orders/pricing.rs"],
-    ),
-    (
-        "the orders service's own code",
-        &["microservices/orders/src/checkout.rs"],
-    ),
-    ("the monolith's own code", &["monolith/src/checkout.rs"]),
-];
-
-/// How much to measure.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Scope {
-    /// The quick form (CI's): debug builds of the monolith and the orders
-    /// service, and the one change to the orders service's code; the same
-    /// steps as the full run, in a few minutes.
-    pub quick: bool,
-}
-
-impl Scope {
-    fn packages(self) -> &'static [&'static str] {
-        if self.quick {
-            &["shoplab-monolith", "shoplab-orders"]
-        } else {
-            &PACKAGES
-        }
-    }
-
-    fn changes(self) -> &'static [(&'static str, &'static [&'static str])] {
-        if self.quick {
-            &CHANGES[2..3]
-        } else {
-            &CHANGES
-        }
-    }
-
-    fn profile(self) -> &'static str {
-        if self.quick {
-            "dev"
-        } else {
-            "release"
-        }
-    }
-}
-
-/// Runs the measurement for the workspace at `source`.
-pub fn measure(source: &Path, scope: Scope) -> anyhow::Result<BuildFigures> {
-    let target = source.join("target").join("build-time");
-    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let copy = scratch.path().join("shoplab");
-    for entry in workspace_entries(source)? {
-        copy_tree(&source.join(&entry), &copy.join(&entry))?;
-    }
-    let cargo = Cargo {
-        root: copy.clone(),
-        target,
-        profile: scope.profile(),
-    };
-    let packages = scope.packages();
-
-    // Each binary built alone resolves its own feature set for the crates it
-    // uses (cargo unifies features over what one build selects), so each
-    // needs its own third-party builds, made here once so that no timed
-    // build below compiles a crate that is not the workspace's.
-    let step = Step::begin("build time: third-party crates (once, not timed)");
-    cargo.build(&["--workspace", "--bins"])?;
-    for (index, package) in packages.iter().enumerate() {
-        cargo.build(&["-p", package])?;
-        step.set((index + 1) as f64 / packages.len() as f64);
-    }
-    step.done("built");
-
-    let workspace = cargo.workspace()?;
-    let mut clean = Vec::new();
-    for package in packages {
-        let step = Step::begin(format!("build time: {package} from clean workspace crates"));
-        cargo.clean(&workspace.compiled_by(package))?;
-        let (seconds, compiled) = cargo.build(&["-p", package])?;
-        step.done(&format!("{seconds:.1} s, {} crates", compiled.len()));
-        clean.push(CleanBuild {
-            package: (*package).into(),
-            seconds,
-            compiled,
-        });
-    }
-
-    cargo.build(&["--workspace", "--bins"])?;
-    let mut incremental = Vec::new();
-    for (change, candidates) in scope.changes() {
-        let Some(file) = candidates.iter().find(|file| copy.join(file).is_file()) else {
-            bail!("none of {candidates:?} exists: the build-time changes need updating");
-        };
-        let step = Step::begin(format!("build time: one line more in {file}"));
-        let path = copy.join(file);
-        let original = std::fs::read_to_string(&path)?;
-        std::fs::write(&path, format!("{original}\n// build-time probe\n"))?;
-        let built = cargo.build(&["--workspace", "--bins"]);
-        std::fs::write(&path, &original)?;
-        let (seconds, recompiled) = built?;
-        // Back to the unchanged sources before the next change.
-        cargo.build(&["--workspace", "--bins"])?;
-        step.done(&format!("{seconds:.1} s, {} crates", recompiled.len()));
-        incremental.push(Rebuild {
-            change: (*change).into(),
-            file: (*file).into(),
-            seconds,
-            recompiled,
-        });
-    }
-    Ok(BuildFigures {
-        profile: scope.profile().into(),
-        clean,
-        incremental,
-    })
-}
 
 /// What a copy of the workspace at `source` needs, relative to it: its
 /// manifest and lock file, and every member's directory, as `cargo
 /// metadata` lists them (so a member added later is copied too).
-fn workspace_entries(source: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn workspace_entries(source: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metadata = Cargo::metadata(Command::new(cargo_program()).current_dir(source))?;
     let root = metadata["workspace_root"]
         .as_str()
@@ -243,11 +43,11 @@ fn cargo_program() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-struct Cargo {
-    root: PathBuf,
-    target: PathBuf,
+pub(super) struct Cargo {
+    pub(super) root: PathBuf,
+    pub(super) target: PathBuf,
     /// `release` or `dev`.
-    profile: &'static str,
+    pub(super) profile: &'static str,
 }
 
 impl Cargo {
@@ -264,7 +64,7 @@ impl Cargo {
     /// (from cargo's `Compiling NAME vX (PATH)` lines): the workspace's by
     /// name, any other as `third-party NAME vX`, which a timed build should
     /// never show.
-    fn build(&self, args: &[&str]) -> anyhow::Result<(f64, Vec<String>)> {
+    pub(super) fn build(&self, args: &[&str]) -> anyhow::Result<(f64, Vec<String>)> {
         let started = Instant::now();
         let output = self
             .command()
@@ -298,7 +98,7 @@ impl Cargo {
         Ok((seconds, recompiled))
     }
 
-    fn clean(&self, packages: &[String]) -> anyhow::Result<()> {
+    pub(super) fn clean(&self, packages: &[String]) -> anyhow::Result<()> {
         let mut command = self.command();
         command.args(["clean", "--profile", self.profile]);
         for package in packages {
@@ -315,7 +115,7 @@ impl Cargo {
     }
 
     /// The workspace's own packages and the paths between them.
-    fn workspace(&self) -> anyhow::Result<Workspace> {
+    pub(super) fn workspace(&self) -> anyhow::Result<Workspace> {
         Ok(Workspace::from_metadata(&Self::metadata(
             &mut self.command(),
         )?))
@@ -340,7 +140,7 @@ impl Cargo {
 
 /// The workspace's own packages, each with the workspace packages it
 /// depends on to build (normal and build dependencies, not dev ones).
-struct Workspace {
+pub(super) struct Workspace {
     depends_on: std::collections::BTreeMap<String, Vec<String>>,
 }
 
@@ -373,7 +173,7 @@ impl Workspace {
     /// it should remove. (Cleaning the harness too would remove third-party
     /// files: `cargo clean -p` removes by target name, and a test target
     /// named `metrics` takes the `metrics` crate's files with it.)
-    fn compiled_by(&self, package: &str) -> Vec<String> {
+    pub(super) fn compiled_by(&self, package: &str) -> Vec<String> {
         let mut compiled = vec![package.to_owned()];
         let mut next = 0;
         while let Some(name) = compiled.get(next).cloned() {
@@ -413,7 +213,7 @@ fn cargo_errors(stderr: &str) -> String {
 }
 
 /// Copies a file or a directory tree, leaving out build output.
-fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(super) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     if from.is_file() {
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;

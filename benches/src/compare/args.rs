@@ -1,0 +1,100 @@
+//! `shoplab compare`'s arguments, and the options they make.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::Options;
+use crate::cli::{backend, seconds, ExperimentArgs, DEFAULT_CONNECTIONS};
+use crate::load::workload::parse_workload;
+use crate::load::Mix;
+use crate::pin::Pinning;
+
+/// Measure both deployments side by side: latency at equal load, maximum
+/// throughput, CPU per request, start-up, memory, the cost of a hop (and
+/// build times with --with-build). Writes result.json and report.html.
+///
+/// Each deployment runs on fresh databases, pinned to its own cores with
+/// the load generator on the others. The default run takes about three
+/// minutes; --quick about one.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Short runs (1 s each, one start-up sample): under a minute, for CI.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds each measured run lasts (default 5, or 1 with --quick).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Do not pin the deployment and the load generator to separate cores.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Microseconds added to every internal hop, comma-separated: the first
+    /// for the main run, each further one runs the services again
+    /// (e.g. 0,250,1000 shows how the gap grows with network distance).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub hop_delay_us: Vec<u64>,
+    /// Also measure build times (clean and incremental, in a copy of the
+    /// workspace with its own target directory; takes several minutes).
+    #[arg(long)]
+    pub with_build: bool,
+    /// Run the measured deployments without hop logs. By default every
+    /// process logs one line per hop to <results>/logs/ (a small write per
+    /// hop), and the report draws each open loop's slowest request as its
+    /// tree of hops (`shoplab trace`).
+    #[arg(long)]
+    pub no_hop_logs: bool,
+    /// Connections of the closed loop (the open loop keeps up to 64
+    /// requests in flight).
+    #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
+    pub connections: usize,
+    /// Workloads to run, comma-separated: read, browse, order, mix.
+    #[arg(long, value_delimiter = ',', default_value = "read,browse,order,mix")]
+    pub workloads: Vec<String>,
+    /// The mix workload's shares.
+    #[arg(long)]
+    pub mix: Option<Mix>,
+    #[command(flatten)]
+    pub run: ExperimentArgs,
+}
+
+impl Args {
+    /// The comparison these arguments ask for, of the binaries in `bin_dir`,
+    /// pinned as `pinning` plans unless `--no-pin`.
+    pub fn options(self, bin_dir: PathBuf, pinning: Option<Pinning>) -> anyhow::Result<Options> {
+        let backend = backend(self.run.database_url)?;
+        let duration = self.duration.unwrap_or(if self.quick { 1.0 } else { 5.0 });
+        let workloads = self
+            .workloads
+            .iter()
+            .map(|name| parse_workload(name.trim(), self.mix.clone()))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if workloads.is_empty() {
+            bail!("--workloads names no workload");
+        }
+        if self.connections == 0 {
+            bail!("--connections must be at least 1");
+        }
+        Ok(Options {
+            bin_dir,
+            backend,
+            out: self.run.out,
+            quick: self.quick,
+            duration: seconds("--duration", duration)?,
+            warm_up: Duration::from_secs_f64(if self.quick { 0.5 } else { 2.0 }),
+            connections: self.connections,
+            seed: self.run.seed,
+            pinning: pinning.filter(|_| !self.no_pin),
+            hop_delays_us: if self.hop_delay_us.is_empty() {
+                vec![0]
+            } else {
+                self.hop_delay_us
+            },
+            with_build: self.with_build,
+            workloads,
+            startups: if self.quick { 1 } else { 5 },
+            hop_samples: if self.quick { 300 } else { 2000 },
+            hop_logs: !self.no_hop_logs,
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Starting what a comparison measures (each deployment, the floor) and
+//! reading what it needs of them: hop logs, CPU time, binary sizes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::deploy::{Deployment, Kind, Options as DeployOptions};
+use crate::load::Report;
+use crate::process::Process;
+use crate::scratch::{Backend, Databases};
+use crate::trace;
+
+use super::figures::SlowestTrace;
+use super::{Options, FLOOR_PRODUCTS};
+
+/// Where a measured deployment of `kind` writes its hop logs.
+pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
+    out.join("logs").join(match kind {
+        Kind::Monolith => "monolith",
+        Kind::Micro => "micro",
+    })
+}
+
+/// The slowest request of `report`, as its hops (`None` when its logs do
+/// not hold it: a request that never reached the deployment).
+pub(super) fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace> {
+    let slowest = report.all.slowest.first()?;
+    let hops = trace::hops(&slowest.request_id, &[logs.to_owned()]).ok()?;
+    (!hops.is_empty()).then(|| SlowestTrace {
+        request_id: slowest.request_id.clone(),
+        latency_ms: slowest.latency_ms,
+        log_dir: logs.display().to_string(),
+        hops,
+    })
+}
+
+/// Starts `kind` on fresh storage, pinned as the options say, with hop logs
+/// in `logs` if given.
+pub(super) async fn start(
+    options: &Options,
+    databases: &mut Databases,
+    kind: Kind,
+    hop_delay_us: u64,
+    logs: Option<PathBuf>,
+) -> anyhow::Result<Deployment> {
+    let deploy = deploy_options(options, databases, kind, hop_delay_us, logs)?;
+    Deployment::start(&deploy)
+        .await
+        .with_context(|| format!("cannot start the {}", kind.label()))
+}
+
+/// How [`start`] starts `kind`.
+pub(super) fn deploy_options(
+    options: &Options,
+    databases: &mut Databases,
+    kind: Kind,
+    hop_delay_us: u64,
+    logs: Option<PathBuf>,
+) -> anyhow::Result<DeployOptions> {
+    let mut deploy = DeployOptions::new(kind, options.bin_dir.clone(), databases.fresh(kind)?);
+    deploy.cores = options
+        .pinning
+        .as_ref()
+        .map(|pinning| pinning.deployment.clone());
+    deploy.hop_delay_us = hop_delay_us;
+    deploy.log_dir = logs;
+    Ok(deploy)
+}
+
+pub(super) async fn start_floor(
+    options: &Options,
+    databases: &mut Databases,
+) -> anyhow::Result<Process> {
+    let url = databases.fresh_floor().await?;
+    let args = [
+        "--database-url".to_owned(),
+        url,
+        "--products".into(),
+        FLOOR_PRODUCTS.to_string(),
+    ];
+    let cores = options
+        .pinning
+        .as_ref()
+        .map(|pinning| pinning.deployment.as_slice());
+    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores, &[]).await
+}
+
+/// CPU time this process (the load generator) has used so far.
+pub(super) fn own_cpu() -> Duration {
+    crate::cpu::cpu_time(std::process::id()).unwrap_or_default()
+}
+
+/// CPU time of the PostgreSQL server's processes, when the run uses it.
+pub(super) fn database_server_cpu(options: &Options) -> Option<Duration> {
+    match options.backend {
+        Backend::Sqlite => None,
+        Backend::Postgres(_) => Some(crate::cpu::cpu_time_of_all("postgres")),
+    }
+}
+
+pub(super) fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or(0, |(_, value)| *value)
+}
+
+pub(super) fn binary_size(bin_dir: &Path, name: &str) -> u64 {
+    std::fs::metadata(bin_dir.join(name)).map_or(0, |metadata| metadata.len())
+}
