@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use crate::deploy::Kind;
+use crate::deployment::Kind;
 use crate::scratch::Backend;
 
 /// Connections of a load run unless told otherwise.

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::client::{Reply, ShopClient};
-use crate::deploy::{Deployment, Kind, Options, Storage};
+use crate::deployment::{Deployment, Kind, Options, Storage};
 
 /// One request of the scenario, and the status it should get.
 struct Step {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use shoplab::deploy::own_bin_dir;
+use shoplab::deployment::own_bin_dir;
 use shoplab::pin::{self, Pinning};
 use shoplab::{anomalies, build_time, chaos, compare, isolation, load, rollout, scale, trace, up};
 use shoplab_common::error::one_line;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::deploy::Deployment;
+use crate::deployment::Deployment;
 
 /// How often Prometheus scrapes each process: every second, so that a
 /// rate over a few seconds already has several points in a short run.

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
 use crate::experiment::Machine;
 use crate::experiment::{commit, machine, results_dir, write_json};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
@@ -308,10 +308,6 @@ async fn measure(
     })
 }
 
-fn failed(sample: &Sample) -> bool {
-    sample.outcome != load::Outcome::Status(sample.endpoint.expected_status())
-}
-
 fn window(samples: &[&Sample]) -> Window {
     let mut latencies: Vec<f64> = samples
         .iter()
@@ -319,10 +315,8 @@ fn window(samples: &[&Sample]) -> Window {
         .collect();
     latencies.sort_by(f64::total_cmp);
     let mut failed_by_status = BTreeMap::new();
-    for sample in samples.iter().filter(|sample| failed(sample)) {
-        *failed_by_status
-            .entry(outcome_key(&sample.outcome))
-            .or_default() += 1;
+    for sample in samples.iter().filter(|sample| sample.failed()) {
+        *failed_by_status.entry(sample.outcome.key()).or_default() += 1;
     }
     Window {
         requests: samples.len(),
@@ -334,17 +328,9 @@ fn window(samples: &[&Sample]) -> Window {
     }
 }
 
-fn outcome_key(outcome: &load::Outcome) -> String {
-    match outcome {
-        load::Outcome::Status(status) => status.to_string(),
-        load::Outcome::Timeout => "timeout".into(),
-        load::Outcome::Transport => "transport".into(),
-    }
-}
-
 /// From the first failed request's due time to the last failed one's end.
 fn gap(samples: &[Sample]) -> f64 {
-    let failures = samples.iter().filter(|sample| failed(sample));
+    let failures = samples.iter().filter(|sample| sample.failed());
     let first = failures.clone().map(|sample| sample.due).min();
     let last = failures.map(|sample| sample.due + sample.latency).max();
     match (first, last) {

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts};
 use crate::experiment::Machine;
 use crate::experiment::{commit, machine, results_dir, write_json};
 use crate::load::{self, DataSet, Mode, Run, SeedSize, Workload};
@@ -380,7 +380,7 @@ pub struct Args {
 impl Args {
     /// The options these arguments ask for, with the binaries in `bin_dir`.
     pub fn options(self, bin_dir: PathBuf) -> anyhow::Result<Options> {
-        let max = crate::deploy::MAX_REPLICAS;
+        let max = crate::deployment::MAX_REPLICAS;
         if let Some(bad) = self
             .replicas
             .iter()

@@ -19,7 +19,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::default_data_dir;
-use crate::deploy::Kind;
+use crate::deployment::Kind;
 
 /// One line of a hop log.
 #[derive(Debug, Clone, Serialize, Deserialize)]

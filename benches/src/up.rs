@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::cli::{default_data_dir, is_postgres};
-use crate::deploy::{Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
+use crate::deployment::{Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
 
 /// Start a whole deployment and keep it running until Ctrl-C or SIGTERM.
 ///

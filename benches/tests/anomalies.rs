@@ -14,7 +14,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use shoplab::anomalies::{self, Parameters};
-use shoplab::deploy::{Kind, Storage};
+use shoplab::deployment::{Kind, Storage};
 
 const SHOPLAB: &str = env!("CARGO_BIN_EXE_shoplab");
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, ReplicaCounts, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, ReplicaCounts, Storage};
 use tokio::sync::Mutex;
 
 mod mugs;

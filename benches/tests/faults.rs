@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::Kind;
+use shoplab::deployment::Kind;
 
 mod mugs;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, ReplicaCounts, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, ReplicaCounts, Storage};
 
 mod mugs;
 

@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 
 mod mugs;
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use shoplab::deploy::Kind;
+use shoplab::deployment::Kind;
 use shoplab::isolation::report::{DeploymentFigures, GroupFigures};
 use shoplab::isolation::traffic::Group;
 use shoplab::isolation::{self, Component, Fault, Options};

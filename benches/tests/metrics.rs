@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 use shoplab::prometheus::targets;
 
 mod exposition;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 use shoplab::prometheus::{scrape_config, targets};
 use tokio::process::{Child, Command};
 

@@ -12,7 +12,7 @@ use nix::sys::signal::Signal;
 use reqwest::Method;
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
-use shoplab::deploy::Kind;
+use shoplab::deployment::Kind;
 use shoplab::scratch::Backend;
 
 const ORDERS: &str = "shoplab-orders";

@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 use nix::sys::signal::Signal;
 use serde_json::json;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 
 const CATALOG: &str = "shoplab-catalog";
 

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use reqwest::Method;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 use shoplab::trace::{hops, Hop};
 
 mod mugs;

@@ -29,7 +29,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, Storage};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions, Storage};
 use crate::experiment;
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde::Serialize;
 
 use crate::client::{Reply, ShopClient};
-use crate::deploy::Deployment;
+use crate::deployment::Deployment;
 
 use super::exercise::Seeded;
 use super::{BrokenOrder, Mode};

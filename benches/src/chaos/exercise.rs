@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::client::{Reply, ShopClient};
-use crate::deploy::Deployment;
+use crate::deployment::Deployment;
 use crate::progress::Step;
 use crate::stats::percentile;
 

@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::deploy::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
 use crate::experiment::{commit, machine, results_dir, write_json, Machine};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};

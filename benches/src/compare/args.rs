@@ -54,6 +54,12 @@ pub struct Args {
     /// The mix workload's shares.
     #[arg(long)]
     pub mix: Option<Mix>,
+    /// Run the whole comparison N times (each on fresh deployments, the
+    /// open loops at the first run's rates) and print every figure and
+    /// ratio as its median with its min–max; each run's result.json and
+    /// report.html go to run-1/, run-2/, ... under the results directory.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: usize,
     #[command(flatten)]
     pub run: ExperimentArgs,
 }
@@ -75,6 +81,9 @@ impl Args {
         if self.connections == 0 {
             bail!("--connections must be at least 1");
         }
+        if self.repeat == 0 {
+            bail!("--repeat must be at least 1");
+        }
         Ok(Options {
             bin_dir,
             backend,
@@ -95,6 +104,7 @@ impl Args {
             startups: if self.quick { 1 } else { 5 },
             hop_samples: if self.quick { 300 } else { 2000 },
             hop_logs: !self.no_hop_logs,
+            repeat: self.repeat,
         })
     }
 }

@@ -4,7 +4,7 @@
 //! this machine cannot show an effect, the line says so.
 
 use super::figures::{CompareResult, Verdict, WorkloadFigures};
-use crate::deploy::Kind;
+use crate::deployment::Kind;
 
 const MONOLITH: &str = "monolith";
 const MICRO: &str = "microservices";

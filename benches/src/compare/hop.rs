@@ -25,7 +25,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::figures::HopFigures;
-use crate::deploy::Deployment;
+use crate::deployment::Deployment;
 use crate::load::DataSet;
 use crate::stats::median_ms;
 

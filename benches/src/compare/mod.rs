@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::deploy::{Deployment, Kind};
+use crate::deployment::{Deployment, Kind};
 use crate::experiment::{self, build_profile, commit, machine, results_dir, source_root, Machine};
 use crate::load::{self, DataSet, Workload};
 use crate::pin::Pinning;
@@ -84,6 +84,8 @@ pub struct Options {
     pub hop_samples: usize,
     /// Whether the measured deployments write hop logs.
     pub hop_logs: bool,
+    /// How many times the whole comparison runs.
+    pub repeat: usize,
 }
 
 /// The deployments, in the order every table shows them.
@@ -106,9 +108,9 @@ const FLOOR_PRODUCTS: usize = 100;
 /// calls each.
 const INTERNAL_HOP_ORDERS: usize = 100;
 
-/// Runs the comparison and writes `result.json` and `report.html`.
+/// Runs the comparison (`repeat` times) and writes `result.json` and
+/// `report.html` (of each run, in `run-N/`, when there are several).
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let started_at = experiment::now();
     let out = results_dir(options.out.clone(), "")?;
     let machine = machine();
     eprintln!(
@@ -125,50 +127,84 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .map_or("not pinned".to_owned(), Pinning::describe),
         build_profile(&options.bin_dir)
     );
-    let mut databases = Databases::new(&options.backend, "cmp");
-    // Ctrl-C stops the run but not the clean-up: the processes go with the
-    // dropped future (killed on drop), the databases are dropped below.
-    let measured = tokio::select! {
-        measured = measure(&options, &mut databases, Stamp { started_at, machine }, &out) => measured,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
-    databases.drop_all().await;
-    let mut result = measured?;
-    if options.with_build {
-        let source = source_root();
-        result.build = Some(
-            tokio::task::spawn_blocking(move || {
-                crate::build_time::measure(&source, crate::build_time::Scope::default())
-            })
-            .await?
-            .context("measuring build times")?,
-        );
+    let mut results: Vec<CompareResult> = Vec::new();
+    let mut written = Vec::new();
+    for number in 1..=options.repeat {
+        let out = if options.repeat > 1 {
+            eprintln!("\nshoplab compare: run {number} of {}", options.repeat);
+            let dir = out.join(format!("run-{number}"));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot make {}", dir.display()))?;
+            dir
+        } else {
+            out.clone()
+        };
+        // Every run after the first sends its open loops at the first's
+        // rates, so that each latency row compares the same load.
+        let rates: Option<BTreeMap<String, f64>> = results.first().map(|first| {
+            first
+                .workloads
+                .iter()
+                .map(|figures| (figures.workload.clone(), figures.rate_rps))
+                .collect()
+        });
+        let round = Round {
+            started_at: experiment::now(),
+            machine: machine.clone(),
+            out: &out,
+            rates: rates.as_ref(),
+        };
+        let mut databases = Databases::new(&options.backend, "cmp");
+        // Ctrl-C stops the run but not the clean-up: the processes go with
+        // the dropped future (killed on drop), the databases are dropped
+        // below.
+        let measured = tokio::select! {
+            measured = measure(&options, &mut databases, round) => measured,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        databases.drop_all().await;
+        let mut result = measured?;
+        if options.with_build && number == 1 {
+            let source = source_root();
+            result.build = Some(
+                tokio::task::spawn_blocking(move || {
+                    crate::build_time::measure(&source, crate::build_time::Scope::default())
+                })
+                .await?
+                .context("measuring build times")?,
+            );
+        }
+        result.verdicts = claims::verdicts(&result);
+        written.push(experiment::write_json(&out, "result.json", &result)?);
+        let report = out.join("report.html");
+        std::fs::write(&report, html::render(&result)).context("cannot write report.html")?;
+        written.push(report);
+        results.push(result);
     }
-    result.verdicts = claims::verdicts(&result);
-    experiment::write_json(&out, "result.json", &result)?;
-    std::fs::write(out.join("report.html"), html::render(&result))
-        .context("cannot write report.html")?;
-    table::print(&result);
-    println!(
-        "\nwritten: {} and {}",
-        out.join("result.json").display(),
-        out.join("report.html").display()
-    );
+    table::print(&results);
+    let written: Vec<String> = written
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    println!("\nwritten: {}", written.join(" and "));
     Ok(())
 }
 
-/// Everything but the build: the deployments and the floor, run and stopped.
-/// When and where a run happened: taken once, at its start.
-struct Stamp {
+/// One run of the comparison: when and where it happened (taken once, at
+/// its start), where its files go, and the open loops' rates by workload
+/// if they are fixed already (by an earlier run of a `--repeat`).
+struct Round<'a> {
     started_at: String,
     machine: Machine,
+    out: &'a Path,
+    rates: Option<&'a BTreeMap<String, f64>>,
 }
 
+/// Everything but the build: the deployments and the floor, run and stopped.
 async fn measure(
     options: &Options,
     databases: &mut Databases,
-    stamp: Stamp,
-    out: &Path,
+    round: Round<'_>,
 ) -> anyhow::Result<CompareResult> {
     let mut startups: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
     for kind in KINDS {
@@ -195,12 +231,11 @@ async fn measure(
     let floor = start_floor(options, databases).await?;
     let mut running = Vec::new();
     for kind in KINDS {
-        let logs = options.hop_logs.then(|| hop_log_dir(out, kind));
+        let logs = options.hop_logs.then(|| hop_log_dir(round.out, kind));
         running.push(start(options, databases, kind, options.hop_delays_us[0], logs).await?);
     }
     step.done("up");
-    let outcome =
-        measure_running(options, databases, &floor, &running, &startups, stamp, out).await;
+    let outcome = measure_running(options, databases, &floor, &running, &startups, round).await;
     floor.stop().await;
     for deployment in running {
         deployment.stop().await;
@@ -214,9 +249,9 @@ async fn measure_running(
     floor: &Process,
     running: &[Deployment],
     startups: &BTreeMap<Kind, Vec<f64>>,
-    stamp: Stamp,
-    out: &Path,
+    round: Round<'_>,
 ) -> anyhow::Result<CompareResult> {
+    let out = round.out;
     let http = load::http_client()?;
     if options.hop_logs {
         // Paused for everything but the traced passes (`OpenLoop::traced`).
@@ -270,7 +305,10 @@ async fn measure_running(
             .iter()
             .map(|(report, _)| report.all.throughput_rps)
             .fold(f64::INFINITY, f64::min);
-        let rate = equal_load_rate(slower_max);
+        let rate = round
+            .rates
+            .and_then(|rates| rates.get(workload.name()).copied())
+            .unwrap_or_else(|| equal_load_rate(slower_max));
         let mut runs = BTreeMap::new();
         for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
             let open_loop = OpenLoop {
@@ -394,8 +432,8 @@ async fn measure_running(
     Ok(CompareResult {
         shoplab_version: env!("CARGO_PKG_VERSION"),
         commit: commit(),
-        started_at: stamp.started_at,
-        machine: stamp.machine,
+        started_at: round.started_at,
+        machine: round.machine,
         build_profile: build_profile(&options.bin_dir),
         pinning: options.pinning.clone(),
         seed: options.seed,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use shoplab_common::http::hop_log;
 
 use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind};
+use crate::deployment::{Deployment, Kind};
 use crate::load::{self, DataSet, Mode, Report, Run, SeedSize, Workload};
 use crate::progress::Step;
 use crate::scratch::Databases;

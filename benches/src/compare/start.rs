@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::deploy::{Deployment, Kind, Options as DeployOptions};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions};
 use crate::load::Report;
 use crate::process::Process;
 use crate::scratch::{Backend, Databases};

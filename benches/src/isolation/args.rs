@@ -7,7 +7,7 @@ use anyhow::bail;
 
 use super::{Component, Fault, Options};
 use crate::cli::{backend, seconds, ExperimentArgs};
-use crate::deploy::Kind;
+use crate::deployment::Kind;
 
 /// Fault isolation: does one failing component take the rest down?
 ///

@@ -31,7 +31,7 @@ use anyhow::{bail, Context};
 use tokio::time::Instant;
 
 use crate::client::ShopClient;
-use crate::deploy::{Deployment, Kind, Options as DeployOptions};
+use crate::deployment::{Deployment, Kind, Options as DeployOptions};
 use crate::experiment;
 use crate::load::{DataSet, SeedSize};
 use crate::progress::Step;

@@ -1,10 +1,11 @@
 //! The load of `shoplab isolation`: four groups of endpoints, each one the
 //! public face of some components, sent to at once, each in an open loop of
-//! its own (a constant arrival rate, every request due on schedule whether
-//! or not earlier ones have answered, its latency counted from then), each
-//! over its own HTTP client, as four independent callers would be. So a
-//! stalled group never slows another's sending: what one group sees is the
-//! deployment's doing, not the generator's.
+//! its own on the lab's load generator (a constant arrival rate, every
+//! request due on schedule whether or not earlier ones have answered, its
+//! latency counted from then, no bound on connections), each over its own
+//! HTTP client, as four independent callers would be. So a stalled group
+//! never slows another's sending: what one group sees is the deployment's
+//! doing, not the generator's.
 //!
 //! Every request is counted in the phase (before, during, after the fault)
 //! in which it was due, even if it is answered (or times out) in the next.
@@ -15,12 +16,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use loadgen::{Mode, Outcome, Pacing, Request, Requests, Sample};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
-use rand::SeedableRng;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -77,21 +79,41 @@ impl Group {
             _ => 200,
         }
     }
+}
 
+/// A group's requests over the seeded data, as the generator takes them.
+struct GroupRequests {
+    group: Group,
+    data: DataSet,
+}
+
+impl Requests for GroupRequests {
     /// The next request: a seeded user or product; an order of one unit of
     /// one product (the seeded stock and wallets outlast any run).
-    fn request(self, rng: &mut StdRng, data: &DataSet) -> (Method, String, Option<String>) {
-        let user = data.users.choose(rng).copied().unwrap_or(1);
-        let product = data.products.choose(rng).copied().unwrap_or(1);
-        match self {
+    fn next(&self, rng: &mut StdRng) -> Request {
+        let user = self.data.users.choose(rng).copied().unwrap_or(1);
+        let product = self.data.products.choose(rng).copied().unwrap_or(1);
+        let (method, path, body) = match self.group {
             Group::Users => (Method::GET, format!("/users/{user}"), None),
             Group::Products => (Method::GET, format!("/products/{product}"), None),
             Group::Wallets => (Method::GET, format!("/users/{user}/wallet"), None),
             Group::Orders => {
                 let body =
                     json!({"user_id": user, "items": [{"product_id": product, "quantity": 1}]});
-                (Method::POST, "/orders".into(), Some(body.to_string()))
+                (
+                    Method::POST,
+                    "/orders".into(),
+                    Some(body.to_string().into_bytes()),
+                )
             }
+        };
+        Request {
+            label: self.group.route().into(),
+            method,
+            path,
+            body,
+            expected_status: self.group.expected_status(),
+            id_headers: &[],
         }
     }
 }
@@ -148,6 +170,14 @@ impl Schedule {
         due >= self.fault_starts() + self.settle && due < self.fault_ends()
     }
 
+    fn phase_begins(&self, phase: Phase) -> Instant {
+        match phase {
+            Phase::Before => self.start,
+            Phase::During => self.fault_starts(),
+            Phase::After => self.fault_ends(),
+        }
+    }
+
     fn phase_at(&self, due: Instant) -> Phase {
         if due < self.fault_starts() {
             Phase::Before
@@ -157,15 +187,6 @@ impl Schedule {
             Phase::After
         }
     }
-}
-
-/// How one request ended.
-#[derive(Debug, Clone, Copy)]
-enum Answer {
-    Status(u16),
-    Timeout,
-    /// Refused or broken connection: no answer at all.
-    Transport,
 }
 
 /// What one group saw in one phase.
@@ -210,15 +231,17 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, group: Group, done: &Done) {
+    /// Counts `sample`, due `into_phase` after its phase began; `settled`
+    /// if it was due once the fault had settled.
+    fn add(&mut self, sample: &Sample, into_phase: Duration, settled: bool) {
         self.sent += 1;
-        let micros = u64::try_from(done.latency.as_micros())
+        let micros = u64::try_from(sample.latency.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
-        let failure = match done.answer {
-            Answer::Status(status) => {
+        let failure = match sample.outcome {
+            Outcome::Status(status) => {
                 self.answered.saturating_record(micros);
-                if status == group.expected_status() {
+                if status == sample.expected_status {
                     self.ok += 1;
                     None
                 } else {
@@ -226,11 +249,11 @@ impl Tally {
                     Some(status.to_string())
                 }
             }
-            Answer::Timeout => {
+            Outcome::Timeout => {
                 self.timeouts += 1;
                 Some("timeout".to_owned())
             }
-            Answer::Transport => {
+            Outcome::Transport => {
                 self.transport_errors += 1;
                 Some("transport".to_owned())
             }
@@ -238,10 +261,10 @@ impl Tally {
         let Some(failure) = failure else {
             return;
         };
-        self.last_failure = self.last_failure.max(Some(done.into_phase));
-        if done.settled {
+        self.last_failure = self.last_failure.max(Some(into_phase));
+        if settled {
             *self.settled_failures.entry(failure).or_default() += 1;
-            if matches!(done.answer, Answer::Status(_)) {
+            if matches!(sample.outcome, Outcome::Status(_)) {
                 self.settled_failure_latency.saturating_record(micros);
             }
         }
@@ -283,116 +306,53 @@ pub async fn drive(
     for (index, group) in Group::ALL.into_iter().enumerate() {
         let rate = rates.of(group);
         anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be above 0");
-        let caller = Caller {
-            http: crate::load::http_client()?,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+        let run = loadgen::Run {
+            base_url: base_url.to_owned(),
+            name: group.name().into(),
+            mode: Mode::Open {
+                rate,
+                connections: loadgen::UNBOUNDED,
+            },
+            duration: schedule.end() - schedule.start,
+            seed: seed.wrapping_add(index as u64),
             timeout,
-            group,
+            request_id_prefix: format!("iso-{}", group.name()),
+            // Tens of requests a second: the timer is precise enough, and a
+            // core spinning for four groups would be load of its own.
+            pacing: Pacing::Timer,
+            start: Some(schedule.start.into_std()),
         };
-        let data = data.clone();
-        let rng = StdRng::seed_from_u64(seed.wrapping_add(index as u64));
-        groups.spawn(async move { (group, caller.open_loop(rate, schedule, &data, rng).await) });
+        let http = crate::load::http_client()?;
+        let requests = GroupRequests {
+            group,
+            data: data.clone(),
+        };
+        groups.spawn(async move {
+            let (samples, mut arrived) = mpsc::unbounded_channel();
+            let sending = loadgen::drive(&http, &run, requests, |_| {}, Some(samples));
+            let tallying = async {
+                let mut tallies: BTreeMap<Phase, Tally> = Phase::ALL
+                    .into_iter()
+                    .map(|phase| (phase, Tally::new()))
+                    .collect();
+                while let Some(sample) = arrived.recv().await {
+                    let due = Instant::from_std(sample.due);
+                    let phase = schedule.phase_at(due);
+                    let into_phase = due - schedule.phase_begins(phase);
+                    if let Some(tally) = tallies.get_mut(&phase) {
+                        tally.add(&sample, into_phase, schedule.settled(due));
+                    }
+                }
+                tallies
+            };
+            let (sent, tallies) = tokio::join!(sending, tallying);
+            sent.map(|_| (group, tallies))
+        });
     }
     let mut tallies = Tallies::new();
     while let Some(joined) = groups.join_next().await {
-        let (group, tally) = joined?;
+        let (group, tally) = joined??;
         tallies.insert(group, tally);
     }
     Ok(tallies)
-}
-
-/// A request that has ended: its phase, how, its latency from its due
-/// time, how long into its phase it was due, and whether it was due once
-/// the fault had settled.
-struct Done {
-    phase: Phase,
-    answer: Answer,
-    latency: Duration,
-    into_phase: Duration,
-    settled: bool,
-}
-
-/// One group's caller: its own client, its own loop.
-struct Caller {
-    http: reqwest::Client,
-    base_url: String,
-    timeout: Duration,
-    group: Group,
-}
-
-impl Caller {
-    async fn open_loop(
-        self,
-        rate: f64,
-        schedule: Schedule,
-        data: &DataSet,
-        mut rng: StdRng,
-    ) -> BTreeMap<Phase, Tally> {
-        let span = schedule.end() - schedule.start;
-        let total = (rate * span.as_secs_f64()).round() as u64;
-        let mut tallies: BTreeMap<Phase, Tally> = Phase::ALL
-            .into_iter()
-            .map(|phase| (phase, Tally::new()))
-            .collect();
-        let mut in_flight = JoinSet::new();
-        let group = self.group;
-        let add = |tallies: &mut BTreeMap<Phase, Tally>, done: Done| {
-            if let Some(tally) = tallies.get_mut(&done.phase) {
-                tally.add(group, &done);
-            }
-        };
-        for index in 0..total {
-            let due = schedule.start + Duration::from_secs_f64(index as f64 / rate);
-            let (method, path, body) = self.group.request(&mut rng, data);
-            tokio::time::sleep_until(due).await;
-            let mut request = self
-                .http
-                .request(method, format!("{}{path}", self.base_url))
-                .header("x-request-id", format!("iso-{}-{index}", self.group.name()))
-                .timeout(self.timeout);
-            if let Some(body) = body {
-                request = request
-                    .header("content-type", "application/json")
-                    .body(body);
-            }
-            let phase = schedule.phase_at(due);
-            let phase_began = match phase {
-                Phase::Before => schedule.start,
-                Phase::During => schedule.fault_starts(),
-                Phase::After => schedule.fault_ends(),
-            };
-            let (into_phase, settled) = (due - phase_began, schedule.settled(due));
-            in_flight.spawn(async move {
-                let answer = match request.send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        match response.bytes().await {
-                            Ok(_) => Answer::Status(status),
-                            Err(error) if error.is_timeout() => Answer::Timeout,
-                            Err(_) => Answer::Transport,
-                        }
-                    }
-                    Err(error) if error.is_timeout() => Answer::Timeout,
-                    Err(_) => Answer::Transport,
-                };
-                Done {
-                    phase,
-                    answer,
-                    latency: due.elapsed(),
-                    into_phase,
-                    settled,
-                }
-            });
-            // Count finished requests as we go, so the set stays small.
-            while let Some(Ok(done)) = in_flight.try_join_next() {
-                add(&mut tallies, done);
-            }
-        }
-        while let Some(joined) = in_flight.join_next().await {
-            if let Ok(done) = joined {
-                add(&mut tallies, done);
-            }
-        }
-        tallies
-    }
 }

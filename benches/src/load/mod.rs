@@ -1,63 +1,26 @@
-//! The load generator: a workload sent to one base URL, in an open loop (a
-//! constant arrival rate, for latency) or a closed loop (C connections as
-//! fast as they go, for maximum throughput), with every request's latency in
-//! an HDR histogram.
+//! The shop's load: the workloads (`read`, `browse`, `order`, `mix`), the
+//! data set they draw from, and the glue that sends them with the lab's
+//! load generator, the `loadgen` crate (an engine that knows nothing of the
+//! shop: requests come to it through a trait, labelled with strings).
 //!
-//! The open loop is free of coordinated omission, as wrk2 makes wrk: each
-//! request is due at its scheduled time whether or not earlier ones have
-//! answered, and its latency counts from that scheduled time. A stall of the
-//! server then shows in the percentiles of every request that should have
-//! been sent during it, not only in the one request that was waiting. The
-//! closed loop cannot see that (while a connection waits it sends nothing),
-//! which is why it measures throughput and the open loop measures latency.
+//! A run here is the engine's run with a [`Workload`] in place of the
+//! engine's stream: [`drive`] checks that the data set serves the workload,
+//! then hands the engine a stream that draws the workload's requests from
+//! the data set.
 //!
-//! Like wrk2, the open loop sends over a bounded number of connections: a
-//! request due while every connection is busy waits for one, and that wait
-//! counts in its latency. Without the bound, a stall would make the
-//! generator open a new connection for every request due during it, and the
-//! storm of connections would become the load under test.
-//!
-//! Used by `shoplab load` (on its own, like wrk) and by `shoplab compare`.
+//! Used by `shoplab load` (on its own, like wrk), `compare`, `scale` and
+//! `rollout`; `isolation` sends its four groups with the engine directly.
 
-mod pace;
-pub mod record;
 pub mod standalone;
 pub mod workload;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
-use serde::Serialize;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
-pub use record::{Outcome, Percentiles, Recorder, Sample, Summary};
+pub use loadgen::{Mode, Outcome, Percentiles, Recorder, Report, Sample, Summary};
 pub use workload::{DataSet, Endpoint, Mix, Request, SeedSize, Workload};
-
-/// How requests are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// A constant arrival rate, requests per second, over at most
-    /// `connections` connections.
-    Open { rate: f64, connections: usize },
-    /// This many connections, each sending its next request when the last
-    /// one has answered.
-    Closed { connections: usize },
-}
-
-impl Mode {
-    pub fn describe(&self) -> String {
-        match self {
-            Mode::Open { rate, connections } => {
-                format!("open loop at {rate:.0} req/s, up to {connections} connections")
-            }
-            Mode::Closed { connections } => format!("closed loop, {connections} connections"),
-        }
-    }
-}
 
 /// One run of the generator.
 #[derive(Debug, Clone)]
@@ -73,24 +36,6 @@ pub struct Run {
     /// Prefix of the `X-Request-Id`s sent, so a run's requests can be found
     /// in the deployment's logs.
     pub request_id_prefix: String,
-}
-
-/// What a run measured: the top level is what `shoplab load --json` prints.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub workload: String,
-    pub mode: Mode,
-    pub duration_s: f64,
-    pub seed: u64,
-    /// Over all requests.
-    #[serde(flatten)]
-    pub all: Summary,
-    /// Per endpoint, by `METHOD /path/{template}`.
-    pub endpoints: std::collections::BTreeMap<String, Summary>,
-    /// Open loop only: how late requests went out against their schedule.
-    pub send_lag_ms: Option<Percentiles>,
-    /// Wall time from the first send to the last answer.
-    pub elapsed_s: f64,
 }
 
 /// Runs `run` over `data` with `http`, calling `progress` with the share of
@@ -125,207 +70,54 @@ pub async fn drive_observed(
     observe: Observe,
 ) -> anyhow::Result<Report> {
     data.check_serves(&run.workload)?;
-    let (samples, mut arrived) = mpsc::unbounded_channel::<Sample>();
-    let observer = observe.samples;
-    let collector = tokio::spawn(async move {
-        let mut recorder = Recorder::new();
-        while let Some(sample) = arrived.recv().await {
-            recorder.add(&sample);
-            if let Some(observer) = &observer {
-                let _ = observer.send(sample);
-            }
-        }
-        recorder
-    });
-    let sender = Sender {
-        http: http.clone(),
-        base_url: run.base_url.trim_end_matches('/').to_owned(),
+    let engine_run = loadgen::Run {
+        base_url: run.base_url.clone(),
+        name: run.workload.name().into(),
+        mode: run.mode,
+        duration: run.duration,
+        seed: run.seed,
         timeout: run.timeout,
-        prefix: run.request_id_prefix.clone(),
-        counter: Arc::new(AtomicU64::new(0)),
+        request_id_prefix: run.request_id_prefix.clone(),
+        pacing: loadgen::Pacing::Precise,
+        start: None,
+    };
+    let stream = Stream {
+        workload: run.workload.clone(),
+        data: data.clone(),
         idempotency_keys: observe.idempotency_keys,
     };
-    let started = Instant::now();
-    let lags = match run.mode {
-        Mode::Open { rate, connections } => {
-            open_loop(&sender, run, (rate, connections), data, samples, &progress).await?
-        }
-        Mode::Closed { connections } => {
-            closed_loop(&sender, run, connections, data, samples, &progress).await?;
-            None
-        }
-    };
-    let mut recorder = collector.await?;
-    let elapsed = started.elapsed();
-    for lag in lags.into_iter().flatten() {
-        recorder.add_send_lag(lag);
-    }
-    // Throughput counts over the schedule in an open loop (the rate the
-    // deployment was offered) and over the run itself in a closed loop.
-    let span = match run.mode {
-        Mode::Open { .. } => run.duration,
-        Mode::Closed { .. } => elapsed,
-    };
-    let (all, endpoints, send_lag_ms) = recorder.summary(span);
-    progress(1.0);
-    Ok(Report {
-        workload: run.workload.name().into(),
-        mode: run.mode,
-        duration_s: run.duration.as_secs_f64(),
-        seed: run.seed,
-        all,
-        endpoints,
-        send_lag_ms,
-        elapsed_s: elapsed.as_secs_f64(),
-    })
+    loadgen::drive(http, &engine_run, stream, progress, observe.samples).await
 }
 
-/// Sends one request and says how it went.
-#[derive(Clone)]
-struct Sender {
-    http: reqwest::Client,
-    base_url: String,
-    timeout: Duration,
-    prefix: String,
-    counter: Arc<AtomicU64>,
+/// A workload's requests over a data set, as the engine takes them.
+struct Stream {
+    workload: Workload,
+    data: DataSet,
     idempotency_keys: bool,
 }
 
-impl Sender {
-    /// Sends `request`; its latency counts from `since`.
-    async fn send(&self, request: Request, since: Instant) -> Sample {
-        let number = self.counter.fetch_add(1, Ordering::Relaxed);
-        let request_id = format!("{}-{number}", self.prefix);
-        let mut builder = self
-            .http
-            .request(request.method, format!("{}{}", self.base_url, request.path))
-            .header("x-request-id", &request_id)
-            .timeout(self.timeout);
-        if self.idempotency_keys && request.endpoint == Endpoint::Order {
-            builder = builder.header("idempotency-key", &request_id);
-        }
-        if let Some(body) = request.body {
-            builder = builder
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let outcome = match builder.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.bytes().await {
-                    Ok(_) => Outcome::Status(status),
-                    Err(error) if error.is_timeout() => Outcome::Timeout,
-                    Err(_) => Outcome::Transport,
-                }
-            }
-            Err(error) if error.is_timeout() => Outcome::Timeout,
-            Err(_) => Outcome::Transport,
-        };
-        Sample {
-            endpoint: request.endpoint,
-            due: since,
-            latency: since.elapsed(),
-            outcome,
-            request_id,
-        }
-    }
-}
-
-/// How long before the first scheduled send the schedule starts: time for
-/// the loop to get going, so the first sends are not already late.
-const SCHEDULE_LEAD: Duration = Duration::from_millis(5);
-
-/// Sends at `rate` per second for the run's duration over at most
-/// `connections` connections, each request due at its scheduled time, each
-/// latency from that time. Returns how late the sends were dispatched.
-async fn open_loop(
-    sender: &Sender,
-    run: &Run,
-    (rate, connections): (f64, usize),
-    data: &DataSet,
-    samples: mpsc::UnboundedSender<Sample>,
-    progress: &impl Fn(f64),
-) -> anyhow::Result<Option<Vec<Duration>>> {
-    anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be above 0");
-    anyhow::ensure!(connections > 0, "at least one connection is needed");
-    let total = (rate * run.duration.as_secs_f64()).round() as u64;
-    let mut lags = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-    let mut rng = StdRng::seed_from_u64(run.seed);
-    // One permit per connection: a request holds one while it is in flight.
-    let free = Arc::new(Semaphore::new(connections));
-    let start = Instant::now() + SCHEDULE_LEAD;
-    let mut in_flight = tokio::task::JoinSet::new();
-    for index in 0..total {
-        let due = start + Duration::from_secs_f64(index as f64 / rate);
-        let request = run.workload.next(&mut rng, data);
-        pace::until(due).await;
-        lags.push(due.elapsed());
-        let (sender, samples, free) = (sender.clone(), samples.clone(), Arc::clone(&free));
-        in_flight.spawn(async move {
-            // Waiting for a free connection counts: the latency is from `due`.
-            let Ok(_connection) = free.acquire_owned().await else {
-                return;
+impl loadgen::Requests for Stream {
+    fn next(&self, rng: &mut StdRng) -> loadgen::Request {
+        let request = self.workload.next(rng, &self.data);
+        let id_headers: &'static [&'static str] =
+            if self.idempotency_keys && request.endpoint == Endpoint::Order {
+                &["idempotency-key"]
+            } else {
+                &[]
             };
-            let _ = samples.send(sender.send(request, due).await);
-        });
-        // Reap finished tasks as we go, so the set does not grow with the run.
-        while in_flight.try_join_next().is_some() {}
-        if index % 1024 == 0 {
-            progress(index as f64 / total as f64);
+        loadgen::Request {
+            label: request.endpoint.label().into(),
+            method: request.method,
+            path: request.path,
+            body: request.body,
+            expected_status: request.endpoint.expected_status(),
+            id_headers,
         }
     }
-    while in_flight.join_next().await.is_some() {}
-    Ok(Some(lags))
 }
 
-/// `connections` loops, each sending its next request when the last has
-/// answered, until the run's duration has passed.
-async fn closed_loop(
-    sender: &Sender,
-    run: &Run,
-    connections: usize,
-    data: &DataSet,
-    samples: mpsc::UnboundedSender<Sample>,
-    progress: &impl Fn(f64),
-) -> anyhow::Result<()> {
-    anyhow::ensure!(connections > 0, "at least one connection is needed");
-    let started = Instant::now();
-    let deadline = started + run.duration;
-    let mut loops = tokio::task::JoinSet::new();
-    for connection in 0..connections {
-        let (sender, samples) = (sender.clone(), samples.clone());
-        let workload = run.workload.clone();
-        let data = data.clone();
-        // Each connection draws its own stream, seeded from the run's seed.
-        let mut rng = StdRng::seed_from_u64(run.seed.wrapping_add(connection as u64));
-        loops.spawn(async move {
-            while Instant::now() < deadline {
-                let request = workload.next(&mut rng, &data);
-                let sent = Instant::now();
-                if samples.send(sender.send(request, sent).await).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(samples);
-    let mut ticker = tokio::time::interval(Duration::from_millis(250));
-    loop {
-        tokio::select! {
-            joined = loops.join_next() => if joined.is_none() { break },
-            _ = ticker.tick() => progress(started.elapsed().as_secs_f64() / run.duration.as_secs_f64()),
-        }
-    }
-    Ok(())
-}
-
-/// The HTTP client the generator sends with: pooled keep-alive connections
-/// (as many as there are requests in flight, which the loops bound), no
-/// proxy, Nagle off.
+/// The HTTP client the lab sends load with: the engine's, closing idle
+/// connections before the deployments' servers do.
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(shoplab_common::http::server::CLIENT_IDLE)
-        .build()?)
+    loadgen::http_client(shoplab_common::http::server::CLIENT_IDLE)
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use futures_util::FutureExt;
 use shoplab::client::ShopClient;
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 use shoplab::postgres;
 
 /// The environment variable naming the PostgreSQL server to test on, as
@@ -150,7 +150,7 @@ macro_rules! contract {
         $(
             mod $check {
                 use $crate::support::{run, Backend};
-                use shoplab::deploy::Kind;
+                use shoplab::deployment::Kind;
 
                 #[tokio::test]
                 async fn monolith_sqlite() -> anyhow::Result<()> {

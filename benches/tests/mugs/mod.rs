@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde_json::{json, Value};
 use shoplab::client::{Reply, ShopClient};
-use shoplab::deploy::{Deployment, Kind, Options, Storage};
+use shoplab::deployment::{Deployment, Kind, Options, Storage};
 
 /// Where cargo put the deployments' binaries, beside `shoplab`'s.
 pub fn bin_dir() -> PathBuf {

@@ -1,5 +1,5 @@
 //! What a run of the load generator saw: every request's latency in an HDR
-//! histogram (overall and per endpoint), the errors by status, and the
+//! histogram (overall and per label), the errors by status, and the
 //! request ids of the slowest requests, so a slow tail can be traced.
 //!
 //! Latencies are recorded in nanoseconds with three significant digits: a
@@ -12,7 +12,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::workload::Endpoint;
+use super::Label;
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The key under `errors_by_status`.
-    fn key(&self) -> String {
+    /// The key under `errors_by_status`: the status, `timeout` or
+    /// `transport`.
+    pub fn key(&self) -> String {
         match self {
             Outcome::Status(status) => status.to_string(),
             Outcome::Timeout => "timeout".into(),
@@ -39,7 +40,9 @@ impl Outcome {
 /// One finished (or timed-out) request.
 #[derive(Debug, Clone)]
 pub struct Sample {
-    pub endpoint: Endpoint,
+    pub label: Label,
+    /// The status of a request that succeeded.
+    pub expected_status: u16,
     /// When it was due to be sent: its scheduled time (open loop) or when
     /// it was sent (closed loop). Its latency counts from here.
     pub due: std::time::Instant,
@@ -50,12 +53,19 @@ pub struct Sample {
     pub request_id: String,
 }
 
+impl Sample {
+    /// Whether it did not get the status a success gets.
+    pub fn failed(&self) -> bool {
+        self.outcome != Outcome::Status(self.expected_status)
+    }
+}
+
 /// How many of the slowest requests each record keeps.
 const SLOWEST_KEPT: usize = 5;
 /// The largest latency a histogram holds: far beyond any client timeout.
 const LONGEST_NS: u64 = 3_600_000_000_000;
 
-/// The figures of one endpoint, or of all of them.
+/// The figures of one label, or of all of them.
 #[derive(Debug, Clone)]
 struct Record {
     latency: Histogram<u64>,
@@ -76,7 +86,7 @@ impl Record {
     fn add(&mut self, sample: &Sample) {
         let nanos = nanos(sample.latency);
         self.latency.saturating_record(nanos.max(1));
-        if sample.outcome != Outcome::Status(sample.endpoint.expected_status()) {
+        if sample.failed() {
             *self
                 .errors_by_status
                 .entry(sample.outcome.key())
@@ -125,7 +135,7 @@ fn nanos(duration: Duration) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     all: Record,
-    endpoints: BTreeMap<Endpoint, Record>,
+    endpoints: BTreeMap<Label, Record>,
     /// Open loop only: actual send time minus scheduled send time.
     send_lag: Option<Histogram<u64>>,
 }
@@ -142,7 +152,7 @@ impl Recorder {
     pub fn add(&mut self, sample: &Sample) {
         self.all.add(sample);
         self.endpoints
-            .entry(sample.endpoint)
+            .entry(sample.label.clone())
             .or_insert_with(Record::new)
             .add(sample);
     }
@@ -161,7 +171,7 @@ impl Recorder {
         let endpoints = self
             .endpoints
             .iter()
-            .map(|(endpoint, record)| (endpoint.label().to_owned(), record.summary(elapsed)))
+            .map(|(label, record)| (label.to_string(), record.summary(elapsed)))
             .collect();
         (
             self.all.summary(elapsed),
@@ -249,7 +259,8 @@ mod tests {
     fn sample(millis: u64, outcome: Outcome, id: &str) -> Sample {
         Sample {
             due: std::time::Instant::now(),
-            endpoint: Endpoint::Read,
+            label: "GET /products/{id}".into(),
+            expected_status: 200,
             latency: Duration::from_millis(millis),
             outcome,
             request_id: id.into(),

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 
-use crate::deploy::{Kind, Storage};
+use crate::deployment::{Kind, Storage};
 use crate::postgres;
 use crate::progress::Step;
 
