@@ -1,7 +1,11 @@
-//! What every experiment shares, whatever it measures: the results folder it
-//! writes into, the stamp its result carries (when, on which machine, at
-//! which commit, from which build) and the JSON file it leaves there.
+//! What every experiment shares, whatever it measures. Each has the same
+//! shape ([`Experiment`]): options in (made from its arguments), one serde
+//! result out of `measure`, then a table and verdicts from `render`. One
+//! runner ([`run`]) does the rest alike for all: it owns the results folder,
+//! stamps each run (when, on which machine, at which commit), writes the
+//! result as JSON with any files that go beside it, and says what it wrote.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -15,6 +19,102 @@ pub struct Machine {
     pub cores: usize,
     pub memory_bytes: Option<u64>,
     pub os: String,
+}
+
+/// One experiment: what it measures and how it shows it.
+pub trait Experiment {
+    /// Everything one run measured, as written to [`Experiment::FILE`].
+    type Result: Serialize;
+    /// The default results folder's name before its UTC timestamp
+    /// (`chaos-` makes `results/chaos-2026-12-05T09-00-00Z/`).
+    const PREFIX: &'static str;
+    /// The result's file in the results folder (`chaos.json`).
+    const FILE: &'static str;
+
+    /// The results folder asked for (`--out`), if any.
+    fn out(&self) -> Option<PathBuf>;
+
+    /// One run. `out` is its folder (for files it writes as it goes, such
+    /// as hop logs); `earlier` holds the runs before it, when it is
+    /// repeated.
+    fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        earlier: &[Self::Result],
+    ) -> impl Future<Output = anyhow::Result<Self::Result>>;
+
+    /// Files that go beside the result (a report, plots): names and contents.
+    fn files(&self, _result: &Self::Result) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// The table and the verdicts, of one run or of several together.
+    fn render(&self, results: &[Self::Result]);
+
+    /// An error, once everything is written and shown, if a run does not
+    /// stand (a result that measured nothing it claims to).
+    fn check(&self, _results: &[Self::Result]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// When a run started, at which commit and on which machine.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub shoplab_version: &'static str,
+    pub started_at: String,
+    pub commit: Option<String>,
+    pub machine: Machine,
+}
+
+impl Stamp {
+    pub fn now() -> Stamp {
+        Stamp {
+            shoplab_version: env!("CARGO_PKG_VERSION"),
+            started_at: now(),
+            commit: commit(),
+            machine: machine(),
+        }
+    }
+}
+
+/// Runs `experiment` `repeat` times, each run stamped and written (to the
+/// results folder, or to its `run-N/` when there are several), then renders
+/// them together and says what was written.
+pub async fn run<E: Experiment>(experiment: &E, repeat: usize) -> anyhow::Result<Vec<E::Result>> {
+    anyhow::ensure!(repeat > 0, "an experiment runs at least once");
+    let out = results_dir(experiment.out(), E::PREFIX)?;
+    let mut results = Vec::new();
+    let mut written = Vec::new();
+    for number in 1..=repeat {
+        let dir = if repeat > 1 {
+            eprintln!("\nrun {number} of {repeat}");
+            let dir = out.join(format!("run-{number}"));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir
+        } else {
+            out.clone()
+        };
+        let result = experiment.measure(&dir, Stamp::now(), &results).await?;
+        written.push(write_json(&dir, E::FILE, &result)?);
+        for (name, contents) in experiment.files(&result) {
+            let path = dir.join(name);
+            std::fs::write(&path, contents)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+        results.push(result);
+    }
+    experiment.render(&results);
+    let written: Vec<String> = written
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    println!("\nwritten: {}", written.join(" and "));
+    experiment.check(&results)?;
+    Ok(results)
 }
 
 /// Now, as RFC 3339 in UTC to the second: when a run started.

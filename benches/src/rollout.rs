@@ -17,23 +17,21 @@
 //! a single instance shows the gap.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
-use crate::experiment::Machine;
-use crate::experiment::{commit, machine, results_dir, write_json};
+use crate::experiment::{self, Experiment, Machine, Stamp};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 use crate::stats::{median, percentile};
-use anyhow::bail;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -155,44 +153,65 @@ pub struct Results {
     pub verdict: String,
 }
 
+/// Runs every case, prints the table and the verdict, writes rollout.json.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = results_dir(options.out.clone(), "rollout")?;
-    eprintln!(
-        "shoplab rollout: {} cases, {:.0} req/s ({}), results in {}",
-        Case::ALL.len(),
-        options.rate,
-        workload_label(),
-        out.display()
-    );
-    let mut databases = Databases::new(&options.backend, "rollout");
-    let mut cases = Vec::new();
-    let mut failure = None;
-    for case in Case::ALL {
-        match run_case(&options, &mut databases, case).await {
-            Ok(result) => cases.push(result),
-            Err(error) => {
-                failure = Some(error.context(format!("the {} rollout failed", case.label())));
-                break;
+    experiment::run(&options, 1).await.map(drop)
+}
+
+impl Experiment for Options {
+    type Result = Results;
+    const PREFIX: &'static str = "rollout";
+    const FILE: &'static str = "rollout.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    async fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        _earlier: &[Results],
+    ) -> anyhow::Result<Results> {
+        eprintln!(
+            "shoplab rollout: {} cases, {:.0} req/s ({}), results in {}",
+            Case::ALL.len(),
+            self.rate,
+            workload_label(),
+            out.display()
+        );
+        let mut databases = Databases::new(&self.backend, "rollout");
+        let mut cases = Vec::new();
+        let mut failure = None;
+        for case in Case::ALL {
+            match run_case(self, &mut databases, case).await {
+                Ok(result) => cases.push(result),
+                Err(error) => {
+                    failure = Some(error.context(format!("the {} rollout failed", case.label())));
+                    break;
+                }
             }
         }
+        databases.drop_all().await;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        Ok(Results {
+            machine: stamp.machine,
+            commit: stamp.commit,
+            rate_rps: self.rate,
+            workload: workload_label(),
+            verdict: verdict(&cases),
+            cases,
+        })
     }
-    databases.drop_all().await;
-    if let Some(error) = failure {
-        return Err(error);
+
+    fn render(&self, results: &[Results]) {
+        for results in results {
+            println!("{}", table(&results.cases));
+            println!("verdict: {}", results.verdict);
+        }
     }
-    let results = Results {
-        machine: machine(),
-        commit: commit(),
-        rate_rps: options.rate,
-        workload: workload_label(),
-        verdict: verdict(&cases),
-        cases,
-    };
-    let path = write_json(&out, "rollout.json", &results)?;
-    println!("{}", table(&results.cases));
-    println!("verdict: {}", results.verdict);
-    eprintln!("wrote {}", path.display());
-    Ok(())
 }
 
 fn workload_label() -> String {

@@ -15,23 +15,21 @@
 //! report says how many cores there were, so the reader knows which case
 //! they are looking at.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts};
-use crate::experiment::Machine;
-use crate::experiment::{commit, machine, results_dir, write_json};
+use crate::experiment::{self, Experiment, Machine, Stamp};
 use crate::load::{self, DataSet, Mode, Run, SeedSize, Workload};
 use crate::progress::Step;
 use crate::report::plot::{draw, legend, line, titled, Drawn, PROCESS_COLOURS};
 use crate::scratch::{Backend, Databases};
-use anyhow::bail;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -121,47 +119,65 @@ pub struct Results {
     pub verdict: String,
 }
 
+/// Runs every target at each count, prints the table and the verdict,
+/// writes scale.json and the two plots.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = results_dir(options.out.clone(), "scale")?;
-    eprintln!(
-        "shoplab scale: {} targets × {:?} processes, {} s closed loops of {} connections, results in {}",
-        Target::ALL.len(),
-        options.replicas,
-        options.duration.as_secs_f64(),
-        options.connections,
-        out.display()
-    );
-    let mut databases = Databases::new(&options.backend, "scale");
-    let measured = measure_all(&options, &mut databases).await;
-    databases.drop_all().await;
-    let series = measured?;
-    let machine = machine();
-    let results = Results {
-        verdict: verdict(&series, &machine),
-        machine,
-        commit: commit(),
-        duration_s: options.duration.as_secs_f64(),
-        connections: options.connections,
-        series,
-    };
-    let json_path = write_json(&out, "scale.json", &results)?;
-    for (name, svg) in [
-        (
-            "scale-throughput.svg",
-            plot(&results.series, Figure::Throughput),
-        ),
-        ("scale-cpu.svg", plot(&results.series, Figure::Cpu)),
-    ] {
-        let path = out.join(name);
-        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    experiment::run(&options, 1).await.map(drop)
+}
+
+impl Experiment for Options {
+    type Result = Results;
+    const PREFIX: &'static str = "scale";
+    const FILE: &'static str = "scale.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
     }
-    println!("{}", table(&results.series));
-    println!("verdict: {}", results.verdict);
-    eprintln!(
-        "wrote {}, scale-throughput.svg and scale-cpu.svg",
-        json_path.display()
-    );
-    Ok(())
+
+    async fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        _earlier: &[Results],
+    ) -> anyhow::Result<Results> {
+        eprintln!(
+            "shoplab scale: {} targets × {:?} processes, {} s closed loops of {} connections, results in {}",
+            Target::ALL.len(),
+            self.replicas,
+            self.duration.as_secs_f64(),
+            self.connections,
+            out.display()
+        );
+        let mut databases = Databases::new(&self.backend, "scale");
+        let measured = measure_all(self, &mut databases).await;
+        databases.drop_all().await;
+        let series = measured?;
+        Ok(Results {
+            verdict: verdict(&series, &stamp.machine),
+            machine: stamp.machine,
+            commit: stamp.commit,
+            duration_s: self.duration.as_secs_f64(),
+            connections: self.connections,
+            series,
+        })
+    }
+
+    fn files(&self, results: &Results) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "scale-throughput.svg",
+                plot(&results.series, Figure::Throughput),
+            ),
+            ("scale-cpu.svg", plot(&results.series, Figure::Cpu)),
+        ]
+    }
+
+    fn render(&self, results: &[Results]) {
+        for results in results {
+            println!("{}", table(&results.series));
+            println!("verdict: {}", results.verdict);
+        }
+    }
 }
 
 async fn measure_all(options: &Options, databases: &mut Databases) -> anyhow::Result<Vec<Series>> {

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use shoplab::deployment::Kind;
+use shoplab::experiment::Stamp;
 use shoplab::isolation::report::{DeploymentFigures, GroupFigures};
 use shoplab::isolation::traffic::Group;
 use shoplab::isolation::{self, Component, Fault, Options};
@@ -36,7 +37,7 @@ fn options(kind: Kind) -> Options {
 }
 
 async fn run(kind: Kind) -> DeploymentFigures {
-    let result = isolation::measure(&options(kind))
+    let result = isolation::measure(&options(kind), Stamp::now())
         .await
         .expect("the experiment runs");
     result
@@ -99,7 +100,7 @@ async fn a_hung_payments_service_fails_orders_fast_and_costs_the_orders_service_
         after: phase,
         ..options(Kind::Micro)
     };
-    let result = isolation::measure(&options)
+    let result = isolation::measure(&options, Stamp::now())
         .await
         .expect("the experiment runs");
     let micro = &result.deployments[0];

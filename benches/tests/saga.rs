@@ -13,6 +13,7 @@ use reqwest::Method;
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
 use shoplab::deployment::Kind;
+use shoplab::experiment::{Experiment, Stamp};
 use shoplab::scratch::Backend;
 
 const ORDERS: &str = "shoplab-orders";
@@ -208,7 +209,8 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
         settle: Duration::from_secs(12),
         seed: 3,
     };
-    let result = chaos::measure(&options, out.path())
+    let result = options
+        .measure(out.path(), Stamp::now(), &[])
         .await
         .expect("chaos runs");
     let violations = |mode: Mode| {
@@ -270,7 +272,8 @@ async fn a_saga_replica_frozen_past_its_leases_leaves_no_violation_when_it_wakes
         settle: Duration::from_secs(20),
         seed: 5,
     };
-    let result = chaos::measure(&options, out.path())
+    let result = options
+        .measure(out.path(), Stamp::now(), &[])
         .await
         .expect("chaos runs");
     let saga = &result.modes[0];

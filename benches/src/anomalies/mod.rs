@@ -23,14 +23,14 @@ pub mod window;
 
 pub use args::Args;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, Storage};
-use crate::experiment;
+use crate::experiment::{self, Experiment, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 use figures::{AnomaliesResult, RunFigures};
@@ -143,61 +143,83 @@ pub fn name(kind: Kind) -> &'static str {
 /// `anomalies.json`. Fails (after printing and writing) when a run was not
 /// valid.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let parameters = options.parameters;
-    parameters.check()?;
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let out = experiment::results_dir(options.out.clone(), "anomalies-")?;
-    let build_profile = experiment::build_profile(&options.bin_dir);
-    let storage = match options.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres(_) => "postgres",
-    };
-    eprintln!(
-        "shoplab anomalies: {storage}, {build_profile} build; {} s window, {} order loops \
-         of {} units, {} readers, {} products of {} units, seed {}",
-        parameters.window_s,
-        parameters.order_loops,
-        parameters.quantity,
-        parameters.readers,
-        parameters.products,
-        parameters.stock,
-        parameters.seed
-    );
-    let mut databases = Databases::new(&options.backend, "anom");
-    // Ctrl-C stops the run but not the clean-up, as in `shoplab compare`.
-    let measured = tokio::select! {
-        measured = measure_both(&options, &mut databases) => measured,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
-    databases.drop_all().await;
-    let runs = measured?;
-    let result = AnomaliesResult {
-        shoplab_version: env!("CARGO_PKG_VERSION"),
-        commit: experiment::commit(),
-        started_at,
-        machine: experiment::machine(),
-        build_profile,
-        storage,
-        parameters,
-        valid: runs.iter().all(|run| run.valid),
-        runs,
-    };
-    let path = experiment::write_json(&out, "anomalies.json", &result)?;
-    table::print(&result);
-    println!("\nwritten: {}", path.display());
-    let invalid: Vec<String> = result
-        .runs
-        .iter()
-        .filter(|run| !run.valid)
-        .map(|run| format!("{}: {}", run.deployment, run.problems.join("; ")))
-        .collect();
-    if !invalid.is_empty() {
-        bail!(
-            "the experiment did not run properly (invalid run): {}",
-            invalid.join(" | ")
-        );
+    options.parameters.check()?;
+    experiment::run(&options, 1).await.map(drop)
+}
+
+impl Experiment for Options {
+    type Result = AnomaliesResult;
+    const PREFIX: &'static str = "anomalies-";
+    const FILE: &'static str = "anomalies.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
     }
-    Ok(())
+
+    async fn measure(
+        &self,
+        _out: &Path,
+        stamp: Stamp,
+        _earlier: &[AnomaliesResult],
+    ) -> anyhow::Result<AnomaliesResult> {
+        let parameters = self.parameters;
+        parameters.check()?;
+        let build_profile = experiment::build_profile(&self.bin_dir);
+        let storage = match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        eprintln!(
+            "shoplab anomalies: {storage}, {build_profile} build; {} s window, {} order loops \
+             of {} units, {} readers, {} products of {} units, seed {}",
+            parameters.window_s,
+            parameters.order_loops,
+            parameters.quantity,
+            parameters.readers,
+            parameters.products,
+            parameters.stock,
+            parameters.seed
+        );
+        let mut databases = Databases::new(&self.backend, "anom");
+        // Ctrl-C stops the run but not the clean-up, as in `shoplab compare`.
+        let measured = tokio::select! {
+            measured = measure_both(self, &mut databases) => measured,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        databases.drop_all().await;
+        let runs = measured?;
+        Ok(AnomaliesResult {
+            shoplab_version: stamp.shoplab_version,
+            commit: stamp.commit,
+            started_at: stamp.started_at,
+            machine: stamp.machine,
+            build_profile,
+            storage,
+            parameters,
+            valid: runs.iter().all(|run| run.valid),
+            runs,
+        })
+    }
+
+    fn render(&self, results: &[AnomaliesResult]) {
+        results.iter().for_each(table::print);
+    }
+
+    fn check(&self, results: &[AnomaliesResult]) -> anyhow::Result<()> {
+        let invalid: Vec<String> = results
+            .iter()
+            .flat_map(|result| &result.runs)
+            .filter(|run| !run.valid)
+            .map(|run| format!("{}: {}", run.deployment, run.problems.join("; ")))
+            .collect();
+        if !invalid.is_empty() {
+            bail!(
+                "the experiment did not run properly (invalid run): {}",
+                invalid.join(" | ")
+            );
+        }
+        Ok(())
+    }
 }
 
 async fn measure_both(

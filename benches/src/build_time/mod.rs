@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::experiment;
+use crate::experiment::{self, Experiment, Stamp};
 use crate::progress::Step;
 
 use cargo::{copy_tree, workspace_entries, Cargo};
@@ -230,12 +230,30 @@ pub struct Args {
 
 /// Measures what `args` asks for, prints it and writes build.json.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let out = experiment::results_dir(args.out, "build-")?;
-    let source = experiment::source_root();
-    let scope = Scope { quick: args.quick };
-    let figures = tokio::task::spawn_blocking(move || measure(&source, scope)).await??;
-    figures.print();
-    let path = experiment::write_json(&out, "build.json", &figures)?;
-    println!("written: {}", path.display());
-    Ok(())
+    experiment::run(&args, 1).await.map(drop)
+}
+
+impl Experiment for Args {
+    type Result = BuildFigures;
+    const PREFIX: &'static str = "build-";
+    const FILE: &'static str = "build.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    async fn measure(
+        &self,
+        _out: &Path,
+        _stamp: Stamp,
+        _earlier: &[BuildFigures],
+    ) -> anyhow::Result<BuildFigures> {
+        let source = experiment::source_root();
+        let scope = Scope { quick: self.quick };
+        tokio::task::spawn_blocking(move || measure(&source, scope)).await?
+    }
+
+    fn render(&self, results: &[BuildFigures]) {
+        results.iter().for_each(BuildFigures::print);
+    }
 }

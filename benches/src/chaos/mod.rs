@@ -22,13 +22,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
 
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
-use crate::experiment::{commit, machine, results_dir, write_json, Machine};
+use crate::experiment::{self, Experiment, Machine, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 
@@ -210,51 +210,68 @@ pub struct ChaosResult {
 
 /// Runs every mode, prints the verdict lines and the table, writes chaos.json.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = results_dir(options.out.clone(), "chaos-")?;
-    let result = tokio::select! {
-        measured = measure(&options, &out) => measured?,
-        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
-    };
-    for mode in &result.modes {
-        println!("{}: {} violations", mode.mode.name(), mode.violations);
-    }
-    print_table(&result);
-    let path = write_json(&out, "chaos.json", &result)?;
-    println!("\nwritten: {}", path.display());
-    Ok(())
+    experiment::run(&options, 1).await.map(drop)
 }
 
-/// Runs every mode, with the fault plan written to `out` (fault-plan.toml),
-/// and drops the databases it created, however it ends.
-pub async fn measure(options: &Options, out: &Path) -> anyhow::Result<ChaosResult> {
-    let plan_text = match &options.fault_plan {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the fault plan {}", path.display()))?,
-        None => default_plan(options.seed),
-    };
-    let plan_path = out.join("fault-plan.toml");
-    std::fs::write(&plan_path, &plan_text).context("cannot write the fault plan")?;
-    let mut databases = Databases::new(&options.backend, "chaos");
-    let measured = measure_modes(options, &plan_path, &plan_text, &mut databases).await;
-    databases.drop_all().await;
-    measured
+impl Experiment for Options {
+    type Result = ChaosResult;
+    const PREFIX: &'static str = "chaos-";
+    const FILE: &'static str = "chaos.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    /// Runs every mode, with the fault plan written to `out`
+    /// (fault-plan.toml), and drops the databases it created, however it
+    /// ends (Ctrl-C included).
+    async fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        _earlier: &[ChaosResult],
+    ) -> anyhow::Result<ChaosResult> {
+        let plan_text = match &self.fault_plan {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the fault plan {}", path.display()))?,
+            None => default_plan(self.seed),
+        };
+        let plan_path = out.join("fault-plan.toml");
+        std::fs::write(&plan_path, &plan_text).context("cannot write the fault plan")?;
+        let mut databases = Databases::new(&self.backend, "chaos");
+        let measured = tokio::select! {
+            measured = measure_modes(self, &plan_path, &plan_text, stamp, &mut databases) => measured,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        databases.drop_all().await;
+        measured
+    }
+
+    fn render(&self, results: &[ChaosResult]) {
+        for result in results {
+            for mode in &result.modes {
+                println!("{}: {} violations", mode.mode.name(), mode.violations);
+            }
+            print_table(result);
+        }
+    }
 }
 
 async fn measure_modes(
     options: &Options,
     plan_path: &Path,
     plan_text: &str,
+    stamp: Stamp,
     databases: &mut Databases,
 ) -> anyhow::Result<ChaosResult> {
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut modes = Vec::new();
     for &mode in &options.modes {
         modes.push(run_mode(options, mode, plan_path, databases).await?);
     }
     Ok(ChaosResult {
-        started_at,
-        machine: machine(),
-        commit: commit(),
+        started_at: stamp.started_at,
+        machine: stamp.machine,
+        commit: stamp.commit,
         backend: match &options.backend {
             Backend::Sqlite => "sqlite".into(),
             Backend::Postgres(_) => "postgres".into(),

@@ -43,7 +43,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::deployment::{Deployment, Kind};
-use crate::experiment::{self, build_profile, commit, machine, results_dir, source_root, Machine};
+use crate::experiment::{self, build_profile, machine, source_root, Experiment, Stamp};
 use crate::load::{self, DataSet, Workload};
 use crate::pin::Pinning;
 use crate::process::Process;
@@ -111,7 +111,6 @@ const INTERNAL_HOP_ORDERS: usize = 100;
 /// Runs the comparison (`repeat` times) and writes `result.json` and
 /// `report.html` (of each run, in `run-N/`, when there are several).
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = results_dir(options.out.clone(), "")?;
     let machine = machine();
     eprintln!(
         "shoplab compare: {} on {} ({} cores), {}, {} build",
@@ -127,21 +126,27 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .map_or("not pinned".to_owned(), Pinning::describe),
         build_profile(&options.bin_dir)
     );
-    let mut results: Vec<CompareResult> = Vec::new();
-    let mut written = Vec::new();
-    for number in 1..=options.repeat {
-        let out = if options.repeat > 1 {
-            eprintln!("\nshoplab compare: run {number} of {}", options.repeat);
-            let dir = out.join(format!("run-{number}"));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot make {}", dir.display()))?;
-            dir
-        } else {
-            out.clone()
-        };
+    experiment::run(&options, options.repeat).await.map(drop)
+}
+
+impl Experiment for Options {
+    type Result = CompareResult;
+    const PREFIX: &'static str = "";
+    const FILE: &'static str = "result.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    async fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        earlier: &[CompareResult],
+    ) -> anyhow::Result<CompareResult> {
         // Every run after the first sends its open loops at the first's
         // rates, so that each latency row compares the same load.
-        let rates: Option<BTreeMap<String, f64>> = results.first().map(|first| {
+        let rates: Option<BTreeMap<String, f64>> = earlier.first().map(|first| {
             first
                 .workloads
                 .iter()
@@ -149,22 +154,21 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 .collect()
         });
         let round = Round {
-            started_at: experiment::now(),
-            machine: machine.clone(),
-            out: &out,
+            stamp,
+            out,
             rates: rates.as_ref(),
         };
-        let mut databases = Databases::new(&options.backend, "cmp");
+        let mut databases = Databases::new(&self.backend, "cmp");
         // Ctrl-C stops the run but not the clean-up: the processes go with
         // the dropped future (killed on drop), the databases are dropped
         // below.
         let measured = tokio::select! {
-            measured = measure(&options, &mut databases, round) => measured,
+            measured = measure(self, &mut databases, round) => measured,
             _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
         };
         databases.drop_all().await;
         let mut result = measured?;
-        if options.with_build && number == 1 {
+        if self.with_build && earlier.is_empty() {
             let source = source_root();
             result.build = Some(
                 tokio::task::spawn_blocking(move || {
@@ -175,27 +179,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             );
         }
         result.verdicts = claims::verdicts(&result);
-        written.push(experiment::write_json(&out, "result.json", &result)?);
-        let report = out.join("report.html");
-        std::fs::write(&report, html::render(&result)).context("cannot write report.html")?;
-        written.push(report);
-        results.push(result);
+        Ok(result)
     }
-    table::print(&results);
-    let written: Vec<String> = written
-        .iter()
-        .map(|path| path.display().to_string())
-        .collect();
-    println!("\nwritten: {}", written.join(" and "));
-    Ok(())
+
+    fn files(&self, result: &CompareResult) -> Vec<(&'static str, String)> {
+        vec![("report.html", html::render(result))]
+    }
+
+    fn render(&self, results: &[CompareResult]) {
+        table::print(results);
+    }
 }
 
 /// One run of the comparison: when and where it happened (taken once, at
 /// its start), where its files go, and the open loops' rates by workload
 /// if they are fixed already (by an earlier run of a `--repeat`).
 struct Round<'a> {
-    started_at: String,
-    machine: Machine,
+    stamp: Stamp,
     out: &'a Path,
     rates: Option<&'a BTreeMap<String, f64>>,
 }
@@ -430,10 +430,10 @@ async fn measure_running(
     }
 
     Ok(CompareResult {
-        shoplab_version: env!("CARGO_PKG_VERSION"),
-        commit: commit(),
-        started_at: round.started_at,
-        machine: round.machine,
+        shoplab_version: round.stamp.shoplab_version,
+        commit: round.stamp.commit,
+        started_at: round.stamp.started_at,
+        machine: round.stamp.machine,
         build_profile: build_profile(&options.bin_dir),
         pinning: options.pinning.clone(),
         seed: options.seed,

@@ -24,15 +24,15 @@ pub mod report;
 pub mod traffic;
 
 pub use args::Args;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio::time::Instant;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions};
-use crate::experiment;
+use crate::experiment::{self, Experiment, Stamp};
 use crate::load::{DataSet, SeedSize};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
@@ -91,21 +91,37 @@ const SETUP: Duration = Duration::from_secs(3);
 /// Runs the experiment, prints the table and the verdicts, writes
 /// `isolation.json`.
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let out = experiment::results_dir(options.out.clone(), "isolation-")?;
-    let result = measure(&options).await?;
-    report::print(&result);
-    let path = experiment::write_json(&out, "isolation.json", &result)?;
-    println!("\nwritten: {}", path.display());
-    Ok(())
+    experiment::run(&options, 1).await.map(drop)
+}
+
+impl Experiment for Options {
+    type Result = IsolationResult;
+    const PREFIX: &'static str = "isolation-";
+    const FILE: &'static str = "isolation.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    async fn measure(
+        &self,
+        _out: &Path,
+        stamp: Stamp,
+        _earlier: &[IsolationResult],
+    ) -> anyhow::Result<IsolationResult> {
+        measure(self, stamp).await
+    }
+
+    fn render(&self, results: &[IsolationResult]) {
+        results.iter().for_each(report::print);
+    }
 }
 
 /// Runs the experiment on each deployment in turn and returns every figure.
-pub async fn measure(options: &Options) -> anyhow::Result<IsolationResult> {
+pub async fn measure(options: &Options, stamp: Stamp) -> anyhow::Result<IsolationResult> {
     if options.deployments.is_empty() {
         bail!("no deployment to run the experiment on");
     }
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let machine = experiment::machine();
     eprintln!(
         "shoplab isolation: {} {} for {:.1} s, {:.0} req/s on each of 4 groups, {} build, {}",
         options.component.name(),
@@ -123,10 +139,10 @@ pub async fn measure(options: &Options) -> anyhow::Result<IsolationResult> {
     };
     databases.drop_all().await;
     Ok(IsolationResult {
-        shoplab_version: env!("CARGO_PKG_VERSION"),
-        commit: experiment::commit(),
-        started_at,
-        machine,
+        shoplab_version: stamp.shoplab_version,
+        commit: stamp.commit,
+        started_at: stamp.started_at,
+        machine: stamp.machine,
         build_profile: experiment::build_profile(&options.bin_dir),
         storage: storage_name(&options.backend).to_lowercase(),
         seed: options.seed,
