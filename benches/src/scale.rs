@@ -29,6 +29,7 @@ use crate::experiment::{self, Experiment, Machine, Stamp};
 use crate::load::{self, DataSet, Mode, Run, SeedSize, Workload};
 use crate::progress::Step;
 use crate::report::plot::{draw, legend, line, titled, Drawn, PROCESS_COLOURS};
+use crate::report::text::{Align, Columns};
 use crate::scratch::{Backend, Databases};
 
 /// What to run.
@@ -299,22 +300,35 @@ fn verdict(series: &[Series], machine: &Machine) -> String {
 
 /// The table printed at the end.
 pub fn table(series: &[Series]) -> String {
-    let mut lines = vec![format!(
-        "{:<26} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10}",
-        "target", "processes", "req/s", "p50", "p99", "errors", "CPU/req"
-    )];
+    const COLUMNS: Columns = Columns::spaced(&[
+        (26, Align::Left),
+        (9, Align::Right),
+        (10, Align::Right),
+        (9, Align::Right),
+        (9, Align::Right),
+        (8, Align::Right),
+        (10, Align::Right),
+    ]);
+    let mut lines = vec![COLUMNS.line(&[
+        "target",
+        "processes",
+        "req/s",
+        "p50",
+        "p99",
+        "errors",
+        "CPU/req",
+    ])];
     for series in series {
         for point in &series.points {
-            lines.push(format!(
-                "{:<26} {:>9} {:>10.0} {:>7.2}ms {:>7.2}ms {:>8} {:>8.0}µs",
-                series.label,
+            lines.push(COLUMNS.line(&[
+                series.label.clone(),
                 format!("×{}", point.replicas),
-                point.throughput_rps,
-                point.p50_ms,
-                point.p99_ms,
-                point.errors,
-                point.cpu_us_per_request
-            ));
+                format!("{:.0}", point.throughput_rps),
+                format!("{:.2}ms", point.p50_ms),
+                format!("{:.2}ms", point.p99_ms),
+                point.errors.to_string(),
+                format!("{:.0}µs", point.cpu_us_per_request),
+            ]));
         }
     }
     lines.join("\n")

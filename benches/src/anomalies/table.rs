@@ -2,6 +2,8 @@
 //! its dirty reads (the figure, in a shape a script can grep), a small table
 //! beside it, and what could be done about the anomaly, at what cost.
 
+use crate::report::text::{Align, Columns};
+
 use super::figures::{AnomaliesResult, RunFigures};
 
 /// Prints the figures, then the countermeasures.
@@ -46,16 +48,19 @@ pub fn table(result: &AnomaliesResult) -> String {
         .iter()
         .map(|run| column(run, result.parameters.stock))
         .collect();
-    let mut out = format!("{:<20}", "");
-    for run in &result.runs {
-        out.push_str(&format!("{:>14}", run.deployment));
-    }
-    out.push('\n');
+    let mut widths = vec![(20, Align::Left)];
+    widths.extend(result.runs.iter().map(|_| (14, Align::Right)));
+    let table = Columns {
+        columns: &widths,
+        gap: "",
+    };
+    let mut header = vec![String::new()];
+    header.extend(result.runs.iter().map(|run| run.deployment.to_string()));
+    let mut out = table.line(&header) + "\n";
     for (row, label) in LABELS.iter().enumerate() {
-        out.push_str(&format!("{label:<20}"));
-        for column in &columns {
-            out.push_str(&format!("{:>14}", column[row]));
-        }
+        let mut cells = vec![(*label).to_owned()];
+        cells.extend(columns.iter().map(|column| column[row].clone()));
+        out.push_str(&table.line(&cells));
         out.push('\n');
     }
     out

@@ -2,6 +2,7 @@
 //! ratio (microservices ÷ monolith), then the verdicts.
 
 use super::figures::{CompareResult, DelayedRun, MeteredRun, Verdict};
+use crate::report::text::{Align, Columns};
 use crate::stats::Spread;
 
 const LABEL: usize = 44;
@@ -213,14 +214,23 @@ pub fn print(results: &[CompareResult]) {
     };
     let repeated = results.len() > 1;
     let (cell, ratio_cell) = if repeated { (28, 22) } else { (CELL, 10) };
+    let table = Columns {
+        columns: &[
+            (LABEL, Align::Left),
+            (cell, Align::Right),
+            (cell, Align::Right),
+            (ratio_cell, Align::Right),
+        ],
+        gap: "",
+    };
     println!(
-        "\n{:LABEL$}{:>cell$}{:>cell$}{:>ratio_cell$}",
-        "", "monolith", "microservices", "ratio"
+        "\n{}",
+        table.line(&["", "monolith", "microservices", "ratio"])
     );
     for row in rows_over(results) {
         println!(
-            "{:LABEL$}{:>cell$}{:>cell$}{:>ratio_cell$}",
-            row.label, row.monolith, row.microservices, row.ratio
+            "{}",
+            table.line(&[row.label, row.monolith, row.microservices, row.ratio])
         );
     }
     let over = |figure: &dyn Fn(&CompareResult) -> f64| {

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::experiment::Machine;
+use crate::report::text::{Align, Columns};
+
 use super::fault::{Component, Fault};
 use super::traffic::{Group, Phase, Tallies, Tally};
-use crate::experiment::Machine;
 
 /// Everything a run measured (`isolation.json`).
 #[derive(Debug, Clone, Serialize)]
@@ -300,28 +302,38 @@ pub fn print(result: &IsolationResult) {
         result.storage,
         result.build_profile
     );
+    // A deployment and a group, then three figures for each phase.
+    let lead = Columns {
+        columns: &[(14, Align::Left), (10, Align::Left)],
+        gap: "",
+    };
+    let phase_columns =
+        Columns::spaced(&[(8, Align::Right), (10, Align::Right), (6, Align::Right)]);
     let mut header = format!("{:<24}", "");
-    let mut columns = format!("{:<14}{:<10}", "deployment", "group");
+    let mut columns = lead.line(&["deployment", "group"]);
     for phase in Phase::ALL {
         let title = format!("{} ({:.1} s)", phase.name(), phase_seconds(result, phase));
         header.push_str(&format!("{title:>26}   "));
-        columns.push_str(&format!("{:>8} {:>10} {:>6}   ", "ok", "p99 ms", "reqs"));
+        columns.push_str(&phase_columns.line(&["ok", "p99 ms", "reqs"]));
+        columns.push_str("   ");
     }
     println!("{}", header.trim_end());
     println!("{}", columns.trim_end());
     for deployment in &result.deployments {
         for group in &deployment.groups {
-            let mut line = format!("{:<14}{:<10}", deployment.deployment, group.group.name());
+            let mut line = lead.line(&[deployment.deployment.as_str(), group.group.name()]);
             for phase in Phase::ALL {
                 let figures = group.phase(phase);
-                line.push_str(&format!(
-                    "{:>8} {:>10} {:>6}   ",
-                    percent(figures.success_rate),
-                    figures
-                        .p99_ms
-                        .map_or("-".to_owned(), |p99| format!("{p99:.2}")),
-                    figures.requests
-                ));
+                line.push_str(
+                    &phase_columns.line(&[
+                        percent(figures.success_rate),
+                        figures
+                            .p99_ms
+                            .map_or("-".to_owned(), |p99| format!("{p99:.2}")),
+                        figures.requests.to_string(),
+                    ]),
+                );
+                line.push_str("   ");
             }
             println!("{}", line.trim_end());
         }

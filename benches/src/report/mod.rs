@@ -1,7 +1,8 @@
-//! What every experiment's report is made of: SVG plots ([`plot`]), and
-//! the text its HTML page and tables share.
+//! What every experiment's report is made of: SVG plots ([`plot`]), the
+//! terminal's tables ([`text`]), and the escaping of an HTML page.
 
 pub mod plot;
+pub mod text;
 
 /// `text` made safe to put inside HTML, as content or in a quoted attribute.
 pub fn escape(text: &str) -> String {

@@ -20,11 +20,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
 use crate::experiment::{self, Experiment, Machine, Stamp};
@@ -32,6 +31,12 @@ use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Work
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 use crate::stats::{median, percentile};
+
+mod args;
+mod table;
+
+pub use args::Args;
+pub use table::table;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -386,99 +391,4 @@ fn verdict(cases: &[CaseResult]) -> String {
         None => "no single-instance case ran".to_owned(),
     };
     format!("{replicated_said}; {single_said}")
-}
-
-/// The table printed at the end.
-pub fn table(cases: &[CaseResult]) -> String {
-    let mut lines = vec![format!(
-        "{:<20} {:>9} {:>9} {:>16} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "case",
-        "rollout",
-        "during",
-        "failed (status)",
-        "gap",
-        "p99 pre",
-        "p99 roll",
-        "max pre",
-        "max roll"
-    )];
-    for result in cases {
-        let statuses = if result.failed_in_run.is_empty() {
-            "0".to_owned()
-        } else {
-            let by: Vec<String> = result
-                .failed_in_run
-                .iter()
-                .map(|(status, count)| format!("{count}×{status}"))
-                .collect();
-            by.join(" ")
-        };
-        lines.push(format!(
-            "{:<20} {:>7.0}ms {:>9} {:>16} {:>7.0}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
-            result.label,
-            result.rollout_ms,
-            result.during.requests,
-            statuses,
-            result.gap_ms,
-            result.before.p99_ms,
-            result.during.p99_ms,
-            result.before.max_ms,
-            result.during.max_ms,
-        ));
-    }
-    lines.push(
-        "(during: requests due while the rollout ran; failed: over the whole run; gap: first failure to last; pre/roll: before and during the rollout)".to_owned(),
-    );
-    lines.join("\n")
-}
-
-/// Deploy one part while the shop runs: a rolling update under load.
-///
-/// Six cases, each on a fresh deployment: the monolith, the catalog
-/// service and the orders service, as one process and as two behind the
-/// load balancer. Each is driven by a constant open loop of --rate
-/// requests per second (80% reads, 20% orders with an Idempotency-Key)
-/// and, after --before seconds, every process of the part is replaced
-/// in turn: SIGTERM (it drains: its /health answers 503, the balancer
-/// stops sending to it, it finishes what it has and exits), then the
-/// binary on disk started again at the same address and its /health
-/// awaited. The load goes on --after seconds more.
-///
-/// Prints a table (per case: the rollout's duration, the requests due
-/// during it, those that failed by status, the gap, p99 and max latency
-/// before and during) and a verdict; writes rollout.json.
-#[derive(clap::Args)]
-pub struct Args {
-    /// The constant load, requests per second.
-    #[arg(long, default_value_t = 200.0)]
-    pub rate: f64,
-    /// Seconds of load before the rollout starts.
-    #[arg(long, default_value_t = 3.0)]
-    pub before: f64,
-    /// Seconds of load after the rollout's budget (4 s per process) ends.
-    #[arg(long, default_value_t = 2.0)]
-    pub after: f64,
-    #[command(flatten)]
-    pub run: ExperimentArgs,
-}
-
-impl Args {
-    /// The options these arguments ask for, with the binaries in `bin_dir`.
-    pub fn options(self, bin_dir: PathBuf) -> anyhow::Result<Options> {
-        if !(self.rate > 0.0 && self.rate.is_finite() && self.rate <= 100_000.0) {
-            bail!(
-                "--rate must be above 0 and at most 100000 (got {})",
-                self.rate
-            );
-        }
-        Ok(Options {
-            bin_dir,
-            backend: backend(self.run.database_url)?,
-            rate: self.rate,
-            before: seconds("--before", self.before)?,
-            after: seconds("--after", self.after)?,
-            seed: self.run.seed,
-            out: self.run.out,
-        })
-    }
 }
