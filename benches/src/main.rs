@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use shoplab::deployment::own_bin_dir;
+use shoplab::experiment::{self, Experiment};
 use shoplab::pin::{self, Pinning};
 use shoplab::{anomalies, build_time, chaos, compare, isolation, load, rollout, scale, trace, up};
 use shoplab_common::error::one_line;
@@ -84,12 +85,17 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Trace(args) => trace::run(&args.request_id, &args.log_dirs()),
         Command::Compare(args) => compare::run(args.options(bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(args.options()?, &bin_dir).await,
-        Command::BuildTime(args) => build_time::run(args).await,
+        Command::BuildTime(args) => once(args).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
-        Command::Isolation(args) => isolation::run(args.options(bin_dir)?).await,
-        Command::Chaos(args) => chaos::run(args.options(bin_dir)?).await,
-        Command::Anomalies(args) => anomalies::run(args.options(bin_dir)?).await,
-        Command::Rollout(args) => rollout::run(args.options(bin_dir)?).await,
-        Command::Scale(args) => scale::run(args.options(bin_dir)?).await,
+        Command::Isolation(args) => once(args.options(bin_dir)?).await,
+        Command::Chaos(args) => once(args.options(bin_dir)?).await,
+        Command::Anomalies(args) => once(args.options(bin_dir)?).await,
+        Command::Rollout(args) => once(args.options(bin_dir)?).await,
+        Command::Scale(args) => once(args.options(bin_dir)?).await,
     }
+}
+
+/// Runs an experiment once, as every command but `compare --repeat` does.
+async fn once<E: Experiment>(experiment: E) -> anyhow::Result<()> {
+    experiment::run(&experiment, 1).await.map(drop)
 }

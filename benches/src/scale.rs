@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::cli::{backend, seconds, ExperimentArgs};
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts};
-use crate::experiment::{self, Experiment, Machine, Stamp};
+use crate::experiment::{Experiment, Machine, Stamp};
 use crate::load::{self, DataSet, Mode, Run, SeedSize, Workload};
 use crate::progress::Step;
 use crate::report::plot::{draw, legend, line, titled, Drawn, PROCESS_COLOURS};
@@ -122,10 +122,6 @@ pub struct Results {
 
 /// Runs every target at each count, prints the table and the verdict,
 /// writes scale.json and the two plots.
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    experiment::run(&options, 1).await.map(drop)
-}
-
 impl Experiment for Options {
     type Result = Results;
     const PREFIX: &'static str = "scale";

@@ -142,11 +142,6 @@ pub fn name(kind: Kind) -> &'static str {
 /// Runs the experiment on both deployments, prints it and writes
 /// `anomalies.json`. Fails (after printing and writing) when a run was not
 /// valid.
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    options.parameters.check()?;
-    experiment::run(&options, 1).await.map(drop)
-}
-
 impl Experiment for Options {
     type Result = AnomaliesResult;
     const PREFIX: &'static str = "anomalies-";

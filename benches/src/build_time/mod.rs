@@ -229,10 +229,6 @@ pub struct Args {
 }
 
 /// Measures what `args` asks for, prints it and writes build.json.
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    experiment::run(&args, 1).await.map(drop)
-}
-
 impl Experiment for Args {
     type Result = BuildFigures;
     const PREFIX: &'static str = "build-";

@@ -28,7 +28,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
-use crate::experiment::{self, Experiment, Machine, Stamp};
+use crate::experiment::{Experiment, Machine, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 
@@ -209,10 +209,6 @@ pub struct ChaosResult {
 }
 
 /// Runs every mode, prints the verdict lines and the table, writes chaos.json.
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    experiment::run(&options, 1).await.map(drop)
-}
-
 impl Experiment for Options {
     type Result = ChaosResult;
     const PREFIX: &'static str = "chaos-";

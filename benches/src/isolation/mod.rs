@@ -90,10 +90,6 @@ const SETUP: Duration = Duration::from_secs(3);
 
 /// Runs the experiment, prints the table and the verdicts, writes
 /// `isolation.json`.
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    experiment::run(&options, 1).await.map(drop)
-}
-
 impl Experiment for Options {
     type Result = IsolationResult;
     const PREFIX: &'static str = "isolation-";

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
-use crate::experiment::{self, Experiment, Machine, Stamp};
+use crate::experiment::{Experiment, Machine, Stamp};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
@@ -159,10 +159,6 @@ pub struct Results {
 }
 
 /// Runs every case, prints the table and the verdict, writes rollout.json.
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    experiment::run(&options, 1).await.map(drop)
-}
-
 impl Experiment for Options {
     type Result = Results;
     const PREFIX: &'static str = "rollout";
