@@ -21,7 +21,7 @@ use tokio::process::{Child, Command};
 /// How long a process may take to print its address.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a process may take to stop after SIGTERM before it is killed:
-/// a moment longer than a server takes to drain (`deploy.rs`,
+/// a moment longer than a server takes to drain (`deployment/options.rs`,
 /// `DRAIN_NOTICE`) and then finish what it was serving
 /// (`common/src/http/server.rs`, `SHUTDOWN_WITHIN`).
 const STOP_WITHIN: Duration = Duration::from_secs(12);

@@ -391,6 +391,18 @@ pub fn print(results: &[CompareResult]) {
                     .find(|other| other.claim == verdict.claim)
             })
             .collect();
+        // A line that is the same in every run (what compare does not
+        // measure, say) is printed once, as one run prints it.
+        if same
+            .iter()
+            .all(|other| other.verdict == verdict.verdict && other.figures == verdict.figures)
+        {
+            println!(
+                "- {}: {}\n    {}",
+                verdict.claim, verdict.verdict, verdict.figures
+            );
+            continue;
+        }
         let word = |verdict: &Verdict| {
             verdict
                 .verdict

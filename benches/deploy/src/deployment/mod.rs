@@ -1,7 +1,9 @@
 //! Starting a whole deployment as child processes: the monolith (one process)
 //! or the microservices (four services and the gateway), on SQLite files in a
-//! directory or on PostgreSQL. Used by `shoplab up`, `shoplab demo`,
-//! `shoplab isolation` and the contract suite alike.
+//! directory or on PostgreSQL. Used by `shoplab up` and `shoplab demo`, by
+//! every experiment (`compare`, `isolation`, `chaos`, `anomalies`,
+//! `rollout`, `scale`), and by the harness's tests and the contract suite
+//! alike.
 //!
 //! Once started, every process is supervised (`supervisor.rs`): one that
 //! exits is started again at the same address, so a deployment stays whole
