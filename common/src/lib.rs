@@ -7,7 +7,8 @@
 //! ([`http`]). What an operator sees of it, the same in both deployments,
 //! is in [`metrics`]. The deployment crates only wire these together: the monolith
 //! with function calls over one database, the microservices with HTTP between
-//! services that each own a database.
+//! services that each own a database. [`grouping`] names any grouping of the
+//! components into processes in between, in the lab's one notation.
 
 pub mod catalog;
 pub mod components;
@@ -16,6 +17,7 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod faults;
+pub mod grouping;
 pub mod http;
 pub mod local;
 pub mod metrics;
