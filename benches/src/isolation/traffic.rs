@@ -238,32 +238,27 @@ impl Tally {
         let micros = u64::try_from(sample.latency.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
-        let failure = match sample.outcome {
+        match sample.outcome {
             Outcome::Status(status) => {
                 self.answered.saturating_record(micros);
-                if status == sample.expected_status {
-                    self.ok += 1;
-                    None
-                } else {
+                if sample.failed() {
                     *self.error_statuses.entry(status).or_default() += 1;
-                    Some(status.to_string())
+                } else {
+                    self.ok += 1;
                 }
             }
-            Outcome::Timeout => {
-                self.timeouts += 1;
-                Some("timeout".to_owned())
-            }
-            Outcome::Transport => {
-                self.transport_errors += 1;
-                Some("transport".to_owned())
-            }
-        };
-        let Some(failure) = failure else {
+            Outcome::Timeout => self.timeouts += 1,
+            Outcome::Transport => self.transport_errors += 1,
+        }
+        if !sample.failed() {
             return;
-        };
+        }
         self.last_failure = self.last_failure.max(Some(into_phase));
         if settled {
-            *self.settled_failures.entry(failure).or_default() += 1;
+            *self
+                .settled_failures
+                .entry(sample.outcome.key())
+                .or_default() += 1;
             if matches!(sample.outcome, Outcome::Status(_)) {
                 self.settled_failure_latency.saturating_record(micros);
             }
