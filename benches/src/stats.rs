@@ -55,6 +55,11 @@ impl Spread {
         }
     }
 
+    /// The spread of `figure` over `items`.
+    pub fn over<T>(items: impl IntoIterator<Item = T>, figure: impl Fn(T) -> f64) -> Spread {
+        Spread::of(&items.into_iter().map(figure).collect::<Vec<_>>())
+    }
+
     /// `0.071 ms (0.069–0.075)`: each value with `digits` decimals, the
     /// unit (if any) after the median; one run shows only its value.
     pub fn show(&self, digits: usize, unit: &str) -> String {

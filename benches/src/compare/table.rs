@@ -166,9 +166,8 @@ pub struct Row {
 impl Row {
     /// The same line of every run (the first's label).
     fn of(lines: &[&Line]) -> Row {
-        let monolith: Vec<f64> = lines.iter().map(|line| line.monolith).collect();
-        let microservices: Vec<f64> = lines.iter().map(|line| line.microservices).collect();
-        let (monolith, microservices) = (Spread::of(&monolith), Spread::of(&microservices));
+        let monolith = Spread::over(lines, |line| line.monolith);
+        let microservices = Spread::over(lines, |line| line.microservices);
         let unit = lines.first().and_then(|line| line.unit);
         let show = |spread: Spread| match unit {
             // A count the same in every run reads as one number.
@@ -233,20 +232,18 @@ pub fn print(results: &[CompareResult]) {
             table.line(&[row.label, row.monolith, row.microservices, row.ratio])
         );
     }
-    let over = |figure: &dyn Fn(&CompareResult) -> f64| {
-        Spread::of(&results.iter().map(figure).collect::<Vec<_>>())
-    };
+    let over = |figure: fn(&CompareResult) -> f64| Spread::over(results, figure);
     println!(
         "\nthe hop: B {} (async client), {} (blocking client); gateway hop {} = {} B",
-        over(&|run| run.hop.b_async_ms).show(3, "ms"),
-        over(&|run| run.hop.b_blocking_ms).show(3, "ms"),
-        over(&|run| run.hop.gateway_hop_ms).show(3, "ms"),
-        over(&|run| run.hop.gateway_hop_over_b).show_ratio()
+        over(|run| run.hop.b_async_ms).show(3, "ms"),
+        over(|run| run.hop.b_blocking_ms).show(3, "ms"),
+        over(|run| run.hop.gateway_hop_ms).show(3, "ms"),
+        over(|run| run.hop.gateway_hop_over_b).show_ratio()
     );
     println!(
         "bare relay hop {} = {} B (an actix-web server and a reqwest client, nothing else)",
-        over(&|run| run.hop.relay_hop_ms).show(3, "ms"),
-        over(&|run| run.hop.relay_hop_over_b).show_ratio()
+        over(|run| run.hop.relay_hop_ms).show(3, "ms"),
+        over(|run| run.hop.relay_hop_over_b).show_ratio()
     );
     if !result.metrics_on.is_empty() {
         println!("metrics on (every process serving /metrics), max throughput off → on:");
@@ -258,9 +255,7 @@ pub fn print(results: &[CompareResult]) {
                     other.workload == run.workload && other.deployment == run.deployment
                 })
                 .collect();
-            let of = |figure: fn(&MeteredRun) -> f64| {
-                Spread::of(&same.iter().map(|run| figure(run)).collect::<Vec<_>>())
-            };
+            let of = |figure: fn(&MeteredRun) -> f64| Spread::over(&same, |run| figure(run));
             let change = of(|run| -run.cost * 100.0);
             println!(
                 "  {} / {}: {} → {} ({})",
@@ -295,8 +290,8 @@ pub fn print(results: &[CompareResult]) {
     }
     println!(
         "the floor's read: {}; the generator's ceiling: {}",
-        over(&|run| run.floor_read.all.throughput_rps).show(0, "req/s"),
-        over(&|run| run.generator_ceiling.all.throughput_rps).show(0, "req/s")
+        over(|run| run.floor_read.all.throughput_rps).show(0, "req/s"),
+        over(|run| run.generator_ceiling.all.throughput_rps).show(0, "req/s")
     );
     for delay in &result.hop_delays {
         for (name, run) in &delay.workloads {
@@ -306,9 +301,7 @@ pub fn print(results: &[CompareResult]) {
                 .filter(|other| other.delay_us == delay.delay_us)
                 .filter_map(|other| other.workloads.get(name))
                 .collect();
-            let of = |figure: fn(&DelayedRun) -> f64| {
-                Spread::of(&same.iter().map(|run| figure(run)).collect::<Vec<_>>())
-            };
+            let of = |figure: fn(&DelayedRun) -> f64| Spread::over(&same, |run| figure(run));
             println!(
                 "with {} µs per hop, {name}: microservices p50 {} vs monolith {} at {:.0} req/s ({}); max {}",
                 delay.delay_us,
