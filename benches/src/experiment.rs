@@ -118,13 +118,13 @@ pub async fn run<E: Experiment>(experiment: &E, repeat: usize) -> anyhow::Result
 }
 
 /// Now, as RFC 3339 in UTC to the second: when a run started.
-pub fn now() -> String {
+fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
 /// Creates the results folder: `out` if given, else
 /// `results/<prefix><UTC timestamp>/`.
-pub fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
+fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
     let out = out.unwrap_or_else(|| {
         let now = now();
         PathBuf::from("results").join(format!("{prefix}{}", now.replace(':', "-")))
@@ -135,7 +135,7 @@ pub fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf
 }
 
 /// Writes `result` as pretty JSON to `out/name` and returns the file's path.
-pub fn write_json(out: &Path, name: &str, result: &impl Serialize) -> anyhow::Result<PathBuf> {
+fn write_json(out: &Path, name: &str, result: &impl Serialize) -> anyhow::Result<PathBuf> {
     let path = out.join(name);
     let json =
         serde_json::to_string_pretty(result).with_context(|| format!("cannot encode {name}"))?;
@@ -160,7 +160,7 @@ pub fn source_root() -> PathBuf {
 }
 
 /// The commit the sources are at (`-dirty` if they have changes).
-pub fn commit() -> Option<String> {
+fn commit() -> Option<String> {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")

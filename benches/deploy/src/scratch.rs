@@ -18,6 +18,24 @@ pub enum Backend {
     Postgres(String),
 }
 
+impl Backend {
+    /// How results name it: `sqlite` or `postgres`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How the progress lines name it: `SQLite` or `PostgreSQL`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
 /// Fresh storage for each start, and what must be removed afterwards.
 pub struct Databases {
     backend: Backend,

@@ -160,10 +160,7 @@ impl Experiment for Options {
         let parameters = self.parameters;
         parameters.check()?;
         let build_profile = experiment::build_profile(&self.bin_dir);
-        let storage = match self.backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        };
+        let storage = self.backend.name();
         eprintln!(
             "shoplab anomalies: {storage}, {build_profile} build; {} s window, {} order loops \
              of {} units, {} readers, {} products of {} units, seed {}",

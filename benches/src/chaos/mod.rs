@@ -268,10 +268,7 @@ async fn measure_modes(
         started_at: stamp.started_at,
         machine: stamp.machine,
         commit: stamp.commit,
-        backend: match &options.backend {
-            Backend::Sqlite => "sqlite".into(),
-            Backend::Postgres(_) => "postgres".into(),
-        },
+        backend: options.backend.name().into(),
         seed: options.seed,
         orders: options.orders,
         concurrency: options.concurrency,

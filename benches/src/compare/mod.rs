@@ -114,10 +114,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let machine = machine();
     eprintln!(
         "shoplab compare: {} on {} ({} cores), {}, {} build",
-        match &options.backend {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres(_) => "PostgreSQL",
-        },
+        options.backend.label(),
         machine.cpu_model,
         machine.cores,
         options
@@ -437,10 +434,7 @@ async fn measure_running(
         build_profile: build_profile(&options.bin_dir),
         pinning: options.pinning.clone(),
         seed: options.seed,
-        storage: match options.backend {
-            Backend::Sqlite => "sqlite".into(),
-            Backend::Postgres(_) => "postgres".into(),
-        },
+        storage: options.backend.name().into(),
         quick: options.quick,
         duration_s: options.duration.as_secs_f64(),
         connections: options.connections,

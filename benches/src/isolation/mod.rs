@@ -125,7 +125,7 @@ pub async fn measure(options: &Options, stamp: Stamp) -> anyhow::Result<Isolatio
         options.during.as_secs_f64(),
         options.rate,
         experiment::build_profile(&options.bin_dir),
-        storage_name(&options.backend),
+        options.backend.label(),
     );
     let mut databases = Databases::new(&options.backend, "iso");
     // Ctrl-C stops the run but not the clean-up of the databases.
@@ -140,7 +140,8 @@ pub async fn measure(options: &Options, stamp: Stamp) -> anyhow::Result<Isolatio
         started_at: stamp.started_at,
         machine: stamp.machine,
         build_profile: experiment::build_profile(&options.bin_dir),
-        storage: storage_name(&options.backend).to_lowercase(),
+        // `postgresql`, as isolation.json has always said (the others say `postgres`).
+        storage: options.backend.label().to_lowercase(),
         seed: options.seed,
         component: options.component,
         fault: options.fault,
@@ -460,12 +461,5 @@ async fn wait_until(step: &Step, from: Instant, until: Instant) {
         step.set(from.elapsed().as_secs_f64() / span.max(f64::EPSILON));
         let next = (Instant::now() + Duration::from_millis(100)).min(until);
         tokio::time::sleep_until(next).await;
-    }
-}
-
-fn storage_name(backend: &Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres(_) => "PostgreSQL",
     }
 }
