@@ -16,9 +16,13 @@ use std::str::FromStr;
 use crate::components::Component;
 
 /// A partition of the four components into groups, each group one process.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Kept as the group of each component (in the order of [`Component::ALL`]),
+/// the groups numbered by their first component, so a grouping is a small
+/// `Copy` value and equal groupings are equal bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Grouping {
-    groups: Vec<Vec<Component>>,
+    group: [u8; 4],
 }
 
 /// Why a grouping's notation was refused.
@@ -35,17 +39,34 @@ pub enum GroupingError {
 }
 
 impl Grouping {
-    /// The groups, in canonical order.
-    pub fn groups(&self) -> &[Vec<Component>] {
-        &self.groups
+    /// Everything in one process: the modular monolith.
+    pub const TOGETHER: Grouping = Grouping { group: [0, 0, 0, 0] };
+
+    /// One process per component: the microservices.
+    pub const APART: Grouping = Grouping { group: [0, 1, 2, 3] };
+
+    /// The groups, in canonical order, each its components in the order of
+    /// [`Component::ALL`].
+    pub fn groups(&self) -> Vec<Vec<Component>> {
+        let mut groups: Vec<Vec<Component>> = Vec::new();
+        for (component, &group) in Component::ALL.iter().zip(&self.group) {
+            let group = usize::from(group);
+            if groups.len() <= group {
+                groups.resize_with(group + 1, Vec::new);
+            }
+            groups[group].push(*component);
+        }
+        groups
+    }
+
+    /// How many groups (processes) it has.
+    pub fn processes(&self) -> usize {
+        usize::from(self.group.iter().copied().max().unwrap_or(0)) + 1
     }
 
     /// The index of the group `component` is in.
     pub fn group_of(&self, component: Component) -> usize {
-        self.groups
-            .iter()
-            .position(|group| group.contains(&component))
-            .expect("a grouping holds every component")
+        usize::from(self.group[component as usize])
     }
 
     /// Whether `a` and `b` share a process, so that a call between them is
@@ -55,42 +76,53 @@ impl Grouping {
     }
 
     /// Every grouping there is: the 15 partitions of four components, from
-    /// everything together to everything apart.
+    /// everything together to everything apart (fewest groups first).
     pub fn all() -> Vec<Grouping> {
-        let mut partitions: Vec<Vec<Vec<Component>>> = vec![Vec::new()];
-        for component in Component::ALL {
+        let mut partitions: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in Component::ALL {
             let mut next = Vec::new();
             for partition in partitions {
-                // The component joins each existing group in turn...
-                for index in 0..partition.len() {
+                let groups = partition.iter().copied().max().map_or(0, |top| top + 1);
+                // The component joins each existing group in turn, or
+                // starts a group of its own (numbered next, which keeps the
+                // numbering canonical).
+                for group in 0..=groups {
                     let mut joined = partition.clone();
-                    joined[index].push(component);
+                    joined.push(group);
                     next.push(joined);
                 }
-                // ...or starts a group of its own.
-                let mut alone = partition;
-                alone.push(vec![component]);
-                next.push(alone);
             }
             partitions = next;
         }
-        let mut all: Vec<Grouping> = partitions.into_iter().map(Grouping::canonical).collect();
-        all.sort_by_key(|grouping| grouping.groups.len());
+        let mut all: Vec<Grouping> = partitions
+            .into_iter()
+            .map(|group| Grouping {
+                group: [group[0], group[1], group[2], group[3]],
+            })
+            .collect();
+        all.sort_by_key(|grouping| (grouping.processes(), grouping.group));
         all
     }
 
-    fn canonical(mut groups: Vec<Vec<Component>>) -> Grouping {
-        let rank = |component: &Component| {
-            Component::ALL
+    /// The grouping of these groups, numbered canonically.
+    fn of_groups(groups: &[Vec<Component>]) -> Grouping {
+        let mut group = [0u8; 4];
+        let mut numbered: Vec<usize> = Vec::new();
+        for component in Component::ALL {
+            let at = groups
                 .iter()
-                .position(|other| other == component)
-                .unwrap_or(usize::MAX)
-        };
-        for group in &mut groups {
-            group.sort_by_key(rank);
+                .position(|members| members.contains(&component))
+                .unwrap_or(0);
+            let number = match numbered.iter().position(|&seen| seen == at) {
+                Some(number) => number,
+                None => {
+                    numbered.push(at);
+                    numbered.len() - 1
+                }
+            };
+            group[component as usize] = number as u8;
         }
-        groups.sort_by_key(|group| group.first().map(rank));
-        Grouping { groups }
+        Grouping { group }
     }
 }
 
@@ -125,14 +157,14 @@ impl FromStr for Grouping {
         {
             return Err(GroupingError::Missing(missing));
         }
-        Ok(Grouping::canonical(groups))
+        Ok(Grouping::of_groups(&groups))
     }
 }
 
 impl fmt::Display for Grouping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let groups: Vec<String> = self
-            .groups
+            .groups()
             .iter()
             .map(|group| {
                 group
@@ -206,6 +238,8 @@ mod tests {
             printed.last().map(String::as_str),
             Some("users/catalog/payments/orders")
         );
+        assert_eq!(all[0], Grouping::TOGETHER);
+        assert_eq!(all[14], Grouping::APART);
         printed.sort();
         printed.dedup();
         assert_eq!(printed.len(), 15, "each grouping once");
