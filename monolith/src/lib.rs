@@ -15,7 +15,8 @@ use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{routes, Settings};
+use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::Settings;
 
 /// The monolith's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-monolith";
@@ -37,10 +38,11 @@ pub fn build(
     let settings = settings.clone();
     let application = Application::bind(NAME, addr, move |app| {
         settings.register(app);
-        app.app_data(pool.clone())
-            .configure(routes::health::configure)
+        routes::health::configure(app, vec![pool.get_ref().clone()]);
+        Routes::new(app, pool.clone())
             .configure(routes::users::configure)
-            .configure(routes::catalog::configure)
+            .configure(routes::catalog::configure);
+        app.app_data(pool.clone())
             .configure(wallets::configure)
             .configure(orders::configure)
             .configure(audit::configure);

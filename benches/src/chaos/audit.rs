@@ -37,7 +37,7 @@ pub(super) async fn settle(
         };
         let in_flight = match (&orders_service, mode) {
             (Some(orders), Mode::Saga) => match orders
-                .send(Method::GET, "/internal/audit", None, &token)
+                .send(Method::GET, "/internal/orders/audit", None, &token)
                 .await
             {
                 Ok(reply) if reply.status == 200 => reply.body["sagas_in_flight"].as_i64(),

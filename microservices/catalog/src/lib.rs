@@ -16,11 +16,12 @@ use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, OrderItems, OrderRef, ProductId, StepKey};
 use shoplab_common::faults::Op;
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, routes, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::drive;
 use shoplab_common::ShopError;
 use shoplab_service::internal::{
-    CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve, AUDIT_PATH,
+    audit_path, CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve,
 };
 use shoplab_service::ServiceArgs;
 
@@ -35,14 +36,17 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
     shoplab_service::build(Component::Catalog, service, configure)
 }
 
-fn configure(config: &mut web::ServiceConfig) {
-    config
+/// The product routes, the internal endpoints and the service's share of
+/// `/audit`, on the catalog database; a group of components
+/// (`microservices/group`) mounts them too.
+pub fn configure(routes: &mut Routes) {
+    routes
         .configure(routes::catalog::configure)
         .service(resource("/internal/products/lookup").post(lookup))
         .service(resource("/internal/reservations").post(reserve))
         .service(resource("/internal/reservations/{step_key}").get(held))
         .service(resource("/internal/reservations/{step_key}/release").post(release))
-        .service(resource(AUDIT_PATH).get(audit));
+        .service(resource(audit_path(Component::Catalog)).get(audit));
 }
 
 async fn lookup(

@@ -14,8 +14,8 @@ use shoplab_common::http::wire::{Audit, OrderAudit};
 use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
 use shoplab_service::internal::{
-    CatalogAudit, ChargedCents, HeldUnits, OrderSteps, OrdersAudit, PaymentsAudit, UsersAudit,
-    AUDIT_PATH,
+    audit_path, CatalogAudit, ChargedCents, HeldUnits, OrderSteps, OrdersAudit, PaymentsAudit,
+    UsersAudit,
 };
 use shoplab_service::remote::transport_error;
 
@@ -39,10 +39,10 @@ async fn audit(
         deadline,
     };
     let (users, catalog, payments, orders) = tokio::try_join!(
-        ask(Component::Users).get::<UsersAudit>(AUDIT_PATH),
-        ask(Component::Catalog).get::<CatalogAudit>(AUDIT_PATH),
-        ask(Component::Payments).get::<PaymentsAudit>(AUDIT_PATH),
-        ask(Component::Orders).get::<OrdersAudit>(AUDIT_PATH),
+        ask(Component::Users).get::<UsersAudit>(audit_path(Component::Users)),
+        ask(Component::Catalog).get::<CatalogAudit>(audit_path(Component::Catalog)),
+        ask(Component::Payments).get::<PaymentsAudit>(audit_path(Component::Payments)),
+        ask(Component::Orders).get::<OrdersAudit>(audit_path(Component::Orders)),
     )?;
     Ok(HttpResponse::Ok().json(Audit {
         users: users.users,

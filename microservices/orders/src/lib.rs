@@ -13,6 +13,7 @@ use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
+use shoplab_common::http::routes::Routes;
 use shoplab_common::http::server::Application;
 use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_common::http::{
@@ -20,7 +21,7 @@ use shoplab_common::http::{
 };
 use shoplab_common::metrics::Measured;
 use shoplab_common::orders::{saga as record, store};
-use shoplab_service::internal::{OrderSteps, OrdersAudit, AUDIT_PATH};
+use shoplab_service::internal::{audit_path, OrderSteps, OrdersAudit};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
 
@@ -58,8 +59,9 @@ pub fn build(
     let tx = web::Data::new(tx);
     let runs_sagas = *tx.get_ref() == Tx::Saga;
     let (application, pool) =
-        shoplab_service::build_with_pool(Component::Orders, service, move |app| {
-            app.app_data(peers.clone())
+        shoplab_service::build_with_pool(Component::Orders, service, move |routes| {
+            routes
+                .app_data(peers.clone())
                 .app_data(tx.clone())
                 .configure(configure);
         })?;
@@ -73,8 +75,9 @@ pub fn build(
 /// that a pass is never held up by the requests the workers serve (nor holds
 /// them up), its database work on at most [`RECOVERY_DATABASE_THREADS`]
 /// threads. Each pass also reports how many sagas are in flight (when
-/// metrics are on).
-fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::Result<()> {
+/// metrics are on). A group of components that hosts orders
+/// (`microservices/group`) starts it too.
+pub fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::Result<()> {
     let Settings { faults, budget } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -112,16 +115,18 @@ fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::
     Ok(())
 }
 
-/// The orders routes and the internal ones; `build` adds `/health` and the
-/// client to the other services.
-fn configure(config: &mut web::ServiceConfig) {
-    config
+/// The orders routes, the internal ones and the service's share of
+/// `/audit`, on the orders database; `build` adds `/health`, the client to
+/// the other components and how orders are held together ([`Tx`]). A group
+/// of components (`microservices/group`) mounts them too, with its own.
+pub fn configure(routes: &mut Routes) {
+    routes
         .service(resource("/orders").post(place))
         .service(resource("/orders/{id}").get(get))
         .service(resource("/orders/{id}/cancel").post(cancel))
         .service(resource("/users/{id}/orders").get(list_for_user))
         .service(resource("/internal/orders/{id}").get(steps))
-        .service(resource(AUDIT_PATH).get(audit));
+        .service(resource(audit_path(Component::Orders)).get(audit));
 }
 
 /// The components as one request reaches them: over HTTP, every call

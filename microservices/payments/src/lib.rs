@@ -14,10 +14,11 @@ use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Cents, OrderId, OrderRef, StepKey, UserId};
 use shoplab_common::http::server::Application;
+use shoplab_common::http::routes::Routes;
 use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::drive;
 use shoplab_common::payments::store;
-use shoplab_service::internal::{Charge, ChargedCents, OrderIdBody, PaymentsAudit, AUDIT_PATH};
+use shoplab_service::internal::{audit_path, Charge, ChargedCents, OrderIdBody, PaymentsAudit};
 use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::{CallArgs, ServiceArgs};
 
@@ -32,20 +33,22 @@ pub const NAME: &str = "shoplab-payments";
 /// (`tokio::task::spawn_blocking`): opening the database blocks.
 pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Result<Application> {
     let peers = web::Data::new(PeerClient::new(peers, calls)?);
-    shoplab_service::build(Component::Payments, service, move |app| {
-        app.app_data(peers.clone()).configure(configure);
+    shoplab_service::build(Component::Payments, service, move |routes| {
+        routes.app_data(peers.clone()).configure(configure);
     })
 }
 
-/// The wallet routes and the internal endpoints; `build` adds `/health` and
-/// the client to the users service the wallet routes need.
-fn configure(config: &mut web::ServiceConfig) {
-    config
+/// The wallet routes, the internal endpoints and the service's share of
+/// `/audit`, on the payments database; `build` adds `/health` and the
+/// client to the users component the wallet routes need. A group of
+/// components (`microservices/group`) mounts them too, with its own client.
+pub fn configure(routes: &mut Routes) {
+    routes
         .configure(wallets::configure)
         .service(resource("/internal/charges").post(charge))
         .service(resource("/internal/charges/{step_key}").get(charged))
         .service(resource("/internal/charges/{step_key}/refund").post(refund))
-        .service(resource(AUDIT_PATH).get(audit));
+        .service(resource(audit_path(Component::Payments)).get(audit));
 }
 
 async fn charge(

@@ -7,13 +7,14 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
+use shoplab_common::http::routes::Routes;
 use shoplab_common::http::wire::{Deposit, Wallet};
 use shoplab_common::http::{resource, ApiError, ApiJson, RequestId};
 use shoplab_common::payments::store;
 use shoplab_service::remote::PeerClient;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+pub fn configure(routes: &mut Routes) {
+    routes
         .service(resource("/users/{id}/wallet").get(balance))
         .service(resource("/users/{id}/wallet/deposit").post(deposit));
 }

@@ -3,6 +3,7 @@
 //! expose them (API.md is the public contract; these are not in it).
 
 use serde::{Deserialize, Serialize};
+use shoplab_common::components::Component;
 use shoplab_common::http::wire::{OrderCounts, OrderItemBody};
 
 /// `POST /internal/products/lookup` (catalog)
@@ -63,27 +64,27 @@ pub struct OrderSteps {
     pub step_key: String,
 }
 
-/// `GET /internal/audit` of the users service.
+/// `GET /internal/users/audit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UsersAudit {
     pub users: i64,
 }
 
-/// `GET /internal/audit` of the catalog service.
+/// `GET /internal/catalog/audit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogAudit {
     pub products: i64,
     pub stock_units: i64,
 }
 
-/// `GET /internal/audit` of the payments service.
+/// `GET /internal/payments/audit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PaymentsAudit {
     pub wallet_cents: i64,
     pub paid_cents: i64,
 }
 
-/// `GET /internal/audit` of the orders service.
+/// `GET /internal/orders/audit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrdersAudit {
     pub orders: OrderCounts,
@@ -93,4 +94,14 @@ pub struct OrdersAudit {
     pub sagas_in_flight: i64,
 }
 
-pub const AUDIT_PATH: &str = "/internal/audit";
+/// `GET /internal/{component}/audit`: a component's share of API.md's
+/// `/audit`, each at a path of its own, so a process that hosts several
+/// components (`microservices/group`) serves each one's.
+pub fn audit_path(component: Component) -> &'static str {
+    match component {
+        Component::Users => "/internal/users/audit",
+        Component::Catalog => "/internal/catalog/audit",
+        Component::Payments => "/internal/payments/audit",
+        Component::Orders => "/internal/orders/audit",
+    }
+}

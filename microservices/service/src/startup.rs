@@ -10,7 +10,8 @@ use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_common::error::one_line;
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{routes, SettingsArgs};
+use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::SettingsArgs;
 
 use crate::balance::HealthArgs;
 use crate::guard::GuardArgs;
@@ -72,7 +73,8 @@ impl CallArgs {
 }
 
 /// Opens the service's own database (only `component`'s tables), then binds
-/// its address to `/health` and the routes `configure` adds, under the fault
+/// its address to `/health` and the routes `configure` adds (each on that
+/// database; app-wide data goes through [`Routes::app_data`]), under the fault
 /// plan and request budget its flags name. Nothing serves until the
 /// application runs.
 ///
@@ -85,7 +87,7 @@ pub fn build<F>(
     configure: F,
 ) -> anyhow::Result<Application>
 where
-    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    F: Fn(&mut Routes) + Clone + Send + 'static,
 {
     build_with_pool(component, args, configure).map(|(application, _)| application)
 }
@@ -99,7 +101,7 @@ pub fn build_with_pool<F>(
     configure: F,
 ) -> anyhow::Result<(Application, db::Pool)>
 where
-    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    F: Fn(&mut Routes) + Clone + Send + 'static,
 {
     let name = format!("shoplab-{}", component.name());
     let url = args
@@ -107,12 +109,11 @@ where
         .unwrap_or_else(|| DatabaseUrl::sqlite_in("data".as_ref(), component.name()));
     let settings = args.settings.load(&name)?;
     let pool = db::open(&url, &[component])?;
-    let data = web::Data::new(pool.clone());
+    let (data, checked) = (web::Data::new(pool.clone()), pool.clone());
     let application = Application::bind(&name, &args.addr, move |app| {
         settings.register(app);
-        app.app_data(data.clone())
-            .configure(routes::health::configure);
-        configure(app);
+        routes::health::configure(app, vec![checked.clone()]);
+        configure(&mut Routes::new(app, data.clone()));
     })?;
     Ok((application, pool))
 }

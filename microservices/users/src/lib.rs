@@ -5,9 +5,10 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
 use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, routes, with_conn, ApiError};
+use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::users::store;
-use shoplab_service::internal::{UsersAudit, AUDIT_PATH};
+use shoplab_service::internal::{audit_path, UsersAudit};
 use shoplab_service::ServiceArgs;
 
 /// The service's name, as it announces itself and prefixes its errors.
@@ -21,10 +22,12 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
     shoplab_service::build(Component::Users, service, configure)
 }
 
-fn configure(config: &mut web::ServiceConfig) {
-    config
+/// The users routes and the service's share of `/audit`, on the users
+/// database; a group of components (`microservices/group`) mounts them too.
+pub fn configure(routes: &mut Routes) {
+    routes
         .configure(routes::users::configure)
-        .service(resource(AUDIT_PATH).get(audit));
+        .service(resource(audit_path(Component::Users)).get(audit));
 }
 
 async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {

@@ -8,12 +8,13 @@ use crate::db::Pool;
 use crate::deadline::Deadline;
 use crate::domain::ProductId;
 use crate::http::wire::{CreateProduct, PageQuery};
+use crate::http::routes::Routes;
 use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use crate::local::drive;
 use crate::ShopError;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+pub fn configure(routes: &mut Routes) {
+    routes
         .service(resource("/products").post(create).get(list))
         .service(resource("/products/{id}").get(get));
 }

@@ -1,5 +1,6 @@
-//! `GET /health` for a process that owns a database (the monolith and each
-//! service): 200 when the database answers and the process is not draining. The gateway has its own, which
+//! `GET /health` for a process that owns databases (the monolith, each
+//! service, each group of components): 200 when every one of its databases
+//! answers and the process is not draining. The gateway has its own, which
 //! asks every service.
 
 use actix_web::{web, HttpResponse};
@@ -10,17 +11,27 @@ use crate::http::wire::Health;
 use crate::http::{resource, with_conn, ApiError};
 use crate::ShopError;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/health").get(health));
+/// The databases `/health` checks.
+struct Databases(Vec<Pool>);
+
+/// `/health`, checking each of `pools`.
+pub fn configure(config: &mut web::ServiceConfig, pools: Vec<Pool>) {
+    config.service(
+        resource("/health")
+            .app_data(web::Data::new(Databases(pools)))
+            .get(health),
+    );
 }
 
-async fn health(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+async fn health(databases: web::Data<Databases>) -> Result<HttpResponse, ApiError> {
     refuse_while_draining()?;
-    with_conn(&pool, |conn| {
-        conn.batch_execute("SELECT 1")
-            .map_err(|error| ShopError::ServiceUnavailable(format!("database: {error}")))
-    })
-    .await?;
+    for pool in &databases.0 {
+        with_conn(pool, |conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|error| ShopError::ServiceUnavailable(format!("database: {error}")))
+        })
+        .await?;
+    }
     Ok(HttpResponse::Ok().json(Health::ok()))
 }
 

@@ -7,12 +7,13 @@ use crate::db::Pool;
 use crate::deadline::Deadline;
 use crate::domain::UserId;
 use crate::http::wire::CreateUser;
+use crate::http::routes::Routes;
 use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use crate::local::drive;
 use crate::users::store;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+pub fn configure(routes: &mut Routes) {
+    routes
         .service(resource("/users").post(create))
         .service(resource("/users/{id}").get(get));
 }
