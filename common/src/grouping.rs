@@ -40,10 +40,14 @@ pub enum GroupingError {
 
 impl Grouping {
     /// Everything in one process: the modular monolith.
-    pub const TOGETHER: Grouping = Grouping { group: [0, 0, 0, 0] };
+    pub const TOGETHER: Grouping = Grouping {
+        group: [0, 0, 0, 0],
+    };
 
     /// One process per component: the microservices.
-    pub const APART: Grouping = Grouping { group: [0, 1, 2, 3] };
+    pub const APART: Grouping = Grouping {
+        group: [0, 1, 2, 3],
+    };
 
     /// The groups, in canonical order, each its components in the order of
     /// [`Component::ALL`].
@@ -126,6 +130,35 @@ impl Grouping {
     }
 }
 
+/// One group's components in the notation (`users+payments`), each once,
+/// in the order of [`Component::ALL`].
+pub fn parse_group(text: &str) -> Result<Vec<Component>, GroupingError> {
+    let mut members = Vec::new();
+    add_group(text, text, &mut members)?;
+    members.sort_by_key(|component| *component as usize);
+    Ok(members)
+}
+
+/// Reads the group `group` (of the notation `whole`) into `seen`: every
+/// component named, none twice, none that is not one.
+fn add_group(whole: &str, group: &str, seen: &mut Vec<Component>) -> Result<(), GroupingError> {
+    for name in group.split('+') {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(GroupingError::EmptyGroup(whole.to_owned()));
+        }
+        let component = Component::ALL
+            .into_iter()
+            .find(|component| component.name() == name)
+            .ok_or_else(|| GroupingError::Unknown(name.to_owned()))?;
+        if seen.contains(&component) {
+            return Err(GroupingError::Repeated(component));
+        }
+        seen.push(component);
+    }
+    Ok(())
+}
+
 impl FromStr for Grouping {
     type Err = GroupingError;
 
@@ -133,23 +166,9 @@ impl FromStr for Grouping {
         let mut groups = Vec::new();
         let mut seen = Vec::new();
         for group in text.split('/') {
-            let mut members = Vec::new();
-            for name in group.split('+') {
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err(GroupingError::EmptyGroup(text.to_owned()));
-                }
-                let component = Component::ALL
-                    .into_iter()
-                    .find(|component| component.name() == name)
-                    .ok_or_else(|| GroupingError::Unknown(name.to_owned()))?;
-                if seen.contains(&component) {
-                    return Err(GroupingError::Repeated(component));
-                }
-                seen.push(component);
-                members.push(component);
-            }
-            groups.push(members);
+            let before = seen.len();
+            add_group(text, group, &mut seen)?;
+            groups.push(seen[before..].to_vec());
         }
         if let Some(missing) = Component::ALL
             .into_iter()
@@ -161,18 +180,21 @@ impl FromStr for Grouping {
     }
 }
 
+/// A group's components in the notation: `users+payments`.
+pub fn group_name(group: &[Component]) -> String {
+    group
+        .iter()
+        .map(|component| component.name())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 impl fmt::Display for Grouping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let groups: Vec<String> = self
             .groups()
             .iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .map(|component| component.name())
-                    .collect::<Vec<_>>()
-                    .join("+")
-            })
+            .map(|group| group_name(group))
             .collect();
         f.write_str(&groups.join("/"))
     }
@@ -222,6 +244,26 @@ mod tests {
         assert_eq!(
             parse("").map_err(|error| error.to_string()),
             Err("an empty group in ``: join components with + and separate groups with /".into())
+        );
+    }
+
+    #[test]
+    fn one_group_reads_in_order_and_refuses_what_is_not_a_group() {
+        assert_eq!(
+            parse_group("payments + users"),
+            Ok(vec![Component::Users, Component::Payments])
+        );
+        assert_eq!(
+            parse_group("users+users"),
+            Err(GroupingError::Repeated(Component::Users))
+        );
+        assert_eq!(
+            parse_group("users+"),
+            Err(GroupingError::EmptyGroup("users+".into()))
+        );
+        assert_eq!(
+            group_name(&[Component::Catalog, Component::Orders]),
+            "catalog+orders"
         );
     }
 

@@ -14,8 +14,8 @@ mod wallets;
 use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
-use shoplab_common::http::server::Application;
 use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::server::Application;
 use shoplab_common::http::Settings;
 
 /// The monolith's name, as it announces itself and prefixes its errors.

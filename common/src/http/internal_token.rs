@@ -11,6 +11,7 @@
 //!
 //! The token is the process's, set once at start-up, like its hop log.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -38,6 +39,18 @@ pub fn install(token: &str) {
 /// The token this process sends and requires, if it has one.
 pub fn current() -> Option<&'static str> {
     TOKEN.get().map(String::as_str)
+}
+
+/// Set by a process whose port is the deployment's public base URL and
+/// which still serves internal routes (the modular monolith, when it calls
+/// its own components over HTTP): there, as API.md says of the public base
+/// URL, an internal path called without the token is an unknown route.
+static PUBLIC_FACE: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process answer an internal call without the token as an
+/// unknown route (404), not 401: its port is the public base URL.
+pub fn hide_behind_public_face() {
+    PUBLIC_FACE.store(true, Ordering::Relaxed);
 }
 
 /// Compares in time independent of where the two first differ, so the
@@ -74,9 +87,13 @@ pub async fn guard(
     if allowed {
         return Ok(next.call(request).await?.map_into_left_body());
     }
-    let refusal = ApiError::Shop(ShopError::Unauthorized(
-        "internal endpoints answer only the deployment's own services".into(),
-    ))
+    let refusal = if PUBLIC_FACE.load(Ordering::Relaxed) {
+        ApiError::RouteNotFound(format!("{} {}", request.method(), request.path()))
+    } else {
+        ApiError::Shop(ShopError::Unauthorized(
+            "internal endpoints answer only the deployment's own services".into(),
+        ))
+    }
     .error_response();
     Ok(request.into_response(refusal).map_into_right_body())
 }

@@ -7,7 +7,7 @@
 //! process: one way to start each server, in the manner of
 //! zero-to-production's `Application::build`.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -85,6 +85,24 @@ pub struct Application {
     metrics: Option<metrics::Endpoint>,
 }
 
+/// Where a server listens: an address to bind, or a listener bound already.
+enum Listen<'a> {
+    Addr(&'a str),
+    Listener(TcpListener),
+}
+
+impl std::fmt::Display for Listen<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listen::Addr(addr) => f.write_str(addr),
+            Listen::Listener(listener) => match listener.local_addr() {
+                Ok(addr) => write!(f, "{addr}"),
+                Err(_) => f.write_str("a bound listener"),
+            },
+        }
+    }
+}
+
 /// The address could not be listened on (in use, not ours, not an address).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot listen on {addr}")]
@@ -107,6 +125,24 @@ impl Application {
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
+        Self::serve(name, Listen::Addr(addr), configure)
+    }
+
+    /// [`bind`](Self::bind), on a listener bound already: for a process
+    /// that must know its own address before it builds its routes (a group
+    /// of components that calls its own members over HTTP,
+    /// `microservices/group`).
+    pub fn listen<F>(name: &str, listener: TcpListener, configure: F) -> Result<Self, BindError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        Self::serve(name, Listen::Listener(listener), configure)
+    }
+
+    fn serve<F>(name: &str, listen: Listen<'_>, configure: F) -> Result<Self, BindError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
         let server = HttpServer::new(move || {
             // Moved in, not borrowed: the app must not outlive its factory's
             // captures (`shop_app`'s return type names the closure's type).
@@ -117,12 +153,13 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_WITHIN.as_secs())
         // A process drains before it stops (`drain.rs`): the signals are
         // watched there, not by actix.
-        .disable_signals()
-        .bind(addr)
-        .map_err(|source| BindError {
-            addr: addr.to_owned(),
-            source,
-        })?;
+        .disable_signals();
+        let addr = listen.to_string();
+        let server = match listen {
+            Listen::Addr(addr) => server.bind(addr),
+            Listen::Listener(listener) => server.listen(listener),
+        }
+        .map_err(|source| BindError { addr, source })?;
         let addrs = server.addrs();
         // `run` only builds the server's future: no worker starts until it is
         // awaited, so this needs no runtime yet.

@@ -23,6 +23,12 @@
 //! calls in flight and a circuit breaker, so a peer that hangs costs a
 //! bounded number of calls, each within `--call-timeout-ms`, and then
 //! calls that fail at once.
+//!
+//! A process that hosts several components (`microservices/group`) calls
+//! the ones it hosts in process instead ([`PeerClient::hosting`]): the
+//! component's own code on its own database, one transaction per call and
+//! under the process's fault plan, exactly as the component's service would
+//! serve the same call, only with no request in between.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,10 +44,14 @@ use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::domain::{
     Cents, Entity, OrderLine, OrderRef, Product, ProductId, User, UserId,
 };
+use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
 use shoplab_common::http::server::CLIENT_IDLE;
 use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{hop_log, internal_token, with_conn, RequestId, REQUEST_ID_HEADER};
+use shoplab_common::http::{
+    hop_log, internal_token, run_blocking, with_conn, Faults, RequestId, REQUEST_ID_HEADER,
+};
+use shoplab_common::local::{drive, Owned};
 use shoplab_common::metrics::Measured;
 use shoplab_common::ShopError;
 
@@ -93,6 +103,10 @@ struct Peer {
 pub struct PeerClient {
     http: Client,
     peers: Arc<[(Component, Peer)]>,
+    /// The components this process hosts, each with its own database.
+    hosted: Arc<[(Component, Pool)]>,
+    /// The process's fault plan, for the calls to the components it hosts.
+    plan: Arc<FaultPlan>,
     timeout: Duration,
     hop_delay: HopDelay,
 }
@@ -128,9 +142,21 @@ impl PeerClient {
         Ok(Self {
             http,
             peers,
+            hosted: Arc::new([]),
+            plan: Arc::new(FaultPlan::none()),
             timeout,
             hop_delay: calls.hop_delay,
         })
+    }
+
+    /// The same client, calling the components in `hosted` (each with its
+    /// own database) in process, under `plan`: how a group of components
+    /// reaches the members of its own group. The others it still reaches
+    /// over HTTP.
+    pub fn hosting(mut self, hosted: Vec<(Component, Pool)>, plan: Arc<FaultPlan>) -> Self {
+        self.hosted = hosted.into();
+        self.plan = plan;
+        self
     }
 
     /// Whether the circuit to `component`'s service is open now (`false`
@@ -219,6 +245,18 @@ impl<'a> Call<'a> {
 }
 
 impl Remote {
+    /// The component, if this process hosts it: as its own service serves
+    /// a call (`common::local::Owned` under the fault plan), to be run on
+    /// the blocking pool, since diesel blocks.
+    fn hosted(&self, component: Component) -> Option<Faulty<Owned>> {
+        let (_, pool) = self
+            .client
+            .hosted
+            .iter()
+            .find(|(hosted, _)| *hosted == component)?;
+        Some(Faults(self.client.plan.clone()).owned(pool, self.deadline))
+    }
+
     /// Sends one call and reads its answer: `Ok(None)` for 404 (only the
     /// caller knows what was not found), the body for a success, the mapped
     /// domain error otherwise. Every call of every component goes through
@@ -361,6 +399,9 @@ impl Remote {
 
 impl Users for Remote {
     async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
+        if let Some(mut users) = self.hosted(Component::Users) {
+            return run_blocking(move || drive(users.user(id))).await;
+        }
         let path = format!("/users/{id}");
         match self.send(Component::Users, Call::get(&path)).await? {
             Some(response) => Self::read(Component::Users, response).await,
@@ -371,6 +412,10 @@ impl Users for Remote {
 
 impl Catalog for Remote {
     async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
+        if let Some(mut catalog) = self.hosted(Component::Catalog) {
+            let ids = ids.to_vec();
+            return run_blocking(move || drive(catalog.products(&ids))).await;
+        }
         let body = ProductIds {
             ids: ids.iter().map(|id| id.get()).collect(),
         };
@@ -385,6 +430,10 @@ impl Catalog for Remote {
     }
 
     async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
+        if let Some(mut catalog) = self.hosted(Component::Catalog) {
+            let (order, lines) = (order.clone(), lines.to_vec());
+            return run_blocking(move || drive(catalog.reserve(&order, &lines))).await;
+        }
         let body = Reserve {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -401,6 +450,10 @@ impl Catalog for Remote {
     }
 
     async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        if let Some(mut catalog) = self.hosted(Component::Catalog) {
+            let order = order.clone();
+            return run_blocking(move || drive(catalog.release(&order))).await;
+        }
         let path = format!("/internal/reservations/{}/release", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),
@@ -417,6 +470,10 @@ impl Payments for Remote {
         user: UserId,
         amount: Cents,
     ) -> Result<(), ShopError> {
+        if let Some(mut payments) = self.hosted(Component::Payments) {
+            let order = order.clone();
+            return run_blocking(move || drive(payments.charge(&order, user, amount))).await;
+        }
         let body = Charge {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -428,6 +485,10 @@ impl Payments for Remote {
     }
 
     async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
+        if let Some(mut payments) = self.hosted(Component::Payments) {
+            let order = order.clone();
+            return run_blocking(move || drive(payments.refund(&order))).await;
+        }
         let path = format!("/internal/charges/{}/refund", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),

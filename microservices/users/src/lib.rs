@@ -4,8 +4,8 @@
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
-use shoplab_common::http::server::Application;
 use shoplab_common::http::routes::{self, Routes};
+use shoplab_common::http::server::Application;
 use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::users::store;
 use shoplab_service::internal::{audit_path, UsersAudit};
