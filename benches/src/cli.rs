@@ -56,10 +56,7 @@ pub fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
 }
 
 /// Where a deployment of `kind` keeps its data unless told otherwise:
-/// ./data/monolith or ./data/micro.
+/// ./data/monolith, ./data/micro, ./data/modular, ...
 pub fn default_data_dir(kind: Kind) -> PathBuf {
-    PathBuf::from("data").join(match kind {
-        Kind::Monolith => "monolith",
-        Kind::Micro => "micro",
-    })
+    PathBuf::from("data").join(kind.dir_name())
 }

@@ -53,7 +53,7 @@ pub fn targets(deployment: &Deployment) -> Vec<Target> {
 }
 
 /// A scrape configuration with one job per `(job name, targets)`.
-pub fn scrape_config(jobs: &[(&str, Vec<Target>)]) -> String {
+pub fn scrape_config(jobs: &[(String, Vec<Target>)]) -> String {
     let every = format!("{}s", SCRAPE_EVERY.as_secs());
     let mut text = format!(
         "# Prometheus scrape configuration for shoplab, written by `shoplab up`\n\
@@ -105,9 +105,9 @@ mod tests {
             address: format!("127.0.0.1:{port}"),
         };
         let config = scrape_config(&[
-            ("monolith", vec![target("shoplab-monolith", 9001)]),
+            ("monolith".into(), vec![target("shoplab-monolith", 9001)]),
             (
-                "microservices",
+                "microservices".into(),
                 vec![
                     target("shoplab-users", 9002),
                     target("shoplab-gateway", 9003),

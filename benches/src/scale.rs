@@ -76,6 +76,7 @@ impl Target {
         match self.kind {
             Kind::Monolith => format!("monolith ({}s)", self.workload),
             Kind::Micro => format!("{} service ({}s)", self.part, self.workload),
+            Kind::Group(..) => format!("{} ({}s)", self.kind.label(), self.workload),
         }
     }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::cli::{default_data_dir, is_postgres};
-use crate::deployment::{Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
+use shoplab_common::grouping::Grouping;
+
+use crate::deployment::{Calls, Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
 
 /// Start a whole deployment and keep it running until Ctrl-C or SIGTERM.
 ///
@@ -17,30 +19,49 @@ use crate::deployment::{Deployment, Kind, Options, ReplicaCounts, Storage, Tx};
 /// stderr. The others run on meanwhile.
 #[derive(clap::Args)]
 pub struct Args {
-    /// monolith (one process) or micro (four services behind a gateway).
+    /// monolith (one process, one database), micro (four services behind a
+    /// gateway), modular (the four components in one process, each on its
+    /// own database: the modular monolith) or group (any grouping of the
+    /// components into processes: --group).
     #[arg(value_enum)]
-    pub kind: Kind,
-    /// The public port: the monolith's, or the gateway's.
+    pub layout: Layout,
+    /// With `group`: which components share a process, `+` joining a
+    /// group's components and `/` separating the groups, e.g.
+    /// users+payments/catalog/orders (the gateway stands in front of more
+    /// than one group).
+    #[arg(long, value_name = "GROUPING", required_if_eq("layout", "group"))]
+    pub group: Option<Grouping>,
+    /// With `modular` or `group`: how a process calls the components it
+    /// hosts itself: in-process (function calls) or http (loopback HTTP to
+    /// its own port: the network's cost without another process).
+    #[arg(long, value_enum)]
+    pub calls: Option<Calls>,
+    /// The public port: the monolith's, the modular monolith's, or the
+    /// gateway's.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Directory for the SQLite files (default: ./data/monolith or ./data/micro).
+    /// Directory for the SQLite files (default: ./data/monolith,
+    /// ./data/micro, ./data/modular, ./data/group-GROUPING).
     #[arg(long, conflicts_with = "database_url")]
     pub data_dir: Option<PathBuf>,
     /// Use PostgreSQL instead: postgres://USER@HOST/NAME. The monolith uses
-    /// NAME; the services use NAME_users, NAME_catalog, NAME_payments and
-    /// NAME_orders. Missing databases are created.
+    /// NAME; every other deployment gives each component its own:
+    /// NAME_users, NAME_catalog, NAME_payments and NAME_orders. Missing
+    /// databases are created.
     #[arg(long)]
     pub database_url: Option<String>,
     /// Microseconds every internal HTTP hop waits before it is sent,
-    /// standing for network distance (microservices only).
+    /// standing for network distance (not for the monolith; a function
+    /// call waits nothing).
     #[arg(long, default_value_t = 0)]
     pub hop_delay_us: u64,
     /// A fault plan (TOML) passed as --fault-plan to every process of the
     /// deployment: which component operations fail, how and when.
     #[arg(long)]
     pub fault_plan: Option<PathBuf>,
-    /// How the orders service places an order: saga, or naive (the
-    /// steps with no compensation). Microservices only.
+    /// How the orders component places an order when the components have
+    /// databases of their own: saga, or naive (the steps with no
+    /// compensation). Not for the monolith.
     #[arg(long, value_enum)]
     pub tx: Option<Tx>,
     /// Where every process writes its hop log, one JSON line per request
@@ -66,12 +87,44 @@ pub struct Args {
     pub prometheus_config: Option<PathBuf>,
 }
 
+/// Which deployment `shoplab up` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    Monolith,
+    Micro,
+    Modular,
+    Group,
+}
+
 impl Args {
+    /// The deployment the layout, `--group` and `--calls` name.
+    fn kind(&self) -> anyhow::Result<Kind> {
+        let calls = self.calls.unwrap_or_default();
+        if self.calls.is_some() && matches!(self.layout, Layout::Monolith | Layout::Micro) {
+            bail!("--calls is for `up modular` and `up group`: the monolith and micro have one way to call");
+        }
+        match (self.layout, self.group) {
+            (Layout::Group, Some(grouping)) => Ok(Kind::Group(grouping, calls)),
+            (Layout::Group, None) => {
+                bail!("`up group` needs --group, e.g. users+payments/catalog/orders")
+            }
+            (_, Some(_)) => bail!("--group is for `up group`"),
+            (Layout::Monolith, None) => Ok(Kind::Monolith),
+            (Layout::Micro, None) => Ok(Kind::Micro),
+            (Layout::Modular, None) => Ok(Kind::Group(Grouping::TOGETHER, calls)),
+        }
+    }
+
     /// The deployment these arguments ask for, of the binaries in `bin_dir`.
     pub fn options(self, bin_dir: PathBuf) -> anyhow::Result<Options> {
-        let kind = self.kind;
+        let kind = self.kind()?;
         if kind == Kind::Monolith && self.tx.is_some() {
-            bail!("--tx is for `up micro`: the monolith places an order in one transaction");
+            bail!("--tx is not for the monolith: it places an order in one transaction");
+        }
+        if kind == Kind::Monolith && self.hop_delay_us > 0 {
+            bail!(
+                "--hop-delay-us is not for the monolith: it makes no HTTP calls between components"
+            );
         }
         let storage = match self.database_url {
             Some(url) if is_postgres(&url) => Storage::Postgres(url),

@@ -35,7 +35,7 @@ pub struct AnomaliesResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunFigures {
     /// `monolith` or `micro`.
-    pub deployment: &'static str,
+    pub deployment: String,
     /// Spawn to a passing `/health`.
     pub startup_ms: f64,
     /// How long the loops actually ran.
@@ -55,7 +55,7 @@ pub struct RunFigures {
 impl RunFigures {
     /// The figures of one window, judged.
     pub fn judge(
-        deployment: &'static str,
+        deployment: String,
         startup_ms: f64,
         observed: Observed,
         final_stock: BTreeMap<i64, Option<i64>>,
@@ -150,7 +150,7 @@ mod tests {
         let parameters = Parameters::default();
         let full = Some(parameters.stock);
         let run = RunFigures::judge(
-            "micro",
+            "micro".into(),
             1.0,
             observed(10, &[], 50),
             stock(&[full, full]),
@@ -164,7 +164,7 @@ mod tests {
         let parameters = Parameters::default();
         let full = Some(parameters.stock);
         let run = RunFigures::judge(
-            "micro",
+            "micro".into(),
             1.0,
             observed(9, &[("201", 1)], 50),
             stock(&[full]),
@@ -181,7 +181,7 @@ mod tests {
     fn stock_that_did_not_come_back_makes_the_run_invalid() {
         let parameters = Parameters::default();
         let run = RunFigures::judge(
-            "micro",
+            "micro".into(),
             1.0,
             observed(10, &[], 50),
             stock(&[Some(8), None]),
@@ -196,7 +196,7 @@ mod tests {
         let parameters = Parameters::default();
         let full = Some(parameters.stock);
         let run = RunFigures::judge(
-            "monolith",
+            "monolith".into(),
             1.0,
             observed(10, &[], 0),
             stock(&[full]),

@@ -131,14 +131,6 @@ pub struct Options {
 /// The deployments, in the order they run and print.
 const KINDS: [Kind; 2] = [Kind::Monolith, Kind::Micro];
 
-/// The name a deployment has on the command line and in the output.
-pub fn name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Monolith => "monolith",
-        Kind::Micro => "micro",
-    }
-}
-
 /// Runs the experiment on both deployments, prints it and writes
 /// `anomalies.json`. Fails (after printing and writing) when a run was not
 /// valid.
@@ -239,7 +231,7 @@ pub async fn measure(
     parameters: &Parameters,
 ) -> anyhow::Result<RunFigures> {
     parameters.check()?;
-    let step = Step::begin(format!("{}: starting on fresh databases", name(kind)));
+    let step = Step::begin(format!("{}: starting on fresh databases", kind.name()));
     let deployment = Deployment::start(&DeployOptions::new(kind, bin_dir.to_path_buf(), storage))
         .await
         .with_context(|| format!("cannot start the {}", kind.label()))?;
@@ -260,7 +252,7 @@ async fn observe(deployment: &Deployment, parameters: &Parameters) -> anyhow::Re
         .with_context(|| format!("seeding the {}", kind.label()))?;
     let step = Step::begin(format!(
         "{}: {} s of {} order loops and {} readers",
-        name(kind),
+        kind.name(),
         parameters.window_s,
         parameters.order_loops,
         parameters.readers
@@ -272,7 +264,7 @@ async fn observe(deployment: &Deployment, parameters: &Parameters) -> anyhow::Re
     ));
     let final_stock = window::final_stock(&shop, &probe).await;
     Ok(RunFigures::judge(
-        name(kind),
+        kind.name(),
         deployment.startup.as_secs_f64() * 1e3,
         observed,
         final_stock,

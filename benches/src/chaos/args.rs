@@ -34,7 +34,7 @@ pub struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "acid,saga,naive"
+        default_value = "acid,saga,naive,modular"
     )]
     pub modes: Vec<Mode>,
     /// Orders to place in each mode.

@@ -24,7 +24,9 @@ pub(super) async fn settle(
     within: Duration,
 ) -> bool {
     let deadline = Instant::now() + within;
-    let orders_service = deployment.url_of("shoplab-orders").map(ShopClient::new);
+    let orders_service = deployment
+        .url_of(&mode.orders_process())
+        .map(ShopClient::new);
     let token: Vec<(&str, &str)> = deployment
         .internal_token
         .iter()
@@ -35,9 +37,9 @@ pub(super) async fn settle(
             Ok(reply) if reply.status == 200 => reply.body["orders"]["pending"].as_i64(),
             _ => None,
         };
-        let in_flight = match (&orders_service, mode) {
-            (Some(orders), Mode::Saga) => match orders
-                .send(Method::GET, "/internal/orders/audit", None, &token)
+        let in_flight = match &orders_service {
+            Some(orders) if mode.runs_sagas() => match orders
+                .send(Method::GET, "/internal/audit/orders", None, &token)
                 .await
             {
                 Ok(reply) if reply.status == 200 => reply.body["sagas_in_flight"].as_i64(),

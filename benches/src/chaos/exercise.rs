@@ -65,7 +65,7 @@ pub(super) async fn exercise(
     let mut killed = false;
     let (mut frozen, mut thawed): (Option<(String, Instant)>, bool) = (None, false);
     let first_replica = deployment
-        .replicas_of(mode.orders_process())
+        .replicas_of(&mode.orders_process())
         .into_iter()
         .next()
         .with_context(|| format!("no {} in the deployment", mode.orders_process()))?;

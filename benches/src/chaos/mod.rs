@@ -52,16 +52,20 @@ pub enum Mode {
     Saga,
     /// The microservices with the same calls and none of that.
     Naive,
+    /// The modular monolith: the same saga, its four databases in one
+    /// process, no network (a crash takes every component down at once).
+    Modular,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Acid, Mode::Saga, Mode::Naive];
+    pub const ALL: [Mode; 4] = [Mode::Acid, Mode::Saga, Mode::Naive, Mode::Modular];
 
     pub fn name(self) -> &'static str {
         match self {
             Mode::Acid => "acid",
             Mode::Saga => "saga",
             Mode::Naive => "naive",
+            Mode::Modular => "modular",
         }
     }
 
@@ -69,23 +73,32 @@ impl Mode {
         match self {
             Mode::Acid => Kind::Monolith,
             Mode::Saga | Mode::Naive => Kind::Micro,
+            Mode::Modular => Kind::MODULAR,
         }
+    }
+
+    /// Whether orders are sagas (whose runs may still be in flight when
+    /// the load ends).
+    fn runs_sagas(self) -> bool {
+        matches!(self, Mode::Saga | Mode::Modular)
     }
 
     /// The process that runs the orders component: the one killed mid-run.
-    fn orders_process(self) -> &'static str {
-        match self {
-            Mode::Acid => "shoplab-monolith",
-            Mode::Saga | Mode::Naive => "shoplab-orders",
-        }
+    fn orders_process(self) -> String {
+        self.kind()
+            .process_of(shoplab_common::components::Component::Orders)
     }
 
-    /// The part of the deployment that runs the orders component, as
-    /// replica counts name it.
-    fn orders_part(self) -> &'static str {
+    /// How many processes of each part, with `orders` of the one that runs
+    /// the orders component (the modular monolith runs as one).
+    fn replicas(self, orders: usize) -> anyhow::Result<ReplicaCounts> {
         match self {
-            Mode::Acid => "monolith",
-            Mode::Saga | Mode::Naive => "orders",
+            Mode::Acid => Ok(ReplicaCounts::of_part("monolith", orders)),
+            Mode::Saga | Mode::Naive => Ok(ReplicaCounts::of_part("orders", orders)),
+            Mode::Modular if orders == 1 => Ok(ReplicaCounts::default()),
+            Mode::Modular => anyhow::bail!(
+                "--orders-replicas is not for the modular mode: it runs as one process"
+            ),
         }
     }
 }
@@ -298,7 +311,7 @@ async fn run_mode(
     if mode == Mode::Naive {
         deploy.tx = Tx::Naive;
     }
-    deploy.replicas = ReplicaCounts::of_part(mode.orders_part(), options.orders_replicas);
+    deploy.replicas = mode.replicas(options.orders_replicas)?;
     let deployment = Deployment::start(&deploy).await?;
     step.done("up");
     let outcome = exercise(options, mode, &deployment).await;

@@ -276,7 +276,7 @@ pub(super) async fn delayed(
                     max_throughput_rps: closed.all.throughput_rps,
                     monolith_p50_ms: figures
                         .runs
-                        .get(Kind::Monolith.label())
+                        .get(&Kind::Monolith.label())
                         .map_or(0.0, |runs| runs.open.all.latency_ms.p50),
                 },
             );

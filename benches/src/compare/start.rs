@@ -17,10 +17,7 @@ use super::{Options, FLOOR_PRODUCTS};
 
 /// Where a measured deployment of `kind` writes its hop logs.
 pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
-    out.join("logs").join(match kind {
-        Kind::Monolith => "monolith",
-        Kind::Micro => "micro",
-    })
+    out.join("logs").join(kind.dir_name())
 }
 
 /// The slowest request of `report`, as its hops (`None` when its logs do

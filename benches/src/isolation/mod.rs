@@ -222,7 +222,7 @@ async fn measure_one(
         restarts,
         ordering_process,
         settled,
-        verdict: report::verdict(label, options.component, options.fault, &groups),
+        verdict: report::verdict(&label, options.component, options.fault, &groups),
         groups,
     })
 }
@@ -244,11 +244,8 @@ struct Exercised {
 }
 
 /// The process that places orders.
-fn ordering_process(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Monolith => "shoplab-monolith",
-        Kind::Micro => "shoplab-orders",
-    }
+fn ordering_process(kind: Kind) -> String {
+    kind.process_of(shoplab_common::components::Component::Orders)
 }
 
 /// Seeds the deployment, then runs the load and the fault side by side,

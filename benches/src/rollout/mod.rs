@@ -84,6 +84,7 @@ impl Case {
         let what = match self.kind {
             Kind::Monolith => "monolith".to_owned(),
             Kind::Micro => format!("{} service", self.part),
+            Kind::Group(..) => self.kind.label(),
         };
         format!("{what} ×{}", self.replicas)
     }

@@ -78,7 +78,7 @@ async fn the_services_internal_endpoints_are_not_reachable_with_any_method(
 ) -> anyhow::Result<()> {
     let body = json!({"order_id": 1, "step_key": "k", "user_id": 1, "amount_cents": 1});
     let internal = [
-        "/internal/orders/audit",
+        "/internal/audit/orders",
         "/internal/products/lookup",
         "/internal/reservations",
         "/internal/reservations/k",

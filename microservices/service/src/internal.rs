@@ -64,27 +64,27 @@ pub struct OrderSteps {
     pub step_key: String,
 }
 
-/// `GET /internal/users/audit`.
+/// `GET /internal/audit/users`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UsersAudit {
     pub users: i64,
 }
 
-/// `GET /internal/catalog/audit`.
+/// `GET /internal/audit/catalog`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogAudit {
     pub products: i64,
     pub stock_units: i64,
 }
 
-/// `GET /internal/payments/audit`.
+/// `GET /internal/audit/payments`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PaymentsAudit {
     pub wallet_cents: i64,
     pub paid_cents: i64,
 }
 
-/// `GET /internal/orders/audit`.
+/// `GET /internal/audit/orders`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrdersAudit {
     pub orders: OrderCounts,
@@ -94,14 +94,14 @@ pub struct OrdersAudit {
     pub sagas_in_flight: i64,
 }
 
-/// `GET /internal/{component}/audit`: a component's share of API.md's
+/// `GET /internal/audit/{component}`: a component's share of API.md's
 /// `/audit`, each at a path of its own, so a process that hosts several
 /// components (`microservices/group`) serves each one's.
 pub fn audit_path(component: Component) -> &'static str {
     match component {
-        Component::Users => "/internal/users/audit",
-        Component::Catalog => "/internal/catalog/audit",
-        Component::Payments => "/internal/payments/audit",
-        Component::Orders => "/internal/orders/audit",
+        Component::Users => "/internal/audit/users",
+        Component::Catalog => "/internal/audit/catalog",
+        Component::Payments => "/internal/audit/payments",
+        Component::Orders => "/internal/audit/orders",
     }
 }

@@ -9,7 +9,12 @@ use anyhow::{bail, Context};
 
 use crate::process::Process;
 
-use super::options::{replica_name, Kind, Options, Tx, DRAIN_NOTICE};
+use shoplab_common::components::Component;
+use shoplab_common::grouping::{group_name, Grouping};
+
+use super::options::{
+    group_process_name, replica_name, Calls, Kind, Options, Tx, DRAIN_NOTICE, GROUP_BINARY,
+};
 
 /// The public address a deployment listens on.
 fn public_addr(port: u16) -> String {
@@ -94,7 +99,96 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
             let gateway_args = with_hop_delay(options, gateway_args);
             start_part(options, "shoplab-gateway", 1, gateway_args, processes).await
         }
+        Kind::Group(grouping, calls) => launch_groups(options, grouping, calls, processes).await,
     }
+}
+
+/// Starts one `shoplab-group` per group, each hosting its components on
+/// their own databases and told where the others are, then (for more than
+/// one group) the gateway in front. Groups can call each other both ways
+/// (users+orders calls payments, which calls users), so none can wait for
+/// another's address: each is given a free port first, and all start
+/// together.
+async fn launch_groups(
+    options: &Options,
+    grouping: Grouping,
+    calls: Calls,
+    processes: &mut Launched,
+) -> anyhow::Result<String> {
+    let groups = grouping.groups();
+    let whole_shop = groups.len() == 1;
+    // The whole shop in one group is the public face: the asked-for port
+    // (0 picks one, which the process prints).
+    let mut urls = Vec::new();
+    for _ in &groups {
+        let port = if whole_shop {
+            options.port
+        } else {
+            free_port()?
+        };
+        urls.push(public_addr(port));
+    }
+    let url_of = |component: Component| format!("http://{}", urls[grouping.group_of(component)]);
+    let mut starts = Vec::new();
+    for (group, url) in groups.iter().zip(&urls) {
+        let mut args = vec![
+            "--components".to_owned(),
+            group_name(group),
+            "--addr".to_owned(),
+            url.clone(),
+        ];
+        for &component in group {
+            args.push(format!("--{component}-database-url"));
+            args.push(options.storage.url_for(options.kind, component.name())?);
+        }
+        for peer in [Component::Users, Component::Catalog, Component::Payments] {
+            if !group.contains(&peer) {
+                args.push(format!("--{peer}-url"));
+                args.push(url_of(peer));
+            }
+        }
+        if calls == Calls::Http {
+            args.extend(["--calls".to_owned(), "http".to_owned()]);
+        }
+        if options.tx == Tx::Naive && group.contains(&Component::Orders) {
+            args.extend(["--tx".to_owned(), "naive".to_owned()]);
+        }
+        let args = with_hop_delay(options, args);
+        let name = group_process_name(group);
+        starts.push(async move { start(options, GROUP_BINARY, &name, args).await });
+    }
+    let mut failed = None;
+    let mut started_at = Vec::new();
+    for started in futures_util::future::join_all(starts).await {
+        match push(processes, started) {
+            Ok(url) => started_at.push(url),
+            Err(error) => {
+                failed.get_or_insert(error);
+            }
+        }
+    }
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    if whole_shop {
+        return Ok(started_at.swap_remove(0));
+    }
+    let mut gateway_args = vec!["--addr".to_owned(), public_addr(options.port)];
+    for component in Component::ALL {
+        gateway_args.push(format!("--{component}-url"));
+        gateway_args.push(url_of(component));
+    }
+    let gateway_args = with_hop_delay(options, gateway_args);
+    start_part(options, "shoplab-gateway", 1, gateway_args, processes).await
+}
+
+/// A port no one listens on now: bound, read and let go. Another process
+/// could take it before the group does; on loopback, in a run of a few
+/// seconds, that does not happen in practice, and the group then fails to
+/// start with the address in its error rather than misbehaving.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(listener.local_addr()?.port())
 }
 
 /// Starts the processes of the service `service` (`options.replicas` says

@@ -27,7 +27,10 @@ mod options;
 pub use launch::own_bin_dir;
 use launch::{launch, wait_for_health};
 use options::binary_of;
-pub use options::{Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE, MAX_REPLICAS};
+pub use options::{
+    group_process_name, Calls, Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE,
+    GROUP_BINARY, MAX_REPLICAS,
+};
 
 /// One process of a running deployment, as the harness sees it.
 #[derive(Debug, Clone)]
@@ -121,7 +124,7 @@ impl Deployment {
     }
 
     async fn wait_healthy(&self) -> anyhow::Result<()> {
-        wait_for_health(&self.base_url, self.kind.label()).await
+        wait_for_health(&self.base_url, &self.kind.label()).await
     }
 
     /// `(name, pid)` of every process that is up now.

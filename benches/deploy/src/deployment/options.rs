@@ -7,26 +7,137 @@ use std::time::Duration;
 
 use anyhow::bail;
 
+use shoplab_common::components::Component;
+use shoplab_common::grouping::Grouping;
+
 use crate::postgres;
 
 /// Which deployment.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// One process, one database.
     Monolith,
     /// Users, catalog, payments and orders services behind a gateway.
     Micro,
+    /// The components grouped into processes as the grouping says, one
+    /// `shoplab-group` each, every component on its own database, the
+    /// gateway in front of more than one. [`Grouping::TOGETHER`] is the
+    /// modular monolith.
+    Group(Grouping, Calls),
+}
+
+/// How a group calls the components it hosts itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum)]
+pub enum Calls {
+    /// Function calls.
+    #[default]
+    InProcess,
+    /// Loopback HTTP to its own port (`--calls http`).
+    Http,
 }
 
 impl Kind {
-    pub fn label(self) -> &'static str {
+    /// The modular monolith: one process, four databases, the saga.
+    pub const MODULAR: Kind = Kind::Group(Grouping::TOGETHER, Calls::InProcess);
+
+    /// The modular monolith calling its own components over loopback HTTP.
+    pub const MODULAR_HTTP: Kind = Kind::Group(Grouping::TOGETHER, Calls::Http);
+
+    /// How tables and reports name it, in words: `monolith`,
+    /// `microservices`, `modular`, `modular over HTTP`,
+    /// `users+payments/catalog/orders`.
+    pub fn label(self) -> String {
         match self {
-            Kind::Monolith => "monolith",
-            Kind::Micro => "microservices",
+            Kind::Monolith => "monolith".into(),
+            Kind::Micro => "microservices".into(),
+            Kind::Group(grouping, calls) => {
+                let what = if grouping == Grouping::TOGETHER {
+                    "modular".to_owned()
+                } else {
+                    grouping.to_string()
+                };
+                match calls {
+                    Calls::InProcess => what,
+                    Calls::Http => format!("{what} over HTTP"),
+                }
+            }
         }
+    }
+
+    /// How flags and JSON name it ([`FromStr`](std::str::FromStr) reads it
+    /// back): `monolith`, `micro`, `modular`, `modular-http`,
+    /// `group:users+payments/catalog/orders`, `group-http:...`.
+    pub fn name(self) -> String {
+        match self {
+            Kind::Monolith => "monolith".into(),
+            Kind::Micro => "micro".into(),
+            Kind::MODULAR => "modular".into(),
+            Kind::MODULAR_HTTP => "modular-http".into(),
+            Kind::Group(grouping, Calls::InProcess) => format!("group:{grouping}"),
+            Kind::Group(grouping, Calls::Http) => format!("group-http:{grouping}"),
+        }
+    }
+
+    /// Its [`name`](Self::name) as a file or directory name: `group-users+payments_catalog_orders`.
+    pub fn dir_name(self) -> String {
+        self.name().replace(':', "-").replace('/', "_")
+    }
+
+    /// The name of the process that runs `component`: `shoplab-monolith`,
+    /// `shoplab-catalog`, or the group's (`shoplab-group:users+payments`).
+    pub fn process_of(self, component: Component) -> String {
+        match self {
+            Kind::Monolith => "shoplab-monolith".into(),
+            Kind::Micro => format!("shoplab-{component}"),
+            Kind::Group(grouping, _) => {
+                group_process_name(&grouping.groups()[grouping.group_of(component)])
+            }
+        }
+    }
+
+    /// Whether each component has a database of its own (and an order is
+    /// a saga): everything but the monolith.
+    pub fn split_databases(self) -> bool {
+        self != Kind::Monolith
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let group = |grouping: &str, calls| {
+            grouping
+                .parse::<Grouping>()
+                .map(|grouping| Kind::Group(grouping, calls))
+                .map_err(|error| format!("{text:?}: {error}"))
+        };
+        match text.trim() {
+            "monolith" => Ok(Kind::Monolith),
+            "micro" => Ok(Kind::Micro),
+            "modular" => Ok(Kind::MODULAR),
+            "modular-http" => Ok(Kind::MODULAR_HTTP),
+            other => match other.split_once(':') {
+                Some(("group", grouping)) => group(grouping, Calls::InProcess),
+                Some(("group-http", grouping)) => group(grouping, Calls::Http),
+                _ => Err(format!(
+                    "{text:?} is not a deployment: monolith, micro, modular, modular-http, \
+                     group:GROUPING or group-http:GROUPING (GROUPING as users+payments/catalog/orders)"
+                )),
+            },
+        }
+    }
+}
+
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
     }
 }
 
@@ -49,7 +160,7 @@ impl Storage {
                 dir.join(format!("{name}.db")).display()
             )),
             (Storage::Postgres(url), Kind::Monolith) => Ok(url.clone()),
-            (Storage::Postgres(url), Kind::Micro) => {
+            (Storage::Postgres(url), Kind::Micro | Kind::Group(..)) => {
                 let base = postgres::database_name(url)?;
                 postgres::with_database(url, &format!("{base}_{name}"))
             }
@@ -60,7 +171,7 @@ impl Storage {
     pub fn urls(&self, kind: Kind) -> anyhow::Result<Vec<String>> {
         match kind {
             Kind::Monolith => Ok(vec![self.url_for(kind, "monolith")?]),
-            Kind::Micro => SERVICES
+            Kind::Micro | Kind::Group(..) => SERVICES
                 .iter()
                 .map(|service| self.url_for(kind, service))
                 .collect(),
@@ -127,6 +238,10 @@ impl ReplicaCounts {
         let known: &[&str] = match kind {
             Kind::Monolith => &["monolith"],
             Kind::Micro => &SERVICES,
+            Kind::Group(..) if self.all_single() => return Ok(()),
+            Kind::Group(..) => {
+                bail!("--replicas is for the monolith and micro: a group runs as one process")
+            }
         };
         if let Some((part, _)) = self
             .parts
@@ -179,10 +294,22 @@ pub(super) fn replica_name(binary: &str, index: usize, count: usize) -> String {
     }
 }
 
-/// The binary a process named `name` runs: [`replica_name`] undone.
+/// The binary a process named `name` runs: [`replica_name`] and
+/// [`group_process_name`] undone.
 pub(super) fn binary_of(name: &str) -> &str {
-    name.split_once('.').map_or(name, |(binary, _)| binary)
+    name.split(['.', ':']).next().unwrap_or(name)
 }
+
+/// The name of the process that runs one group: `shoplab-group:users+payments`.
+pub fn group_process_name(group: &[Component]) -> String {
+    format!(
+        "{GROUP_BINARY}:{}",
+        shoplab_common::grouping::group_name(group)
+    )
+}
+
+/// The binary that runs a group of components.
+pub const GROUP_BINARY: &str = "shoplab-group";
 
 /// How long a process behind a load balancer keeps serving after SIGTERM
 /// while its `/health` says it is draining: a little over two of the
