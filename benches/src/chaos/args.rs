@@ -12,7 +12,8 @@ use super::{Mode, Options};
 ///
 /// For each mode — acid (the monolith), saga and naive (the
 /// microservices, with and without saga state, compensations and
-/// recovery) — starts a fresh deployment under one fault plan (errors,
+/// recovery), modular (the same saga in one process: four databases, no
+/// network) — starts a fresh deployment under one fault plan (errors,
 /// delays and crashes on the component operations; see docs/FAULTS.md),
 /// seeds users (two in three with money) and products (stock that runs
 /// out), places --orders orders from --concurrency clients (each retried
@@ -24,7 +25,7 @@ use super::{Mode, Options};
 /// the money and stock equations through GET /audit.
 ///
 /// Prints `acid: N violations`, `saga: N violations`, `naive: N
-/// violations`, then a table; writes chaos.json and the fault plan used.
+/// violations`, `modular: N violations`, then a table; writes chaos.json and the fault plan used.
 /// Violations are results: the exit code is non-zero only if the
 /// experiment could not run.
 #[derive(clap::Args)]

@@ -1,9 +1,11 @@
 //! The contract suite: API.md checked from the outside, as a client sees it.
 //!
 //! Every check is one `async fn(ShopClient)` written once, and `contract!`
-//! runs it four times: against the monolith and the microservices, each on
-//! SQLite and on PostgreSQL. That the same checks pass unchanged against both
-//! deployments is the lab's first claim: a caller cannot tell them apart.
+//! runs it eight times: against the monolith, the microservices, the
+//! modular monolith and one mixed grouping (users+orders/catalog+payments),
+//! each on SQLite and on PostgreSQL. That the same checks pass unchanged
+//! against every deployment is the lab's first claim: a caller cannot tell
+//! them apart.
 //!
 //! Run it with `cargo build --workspace --bins` first (the deployments'
 //! binaries must exist), then `cargo test -p shoplab --test contract`. The

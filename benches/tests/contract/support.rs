@@ -145,6 +145,19 @@ fn bin_dir() -> PathBuf {
 /// Makes four tests of each check, one per deployment and backend:
 /// `module::check::{monolith_sqlite, microservices_sqlite, monolith_postgres,
 /// microservices_postgres}`.
+/// The mixed grouping the suite runs on beside the modular monolith: users
+/// with orders, catalog with payments. Orders then calls users in process
+/// and the other two over HTTP, and payments calls users back in the
+/// orders process, so the two groups call each other both ways.
+pub fn mixed_grouping() -> Kind {
+    Kind::Group(
+        "users+orders/catalog+payments"
+            .parse()
+            .expect("a partition of the four components"),
+        shoplab::deployment::Calls::InProcess,
+    )
+}
+
 macro_rules! contract {
     ($($check:ident),+ $(,)?) => {
         $(
@@ -163,6 +176,16 @@ macro_rules! contract {
                 }
 
                 #[tokio::test]
+                async fn modular_sqlite() -> anyhow::Result<()> {
+                    run(Kind::MODULAR, Backend::Sqlite, super::$check).await
+                }
+
+                #[tokio::test]
+                async fn grouped_sqlite() -> anyhow::Result<()> {
+                    run($crate::support::mixed_grouping(), Backend::Sqlite, super::$check).await
+                }
+
+                #[tokio::test]
                 #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
                 async fn monolith_postgres() -> anyhow::Result<()> {
                     run(Kind::Monolith, Backend::Postgres, super::$check).await
@@ -172,6 +195,18 @@ macro_rules! contract {
                 #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
                 async fn microservices_postgres() -> anyhow::Result<()> {
                     run(Kind::Micro, Backend::Postgres, super::$check).await
+                }
+
+                #[tokio::test]
+                #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
+                async fn modular_postgres() -> anyhow::Result<()> {
+                    run(Kind::MODULAR, Backend::Postgres, super::$check).await
+                }
+
+                #[tokio::test]
+                #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
+                async fn grouped_postgres() -> anyhow::Result<()> {
+                    run($crate::support::mixed_grouping(), Backend::Postgres, super::$check).await
                 }
             }
         )+
