@@ -108,16 +108,23 @@ fn the_command_prints_each_deployments_dirty_reads_and_writes_them_to_anomalies_
     assert!(output.status.success(), "{stdout}\n{stderr}");
 
     let monolith = dirty_reads_line(&stdout, "monolith");
+    let modular = dirty_reads_line(&stdout, "modular");
     let micro = dirty_reads_line(&stdout, "micro");
     assert_eq!(monolith, 0, "{stdout}");
+    assert!(modular > 0, "{stdout}");
     assert!(micro > 0, "{stdout}");
+    assert!(
+        stdout.contains("verdict: the dirty reads come from the split databases"),
+        "{stdout}"
+    );
 
     let json = std::fs::read_to_string(out.join("anomalies.json")).expect("anomalies.json");
     let result: Value = serde_json::from_str(&json).expect("anomalies.json is JSON");
     assert_eq!(result["valid"], Value::Bool(true), "{json}");
     assert_eq!(result["runs"][0]["deployment"], "monolith");
-    assert_eq!(result["runs"][1]["deployment"], "micro");
-    assert_eq!(result["runs"][1]["reads"]["dirty"].as_u64(), Some(micro));
+    assert_eq!(result["runs"][1]["deployment"], "modular");
+    assert_eq!(result["runs"][2]["deployment"], "micro");
+    assert_eq!(result["runs"][2]["reads"]["dirty"].as_u64(), Some(micro));
     assert_eq!(result["parameters"]["seed"].as_u64(), Some(1));
 }
 

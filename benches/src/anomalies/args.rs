@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::{Options, Parameters};
 use crate::cli::{backend, ExperimentArgs};
+use crate::deployment::Kind;
 
 /// Count dirty reads: what a saga gives up (isolation, the I of ACID),
 /// seen from outside.
@@ -19,7 +20,11 @@ use crate::cli::{backend, ExperimentArgs};
 /// A dirty read is a 200 whose stock is below --stock: stock held by an
 /// order that never happened.
 ///
-/// Prints `monolith: N dirty reads` and `micro: N dirty reads`, a table,
+/// The modular monolith (one process, a database per component, the same
+/// saga, no network) runs too by default: with it, the table says whether
+/// the dirty reads come from the split databases or from the network.
+///
+/// Prints `<deployment>: N dirty reads` for each, a table,
 /// and the countermeasures with their cost; writes anomalies.json. A run
 /// is invalid if an order gets any other answer, a read is not a 200,
 /// or a product does not end with --stock units; the command then
@@ -45,6 +50,11 @@ pub struct Args {
     /// dirty.
     #[arg(long, default_value_t = super::DEFAULT_STOCK)]
     pub stock: i64,
+    /// The deployments, comma-separated, in the order they run and print:
+    /// monolith, micro, modular, modular-http, group:GROUPING,
+    /// group-http:GROUPING.
+    #[arg(long, value_delimiter = ',', default_value = "monolith,modular,micro")]
+    pub deployments: Vec<Kind>,
     #[command(flatten)]
     pub run: ExperimentArgs,
 }
@@ -67,6 +77,7 @@ impl Args {
             backend: backend(self.run.database_url)?,
             out: self.run.out,
             parameters,
+            deployments: self.deployments,
         })
     }
 }

@@ -126,10 +126,9 @@ pub struct Options {
     /// The results folder (default `results/anomalies-<timestamp>/`).
     pub out: Option<PathBuf>,
     pub parameters: Parameters,
+    /// The deployments, in the order they run and print.
+    pub deployments: Vec<Kind>,
 }
-
-/// The deployments, in the order they run and print.
-const KINDS: [Kind; 2] = [Kind::Monolith, Kind::Micro];
 
 /// Runs the experiment on both deployments, prints it and writes
 /// `anomalies.json`. Fails (after printing and writing) when a run was not
@@ -211,7 +210,7 @@ async fn measure_both(
     databases: &mut Databases,
 ) -> anyhow::Result<Vec<RunFigures>> {
     let mut runs = Vec::new();
-    for kind in KINDS {
+    for &kind in &options.deployments {
         let storage = databases.fresh(kind)?;
         let run = measure(kind, &options.bin_dir, storage, &options.parameters).await?;
         for problem in &run.problems {

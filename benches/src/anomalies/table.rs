@@ -13,8 +13,40 @@ pub fn print(result: &AnomaliesResult) {
     }
     println!();
     print!("{}", table(result));
+    if let Some(verdict) = verdict(result) {
+        println!("\n{verdict}");
+    }
     println!();
     print!("{COUNTERMEASURES}");
+}
+
+/// Where the dirty reads come from, when the run has the monolith, the
+/// modular monolith (split databases, no network) and the microservices
+/// (split databases and the network) to tell it: the databases if the
+/// modular monolith has them too, the network if only the microservices do.
+pub fn verdict(result: &AnomaliesResult) -> Option<String> {
+    let run = |name: &str| result.runs.iter().find(|run| run.deployment == name);
+    let (monolith, modular, micro) = (run("monolith")?, run("modular")?, run("micro")?);
+    let share = |run: &RunFigures| format!("{:.1}%", run.dirty_fraction * 100.0);
+    let figures = format!(
+        "monolith {}, modular {}, micro {} of reads dirty",
+        share(monolith),
+        share(modular),
+        share(micro)
+    );
+    let cause = match (monolith.reads.dirty, modular.reads.dirty, micro.reads.dirty) {
+        (0, 0, 0) => "no dirty reads anywhere in this window",
+        (0, modular, _) if modular > 0 => {
+            "the dirty reads come from the split databases and the saga, not from the \
+             network: the modular monolith has them with no network at all"
+        }
+        (0, 0, _) => {
+            "the dirty reads come with the network: the modular monolith (split databases, \
+             no network) has none"
+        }
+        _ => "the monolith shows dirty reads: its one transaction did not hide the stock",
+    };
+    Some(format!("verdict: {cause} ({figures})."))
 }
 
 /// The table's rows.
