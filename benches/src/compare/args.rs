@@ -7,11 +7,12 @@ use anyhow::bail;
 
 use super::Options;
 use crate::cli::{backend, seconds, ExperimentArgs, DEFAULT_CONNECTIONS};
+use crate::deployment::Kind;
 use crate::load::workload::parse_workload;
 use crate::load::Mix;
 use crate::pin::Pinning;
 
-/// Measure both deployments side by side: latency at equal load, maximum
+/// Measure the deployments side by side: latency at equal load, maximum
 /// throughput, CPU per request, start-up, memory, the cost of a hop (and
 /// build times with --with-build). Writes result.json and report.html.
 ///
@@ -54,6 +55,13 @@ pub struct Args {
     /// The mix workload's shares.
     #[arg(long)]
     pub mix: Option<Mix>,
+    /// The deployments to measure, comma-separated, one column each in
+    /// this order: monolith and micro (which every ratio and the hop
+    /// figures need), and any of modular, modular-http,
+    /// group:GROUPING, group-http:GROUPING (GROUPING as
+    /// users+payments/catalog/orders).
+    #[arg(long, value_delimiter = ',', default_value = "monolith,modular,micro")]
+    pub deployments: Vec<Kind>,
     /// Run the whole comparison N times (each on fresh deployments, the
     /// open loops at the first run's rates) and print every figure and
     /// ratio as its median with its min–max; each run's result.json and
@@ -84,6 +92,23 @@ impl Args {
         if self.repeat == 0 {
             bail!("--repeat must be at least 1");
         }
+        for needed in [Kind::Monolith, Kind::Micro] {
+            if !self.deployments.contains(&needed) {
+                bail!(
+                    "--deployments must include {needed}: the ratios are against the monolith, \
+                     and the hop figures measure the microservices' gateway"
+                );
+            }
+        }
+        if let Some(twice) = self
+            .deployments
+            .iter()
+            .enumerate()
+            .find(|(at, kind)| self.deployments[..*at].contains(kind))
+            .map(|(_, kind)| kind)
+        {
+            bail!("--deployments names {twice} twice");
+        }
         Ok(Options {
             bin_dir,
             backend,
@@ -105,6 +130,7 @@ impl Args {
             hop_samples: if self.quick { 300 } else { 2000 },
             hop_logs: !self.no_hop_logs,
             repeat: self.repeat,
+            deployments: self.deployments,
         })
     }
 }

@@ -35,6 +35,9 @@ pub struct CompareResult {
     pub generator_ceiling: Report,
     /// The floor's bare product read, closed loop, same connections.
     pub floor_read: Report,
+    /// The deployments' labels (the keys below), in the order asked for:
+    /// the order of every table's columns.
+    pub order: Vec<String>,
     pub deployments: BTreeMap<String, DeploymentFigures>,
     pub workloads: Vec<WorkloadFigures>,
     pub hop: HopFigures,

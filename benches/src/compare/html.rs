@@ -10,7 +10,8 @@ use super::figures::CompareResult;
 use super::table;
 use crate::report::escape;
 use crate::report::plot::{
-    bar_plot, categories_frame, draw, legend, percentile_plot, MICRO, MONOLITH, PROCESS_COLOURS,
+    bar_plot, categories_frame, deployment_colour, draw, legend, percentile_plot, MONOLITH,
+    PROCESS_COLOURS,
 };
 use crate::trace;
 
@@ -23,7 +24,7 @@ pub fn render(result: &CompareResult) -> String {
          table{{border-collapse:collapse;margin:1em 0}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}\
          td:first-child,th:first-child{{text-align:left}}.plots{{display:flex;flex-wrap:wrap;gap:10px}}\
          .verdict{{margin:.6em 0}}.figures{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}</style>\
-         </head><body><h1>shoplab: monolith vs microservices</h1>"
+         </head><body><h1>shoplab: the monolith, the microservices and the groupings between</h1>"
     );
     let _ = write!(
         page,
@@ -47,18 +48,21 @@ pub fn render(result: &CompareResult) -> String {
         escape(&result.started_at)
     );
 
-    page.push_str("<h2>Side by side</h2><table><tr><th></th><th>monolith</th><th>microservices</th><th>ratio</th></tr>");
+    let (names, ratios) = table::header(result);
+    page.push_str("<h2>Side by side</h2><table><tr><th></th>");
+    for name in names.iter().chain(&ratios) {
+        let _ = write!(page, "<th>{}</th>", escape(name));
+    }
+    page.push_str("</tr>");
     for row in table::rows(result) {
-        let _ = write!(
-            page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&row.label),
-            escape(&row.monolith),
-            escape(&row.microservices),
-            escape(&row.ratio)
-        );
+        let _ = write!(page, "<tr><td>{}</td>", escape(&row.label));
+        for cell in row.cells.iter().chain(&row.ratios) {
+            let _ = write!(page, "<td>{}</td>", escape(cell));
+        }
+        page.push_str("</tr>");
     }
     page.push_str("</table>");
+    let deployments = coloured(result);
 
     page.push_str("<h2>Verdicts</h2>");
     for verdict in &result.verdicts {
@@ -73,24 +77,23 @@ pub fn render(result: &CompareResult) -> String {
 
     page.push_str("<h2>Latency at equal load (open loop)</h2><p>Each request's latency counts from its scheduled send time, so a stall shows in every request it delays.</p><div class=\"plots\">");
     for workload in &result.workloads {
-        let series: Vec<(&str, RGBColor, Vec<f64>)> =
-            [("monolith", MONOLITH), ("microservices", MICRO)]
-                .into_iter()
-                .filter_map(|(name, colour)| {
-                    let runs = workload.runs.get(name)?;
-                    Some((
-                        name,
-                        colour,
-                        runs.open
-                            .all
-                            .latency_ms
-                            .points()
-                            .iter()
-                            .map(|(_, value)| *value)
-                            .collect(),
-                    ))
-                })
-                .collect();
+        let series: Vec<(&str, RGBColor, Vec<f64>)> = deployments
+            .iter()
+            .filter_map(|&(name, colour)| {
+                let runs = workload.runs.get(name)?;
+                Some((
+                    name,
+                    colour,
+                    runs.open
+                        .all
+                        .latency_ms
+                        .points()
+                        .iter()
+                        .map(|(_, value)| *value)
+                        .collect(),
+                ))
+            })
+            .collect();
         page.push_str(&percentile_plot(
             &format!("{} at {:.0} req/s", workload.workload, workload.rate_rps),
             &series,
@@ -111,77 +114,65 @@ pub fn render(result: &CompareResult) -> String {
             .collect()
     };
     page.push_str("<h2>Maximum throughput (closed loop)</h2><div class=\"plots\">");
-    page.push_str(&bar_plot(
-        "requests per second",
-        &names,
-        &[
+    let throughput: Vec<(&str, RGBColor, Vec<f64>)> = deployments
+        .iter()
+        .map(|&(name, colour)| {
             (
-                "monolith",
-                MONOLITH,
-                pick("monolith", &|runs| runs.closed.all.throughput_rps),
-            ),
-            (
-                "microservices",
-                MICRO,
-                pick("microservices", &|runs| runs.closed.all.throughput_rps),
-            ),
-        ],
-    ));
+                name,
+                colour,
+                pick(name, &|runs| runs.closed.all.throughput_rps),
+            )
+        })
+        .collect();
+    page.push_str(&bar_plot("requests per second", &names, &throughput));
     page.push_str("</div>");
 
     page.push_str("<h2>CPU per request, by process</h2><p>User + system CPU of every process of the deployment over the closed-loop run, divided by the requests served.</p><div class=\"plots\">");
     page.push_str(&cpu_plot(result));
     page.push_str("</div>");
 
-    if let (Some(mono), Some(micro)) = (
-        result.deployments.get("monolith"),
-        result.deployments.get("microservices"),
-    ) {
+    let figures: Vec<(&str, RGBColor, &super::figures::DeploymentFigures)> = deployments
+        .iter()
+        .filter_map(|&(name, colour)| Some((name, colour, result.deployments.get(name)?)))
+        .collect();
+    if !figures.is_empty() {
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        let series = |figure: &dyn Fn(&super::figures::DeploymentFigures) -> Vec<f64>| {
+            figures
+                .iter()
+                .map(|&(name, colour, figures)| (name, colour, figure(figures)))
+                .collect::<Vec<_>>()
+        };
         page.push_str("<h2>Start-up, memory, size</h2><div class=\"plots\">");
         page.push_str(&bar_plot(
             "start-up, ms (median)",
             &["spawn to /health".to_owned()],
-            &[
-                ("monolith", MONOLITH, vec![mono.startup_median_ms]),
-                ("microservices", MICRO, vec![micro.startup_median_ms]),
-            ],
+            &series(&|figures| vec![figures.startup_median_ms]),
         ));
         page.push_str(&bar_plot(
             "resident memory, MiB",
             &["idle".to_owned(), "under load".to_owned()],
-            &[
-                (
-                    "monolith",
-                    MONOLITH,
-                    vec![mib(mono.rss_idle_bytes), mib(mono.rss_load_bytes)],
-                ),
-                (
-                    "microservices",
-                    MICRO,
-                    vec![mib(micro.rss_idle_bytes), mib(micro.rss_load_bytes)],
-                ),
-            ],
+            &series(&|figures| vec![mib(figures.rss_idle_bytes), mib(figures.rss_load_bytes)]),
         ));
         page.push_str(&bar_plot(
             "binaries, MiB",
             &["all binaries".to_owned()],
-            &[
-                ("monolith", MONOLITH, vec![mib(mono.binary_bytes)]),
-                ("microservices", MICRO, vec![mib(micro.binary_bytes)]),
-            ],
+            &series(&|figures| vec![mib(figures.binary_bytes)]),
         ));
-        page.push_str("</div><table><tr><th>process</th><th>start-up ms</th><th>RSS idle MiB</th><th>RSS load MiB</th><th>binary MiB</th></tr>");
-        for process in mono.processes.iter().chain(&micro.processes) {
-            let _ = write!(
-                page,
-                "<tr><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
-                escape(&process.name),
-                process.startup_ms,
-                mib(process.rss_idle_bytes),
-                mib(process.rss_load_bytes),
-                mib(process.binary_bytes)
-            );
+        page.push_str("</div><table><tr><th>deployment</th><th>process</th><th>start-up ms</th><th>RSS idle MiB</th><th>RSS load MiB</th><th>binary MiB</th></tr>");
+        for (name, _, figures) in &figures {
+            for process in &figures.processes {
+                let _ = write!(
+                    page,
+                    "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+                    escape(name),
+                    escape(&process.name),
+                    process.startup_ms,
+                    mib(process.rss_idle_bytes),
+                    mib(process.rss_load_bytes),
+                    mib(process.binary_bytes)
+                );
+            }
         }
         page.push_str("</table>");
     }
@@ -376,8 +367,24 @@ fn slowest_section(page: &mut String, result: &CompareResult) {
     }
 }
 
-/// CPU per request: per workload, the monolith's bar and the services' bar
-/// stacked by process.
+/// Each deployment's label, in the result's order, with its colour.
+fn coloured(result: &CompareResult) -> Vec<(&str, RGBColor)> {
+    let mut others = 0;
+    result
+        .order
+        .iter()
+        .map(|label| {
+            let colour = deployment_colour(label, others);
+            if !matches!(label.as_str(), "monolith" | "microservices") {
+                others += 1;
+            }
+            (label.as_str(), colour)
+        })
+        .collect()
+}
+
+/// CPU per request: per workload, a bar per deployment (in the result's
+/// order), each stacked by process.
 fn cpu_plot(result: &CompareResult) -> String {
     let mut processes: Vec<String> = Vec::new();
     for workload in &result.workloads {
@@ -407,7 +414,10 @@ fn cpu_plot(result: &CompareResult) -> String {
     draw(720, 340, |root| {
         let mut chart = categories_frame(
             &root,
-            "CPU µs per request (left: monolith, right: microservices by process)",
+            &format!(
+                "CPU µs per request by process ({} from left to right)",
+                result.order.join(", ")
+            ),
             &names,
             high,
         )?;
@@ -419,7 +429,8 @@ fn cpu_plot(result: &CompareResult) -> String {
             };
             let mut bars = Vec::new();
             for (group, workload) in result.workloads.iter().enumerate() {
-                for (side, deployment) in ["monolith", "microservices"].into_iter().enumerate() {
+                let width = 0.76 / result.order.len().max(1) as f64;
+                for (side, deployment) in result.order.iter().enumerate() {
                     let Some(runs) = workload.runs.get(deployment) else {
                         continue;
                     };
@@ -431,9 +442,9 @@ fn cpu_plot(result: &CompareResult) -> String {
                         .iter()
                         .filter_map(|other| runs.cpu.by_process_us.get(other))
                         .sum();
-                    let left = group as f64 - 0.38 + side as f64 * 0.4;
+                    let left = group as f64 - 0.38 + side as f64 * width;
                     bars.push(Rectangle::new(
-                        [(left, below), (left + 0.36, below + own)],
+                        [(left, below), (left + width * 0.9, below + own)],
                         colour.filled(),
                     ));
                 }

@@ -1,5 +1,6 @@
-//! `shoplab compare`: the lab's main command. Both deployments on fresh
-//! databases, the same seeded workloads against each, every figure as a
+//! `shoplab compare`: the lab's main command. The monolith, the
+//! microservices and any grouping beside them (the modular monolith by
+//! default) on fresh databases, the same seeded workloads against each, every figure as a
 //! ratio measured in the same run: latency at equal load, maximum
 //! throughput, CPU per request (per process for the services), start-up,
 //! memory, binary sizes, the cost of a hop, and optionally build times. The
@@ -86,10 +87,10 @@ pub struct Options {
     pub hop_logs: bool,
     /// How many times the whole comparison runs.
     pub repeat: usize,
+    /// The deployments, in the order every table shows them: the monolith
+    /// and the microservices, and any groupings beside them.
+    pub deployments: Vec<Kind>,
 }
-
-/// The deployments, in the order every table shows them.
-const KINDS: [Kind; 2] = [Kind::Monolith, Kind::Micro];
 
 /// The most requests the open loop keeps in flight: enough that a request
 /// waits for a connection only when the deployment is saturated (at the
@@ -204,7 +205,7 @@ async fn measure(
     round: Round<'_>,
 ) -> anyhow::Result<CompareResult> {
     let mut startups: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
-    for kind in KINDS {
+    for &kind in &options.deployments {
         let step = Step::begin(format!(
             "{}: start-up, {} starts on fresh databases",
             kind.label(),
@@ -224,10 +225,10 @@ async fn measure(
         step.done(&format!("median {:.1} ms", median(samples)));
     }
 
-    let step = Step::begin("starting the floor and both deployments");
+    let step = Step::begin("starting the floor and the deployments");
     let floor = start_floor(options, databases).await?;
     let mut running = Vec::new();
-    for kind in KINDS {
+    for &kind in &options.deployments {
         let logs = options.hop_logs.then(|| hop_log_dir(round.out, kind));
         running.push(start(options, databases, kind, options.hop_delays_us[0], logs).await?);
     }
@@ -324,7 +325,7 @@ async fn measure_running(
                 None
             };
             runs.insert(
-                deployment.kind.label().to_owned(),
+                deployment.kind.label(),
                 WorkloadRuns {
                     closed,
                     open,
@@ -414,7 +415,7 @@ async fn measure_running(
             })
             .collect();
         deployments.insert(
-            deployment.kind.label().to_owned(),
+            deployment.kind.label(),
             DeploymentFigures {
                 rss_idle_bytes: processes.iter().map(|process| process.rss_idle_bytes).sum(),
                 rss_load_bytes: processes.iter().map(|process| process.rss_load_bytes).sum(),
@@ -440,6 +441,11 @@ async fn measure_running(
         connections: options.connections,
         generator_ceiling,
         floor_read,
+        order: options
+            .deployments
+            .iter()
+            .map(|kind| kind.label())
+            .collect(),
         deployments,
         workloads,
         hop,

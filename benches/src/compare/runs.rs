@@ -194,7 +194,12 @@ pub(super) async fn metered(
     data_sets: &[DataSet],
 ) -> anyhow::Result<Vec<MeteredRun>> {
     let mut runs = Vec::new();
-    for (plain, plain_data) in running.iter().zip(data_sets) {
+    // The monolith and the microservices: what the metrics claim is about.
+    let measured = running
+        .iter()
+        .zip(data_sets)
+        .filter(|(deployment, _)| matches!(deployment.kind, Kind::Monolith | Kind::Micro));
+    for (plain, plain_data) in measured {
         let kind = plain.kind;
         let label = kind.label();
         let step = Step::begin(format!("{label} with metrics on: starting"));
@@ -220,7 +225,7 @@ pub(super) async fn metered(
                 }
                 let [without_rps, with_rps] = rps;
                 runs.push(MeteredRun {
-                    deployment: label.to_owned(),
+                    deployment: label.clone(),
                     workload: workload.name().to_owned(),
                     without_rps,
                     with_rps,

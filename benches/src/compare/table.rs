@@ -1,7 +1,10 @@
-//! The terminal's side-by-side table: monolith, microservices, and their
-//! ratio (microservices ÷ monolith), then the verdicts.
+//! The terminal's side-by-side table: a column per deployment (monolith,
+//! the groupings asked for, microservices), then each one's ratio to the
+//! monolith, then the verdicts.
 
-use super::figures::{CompareResult, DelayedRun, MeteredRun, Verdict};
+use super::figures::{
+    CompareResult, DelayedRun, DeploymentFigures, MeteredRun, Verdict, WorkloadRuns,
+};
 use crate::report::text::{Align, Columns};
 use crate::stats::Spread;
 
@@ -18,9 +21,10 @@ pub fn rows(result: &CompareResult) -> Vec<Row> {
 /// and shown the same way; one run's rows are as [`rows`] gives them.
 pub fn rows_over(results: &[CompareResult]) -> Vec<Row> {
     let per_run: Vec<Vec<Line>> = results.iter().map(lines).collect();
-    let Some(first) = per_run.first() else {
+    let (Some(first), Some(result)) = (per_run.first(), results.first()) else {
         return Vec::new();
     };
+    let base = base(result);
     first
         .iter()
         .map(|line| {
@@ -28,146 +32,154 @@ pub fn rows_over(results: &[CompareResult]) -> Vec<Row> {
                 .iter()
                 .filter_map(|lines| lines.iter().find(|other| other.label == line.label))
                 .collect();
-            Row::of(&same)
+            Row::of(&same, base)
         })
         .collect()
 }
 
-/// One line's figures in one run, before they are shown.
+/// One line's figures in one run, before they are shown: one per
+/// deployment, in the result's order.
 struct Line {
     label: String,
-    monolith: f64,
-    microservices: f64,
+    values: Vec<f64>,
     /// `None`: a count.
     unit: Option<&'static str>,
 }
 
 impl Line {
-    fn numbers(label: &str, monolith: f64, microservices: f64, unit: &'static str) -> Line {
+    fn numbers(label: &str, values: Vec<f64>, unit: &'static str) -> Line {
         Line {
             label: label.to_owned(),
-            monolith,
-            microservices,
+            values,
             unit: Some(unit),
         }
     }
 
-    fn counts(label: &str, monolith: usize, microservices: usize) -> Line {
+    fn counts(label: &str, counts: Vec<usize>) -> Line {
         Line {
             label: label.to_owned(),
-            monolith: monolith as f64,
-            microservices: microservices as f64,
+            values: counts.into_iter().map(|count| count as f64).collect(),
             unit: None,
         }
     }
 }
 
+/// The column each ratio is taken against: the monolith's.
+fn base(result: &CompareResult) -> usize {
+    result
+        .order
+        .iter()
+        .position(|label| label == "monolith")
+        .unwrap_or(0)
+}
+
 fn lines(result: &CompareResult) -> Vec<Line> {
     let mut rows = Vec::new();
-    let (mono, micro) = (
-        result.deployments.get("monolith"),
-        result.deployments.get("microservices"),
-    );
-    if let (Some(mono), Some(micro)) = (mono, micro) {
+    let deployments: Option<Vec<_>> = result
+        .order
+        .iter()
+        .map(|label| result.deployments.get(label))
+        .collect();
+    if let Some(deployments) = deployments {
+        let each = |figure: &dyn Fn(&DeploymentFigures) -> f64| -> Vec<f64> {
+            deployments.iter().map(|figures| figure(figures)).collect()
+        };
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         rows.push(Line::numbers(
             "start-up, spawn to /health (median)",
-            mono.startup_median_ms,
-            micro.startup_median_ms,
+            each(&|figures| figures.startup_median_ms),
             "ms",
         ));
         rows.push(Line::counts(
             "processes",
-            mono.processes.len(),
-            micro.processes.len(),
+            deployments
+                .iter()
+                .map(|figures| figures.processes.len())
+                .collect(),
         ));
-        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         rows.push(Line::numbers(
             "memory, idle (RSS)",
-            mib(mono.rss_idle_bytes),
-            mib(micro.rss_idle_bytes),
+            each(&|figures| mib(figures.rss_idle_bytes)),
             "MiB",
         ));
         rows.push(Line::numbers(
             "memory, under load (RSS)",
-            mib(mono.rss_load_bytes),
-            mib(micro.rss_load_bytes),
+            each(&|figures| mib(figures.rss_load_bytes)),
             "MiB",
         ));
         rows.push(Line::numbers(
             "binary size (all binaries)",
-            mib(mono.binary_bytes),
-            mib(micro.binary_bytes),
+            each(&|figures| mib(figures.binary_bytes)),
             "MiB",
         ));
     }
     for workload in &result.workloads {
-        let (Some(mono), Some(micro)) = (
-            workload.runs.get("monolith"),
-            workload.runs.get("microservices"),
-        ) else {
+        let runs: Option<Vec<&WorkloadRuns>> = result
+            .order
+            .iter()
+            .map(|label| workload.runs.get(label))
+            .collect();
+        let Some(runs) = runs else {
             continue;
+        };
+        let each = |figure: &dyn Fn(&WorkloadRuns) -> f64| -> Vec<f64> {
+            runs.iter().map(|run| figure(run)).collect()
         };
         let name = &workload.workload;
         rows.push(Line::numbers(
             &format!("{name}: max throughput ({} conn)", result.connections),
-            mono.closed.all.throughput_rps,
-            micro.closed.all.throughput_rps,
+            each(&|run| run.closed.all.throughput_rps),
             "req/s",
         ));
-        let (mono_latency, micro_latency) = (mono.open.all.latency_ms, micro.open.all.latency_ms);
-        for (label, mono_ms, micro_ms) in [
-            ("p50", mono_latency.p50, micro_latency.p50),
-            ("p99", mono_latency.p99, micro_latency.p99),
-        ] {
-            rows.push(Line::numbers(
-                &format!("{name}: {label} at {:.0} req/s", workload.rate_rps),
-                mono_ms,
-                micro_ms,
-                "ms",
-            ));
-        }
+        rows.push(Line::numbers(
+            &format!("{name}: p50 at {:.0} req/s", workload.rate_rps),
+            each(&|run| run.open.all.latency_ms.p50),
+            "ms",
+        ));
+        rows.push(Line::numbers(
+            &format!("{name}: p99 at {:.0} req/s", workload.rate_rps),
+            each(&|run| run.open.all.latency_ms.p99),
+            "ms",
+        ));
         rows.push(Line::numbers(
             &format!("{name}: CPU per request"),
-            mono.cpu.us_per_request,
-            micro.cpu.us_per_request,
+            each(&|run| run.cpu.us_per_request),
             "µs",
         ));
-        if let (Some(mono_db), Some(micro_db)) =
-            (mono.cpu.database_server_us, micro.cpu.database_server_us)
-        {
+        let database: Option<Vec<f64>> =
+            runs.iter().map(|run| run.cpu.database_server_us).collect();
+        if let Some(database) = database {
             rows.push(Line::numbers(
                 &format!("{name}: CPU per request, PostgreSQL server"),
-                mono_db,
-                micro_db,
+                database,
                 "µs",
             ));
         }
-        let errors = mono.closed.all.errors + mono.open.all.errors;
-        let micro_errors = micro.closed.all.errors + micro.open.all.errors;
-        if errors + micro_errors > 0 {
-            rows.push(Line::counts(
-                &format!("{name}: errors"),
-                usize::try_from(errors).unwrap_or(usize::MAX),
-                usize::try_from(micro_errors).unwrap_or(usize::MAX),
-            ));
+        let errors: Vec<usize> = runs
+            .iter()
+            .map(|run| {
+                usize::try_from(run.closed.all.errors + run.open.all.errors).unwrap_or(usize::MAX)
+            })
+            .collect();
+        if errors.iter().any(|&count| count > 0) {
+            rows.push(Line::counts(&format!("{name}: errors"), errors));
         }
     }
     rows
 }
 
-/// One line of the table.
+/// One line of the table: a cell per deployment, then a ratio per
+/// deployment but the monolith (each against the monolith).
 pub struct Row {
     pub label: String,
-    pub monolith: String,
-    pub microservices: String,
-    pub ratio: String,
+    pub cells: Vec<String>,
+    pub ratios: Vec<String>,
 }
 
 impl Row {
-    /// The same line of every run (the first's label).
-    fn of(lines: &[&Line]) -> Row {
-        let monolith = Spread::over(lines, |line| line.monolith);
-        let microservices = Spread::over(lines, |line| line.microservices);
+    /// The same line of every run (the first's label); ratios against the
+    /// `base`th deployment.
+    fn of(lines: &[&Line], base: usize) -> Row {
         let unit = lines.first().and_then(|line| line.unit);
         let show = |spread: Spread| match unit {
             // A count the same in every run reads as one number.
@@ -175,22 +187,59 @@ impl Row {
             None => spread.show(0, ""),
             Some(unit) => spread.show(digits(spread.median), unit),
         };
-        let ratios: Option<Vec<f64>> = lines
-            .iter()
-            .map(|line| (line.monolith > 0.0).then(|| line.microservices / line.monolith))
+        let columns = lines.first().map_or(0, |line| line.values.len());
+        let value = |line: &Line, at: usize| line.values.get(at).copied().unwrap_or(0.0);
+        let cells = (0..columns)
+            .map(|at| show(Spread::over(lines, |line| value(line, at))))
+            .collect();
+        let ratios = (0..columns)
+            .filter(|&at| at != base)
+            .map(|at| {
+                let ratios: Option<Vec<f64>> = lines
+                    .iter()
+                    .map(|line| {
+                        (value(line, base) > 0.0).then(|| value(line, at) / value(line, base))
+                    })
+                    .collect();
+                match ratios {
+                    Some(ratios) if !ratios.is_empty() => Spread::of(&ratios).show_ratio(),
+                    _ => "–".into(),
+                }
+            })
             .collect();
         Row {
             label: lines
                 .first()
                 .map_or_else(String::new, |line| line.label.clone()),
-            monolith: show(monolith),
-            microservices: show(microservices),
-            ratio: match ratios {
-                Some(ratios) if !ratios.is_empty() => Spread::of(&ratios).show_ratio(),
-                _ => "–".into(),
-            },
+            cells,
+            ratios,
         }
     }
+}
+
+/// The table's header: a column per deployment, then a ratio per
+/// deployment but the monolith (`micro ÷ mono`; with only the two, `ratio`).
+pub fn header(result: &CompareResult) -> (Vec<String>, Vec<String>) {
+    let base = base(result);
+    let short = |label: &str| match label {
+        "monolith" => "mono".to_owned(),
+        "microservices" => "micro".to_owned(),
+        other => other.to_owned(),
+    };
+    let ratios = result
+        .order
+        .iter()
+        .enumerate()
+        .filter(|(at, _)| *at != base)
+        .map(|(_, label)| {
+            if result.order.len() == 2 {
+                "ratio".to_owned()
+            } else {
+                format!("{} ÷ {}", short(label), short(&result.order[base]))
+            }
+        })
+        .collect();
+    (result.order.clone(), ratios)
 }
 
 /// Decimals enough for a figure of this size.
@@ -212,25 +261,28 @@ pub fn print(results: &[CompareResult]) {
         return;
     };
     let repeated = results.len() > 1;
-    let (cell, ratio_cell) = if repeated { (28, 22) } else { (CELL, 10) };
+    let (cell, ratio_cell) = if repeated { (28, 22) } else { (CELL, 16) };
+    let (names, ratios) = header(result);
+    let mut columns = vec![(LABEL, Align::Left)];
+    columns.extend(
+        names
+            .iter()
+            .map(|name| (cell.max(name.len() + 2), Align::Right)),
+    );
+    columns.extend(ratios.iter().map(|_| (ratio_cell, Align::Right)));
     let table = Columns {
-        columns: &[
-            (LABEL, Align::Left),
-            (cell, Align::Right),
-            (cell, Align::Right),
-            (ratio_cell, Align::Right),
-        ],
+        columns: &columns,
         gap: "",
     };
-    println!(
-        "\n{}",
-        table.line(&["", "monolith", "microservices", "ratio"])
-    );
+    let mut first = vec![String::new()];
+    first.extend(names);
+    first.extend(ratios);
+    println!("\n{}", table.line(&first));
     for row in rows_over(results) {
-        println!(
-            "{}",
-            table.line(&[row.label, row.monolith, row.microservices, row.ratio])
-        );
+        let mut cells = vec![row.label];
+        cells.extend(row.cells);
+        cells.extend(row.ratios);
+        println!("{}", table.line(&cells));
     }
     let over = |figure: fn(&CompareResult) -> f64| Spread::over(results, figure);
     println!(
@@ -433,37 +485,41 @@ mod tests {
     #[test]
     fn a_row_over_runs_shows_each_figure_and_each_runs_ratio_with_its_spread() {
         let runs = [
-            Line::numbers("read: p50", 0.069, 0.140, "ms"),
-            Line::numbers("read: p50", 0.075, 0.120, "ms"),
-            Line::numbers("read: p50", 0.071, 0.110, "ms"),
+            Line::numbers("read: p50", vec![0.069, 0.140], "ms"),
+            Line::numbers("read: p50", vec![0.075, 0.120], "ms"),
+            Line::numbers("read: p50", vec![0.071, 0.110], "ms"),
         ];
-        let row = Row::of(&runs.iter().collect::<Vec<_>>());
-        assert_eq!(row.monolith, "0.071 ms (0.069–0.075)");
-        assert_eq!(row.microservices, "0.120 ms (0.110–0.140)");
+        let row = Row::of(&runs.iter().collect::<Vec<_>>(), 0);
+        assert_eq!(row.cells[0], "0.071 ms (0.069–0.075)");
+        assert_eq!(row.cells[1], "0.120 ms (0.110–0.140)");
         // The ratio of each run (2.03, 1.60, 1.55), not the ratio of the
         // medians (1.69).
-        assert_eq!(row.ratio, "1.60x (1.55–2.03)");
+        assert_eq!(row.ratios, ["1.60x (1.55–2.03)"]);
     }
 
     #[test]
     fn one_run_reads_as_it_always_has() {
-        let line = Line::numbers("read: CPU per request", 34.8, 112.3, "µs");
-        let row = Row::of(&[&line]);
+        let line = Line::numbers("read: CPU per request", vec![34.8, 112.3], "µs");
+        let row = Row::of(&[&line], 0);
+        assert_eq!(row.cells, ["34.80 µs", "112 µs"]);
+        assert_eq!(row.ratios, ["3.23x"]);
+        let counts = Line::counts("processes", vec![1, 5]);
+        let row = Row::of(&[&counts, &counts], 0);
         assert_eq!(
-            (
-                row.monolith.as_str(),
-                row.microservices.as_str(),
-                row.ratio.as_str()
-            ),
-            ("34.80 µs", "112 µs", "3.23x")
-        );
-        let counts = Line::counts("processes", 1, 5);
-        let row = Row::of(&[&counts, &counts]);
-        assert_eq!(
-            (row.monolith.as_str(), row.ratio.as_str()),
+            (row.cells[0].as_str(), row.ratios[0].as_str()),
             ("1", "5.00x (5.00–5.00)")
         );
-        let none = Line::counts("order: errors", 0, 3);
-        assert_eq!(Row::of(&[&none]).ratio, "–");
+        let none = Line::counts("order: errors", vec![0, 3]);
+        assert_eq!(Row::of(&[&none], 0).ratios, ["–"]);
+    }
+
+    #[test]
+    fn every_deployment_gets_a_column_and_each_but_the_monolith_its_ratio_to_it() {
+        // modular, monolith, microservices: the monolith second in the
+        // list (300 µs) is still the base of every ratio.
+        let line = Line::numbers("order: CPU per request", vec![600.0, 300.0, 1500.0], "µs");
+        let row = Row::of(&[&line], 1);
+        assert_eq!(row.cells, ["600 µs", "300 µs", "1500 µs"]);
+        assert_eq!(row.ratios, ["2.00x", "5.00x"]);
     }
 }

@@ -11,6 +11,22 @@ use super::escape;
 /// The two deployments' colours, the same in every plot.
 pub const MONOLITH: RGBColor = RGBColor(31, 119, 180);
 pub const MICRO: RGBColor = RGBColor(255, 127, 14);
+/// The colour of a deployment in every plot: the monolith's and the
+/// microservices' fixed, any other (a grouping) the next of a few more.
+pub fn deployment_colour(label: &str, others_before: usize) -> RGBColor {
+    const OTHERS: [RGBColor; 4] = [
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(23, 190, 207),
+    ];
+    match label {
+        "monolith" => MONOLITH,
+        "microservices" => MICRO,
+        _ => OTHERS[others_before % OTHERS.len()],
+    }
+}
+
 /// Colours for the services' processes in the stacked CPU plot.
 pub const PROCESS_COLOURS: [RGBColor; 6] = [
     RGBColor(255, 127, 14),
