@@ -25,6 +25,7 @@ pub mod experiment;
 pub mod floor;
 pub mod isolation;
 pub mod load;
+pub mod partitions;
 pub mod prometheus;
 pub mod report;
 pub mod rollout;

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 use shoplab::deployment::own_bin_dir;
 use shoplab::experiment::{self, Experiment};
 use shoplab::pin::{self, Pinning};
-use shoplab::{anomalies, build_time, chaos, compare, isolation, load, rollout, scale, trace, up};
+use shoplab::{
+    anomalies, build_time, chaos, compare, isolation, load, partitions, rollout, scale, trace, up,
+};
 use shoplab_common::error::one_line;
 
 /// shoplab: one online shop, built as a monolith and as microservices, run
@@ -43,18 +45,24 @@ enum Command {
     Anomalies(anomalies::Args),
     Rollout(rollout::Args),
     Scale(scale::Args),
+    Partitions(partitions::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
-    // `compare` pins itself (the load generator) before the runtime starts,
-    // so that every thread it starts inherits the mask and the runtime sizes
-    // itself to it.
+    // `compare` and `partitions` pin themselves (the load generator) before
+    // the runtime starts, so that every thread it starts inherits the mask
+    // and the runtime sizes itself to it.
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     // Planned before the harness pins itself, while it still sees every core.
     let pinning = Pinning::plan();
-    if let Command::Compare(args) = &cli.command {
-        if let Some(pinning) = pinning.as_ref().filter(|_| !args.no_pin) {
+    let pins = match &cli.command {
+        Command::Compare(args) => !args.no_pin,
+        Command::Partitions(args) => !args.no_pin,
+        _ => false,
+    };
+    if pins {
+        if let Some(pinning) = pinning.as_ref() {
             if let Err(error) = pin::pin_current(&pinning.generator) {
                 eprintln!("shoplab: cannot pin the load generator: {error}");
                 std::process::exit(1);
@@ -92,6 +100,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Anomalies(args) => once(args.options(bin_dir)?).await,
         Command::Rollout(args) => once(args.options(bin_dir)?).await,
         Command::Scale(args) => once(args.options(bin_dir)?).await,
+        Command::Partitions(args) => once(args.options(bin_dir, pinning)?).await,
     }
 }
 

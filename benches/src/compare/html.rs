@@ -8,24 +8,16 @@ use plotters::prelude::*;
 
 use super::figures::CompareResult;
 use super::table;
-use crate::report::escape;
 use crate::report::plot::{
     bar_plot, categories_frame, deployment_colour, draw, legend, percentile_plot, MONOLITH,
     PROCESS_COLOURS,
 };
+use crate::report::{escape, page_head};
 use crate::trace;
 
 pub fn render(result: &CompareResult) -> String {
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>shoplab compare</title>\
-         <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}\
-         table{{border-collapse:collapse;margin:1em 0}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}\
-         td:first-child,th:first-child{{text-align:left}}.plots{{display:flex;flex-wrap:wrap;gap:10px}}\
-         .verdict{{margin:.6em 0}}.figures{{color:#555;font-size:90%}}code{{background:#f4f4f4;padding:1px 4px}}</style>\
-         </head><body><h1>shoplab: the monolith, the microservices and the groupings between</h1>"
-    );
+    let mut page = page_head("shoplab compare");
+    page.push_str("<h1>shoplab: the monolith, the microservices and the groupings between</h1>");
     let _ = write!(
         page,
         "<p>{} build, {} storage, {}; {} s per run, {} connections in the closed loop, seed {}. \

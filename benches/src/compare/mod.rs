@@ -33,8 +33,8 @@ pub mod claims;
 pub mod figures;
 pub mod hop;
 pub mod html;
-mod runs;
-mod start;
+pub(crate) mod runs;
+pub(crate) mod start;
 pub mod table;
 
 use std::collections::BTreeMap;

@@ -26,7 +26,7 @@ use super::{Options, FLOOR_PRODUCTS, OPEN_LOOP_CONNECTIONS, TRACED_PASS};
 /// shows what a request costs rather than how long it queued (at half the
 /// maximum, on one core, the services' medians moved by half from run to
 /// run); rounded down to two significant digits so the report reads cleanly.
-pub(super) fn equal_load_rate(slower_max: f64) -> f64 {
+pub(crate) fn equal_load_rate(slower_max: f64) -> f64 {
     let quarter = (slower_max / 4.0).max(1.0);
     let magnitude = 10f64.powf(quarter.log10().floor() - 1.0);
     ((quarter / magnitude).floor() * magnitude).max(1.0)
@@ -34,7 +34,7 @@ pub(super) fn equal_load_rate(slower_max: f64) -> f64 {
 
 /// A closed-loop run with the CPU time each process (and the PostgreSQL
 /// server) spent over it.
-pub(super) async fn closed_with_cpu(
+pub(crate) async fn closed_with_cpu(
     options: &Options,
     http: &reqwest::Client,
     deployment: &Deployment,
@@ -88,25 +88,25 @@ pub(super) async fn closed_with_cpu(
 }
 
 /// An equal-load run: one workload at one rate against one deployment.
-pub(super) struct OpenLoop<'a> {
-    pub(super) options: &'a Options,
-    pub(super) http: &'a reqwest::Client,
-    pub(super) deployment: &'a Deployment,
-    pub(super) workload: &'a Workload,
-    pub(super) rate: f64,
-    pub(super) data: &'a DataSet,
+pub(crate) struct OpenLoop<'a> {
+    pub(crate) options: &'a Options,
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) deployment: &'a Deployment,
+    pub(crate) workload: &'a Workload,
+    pub(crate) rate: f64,
+    pub(crate) data: &'a DataSet,
 }
 
 impl OpenLoop<'_> {
     /// The measured run: `--duration` long.
-    pub(super) async fn measure(&self) -> anyhow::Result<Report> {
+    pub(crate) async fn measure(&self) -> anyhow::Result<Report> {
         self.run(self.options.duration, "").await
     }
 
     /// The traced pass after it: the same rate, with hop logs on, for at
     /// most [`TRACED_PASS`]; then its slowest request is read from the logs
     /// in `logs` (now: later runs may fill them and move this one aside).
-    pub(super) async fn traced(&self, logs: &Path) -> anyhow::Result<TracedPass> {
+    pub(crate) async fn traced(&self, logs: &Path) -> anyhow::Result<TracedPass> {
         let duration = self.options.duration.min(TRACED_PASS);
         self.deployment.hop_logs(true);
         let traced = self.run(duration, ", traced").await;
@@ -121,7 +121,7 @@ impl OpenLoop<'_> {
         })
     }
 
-    pub(super) async fn run(&self, duration: Duration, what: &str) -> anyhow::Result<Report> {
+    pub(crate) async fn run(&self, duration: Duration, what: &str) -> anyhow::Result<Report> {
         let (deployment, workload, rate) = (self.deployment, self.workload, self.rate);
         let step = Step::begin(format!(
             "{}: {}, open loop at {rate:.0} req/s{what}",
@@ -151,7 +151,7 @@ impl OpenLoop<'_> {
 
 /// Seeds the data set into `deployment` through its public API, then warms
 /// it up with the mix, in a closed loop.
-pub(super) async fn seed_and_warm(
+pub(crate) async fn seed_and_warm(
     options: &Options,
     http: &reqwest::Client,
     deployment: &Deployment,
@@ -186,7 +186,7 @@ pub(super) async fn seed_and_warm(
 /// (metrics off), the two in turns (off then on, then on then off), so that
 /// the machine's drift over the minutes of a run does not pass for what
 /// observing costs.
-pub(super) async fn metered(
+pub(crate) async fn metered(
     options: &Options,
     databases: &mut Databases,
     http: &reqwest::Client,
@@ -243,7 +243,7 @@ pub(super) async fn metered(
 
 /// The microservices again, with `delay_us` on every internal hop, at the
 /// same open-loop rates as the main run.
-pub(super) async fn delayed(
+pub(crate) async fn delayed(
     options: &Options,
     databases: &mut Databases,
     http: &reqwest::Client,
@@ -297,13 +297,13 @@ pub(super) async fn delayed(
     })
 }
 
-pub(super) fn closed(options: &Options) -> Mode {
+pub(crate) fn closed(options: &Options) -> Mode {
     Mode::Closed {
         connections: options.connections,
     }
 }
 
-pub(super) fn run_of(options: &Options, base_url: &str, workload: Workload, mode: Mode) -> Run {
+pub(crate) fn run_of(options: &Options, base_url: &str, workload: Workload, mode: Mode) -> Run {
     Run {
         base_url: base_url.to_owned(),
         request_id_prefix: format!("cmp-{}-{}", workload.name(), uuid::Uuid::new_v4().simple())
@@ -318,7 +318,7 @@ pub(super) fn run_of(options: &Options, base_url: &str, workload: Workload, mode
     }
 }
 
-pub(super) fn seed_size() -> SeedSize {
+pub(crate) fn seed_size() -> SeedSize {
     SeedSize {
         users: 100,
         products: FLOOR_PRODUCTS,

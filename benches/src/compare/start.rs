@@ -22,7 +22,7 @@ pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
 
 /// The slowest request of `report`, as its hops (`None` when its logs do
 /// not hold it: a request that never reached the deployment).
-pub(super) fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace> {
+pub(crate) fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace> {
     let slowest = report.all.slowest.first()?;
     let hops = trace::hops(&slowest.request_id, &[logs.to_owned()]).ok()?;
     (!hops.is_empty()).then(|| SlowestTrace {
@@ -35,7 +35,7 @@ pub(super) fn slowest_trace(report: &Report, logs: &Path) -> Option<SlowestTrace
 
 /// Starts `kind` on fresh storage, pinned as the options say, with hop logs
 /// in `logs` if given.
-pub(super) async fn start(
+pub(crate) async fn start(
     options: &Options,
     databases: &mut Databases,
     kind: Kind,
@@ -49,7 +49,7 @@ pub(super) async fn start(
 }
 
 /// How [`start`] starts `kind`.
-pub(super) fn deploy_options(
+pub(crate) fn deploy_options(
     options: &Options,
     databases: &mut Databases,
     kind: Kind,
@@ -66,7 +66,7 @@ pub(super) fn deploy_options(
     Ok(deploy)
 }
 
-pub(super) async fn start_floor(
+pub(crate) async fn start_floor(
     options: &Options,
     databases: &mut Databases,
 ) -> anyhow::Result<Process> {
@@ -85,25 +85,25 @@ pub(super) async fn start_floor(
 }
 
 /// CPU time this process (the load generator) has used so far.
-pub(super) fn own_cpu() -> Duration {
+pub(crate) fn own_cpu() -> Duration {
     crate::cpu::cpu_time(std::process::id()).unwrap_or_default()
 }
 
 /// CPU time of the PostgreSQL server's processes, when the run uses it.
-pub(super) fn database_server_cpu(options: &Options) -> Option<Duration> {
+pub(crate) fn database_server_cpu(options: &Options) -> Option<Duration> {
     match options.backend {
         Backend::Sqlite => None,
         Backend::Postgres(_) => Some(crate::cpu::cpu_time_of_all("postgres")),
     }
 }
 
-pub(super) fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
+pub(crate) fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
     pairs
         .iter()
         .find(|(key, _)| key == name)
         .map_or(0, |(_, value)| *value)
 }
 
-pub(super) fn binary_size(bin_dir: &Path, name: &str) -> u64 {
+pub(crate) fn binary_size(bin_dir: &Path, name: &str) -> u64 {
     std::fs::metadata(bin_dir.join(name)).map_or(0, |metadata| metadata.len())
 }
