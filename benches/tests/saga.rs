@@ -176,6 +176,7 @@ async fn a_cancel_whose_orders_service_is_killed_between_release_and_refund_is_f
 
 #[tokio::test]
 async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_without() {
+    // Every mode, the modular monolith's saga among them.
     let out = tempfile::tempdir().expect("a results folder");
     let options = chaos::Options {
         bin_dir: bin_dir(),
@@ -208,6 +209,7 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
     assert_eq!(violations(Mode::Acid), 0, "{:#?}", result.modes[0]);
     assert_eq!(violations(Mode::Saga), 0, "{:#?}", result.modes[1]);
     assert!(violations(Mode::Naive) > 0, "{:#?}", result.modes[2]);
+    assert_eq!(violations(Mode::Modular), 0, "{:#?}", result.modes[3]);
     // The saga settled: nothing pending and no saga in flight, seen before
     // the settle time ran out.
     assert!(
@@ -216,10 +218,10 @@ async fn chaos_finds_no_violation_with_one_transaction_or_a_saga_and_some_withou
         result.modes[1]
     );
     for run in &result.modes {
-        let killed = run.restarts.get(if run.mode == Mode::Acid {
-            "shoplab-monolith"
-        } else {
-            ORDERS
+        let killed = run.restarts.get(match run.mode {
+            Mode::Acid => "shoplab-monolith",
+            Mode::Modular => "shoplab-group:users+catalog+payments+orders",
+            Mode::Saga | Mode::Naive => ORDERS,
         });
         assert!(
             killed.is_some_and(|&restarts| restarts >= 1),
