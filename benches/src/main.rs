@@ -57,8 +57,8 @@ fn main() {
     // Planned before the harness pins itself, while it still sees every core.
     let pinning = Pinning::plan();
     let pins = match &cli.command {
-        Command::Compare(args) => !args.no_pin,
-        Command::Partitions(args) => !args.no_pin,
+        Command::Compare(args) => args.pins(),
+        Command::Partitions(args) => args.pins(),
         _ => false,
     };
     if pins {

@@ -21,15 +21,8 @@ use crate::pin::Pinning;
 /// minutes; --quick about one.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Short runs (1 s each, one start-up sample): under a minute, for CI.
-    #[arg(long)]
-    pub quick: bool,
-    /// Seconds each measured run lasts (default 5, or 1 with --quick).
-    #[arg(long)]
-    pub duration: Option<f64>,
-    /// Do not pin the deployment and the load generator to separate cores.
-    #[arg(long)]
-    pub no_pin: bool,
+    #[command(flatten)]
+    pub runs: RunArgs,
     /// Microseconds added to every internal hop, comma-separated: the first
     /// for the main run, each further one runs the services again
     /// (e.g. 0,250,1000 shows how the gap grows with network distance).
@@ -45,16 +38,9 @@ pub struct Args {
     /// tree of hops (`shoplab trace`).
     #[arg(long)]
     pub no_hop_logs: bool,
-    /// Connections of the closed loop (the open loop keeps up to 64
-    /// requests in flight).
-    #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
-    pub connections: usize,
     /// Workloads to run, comma-separated: read, browse, order, mix.
     #[arg(long, value_delimiter = ',', default_value = "read,browse,order,mix")]
     pub workloads: Vec<String>,
-    /// The mix workload's shares.
-    #[arg(long)]
-    pub mix: Option<Mix>,
     /// The deployments to measure, comma-separated, one column each in
     /// this order: monolith and micro (which every ratio and the hop
     /// figures need), and any of modular, modular-http,
@@ -72,14 +58,40 @@ pub struct Args {
     pub run: ExperimentArgs,
 }
 
-impl Args {
-    /// The comparison these arguments ask for, of the binaries in `bin_dir`,
-    /// pinned as `pinning` plans unless `--no-pin`.
-    pub fn options(self, bin_dir: PathBuf, pinning: Option<Pinning>) -> anyhow::Result<Options> {
-        let backend = backend(self.run.database_url)?;
-        let duration = self.duration.unwrap_or(if self.quick { 1.0 } else { 5.0 });
-        let workloads = self
-            .workloads
+/// How each measured run goes, for `compare` and for `partitions`, which
+/// runs the same runs.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Short runs (1 s each, one start-up sample), for CI.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds each measured run lasts (default 5, or 1 with --quick).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Do not pin the deployment and the load generator to separate cores.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Connections of the closed loop (the open loop keeps up to 64
+    /// requests in flight).
+    #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
+    pub connections: usize,
+    /// The mix workload's shares.
+    #[arg(long)]
+    pub mix: Option<Mix>,
+}
+
+impl RunArgs {
+    /// The options of runs of `workloads` (by name), of the binaries in
+    /// `bin_dir`, on the backend `run` names, pinned as `pinning` plans
+    /// unless `--no-pin`; the monolith and the microservices measured, once.
+    pub fn options(
+        self,
+        workloads: &[String],
+        run: ExperimentArgs,
+        bin_dir: PathBuf,
+        pinning: Option<Pinning>,
+    ) -> anyhow::Result<Options> {
+        let workloads = workloads
             .iter()
             .map(|name| parse_workload(name.trim(), self.mix.clone()))
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -89,6 +101,38 @@ impl Args {
         if self.connections == 0 {
             bail!("--connections must be at least 1");
         }
+        let duration = self.duration.unwrap_or(if self.quick { 1.0 } else { 5.0 });
+        Ok(Options {
+            bin_dir,
+            backend: backend(run.database_url)?,
+            out: run.out,
+            quick: self.quick,
+            duration: seconds("--duration", duration)?,
+            warm_up: Duration::from_secs_f64(if self.quick { 0.5 } else { 2.0 }),
+            connections: self.connections,
+            seed: run.seed,
+            pinning: pinning.filter(|_| !self.no_pin),
+            hop_delays_us: vec![0],
+            with_build: false,
+            workloads,
+            startups: if self.quick { 1 } else { 5 },
+            hop_samples: if self.quick { 300 } else { 2000 },
+            hop_logs: true,
+            repeat: 1,
+            deployments: vec![Kind::Monolith, Kind::Micro],
+        })
+    }
+}
+
+impl Args {
+    /// Whether the load generator is to be pinned (unless `--no-pin`).
+    pub fn pins(&self) -> bool {
+        !self.runs.no_pin
+    }
+
+    /// The comparison these arguments ask for, of the binaries in `bin_dir`,
+    /// pinned as `pinning` plans unless `--no-pin`.
+    pub fn options(self, bin_dir: PathBuf, pinning: Option<Pinning>) -> anyhow::Result<Options> {
         if self.repeat == 0 {
             bail!("--repeat must be at least 1");
         }
@@ -109,28 +153,20 @@ impl Args {
         {
             bail!("--deployments names {twice} twice");
         }
+        let options = self
+            .runs
+            .options(&self.workloads, self.run, bin_dir, pinning)?;
         Ok(Options {
-            bin_dir,
-            backend,
-            out: self.run.out,
-            quick: self.quick,
-            duration: seconds("--duration", duration)?,
-            warm_up: Duration::from_secs_f64(if self.quick { 0.5 } else { 2.0 }),
-            connections: self.connections,
-            seed: self.run.seed,
-            pinning: pinning.filter(|_| !self.no_pin),
             hop_delays_us: if self.hop_delay_us.is_empty() {
                 vec![0]
             } else {
                 self.hop_delay_us
             },
             with_build: self.with_build,
-            workloads,
-            startups: if self.quick { 1 } else { 5 },
-            hop_samples: if self.quick { 300 } else { 2000 },
             hop_logs: !self.no_hop_logs,
             repeat: self.repeat,
             deployments: self.deployments,
+            ..options
         })
     }
 }

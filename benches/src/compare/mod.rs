@@ -59,7 +59,7 @@ use runs::{
 };
 use start::{binary_size, lookup, start, start_floor};
 
-pub use args::Args;
+pub use args::{Args, RunArgs};
 pub use start::hop_log_dir;
 
 /// What `shoplab compare` was asked to do.

@@ -5,7 +5,7 @@
 use super::figures::{
     CompareResult, DelayedRun, DeploymentFigures, MeteredRun, Verdict, WorkloadRuns,
 };
-use crate::report::text::{Align, Columns};
+use crate::report::text::{conditions, Align, Columns};
 use crate::stats::Spread;
 
 const LABEL: usize = 44;
@@ -398,15 +398,14 @@ pub fn print(results: &[CompareResult]) {
         }
     }
     println!(
-        "\n{} build, {}, {}, {} s per run, seed {}{}",
-        result.build_profile,
-        result.storage,
-        result
-            .pinning
-            .as_ref()
-            .map_or("not pinned".to_owned(), |pinning| pinning.describe()),
-        result.duration_s,
-        result.seed,
+        "\n{}{}",
+        conditions(
+            result.build_profile,
+            &result.storage,
+            result.pinning.as_ref(),
+            result.duration_s,
+            result.seed
+        ),
         if repeated {
             format!(
                 "; {} runs, each figure their median (min–max)",

@@ -1,15 +1,10 @@
 //! `shoplab partitions`'s arguments, and the options they make.
 
 use std::path::PathBuf;
-use std::time::Duration;
-
-use anyhow::bail;
 
 use super::Options;
-use crate::cli::{backend, seconds, ExperimentArgs, DEFAULT_CONNECTIONS};
-use crate::deployment::Kind;
-use crate::load::workload::parse_workload;
-use crate::load::Mix;
+use crate::cli::ExperimentArgs;
+use crate::compare::RunArgs;
 use crate::pin::Pinning;
 
 /// Every grouping of the four components into processes, measured and
@@ -31,67 +26,31 @@ use crate::pin::Pinning;
 /// the split taken apart: the split databases and the saga (modular −
 /// monolith), the network (modular over HTTP − modular), the extra
 /// processes (microservices − modular over HTTP). Writes
-/// partitions.json and report.html. --quick takes about three minutes.
+/// partitions.json and report.html. About seven minutes; --quick about a
+/// minute and a half.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Short runs (1 s each): a few minutes, for CI.
-    #[arg(long)]
-    pub quick: bool,
-    /// Seconds each measured run lasts (default 3, or 1 with --quick).
-    #[arg(long)]
-    pub duration: Option<f64>,
-    /// Do not pin the deployment and the load generator to separate cores.
-    #[arg(long)]
-    pub no_pin: bool,
-    /// Connections of the closed loop.
-    #[arg(long, default_value_t = DEFAULT_CONNECTIONS)]
-    pub connections: usize,
+    #[command(flatten)]
+    pub runs: RunArgs,
     /// Workloads to run, comma-separated: order, mix, read, browse.
     #[arg(long, value_delimiter = ',', default_value = "order,mix")]
     pub workloads: Vec<String>,
-    /// The mix workload's shares.
-    #[arg(long)]
-    pub mix: Option<Mix>,
     #[command(flatten)]
     pub run: ExperimentArgs,
 }
 
 impl Args {
+    /// Whether the load generator is to be pinned (unless `--no-pin`).
+    pub fn pins(&self) -> bool {
+        !self.runs.no_pin
+    }
+
     /// The experiment these arguments ask for, of the binaries in
     /// `bin_dir`, pinned as `pinning` plans unless `--no-pin`.
     pub fn options(self, bin_dir: PathBuf, pinning: Option<Pinning>) -> anyhow::Result<Options> {
-        let workloads = self
-            .workloads
-            .iter()
-            .map(|name| parse_workload(name.trim(), self.mix.clone()))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        if workloads.is_empty() {
-            bail!("--workloads names no workload");
-        }
-        if self.connections == 0 {
-            bail!("--connections must be at least 1");
-        }
-        let duration = self.duration.unwrap_or(if self.quick { 1.0 } else { 3.0 });
-        Ok(Options {
-            runs: crate::compare::Options {
-                bin_dir,
-                backend: backend(self.run.database_url)?,
-                out: self.run.out,
-                quick: self.quick,
-                duration: seconds("--duration", duration)?,
-                warm_up: Duration::from_secs_f64(if self.quick { 0.5 } else { 1.0 }),
-                connections: self.connections,
-                seed: self.run.seed,
-                pinning: pinning.filter(|_| !self.no_pin),
-                hop_delays_us: vec![0],
-                with_build: false,
-                workloads,
-                startups: 1,
-                hop_samples: 0,
-                hop_logs: false,
-                repeat: 1,
-                deployments: vec![Kind::Monolith, Kind::Micro],
-            },
-        })
+        let runs = self
+            .runs
+            .options(&self.workloads, self.run, bin_dir, pinning)?;
+        Ok(Options { runs })
     }
 }

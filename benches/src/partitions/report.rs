@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::report::plot::{bar_plot, deployment_colour};
-use crate::report::text::{Align, Columns};
+use crate::report::text::{conditions, Align, Columns};
 use crate::report::{escape, page_head};
 
 use super::figures::{Decomposition, Figures, Measured, PartitionsResult, Piece, Ranked};
@@ -158,15 +158,14 @@ pub fn print(result: &PartitionsResult) {
         }
     }
     println!(
-        "\n{} build, {}, {}, {} s per run, seed {}",
-        result.build_profile,
-        result.storage,
-        result
-            .pinning
-            .as_ref()
-            .map_or("not pinned".to_owned(), |pinning| pinning.describe()),
-        result.duration_s,
-        result.seed
+        "\n{}",
+        conditions(
+            result.build_profile,
+            &result.storage,
+            result.pinning.as_ref(),
+            result.duration_s,
+            result.seed
+        )
     );
     println!("\nverdicts:");
     for verdict in &result.verdicts {

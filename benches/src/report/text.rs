@@ -38,6 +38,21 @@ impl Columns<'_> {
     }
 }
 
+/// The line under a table that says how its figures were measured:
+/// `release build, sqlite, deployment on cores [0], ..., 5 s per run, seed 1`.
+pub fn conditions(
+    build_profile: &str,
+    storage: &str,
+    pinning: Option<&crate::pin::Pinning>,
+    duration_s: f64,
+    seed: u64,
+) -> String {
+    format!(
+        "{build_profile} build, {storage}, {}, {duration_s} s per run, seed {seed}",
+        pinning.map_or("not pinned".to_owned(), |pinning| pinning.describe())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
