@@ -24,7 +24,7 @@ def table(name, runs):
     print(f"\n{name} ({len(runs)} runs; median (min–max))")
     print(f"{'':24}{'CPU per request':>28}{'p50 at equal load':>32}{'max throughput':>28}")
     for w in [w['workload'] for w in runs[0]['workloads']]:
-        for dep in ['monolith', 'microservices']:
+        for dep in runs[0].get('order', ['monolith', 'microservices']):
             rs = [next(x for x in r['workloads'] if x['workload'] == w)['runs'][dep] for r in runs]
             print(f"{w + ' / ' + dep:24}"
                   f"{cell([r['cpu']['us_per_request'] for r in rs], us):>28}"

@@ -174,13 +174,7 @@ pub(super) async fn replay(
     let mut replays = Replays::default();
     let mut answered_with = std::collections::BTreeSet::new();
     for (key, body) in keys {
-        // One try: a refused order's stored answer is a 503 or 504 too, and
-        // nothing is in flight any more to wait for.
-        let headers = [("idempotency-key", key.as_str())];
-        let reply = shop
-            .send(Method::POST, "/orders", Some(body), &headers)
-            .await;
-        let Ok(reply) = reply else {
+        let Some(reply) = replay_one(shop, key, body).await else {
             *replays.errors.entry("none".into()).or_default() += 1;
             continue;
         };
@@ -215,6 +209,34 @@ pub(super) async fn replay(
         .count();
     replays.unclaimed = completed.saturating_sub(answered_with.len());
     replays
+}
+
+/// How long a replay waits for a deployment that does not answer at all:
+/// longer than the supervisor's longest pause before a restart (3 s).
+const REPLAY_ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// One key sent again with its body, until the deployment answers. A key
+/// that kept nothing places its order now, under the same fault plan, so
+/// its replay may crash the process that serves it (in the monolith and the
+/// modular monolith, the only one): the keys after it then get no answer
+/// until the process is back, which says nothing of their orders. Any
+/// answer is final, though: a refused order's stored answer is a 503 or 504
+/// too, and nothing is in flight any more to wait for.
+async fn replay_one(shop: &ShopClient, key: &str, body: &serde_json::Value) -> Option<Reply> {
+    let headers = [("idempotency-key", key)];
+    let deadline = Instant::now() + REPLAY_ANSWER_WITHIN;
+    loop {
+        if let Ok(reply) = shop
+            .send(Method::POST, "/orders", Some(body), &headers)
+            .await
+        {
+            return Some(reply);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A read the audit needs, retried a few times (a process may be restarting).

@@ -419,7 +419,18 @@ async fn measure_running(
             DeploymentFigures {
                 rss_idle_bytes: processes.iter().map(|process| process.rss_idle_bytes).sum(),
                 rss_load_bytes: processes.iter().map(|process| process.rss_load_bytes).sum(),
-                binary_bytes: processes.iter().map(|process| process.binary_bytes).sum(),
+                // Each binary once: three groups run one `shoplab-group`.
+                binary_bytes: processes
+                    .iter()
+                    .map(|process| {
+                        (
+                            crate::deployment::binary_of(&process.name),
+                            process.binary_bytes,
+                        )
+                    })
+                    .collect::<BTreeMap<_, _>>()
+                    .values()
+                    .sum(),
                 startup_median_ms: median(&samples),
                 startup_ms: samples,
                 processes,

@@ -104,6 +104,9 @@ pub(crate) fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
         .map_or(0, |(_, value)| *value)
 }
 
+/// The size of the binary the process named `name` runs
+/// (`shoplab-group:users+payments` runs `shoplab-group`).
 pub(crate) fn binary_size(bin_dir: &Path, name: &str) -> u64 {
-    std::fs::metadata(bin_dir.join(name)).map_or(0, |metadata| metadata.len())
+    std::fs::metadata(bin_dir.join(crate::deployment::binary_of(name)))
+        .map_or(0, |metadata| metadata.len())
 }

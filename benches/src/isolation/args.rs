@@ -37,12 +37,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Fault::Crash)]
     pub fault: Fault,
     /// The deployments to run, comma-separated.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "monolith,micro"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "monolith,micro")]
     pub deployments: Vec<Kind>,
     /// Requests per second sent to each of the four groups...
     #[arg(long, default_value_t = 50.0)]
@@ -83,6 +78,13 @@ impl Args {
             {
                 bail!("{flag} must be above 0 and at most 100000 (got {rate})");
             }
+        }
+        if let Some(group) = self
+            .deployments
+            .iter()
+            .find(|kind| !matches!(kind, Kind::Monolith | Kind::Micro))
+        {
+            bail!("--deployments names {group}: isolation runs on the monolith and micro only (its faults strike their processes by name)");
         }
         let mut deployments = self.deployments;
         deployments.dedup();

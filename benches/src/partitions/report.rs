@@ -130,7 +130,7 @@ pub fn print(result: &PartitionsResult) {
         println!("\nthe split's cost, piece by piece ({workload}):");
         let table = Columns {
             columns: &[
-                (52, Align::Left),
+                (58, Align::Left),
                 (20, Align::Right),
                 (22, Align::Right),
                 (10, Align::Right),

@@ -26,9 +26,8 @@ mod options;
 
 pub use launch::own_bin_dir;
 use launch::{launch, wait_for_health};
-use options::binary_of;
 pub use options::{
-    group_process_name, Calls, Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE,
+    binary_of, group_process_name, Calls, Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE,
     GROUP_BINARY, MAX_REPLICAS,
 };
 

@@ -296,7 +296,7 @@ pub(super) fn replica_name(binary: &str, index: usize, count: usize) -> String {
 
 /// The binary a process named `name` runs: [`replica_name`] and
 /// [`group_process_name`] undone.
-pub(super) fn binary_of(name: &str) -> &str {
+pub fn binary_of(name: &str) -> &str {
     name.split(['.', ':']).next().unwrap_or(name)
 }
 
