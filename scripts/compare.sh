@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lab's main job: build every binary in release mode, then run
-# `shoplab compare`, which measures the monolith and the microservices side by
-# side on fresh SQLite databases (latency at equal load, maximum throughput,
+# `shoplab compare`, which measures the monolith, the modular monolith and the
+# microservices side by side on fresh SQLite databases (latency at equal load, maximum throughput,
 # CPU per request, start-up, memory, the cost of a hop) and writes
 # results/<timestamp>/result.json and report.html.
 # Extra arguments go to `shoplab compare` (try --help, --quick, --with-build,
