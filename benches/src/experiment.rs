@@ -143,6 +143,19 @@ fn write_json(out: &Path, name: &str, result: &impl Serialize) -> anyhow::Result
     Ok(path)
 }
 
+/// Runs `work` until it ends or Ctrl-C comes, whichever is first: Ctrl-C
+/// stops it (its processes go with the dropped future, killed on drop) with
+/// the error `interrupted`, so that what the caller cleans up afterwards (the
+/// databases it created) is cleaned up either way.
+pub async fn until_interrupted<T>(
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        done = work => done,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    }
+}
+
 /// `release` or `debug`, from the directory the binaries come from.
 pub fn build_profile(bin_dir: &Path) -> &'static str {
     if bin_dir.ends_with("release") {

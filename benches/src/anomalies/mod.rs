@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, Storage};
-use crate::experiment::{self, Experiment, Stamp};
+use crate::experiment::{self, until_interrupted, Experiment, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 use figures::{AnomaliesResult, RunFigures};
@@ -164,11 +164,7 @@ impl Experiment for Options {
             parameters.seed
         );
         let mut databases = Databases::new(&self.backend, "anom");
-        // Ctrl-C stops the run but not the clean-up, as in `shoplab compare`.
-        let measured = tokio::select! {
-            measured = measure_both(self, &mut databases) => measured,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-        };
+        let measured = until_interrupted(measure_both(self, &mut databases)).await;
         databases.drop_all().await;
         let runs = measured?;
         Ok(AnomaliesResult {

@@ -28,7 +28,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
-use crate::experiment::{Experiment, Machine, Stamp};
+use crate::experiment::{until_interrupted, Experiment, Machine, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 
@@ -248,10 +248,14 @@ impl Experiment for Options {
         let plan_path = out.join("fault-plan.toml");
         std::fs::write(&plan_path, &plan_text).context("cannot write the fault plan")?;
         let mut databases = Databases::new(&self.backend, "chaos");
-        let measured = tokio::select! {
-            measured = measure_modes(self, &plan_path, &plan_text, stamp, &mut databases) => measured,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-        };
+        let measured = until_interrupted(measure_modes(
+            self,
+            &plan_path,
+            &plan_text,
+            stamp,
+            &mut databases,
+        ))
+        .await;
         databases.drop_all().await;
         measured
     }

@@ -44,7 +44,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::deployment::{Deployment, Kind};
-use crate::experiment::{self, build_profile, machine, source_root, Experiment, Stamp};
+use crate::experiment::{
+    self, build_profile, machine, source_root, until_interrupted, Experiment, Stamp,
+};
 use crate::load::{self, DataSet, Workload};
 use crate::pin::Pinning;
 use crate::process::Process;
@@ -96,7 +98,7 @@ pub struct Options {
 /// waits for a connection only when the deployment is saturated (at the
 /// chosen rates, even with 1 ms added per hop, fewer than 10 are in flight),
 /// few enough that a stall cannot turn into a storm of new connections.
-const OPEN_LOOP_CONNECTIONS: usize = 64;
+pub(crate) const OPEN_LOOP_CONNECTIONS: usize = 64;
 
 /// The longest traced pass after an equal-load run: long enough to catch a
 /// slow request, short enough to add little to a run.
@@ -157,13 +159,7 @@ impl Experiment for Options {
             rates: rates.as_ref(),
         };
         let mut databases = Databases::new(&self.backend, "cmp");
-        // Ctrl-C stops the run but not the clean-up: the processes go with
-        // the dropped future (killed on drop), the databases are dropped
-        // below.
-        let measured = tokio::select! {
-            measured = measure(self, &mut databases, round) => measured,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-        };
+        let measured = until_interrupted(measure(self, &mut databases, round)).await;
         databases.drop_all().await;
         let mut result = measured?;
         if self.with_build && earlier.is_empty() {

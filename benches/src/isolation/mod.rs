@@ -32,7 +32,7 @@ use tokio::time::Instant;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions};
-use crate::experiment::{self, Experiment, Stamp};
+use crate::experiment::{self, until_interrupted, Experiment, Stamp};
 use crate::load::{DataSet, SeedSize};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
@@ -128,11 +128,7 @@ pub async fn measure(options: &Options, stamp: Stamp) -> anyhow::Result<Isolatio
         options.backend.label(),
     );
     let mut databases = Databases::new(&options.backend, "iso");
-    // Ctrl-C stops the run but not the clean-up of the databases.
-    let measured = tokio::select! {
-        measured = measure_each(options, &mut databases) => measured,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
+    let measured = until_interrupted(measure_each(options, &mut databases)).await;
     databases.drop_all().await;
     Ok(IsolationResult {
         shoplab_version: stamp.shoplab_version,

@@ -30,8 +30,9 @@ use shoplab_common::http::hop_log;
 
 use crate::compare::runs::{closed_with_cpu, equal_load_rate, run_of, seed_and_warm, OpenLoop};
 use crate::compare::start::start;
-use crate::deployment::{Deployment, Kind};
-use crate::experiment::{build_profile, Experiment, Stamp};
+use crate::compare::OPEN_LOOP_CONNECTIONS;
+use crate::deployment::{Calls, Deployment, Kind};
+use crate::experiment::{build_profile, until_interrupted, Experiment, Stamp};
 use crate::load::{self, DataSet, Mode, Run};
 use crate::progress::Step;
 use crate::scratch::Databases;
@@ -73,10 +74,7 @@ impl Experiment for Options {
         _earlier: &[PartitionsResult],
     ) -> anyhow::Result<PartitionsResult> {
         let mut databases = Databases::new(&self.runs.backend, "part");
-        let measured = tokio::select! {
-            measured = measure(self, out, &mut databases) => measured,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-        };
+        let measured = until_interrupted(measure(self, out, &mut databases)).await;
         databases.drop_all().await;
         let (deployments, rates, pairs) = measured?;
         let runs = &self.runs;
@@ -159,7 +157,7 @@ fn deployments() -> Vec<Kind> {
     kinds.extend(
         Grouping::all()
             .into_iter()
-            .map(|grouping| Kind::Group(grouping, crate::deployment::Calls::InProcess)),
+            .map(|grouping| Kind::Group(grouping, Calls::InProcess)),
     );
     kinds
 }
@@ -220,9 +218,7 @@ async fn measure(
             anyhow::Ok(Measured {
                 deployment: kind.name(),
                 grouping: match kind {
-                    Kind::Group(grouping, crate::deployment::Calls::InProcess) => {
-                        Some(grouping.to_string())
-                    }
+                    Kind::Group(grouping, Calls::InProcess) => Some(grouping.to_string()),
                     _ => None,
                 },
                 processes: deployment.process_count(),
@@ -276,7 +272,7 @@ async fn traced_calls(
             workload.clone(),
             Mode::Open {
                 rate,
-                connections: 64,
+                connections: OPEN_LOOP_CONNECTIONS,
             },
         )
     };
