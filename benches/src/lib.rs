@@ -36,4 +36,6 @@ pub mod up;
 
 // The deployment runner, its own crate (`benches/deploy/`), under the
 // names the harness has always used.
-pub use shoplab_deploy::{cpu, deployment, pin, postgres, process, progress, scratch, supervisor};
+pub use shoplab_deploy::{
+    containers, cpu, deployment, pin, postgres, process, progress, scratch, supervisor,
+};

@@ -11,6 +11,7 @@
 //! components into processes in between, in the lab's one notation.
 
 pub mod catalog;
+pub mod cli;
 pub mod components;
 pub mod db;
 pub mod deadline;

@@ -25,7 +25,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = shoplab_common::cli::parse();
     // Built before the async runtime starts: see `build`.
     let result = args
         .settings

@@ -10,6 +10,7 @@
 //! Used by the harness (`shoplab`: every experiment, `shoplab up`, the
 //! contract suite and the benches).
 
+pub mod containers;
 pub mod cpu;
 pub mod deployment;
 pub mod pin;

@@ -1,9 +1,11 @@
 //! The contract suite: API.md checked from the outside, as a client sees it.
 //!
 //! Every check is one `async fn(ShopClient)` written once, and `contract!`
-//! runs it eight times: against the monolith, the microservices, the
+//! runs it ten times: against the monolith, the microservices, the
 //! modular monolith and one mixed grouping (users+orders/catalog+payments),
-//! each on SQLite and on PostgreSQL. That the same checks pass unchanged
+//! each on SQLite and on PostgreSQL, and against the monolith and the
+//! microservices in containers (`deploy/compose/`), through the base URL
+//! each compose project publishes. That the same checks pass unchanged
 //! against every deployment is the lab's first claim: a caller cannot tell
 //! them apart.
 //!
@@ -11,7 +13,10 @@
 //! binaries must exist), then `cargo test -p shoplab --test contract`. The
 //! PostgreSQL variants are ignored unless asked for: set
 //! `SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME` and pass
-//! `-- --include-ignored`.
+//! `-- --include-ignored postgres`. So are the containers' (`_compose`):
+//! run `scripts/images.sh`, then `-- --include-ignored compose`. Each
+//! compose variant starts a project of its own on a port the engine picks,
+//! and removes it afterwards.
 
 mod support;
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use futures_util::FutureExt;
 use shoplab::client::ShopClient;
+use shoplab::containers::{compose_dir, Project, Stack};
 use shoplab::deployment::{Deployment, Kind, Options, Storage};
 use shoplab::postgres;
 
@@ -119,6 +120,32 @@ where
     })
 }
 
+/// Starts `stack` from the lab's compose files as a project of its own
+/// (images from `scripts/images.sh`), runs `check` against its published
+/// base URL, and removes the project's containers, networks and volumes.
+pub async fn run_in_containers<Check, Running, Returned>(
+    stack: Stack,
+    check: Check,
+) -> anyhow::Result<()>
+where
+    Check: FnOnce(ShopClient) -> Running,
+    Running: Future<Output = Returned>,
+    Returned: Outcome,
+{
+    let project = Project::up(stack, &compose_dir())
+        .await
+        .with_context(|| format!("cannot start the {} compose project", stack.name()))?;
+    let shop = ShopClient::new(&project.base_url);
+    let caught = AssertUnwindSafe(check(shop)).catch_unwind().await;
+    let name = project.name.clone();
+    project.down().await;
+    rethrow(caught.map(|outcome| {
+        outcome
+            .into_result()
+            .with_context(|| format!("against the compose project {name}"))
+    }))
+}
+
 /// Passes a check's error on, or resumes its panic where the test can see it.
 fn rethrow(caught: Caught) -> anyhow::Result<()> {
     caught.unwrap_or_else(|panic| resume_unwind(panic))
@@ -142,9 +169,6 @@ fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Makes four tests of each check, one per deployment and backend:
-/// `module::check::{monolith_sqlite, microservices_sqlite, monolith_postgres,
-/// microservices_postgres}`.
 /// The mixed grouping the suite runs on beside the modular monolith: users
 /// with orders, catalog with payments. Orders then calls users in process
 /// and the other two over HTTP, and payments calls users back in the
@@ -158,6 +182,10 @@ pub fn mixed_grouping() -> Kind {
     )
 }
 
+/// Makes ten tests of each check, `module::check::{DEPLOYMENT}_{BACKEND}`:
+/// monolith, microservices, modular and grouped, each on `sqlite` and
+/// `postgres` (processes on loopback), and monolith and microservices in
+/// `compose` (containers on the images of `scripts/images.sh`, SQLite).
 macro_rules! contract {
     ($($check:ident),+ $(,)?) => {
         $(
@@ -207,6 +235,26 @@ macro_rules! contract {
                 #[ignore = "needs PostgreSQL: SHOPLAB_TEST_PG=postgres://USER@HOST:PORT/NAME, --include-ignored"]
                 async fn grouped_postgres() -> anyhow::Result<()> {
                     run($crate::support::mixed_grouping(), Backend::Postgres, super::$check).await
+                }
+
+                #[tokio::test]
+                #[ignore = "needs Docker and the images: scripts/images.sh, then --include-ignored"]
+                async fn monolith_compose() -> anyhow::Result<()> {
+                    $crate::support::run_in_containers(
+                        shoplab::containers::Stack::Monolith,
+                        super::$check,
+                    )
+                    .await
+                }
+
+                #[tokio::test]
+                #[ignore = "needs Docker and the images: scripts/images.sh, then --include-ignored"]
+                async fn microservices_compose() -> anyhow::Result<()> {
+                    $crate::support::run_in_containers(
+                        shoplab::containers::Stack::Microservices,
+                        super::$check,
+                    )
+                    .await
                 }
             }
         )+

@@ -69,7 +69,7 @@ impl Args {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = shoplab_common::cli::parse();
     let behind = args.behind();
     let result = args
         .settings

@@ -75,7 +75,7 @@ fn members(text: &str) -> Result<Members, String> {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = shoplab_common::cli::parse();
     let databases = [
         (Component::Users, args.users_database_url),
         (Component::Catalog, args.catalog_database_url),

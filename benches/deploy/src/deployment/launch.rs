@@ -291,7 +291,7 @@ const HEALTHY_WITHIN: Duration = Duration::from_secs(30);
 
 /// Polls `base_url/health` until it answers 200. The polls are 2 ms apart,
 /// fine enough for start-up times of a few milliseconds.
-pub(super) async fn wait_for_health(base_url: &str, name: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_for_health(base_url: &str, name: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + HEALTHY_WITHIN;
     let url = format!("{base_url}/health");

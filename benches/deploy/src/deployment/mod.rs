@@ -24,8 +24,9 @@ use crate::supervisor::{Launch, Supervised};
 mod launch;
 mod options;
 
+use launch::launch;
 pub use launch::own_bin_dir;
-use launch::{launch, wait_for_health};
+pub(crate) use launch::wait_for_health;
 pub use options::{
     binary_of, group_process_name, Calls, Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE,
     GROUP_BINARY, MAX_REPLICAS,

@@ -1,0 +1,264 @@
+//! The deployments in containers: a compose project of the lab's own files
+//! (`deploy/compose/monolith.yml`, `deploy/compose/microservices.yml`),
+//! started with `docker-compose` on the images `scripts/images.sh` builds,
+//! and what the experiments do to it (a container's IP address, its main
+//! process, a network cut off and back).
+//!
+//! Each [`Project`] has a name of its own (`-p`) and publishes its entry on
+//! a port the engine picks (`SHOPLAB_PORT=0`), so several run side by side,
+//! and [`Project::down`] removes its containers, networks and volumes.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::process::Command;
+
+use crate::deployment::wait_for_health;
+
+/// One of the lab's compose files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    Monolith,
+    Microservices,
+}
+
+impl Stack {
+    pub const ALL: [Stack; 2] = [Stack::Monolith, Stack::Microservices];
+
+    /// The file's name in `deploy/compose/`, less `.yml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::Monolith => "monolith",
+            Stack::Microservices => "microservices",
+        }
+    }
+
+    /// The service published on the host: the way in.
+    pub fn entry(self) -> &'static str {
+        match self {
+            Stack::Monolith => "monolith",
+            Stack::Microservices => "gateway",
+        }
+    }
+
+    /// Every service of the file.
+    pub fn services(self) -> &'static [&'static str] {
+        match self {
+            Stack::Monolith => &["monolith"],
+            Stack::Microservices => &["users", "catalog", "payments", "orders", "gateway"],
+        }
+    }
+
+    /// The network every service sits on (`<project>_<network>` once up).
+    pub fn network(self) -> &'static str {
+        match self {
+            Stack::Monolith => "shop",
+            Stack::Microservices => "services",
+        }
+    }
+}
+
+/// The port every image serves on inside its container.
+pub const CONTAINER_PORT: u16 = 8080;
+
+/// How long a project may take to pass `/health` after `up`.
+const UP_WITHIN: Duration = Duration::from_secs(60);
+
+/// The compose files' folder in a checkout of the lab, from this crate's
+/// own place in it (for tests and for the harness run from the checkout).
+pub fn compose_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/compose")
+}
+
+/// Whether a Docker engine answers (`docker info`), and if not, why not in
+/// one line.
+pub async fn engine() -> anyhow::Result<()> {
+    let output = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .context("cannot run docker (is it installed?)")?;
+    if !output.status.success() {
+        bail!(
+            "no Docker engine answers: {}",
+            first_line(&String::from_utf8_lossy(&output.stderr))
+        );
+    }
+    Ok(())
+}
+
+/// A running compose project.
+#[derive(Debug)]
+pub struct Project {
+    pub stack: Stack,
+    /// The project's name (`-p`): its containers, networks and volumes
+    /// are named after it.
+    pub name: String,
+    file: PathBuf,
+    /// The entry as the host sees it, through the engine's port proxy:
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+impl Project {
+    /// Starts `stack` from the compose files in `dir` as a project of its
+    /// own, waits until its entry passes `/health`, and returns it. On
+    /// failure whatever was created is removed again.
+    pub async fn up(stack: Stack, dir: &Path) -> anyhow::Result<Self> {
+        let file = dir.join(format!("{}.yml", stack.name()));
+        if !file.is_file() {
+            bail!("no compose file at {}", file.display());
+        }
+        if !dir.join("shoplab.env").is_file() {
+            bail!(
+                "{} is missing: run scripts/images.sh first (it builds the images and writes it)",
+                dir.join("shoplab.env").display()
+            );
+        }
+        let name = format!(
+            "shoplab-{}-{}",
+            stack.name(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let project = Self {
+            stack,
+            name,
+            file,
+            base_url: String::new(),
+        };
+        match project.start().await {
+            Ok(base_url) => Ok(Self {
+                base_url,
+                ..project
+            }),
+            Err(error) => {
+                project.remove().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn start(&self) -> anyhow::Result<String> {
+        self.compose(&["up", "--detach", "--no-build"])
+            .await
+            .context("docker-compose up failed (are the images built? scripts/images.sh)")?;
+        let published = self.compose(&["port", self.stack.entry(), "8080"]).await?;
+        let base_url = format!("http://{}", published.trim());
+        tokio::time::timeout(UP_WITHIN, wait_for_health(&base_url, &self.name))
+            .await
+            .map_err(|_| anyhow::anyhow!("{} did not pass /health within {UP_WITHIN:?}", self.name))
+            .and_then(|passed| passed)?;
+        Ok(base_url)
+    }
+
+    /// Runs `docker-compose -f FILE -p NAME ARGS`; its standard output.
+    pub async fn compose(&self, args: &[&str]) -> anyhow::Result<String> {
+        let file = self.file.to_string_lossy();
+        let mut command = Command::new("docker-compose");
+        command
+            .args([
+                "--file",
+                &file,
+                "--project-name",
+                &self.name,
+                "--ansi",
+                "never",
+            ])
+            .args(args)
+            // The entry's port on the host: one the engine picks.
+            .env("SHOPLAB_PORT", "0");
+        run(command, &format!("docker-compose {}", args.join(" "))).await
+    }
+
+    /// The id of the one container running `service` (the first, if it is
+    /// scaled out).
+    pub async fn container(&self, service: &str) -> anyhow::Result<String> {
+        let ids = self.compose(&["ps", "--quiet", service]).await?;
+        ids.lines()
+            .next()
+            .map(str::to_owned)
+            .with_context(|| format!("{}: no container runs {service}", self.name))
+    }
+
+    /// The network `network` of the file, by its name on the engine.
+    pub fn network_name(&self, network: &str) -> String {
+        format!("{}_{network}", self.name)
+    }
+
+    /// The address of `service`'s container on the stack's network, as
+    /// another container (or the host, on Linux) reaches it, with no port
+    /// proxy between.
+    pub async fn address_of(&self, service: &str) -> anyhow::Result<String> {
+        let container = self.container(service).await?;
+        let network = self.network_name(self.stack.network());
+        let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
+        let ip = docker(&["inspect", "--format", &template, &container]).await?;
+        Ok(ip.trim().to_owned())
+    }
+
+    /// The host's pid of `service`'s main process (the binary itself: the
+    /// images have no init and no shell).
+    pub async fn main_pid(&self, service: &str) -> anyhow::Result<u32> {
+        let container = self.container(service).await?;
+        let pid = docker(&["inspect", "--format", "{{.State.Pid}}", &container]).await?;
+        match pid.trim().parse() {
+            Ok(0) | Err(_) => bail!("{service}'s container has no running process ({pid:?})"),
+            Ok(pid) => Ok(pid),
+        }
+    }
+
+    /// Stops and removes every container, network and volume of the project.
+    pub async fn down(self) {
+        self.remove().await;
+    }
+
+    async fn remove(&self) {
+        if let Err(error) = self
+            .compose(&["down", "--volumes", "--remove-orphans", "--timeout", "5"])
+            .await
+        {
+            eprintln!("{}: could not remove it: {error:#}", self.name);
+        }
+    }
+}
+
+/// Runs `docker ARGS`; its standard output.
+pub async fn docker(args: &[&str]) -> anyhow::Result<String> {
+    let mut command = Command::new("docker");
+    command.args(args);
+    run(command, &format!("docker {}", args.join(" "))).await
+}
+
+/// Runs `command` to the end; its standard output, or an error with the
+/// last line it wrote to standard error.
+async fn run(mut command: Command, what: &str) -> anyhow::Result<String> {
+    let output = command
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {what}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!("{what} failed ({}): {}", output.status, last_line(&stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
