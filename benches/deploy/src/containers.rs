@@ -5,8 +5,11 @@
 //! process, a network cut off and back).
 //!
 //! Each [`Project`] has a name of its own (`-p`) and publishes its entry on
-//! a port the engine picks (`SHOPLAB_PORT=0`), so several run side by side,
-//! and [`Project::down`] removes its containers, networks and volumes.
+//! a free port of its own (`SHOPLAB_PORT`), so several run side by side,
+//! and [`Project::down`] removes its containers, networks and volumes. (Not
+//! on a port the engine picks, `SHOPLAB_PORT=0`: the engine picks anew each
+//! time the container starts, so a container its restart policy brought
+//! back would be somewhere else.)
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,7 +18,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use tokio::process::Command;
 
-use crate::deployment::wait_for_health;
+use crate::deployment::{free_port, wait_for_health};
 
 /// One of the lab's compose files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,8 @@ pub struct Project {
     /// are named after it.
     pub name: String,
     file: PathBuf,
+    /// The entry's port on the host.
+    port: u16,
     /// The entry as the host sees it, through the engine's port proxy:
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
@@ -127,6 +132,7 @@ impl Project {
             stack,
             name,
             file,
+            port: free_port()?,
             base_url: String::new(),
         };
         match project.start().await {
@@ -145,8 +151,7 @@ impl Project {
         self.compose(&["up", "--detach", "--no-build"])
             .await
             .context("docker-compose up failed (are the images built? scripts/images.sh)")?;
-        let published = self.compose(&["port", self.stack.entry(), "8080"]).await?;
-        let base_url = format!("http://{}", published.trim());
+        let base_url = format!("http://127.0.0.1:{}", self.port);
         tokio::time::timeout(UP_WITHIN, wait_for_health(&base_url, &self.name))
             .await
             .map_err(|_| anyhow::anyhow!("{} did not pass /health within {UP_WITHIN:?}", self.name))
@@ -168,8 +173,7 @@ impl Project {
                 "never",
             ])
             .args(args)
-            // The entry's port on the host: one the engine picks.
-            .env("SHOPLAB_PORT", "0");
+            .env("SHOPLAB_PORT", self.port.to_string());
         run(command, &format!("docker-compose {}", args.join(" "))).await
     }
 

@@ -57,21 +57,22 @@ pub(super) async fn settle(
     }
 }
 
-pub(super) struct Audited {
-    pub(super) violations: usize,
-    pub(super) orders: BTreeMap<String, i64>,
+/// What [`audit`] found: API.md's invariants, order by order and in total.
+pub struct Audited {
+    pub violations: usize,
+    pub orders: BTreeMap<String, i64>,
     /// Every order's status, by id.
-    pub(super) statuses: BTreeMap<i64, String>,
-    pub(super) broken: Vec<BrokenOrder>,
-    pub(super) money_holds: bool,
-    pub(super) stock_holds: bool,
-    pub(super) cents_involved: i64,
-    pub(super) units_involved: i64,
+    pub statuses: BTreeMap<i64, String>,
+    pub broken: Vec<BrokenOrder>,
+    pub money_holds: bool,
+    pub stock_holds: bool,
+    pub cents_involved: i64,
+    pub units_involved: i64,
 }
 
 /// Every order of every user, each checked against invariant 3; then the
 /// money and stock equations.
-pub(super) async fn audit(shop: &ShopClient, seeded: &Seeded) -> anyhow::Result<Audited> {
+pub async fn audit(shop: &ShopClient, seeded: &Seeded) -> anyhow::Result<Audited> {
     let mut audited = Audited {
         violations: 0,
         orders: BTreeMap::new(),

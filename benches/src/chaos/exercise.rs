@@ -23,11 +23,13 @@ use crate::stats::percentile;
 use super::audit::{audit, replay, settle};
 use super::{Mode, ModeResult, Options};
 
-pub(super) struct Seeded {
-    pub(super) users: Vec<i64>,
-    pub(super) products: Vec<i64>,
-    pub(super) deposits_cents: i64,
-    pub(super) stock_created: i64,
+/// What a run created before its orders: the users and products, and the
+/// money and stock put in (the invariants' right-hand sides).
+pub struct Seeded {
+    pub users: Vec<i64>,
+    pub products: Vec<i64>,
+    pub deposits_cents: i64,
+    pub stock_created: i64,
 }
 
 pub(super) async fn exercise(

@@ -38,8 +38,9 @@ mod exercise;
 mod table;
 
 pub use args::Args;
-pub use audit::Replays;
+pub use audit::{audit, Audited, Replays};
 use exercise::exercise;
+pub use exercise::Seeded;
 use table::print_table;
 
 /// One way of holding an order together.

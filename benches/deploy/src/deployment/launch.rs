@@ -186,7 +186,7 @@ async fn launch_groups(
 /// could take it before the group does; on loopback, in a run of a few
 /// seconds, that does not happen in practice, and the group then fails to
 /// start with the address in its error rather than misbehaving.
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     Ok(listener.local_addr()?.port())
 }
