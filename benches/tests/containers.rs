@@ -385,7 +385,7 @@ async fn lost_process(project: Arc<Project>, service: &str) -> anyhow::Result<()
         .collect();
     let outage: Vec<_> = samples
         .iter()
-        .filter(|s| s.order && s.sent >= killed && restarted.is_none_or(|at| s.sent < at))
+        .filter(|s| s.order && s.sent >= killed && !restarted.is_some_and(|at| s.sent >= at))
         .collect();
     println!(
         "lost process ({}: {service}): SIGKILL of pid {pid}; a new process {} after it (restart count {}); \
