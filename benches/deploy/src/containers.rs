@@ -229,6 +229,15 @@ impl Project {
     }
 }
 
+/// The size of `image` as the engine stores it (`docker image inspect`),
+/// or `None` if no engine answers or it has no such image.
+pub async fn image_size(image: &str) -> Option<u64> {
+    let size = docker(&["image", "inspect", "--format", "{{.Size}}", image])
+        .await
+        .ok()?;
+    size.trim().parse().ok()
+}
+
 /// Runs `docker ARGS`; its standard output.
 pub async fn docker(args: &[&str]) -> anyhow::Result<String> {
     let mut command = Command::new("docker");

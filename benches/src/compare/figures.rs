@@ -62,6 +62,10 @@ pub struct DeploymentFigures {
     /// The largest total seen at the end of a closed-loop run.
     pub rss_load_bytes: u64,
     pub binary_bytes: u64,
+    /// The container images of the same binaries (`<binary>:latest`, as
+    /// `scripts/images.sh` tags them), each once; `None` where no Docker
+    /// engine answers or an image is missing.
+    pub image_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

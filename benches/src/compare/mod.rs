@@ -37,7 +37,7 @@ pub(crate) mod runs;
 pub(crate) mod start;
 pub mod table;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -59,7 +59,7 @@ use figures::{
 use runs::{
     closed, closed_with_cpu, delayed, equal_load_rate, metered, run_of, seed_and_warm, OpenLoop,
 };
-use start::{binary_size, lookup, start, start_floor};
+use start::{binary_size, images_size, lookup, start, start_floor};
 
 pub use args::{Args, RunArgs};
 pub use start::hop_log_dir;
@@ -410,9 +410,15 @@ async fn measure_running(
                 name: member.name,
             })
             .collect();
+        let binaries: BTreeSet<&str> = processes
+            .iter()
+            .map(|process| crate::deployment::binary_of(&process.name))
+            .collect();
+        let image_bytes = images_size(&binaries).await;
         deployments.insert(
             deployment.kind.label(),
             DeploymentFigures {
+                image_bytes,
                 rss_idle_bytes: processes.iter().map(|process| process.rss_idle_bytes).sum(),
                 rss_load_bytes: processes.iter().map(|process| process.rss_load_bytes).sum(),
                 // Each binary once: three groups run one `shoplab-group`.

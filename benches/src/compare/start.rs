@@ -1,6 +1,7 @@
 //! Starting what a comparison measures (each deployment, the floor) and
 //! reading what it needs of them: hop logs, CPU time, binary sizes.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -102,6 +103,17 @@ pub(crate) fn lookup(pairs: &[(String, u64)], name: &str) -> u64 {
         .iter()
         .find(|(key, _)| key == name)
         .map_or(0, |(_, value)| *value)
+}
+
+/// The size of the container images of `binaries` together
+/// (`<binary>:latest`, as `scripts/images.sh` tags them), or `None` if no
+/// Docker engine answers or one of them is missing.
+pub(crate) async fn images_size(binaries: &BTreeSet<&str>) -> Option<u64> {
+    let mut total = 0;
+    for binary in binaries {
+        total += crate::containers::image_size(&format!("{binary}:latest")).await?;
+    }
+    Some(total)
 }
 
 /// The size of the binary the process named `name` runs

@@ -41,13 +41,19 @@ pub fn rows_over(results: &[CompareResult]) -> Vec<Row> {
 /// deployment, in the result's order.
 struct Line {
     label: String,
-    values: Vec<f64>,
+    /// `None`: not measured in this run (shown as "–").
+    values: Vec<Option<f64>>,
     /// `None`: a count.
     unit: Option<&'static str>,
 }
 
 impl Line {
     fn numbers(label: &str, values: Vec<f64>, unit: &'static str) -> Line {
+        Self::maybe(label, values.into_iter().map(Some).collect(), unit)
+    }
+
+    /// Figures some deployments may lack.
+    fn maybe(label: &str, values: Vec<Option<f64>>, unit: &'static str) -> Line {
         Line {
             label: label.to_owned(),
             values,
@@ -58,7 +64,7 @@ impl Line {
     fn counts(label: &str, counts: Vec<usize>) -> Line {
         Line {
             label: label.to_owned(),
-            values: counts.into_iter().map(|count| count as f64).collect(),
+            values: counts.into_iter().map(|count| Some(count as f64)).collect(),
             unit: None,
         }
     }
@@ -110,6 +116,14 @@ fn lines(result: &CompareResult) -> Vec<Line> {
         rows.push(Line::numbers(
             "binary size (all binaries)",
             each(&|figures| mib(figures.binary_bytes)),
+            "MiB",
+        ));
+        rows.push(Line::maybe(
+            "image size (all images)",
+            deployments
+                .iter()
+                .map(|figures| figures.image_bytes.map(mib))
+                .collect(),
             "MiB",
         ));
     }
@@ -188,17 +202,23 @@ impl Row {
             Some(unit) => spread.show(digits(spread.median), unit),
         };
         let columns = lines.first().map_or(0, |line| line.values.len());
-        let value = |line: &Line, at: usize| line.values.get(at).copied().unwrap_or(0.0);
+        let value = |line: &Line, at: usize| line.values.get(at).copied().flatten();
+        // A figure missing from any run is shown as missing.
+        let measured = |at: usize| lines.iter().all(|line| value(line, at).is_some());
         let cells = (0..columns)
-            .map(|at| show(Spread::over(lines, |line| value(line, at))))
+            .map(|at| match measured(at) {
+                true => show(Spread::over(lines, |line| value(line, at).unwrap_or(0.0))),
+                false => "–".into(),
+            })
             .collect();
         let ratios = (0..columns)
             .filter(|&at| at != base)
             .map(|at| {
                 let ratios: Option<Vec<f64>> = lines
                     .iter()
-                    .map(|line| {
-                        (value(line, base) > 0.0).then(|| value(line, at) / value(line, base))
+                    .map(|line| match (value(line, at), value(line, base)) {
+                        (Some(value), Some(base)) if base > 0.0 => Some(value / base),
+                        _ => None,
                     })
                     .collect();
                 match ratios {
@@ -520,5 +540,18 @@ mod tests {
         let row = Row::of(&[&line], 1);
         assert_eq!(row.cells, ["600 µs", "300 µs", "1500 µs"]);
         assert_eq!(row.ratios, ["2.00x", "5.00x"]);
+    }
+
+    #[test]
+    fn a_figure_not_measured_in_some_run_reads_as_a_dash_and_so_does_its_ratio() {
+        // Image sizes: no Docker engine answered in the second run.
+        let first = Line::maybe("image size", vec![Some(14.5), Some(71.0)], "MiB");
+        let second = Line::maybe("image size", vec![Some(14.5), None], "MiB");
+        let row = Row::of(&[&first, &second], 0);
+        assert_eq!(row.cells, ["14.50 MiB (14.50–14.50)", "–"]);
+        assert_eq!(row.ratios, ["–"]);
+        let row = Row::of(&[&first], 0);
+        assert_eq!(row.cells, ["14.50 MiB", "71.00 MiB"]);
+        assert_eq!(row.ratios, ["4.90x"]);
     }
 }
