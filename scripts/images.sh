@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(shoplab-monolith shoplab-users shoplab-catalog shoplab-payments shoplab-orders shoplab-gateway shoplab-group)
+all=(shoplab-monolith shoplab-users shoplab-catalog shoplab-payments shoplab-orders shoplab-gateway shoplab-group shoplab-floor)
 case "${1:-}" in
 -h | --help)
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -91,7 +91,11 @@ for binary in "${binaries[@]}"; do
     printf 'root:x:0:0:root:/:/sbin/nologin\nshoplab:x:10001:10001:shoplab:/var/lib/shoplab:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
     printf 'root:x:0:\nshoplab:x:10001:\n' >"$stage/rootfs/etc/group"
     IFS=$'\t' read -r version license description < <(package_of "$binary")
-    sed -e "s|@BINARY@|$binary|g" -e "s|@LICENSE@|$license|g" -e "s|@DESCRIPTION@|${description//|/\\|}|g" \
+    # What the health check asks: /health, or the floor's /hello (it has
+    # no /health: it is the bare stack compare measures against).
+    health=/health
+    [ "$binary" = shoplab-floor ] && health=/hello
+    sed -e "s|@BINARY@|$binary|g" -e "s|@HEALTH@|$health|g" -e "s|@LICENSE@|$license|g" -e "s|@DESCRIPTION@|${description//|/\\|}|g" \
         deploy/images/Dockerfile.in >"$stage/Dockerfile"
     echo "building image $binary:$revision ..." >&2
     # The legacy builder warns on every build that it is deprecated; its

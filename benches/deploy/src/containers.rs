@@ -54,6 +54,15 @@ impl Stack {
         }
     }
 
+    /// The network the entry's clients reach it on: the one with its
+    /// published port.
+    pub fn entry_network(self) -> &'static str {
+        match self {
+            Stack::Monolith => "shop",
+            Stack::Microservices => "edge",
+        }
+    }
+
     /// The network every service sits on (`<project>_<network>` once up).
     pub fn network(self) -> &'static str {
         match self {
@@ -196,11 +205,19 @@ impl Project {
     /// another container (or the host, on Linux) reaches it, with no port
     /// proxy between.
     pub async fn address_of(&self, service: &str) -> anyhow::Result<String> {
+        self.address_on(service, self.stack.network()).await
+    }
+
+    /// The address of `service`'s container on the file's network `network`.
+    pub async fn address_on(&self, service: &str, network: &str) -> anyhow::Result<String> {
         let container = self.container(service).await?;
-        let network = self.network_name(self.stack.network());
+        let network = self.network_name(network);
         let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
         let ip = docker(&["inspect", "--format", &template, &container]).await?;
-        Ok(ip.trim().to_owned())
+        match ip.trim() {
+            "" | "<no value>" => bail!("{service} has no address on {network}"),
+            ip => Ok(ip.to_owned()),
+        }
     }
 
     /// The host's pid of `service`'s main process (the binary itself: the

@@ -20,10 +20,49 @@ struct Args {
     /// Products to create at start if the database has fewer.
     #[arg(long, default_value_t = 100)]
     products: usize,
+    /// Instead of serving: measure B against the floor at URL (its
+    /// `/echo`), as `compare` does, and print the median round trip in
+    /// milliseconds (`compare --containers` runs this in a container). Waits
+    /// up to 10 s for the floor to answer first.
+    #[arg(long, value_name = "URL")]
+    round_trips: Option<String>,
+    /// Round trips to time, with --round-trips.
+    #[arg(long, default_value_t = 2000)]
+    samples: usize,
+}
+
+/// The floor at `url` answering, within 10 s, then B's median.
+fn round_trips(url: &str, samples: usize) -> anyhow::Result<f64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let hello = url.replace("/echo", "/hello");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while http.get(&hello).send().await.is_err() {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "nothing answers at {hello}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        shoplab::compare::hop::b_async(url, samples, None).await
+    })
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = shoplab_common::cli::parse();
+    if let Some(url) = &args.round_trips {
+        match round_trips(url, args.samples) {
+            Ok(median_ms) => println!("{median_ms}"),
+            Err(error) => {
+                eprintln!("shoplab-floor: {}", one_line(&format!("{error:#}")));
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let result = shoplab::floor::open(&args.database_url, args.products)
         .and_then(|pool| shoplab::floor::serve(&args.addr, pool));
     if let Err(error) = result {

@@ -38,6 +38,14 @@ pub struct Args {
     /// tree of hops (`shoplab trace`).
     #[arg(long)]
     pub no_hop_logs: bool,
+    /// Also run the monolith and the microservices in containers
+    /// (deploy/compose/, the images of scripts/images.sh; a Docker engine),
+    /// under the same workloads at the same rates, pinned to the same
+    /// cores, the load sent to the entry container's own address; and B
+    /// between two containers. Adds a table: processes on loopback against
+    /// containers on a bridge network.
+    #[arg(long)]
+    pub containers: bool,
     /// Workloads to run, comma-separated: read, browse, order, mix.
     #[arg(long, value_delimiter = ',', default_value = "read,browse,order,mix")]
     pub workloads: Vec<String>,
@@ -118,6 +126,7 @@ impl RunArgs {
             startups: if self.quick { 1 } else { 5 },
             hop_samples: if self.quick { 300 } else { 2000 },
             hop_logs: true,
+            containers: false,
             repeat: 1,
             deployments: vec![Kind::Monolith, Kind::Micro],
         })
@@ -164,6 +173,7 @@ impl Args {
             },
             with_build: self.with_build,
             hop_logs: !self.no_hop_logs,
+            containers: self.containers,
             repeat: self.repeat,
             deployments: self.deployments,
             ..options

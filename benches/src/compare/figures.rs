@@ -47,6 +47,8 @@ pub struct CompareResult {
     /// throughput beside the main run's (metrics off).
     pub metrics_on: Vec<MeteredRun>,
     pub build: Option<crate::build_time::BuildFigures>,
+    /// `--containers`: the monolith and the microservices in containers.
+    pub containers: Option<super::containers::ContainerFigures>,
     pub verdicts: Vec<Verdict>,
 }
 

@@ -197,6 +197,14 @@ fn small_body() -> Vec<u8> {
     br#"{"order_id":12345,"items":[{"product_id":7,"quantity":2}]}"#.to_vec()
 }
 
+/// B with reqwest's async client alone (see [`round_trips`]): the median
+/// round trip of a small JSON POST to `url`, in milliseconds.
+pub async fn b_async(url: &str, samples: usize, cores: Option<Vec<usize>>) -> anyhow::Result<f64> {
+    round_trips(url.to_owned(), samples, cores)
+        .await
+        .map(|(_, b_async)| b_async)
+}
+
 /// B with reqwest's blocking client, then with its async client, on a
 /// thread of its own pinned to `cores` (the blocking client runs a runtime
 /// of its own and must not live inside ours; the async one gets a

@@ -30,6 +30,7 @@
 
 mod args;
 pub mod claims;
+pub mod containers;
 pub mod figures;
 pub mod hop;
 pub mod html;
@@ -87,6 +88,8 @@ pub struct Options {
     pub hop_samples: usize,
     /// Whether the measured deployments write hop logs.
     pub hop_logs: bool,
+    /// Whether the monolith and the microservices run again in containers.
+    pub containers: bool,
     /// How many times the whole comparison runs.
     pub repeat: usize,
     /// The deployments, in the order every table shows them: the monolith
@@ -126,6 +129,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .map_or("not pinned".to_owned(), Pinning::describe),
         build_profile(&options.bin_dir)
     );
+    if options.containers {
+        containers::check_engine().await?;
+    }
     experiment::run(&options, options.repeat).await.map(drop)
 }
 
@@ -182,6 +188,7 @@ impl Experiment for Options {
 
     fn render(&self, results: &[CompareResult]) {
         table::print(results);
+        table::print_containers(results);
     }
 }
 
@@ -234,7 +241,13 @@ async fn measure(
     for deployment in running {
         deployment.stop().await;
     }
-    outcome
+    let mut result = outcome?;
+    if options.containers {
+        // With the processes gone: the containers get the same cores.
+        let http = load::http_client()?;
+        result.containers = Some(containers::measure(options, &http, &result.workloads).await?);
+    }
+    Ok(result)
 }
 
 async fn measure_running(
@@ -465,6 +478,7 @@ async fn measure_running(
         hop_delays,
         metrics_on,
         build: None,
+        containers: None,
         verdicts: Vec::new(),
     })
 }

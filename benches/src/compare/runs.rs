@@ -32,24 +32,54 @@ pub(crate) fn equal_load_rate(slower_max: f64) -> f64 {
     ((quarter / magnitude).floor() * magnitude).max(1.0)
 }
 
+/// What a run needs of the deployment it measures: its name, its base URL,
+/// the CPU time each of its processes has spent so far, and its hop logs
+/// (paused or not). Processes on loopback ([`Deployment`]) or containers on
+/// a bridge network (`super::containers::InContainers`).
+pub(crate) trait Measured {
+    fn label(&self) -> String;
+    fn base_url(&self) -> &str;
+    fn cpu_times(&self) -> Vec<(String, Duration)>;
+    /// Turns the hop logs on or off, where there are any.
+    fn hop_logs(&self, _on: bool) {}
+}
+
+impl Measured for Deployment {
+    fn label(&self) -> String {
+        self.kind.label()
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn cpu_times(&self) -> Vec<(String, Duration)> {
+        Deployment::cpu_times(self)
+    }
+
+    fn hop_logs(&self, on: bool) {
+        Deployment::hop_logs(self, on);
+    }
+}
+
 /// A closed-loop run with the CPU time each process (and the PostgreSQL
 /// server) spent over it.
 pub(crate) async fn closed_with_cpu(
     options: &Options,
     http: &reqwest::Client,
-    deployment: &Deployment,
+    deployment: &dyn Measured,
     workload: &Workload,
     data: &DataSet,
 ) -> anyhow::Result<(Report, CpuFigures)> {
     let step = Step::begin(format!(
         "{}: {}, closed loop, {} connections",
-        deployment.kind.label(),
+        deployment.label(),
         workload.name(),
         options.connections
     ));
     let run = run_of(
         options,
-        &deployment.base_url,
+        deployment.base_url(),
         workload.clone(),
         closed(options),
     );
@@ -91,7 +121,7 @@ pub(crate) async fn closed_with_cpu(
 pub(crate) struct OpenLoop<'a> {
     pub(crate) options: &'a Options,
     pub(crate) http: &'a reqwest::Client,
-    pub(crate) deployment: &'a Deployment,
+    pub(crate) deployment: &'a dyn Measured,
     pub(crate) workload: &'a Workload,
     pub(crate) rate: f64,
     pub(crate) data: &'a DataSet,
@@ -125,14 +155,14 @@ impl OpenLoop<'_> {
         let (deployment, workload, rate) = (self.deployment, self.workload, self.rate);
         let step = Step::begin(format!(
             "{}: {}, open loop at {rate:.0} req/s{what}",
-            deployment.kind.label(),
+            deployment.label(),
             workload.name()
         ));
         let run = Run {
             duration,
             ..run_of(
                 self.options,
-                &deployment.base_url,
+                deployment.base_url(),
                 workload.clone(),
                 Mode::Open {
                     rate,
@@ -154,11 +184,11 @@ impl OpenLoop<'_> {
 pub(crate) async fn seed_and_warm(
     options: &Options,
     http: &reqwest::Client,
-    deployment: &Deployment,
+    deployment: &dyn Measured,
 ) -> anyhow::Result<DataSet> {
-    let label = deployment.kind.label();
+    let label = deployment.label();
     let step = Step::begin(format!("{label}: seeding the data set"));
-    let shop = ShopClient::new(&deployment.base_url);
+    let shop = ShopClient::new(deployment.base_url());
     let data = DataSet::seed(&shop, seed_size(), options.seed, "compare").await?;
     step.done(&format!(
         "{} users, {} products",
@@ -170,7 +200,7 @@ pub(crate) async fn seed_and_warm(
         duration: options.warm_up,
         ..run_of(
             options,
-            &deployment.base_url,
+            deployment.base_url(),
             Workload::Mix(Default::default()),
             closed(options),
         )

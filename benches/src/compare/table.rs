@@ -273,6 +273,198 @@ fn digits(value: f64) -> usize {
     }
 }
 
+/// `--containers`' table: each of the monolith and the microservices as
+/// processes on loopback and in containers on a bridge network, with the
+/// ratio (containers ÷ processes), then B between containers against B on
+/// loopback. Over several runs, medians with their spread.
+pub fn print_containers(results: &[CompareResult]) {
+    let Some(first) = results
+        .first()
+        .and_then(|result| result.containers.as_ref())
+    else {
+        return;
+    };
+    let stacks: Vec<&str> = first
+        .stacks
+        .iter()
+        .map(|stack| stack.deployment.as_str())
+        .collect();
+    let cell = if results.len() > 1 { 28 } else { CELL };
+    let mut columns = vec![(LABEL, Align::Left)];
+    for _ in &stacks {
+        columns.extend([
+            (cell, Align::Right),
+            (cell, Align::Right),
+            (cell, Align::Right),
+        ]);
+    }
+    let table = Columns {
+        columns: &columns,
+        gap: "",
+    };
+    let mut head = vec!["processes (loopback) against containers (bridge)".to_owned()];
+    for stack in &stacks {
+        head.extend([
+            format!("{stack}: proc"),
+            "containers".into(),
+            "ratio".into(),
+        ]);
+    }
+    println!("\n{}", table.line(&head));
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    // One figure of one stack in one run: (processes, containers).
+    type Pair = (Option<f64>, Option<f64>);
+    type Figure = fn(&CompareResult, &str, &str) -> Pair;
+    let memory: [(&str, Figure); 2] = [
+        ("memory, idle (RSS)", |run, stack, _| {
+            (
+                run.deployments
+                    .get(stack)
+                    .map(|figures| figures.rss_idle_bytes as f64),
+                containers_of(run, stack).map(|figures| figures.rss_idle_bytes as f64),
+            )
+        }),
+        ("memory, under load (RSS)", |run, stack, _| {
+            (
+                run.deployments
+                    .get(stack)
+                    .map(|figures| figures.rss_load_bytes as f64),
+                containers_of(run, stack).map(|figures| figures.rss_load_bytes as f64),
+            )
+        }),
+    ];
+    let per_workload: [(&str, &str, Figure); 4] = [
+        ("max throughput", "req/s", |run, stack, workload| {
+            let (process, container) = runs_of(run, stack, workload);
+            (
+                process.map(|runs| runs.closed.all.throughput_rps),
+                container.map(|runs| runs.closed.all.throughput_rps),
+            )
+        }),
+        ("p50", "ms", |run, stack, workload| {
+            let (process, container) = runs_of(run, stack, workload);
+            (
+                process.map(|runs| runs.open.all.latency_ms.p50),
+                container.map(|runs| runs.open.all.latency_ms.p50),
+            )
+        }),
+        ("p99", "ms", |run, stack, workload| {
+            let (process, container) = runs_of(run, stack, workload);
+            (
+                process.map(|runs| runs.open.all.latency_ms.p99),
+                container.map(|runs| runs.open.all.latency_ms.p99),
+            )
+        }),
+        ("CPU per request", "µs", |run, stack, workload| {
+            let (process, container) = runs_of(run, stack, workload);
+            (
+                process.map(|runs| runs.cpu.us_per_request),
+                container.map(|runs| runs.cpu.us_per_request),
+            )
+        }),
+    ];
+    let print_row =
+        |label: String, unit: &'static str, figure: &dyn Fn(&CompareResult, &str) -> Pair| {
+            let mut cells = vec![label.clone()];
+            for stack in &stacks {
+                let lines: Vec<Line> = results
+                    .iter()
+                    .map(|run| {
+                        let (process, container) = figure(run, stack);
+                        Line::maybe(&label, vec![process, container], unit)
+                    })
+                    .collect();
+                let row = Row::of(&lines.iter().collect::<Vec<_>>(), 0);
+                cells.extend(row.cells);
+                cells.extend(row.ratios);
+            }
+            println!("{}", table.line(&cells));
+        };
+    for (label, figure) in memory {
+        print_row(label.into(), "MiB", &|run, stack| {
+            let (process, container) = figure(run, stack, "");
+            (
+                process.map(|bytes| mib(bytes as u64)),
+                container.map(|bytes| mib(bytes as u64)),
+            )
+        });
+    }
+    let first_run = &results[0];
+    for workload in &first_run.workloads {
+        for (what, unit, figure) in per_workload {
+            let label = match what {
+                "p50" | "p99" => format!(
+                    "{}: {what} at {:.0} req/s",
+                    workload.workload, workload.rate_rps
+                ),
+                _ => format!("{}: {what}", workload.workload),
+            };
+            print_row(label, unit, &|run, stack| {
+                figure(run, stack, &workload.workload)
+            });
+        }
+    }
+    let over = |figure: fn(&CompareResult) -> Option<f64>| {
+        let values: Vec<f64> = results.iter().filter_map(figure).collect();
+        Spread::of(&values)
+    };
+    let bridge = over(|run| {
+        run.containers
+            .as_ref()
+            .map(|figures| figures.hop.b_bridge_ms)
+    });
+    let loopback = over(|run| Some(run.hop.b_async_ms));
+    let host = over(|run| {
+        run.containers
+            .as_ref()
+            .map(|figures| figures.hop.b_host_to_container_ms)
+    });
+    let added = over(|run| {
+        run.containers
+            .as_ref()
+            .map(|figures| (figures.hop.b_bridge_ms - run.hop.b_async_ms) / run.hop.b_async_ms)
+    });
+    println!(
+        "\nB between two containers on a bridge {} against B on loopback {} (host to a container {}): \
+         container networking adds {} B to every hop",
+        bridge.show(3, "ms"),
+        loopback.show(3, "ms"),
+        host.show(3, "ms"),
+        added.show_ratio(),
+    );
+}
+
+/// The containers' figures of the stack set beside `deployment`.
+fn containers_of<'a>(
+    run: &'a CompareResult,
+    deployment: &str,
+) -> Option<&'a super::containers::StackFigures> {
+    run.containers.as_ref().and_then(|figures| {
+        figures
+            .stacks
+            .iter()
+            .find(|stack| stack.deployment == deployment)
+    })
+}
+
+/// One workload's runs of `deployment`: as processes, and in containers.
+fn runs_of<'a>(
+    run: &'a CompareResult,
+    deployment: &str,
+    workload: &str,
+) -> (
+    Option<&'a WorkloadRuns>,
+    Option<&'a super::containers::ContainerRuns>,
+) {
+    let process = run
+        .workloads
+        .iter()
+        .find(|figures| figures.workload == workload)
+        .and_then(|figures| figures.runs.get(deployment));
+    let container = containers_of(run, deployment).and_then(|stack| stack.workloads.get(workload));
+    (process, container)
+}
+
 /// Prints the table, the hop, the passes beside the main run and the
 /// verdicts; over several runs, every figure and ratio as its median with
 /// its spread, and each verdict with how many runs it held in.

@@ -48,7 +48,12 @@ pub struct SettingsArgs {
     /// (draining), so that a load balancer stops sending requests here
     /// before this process stops accepting them. Default 0: with nothing in
     /// front of the process there is no one to warn.
-    #[arg(long, value_name = "MS", default_value_t = 0, env = "SHOPLAB_DRAIN_NOTICE_MS")]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        env = "SHOPLAB_DRAIN_NOTICE_MS"
+    )]
     pub drain_notice_ms: u64,
     /// Serve Prometheus metrics at http://ADDR/metrics, an operator's
     /// address apart from the public one (port 0 picks a free port, printed
