@@ -291,9 +291,9 @@ pub fn print_containers(results: &[CompareResult]) {
         .collect();
     let cell = if results.len() > 1 { 28 } else { CELL };
     let mut columns = vec![(LABEL, Align::Left)];
-    for _ in &stacks {
+    for stack in &stacks {
         columns.extend([
-            (cell, Align::Right),
+            (cell.max(stack.len() + 8), Align::Right),
             (cell, Align::Right),
             (cell, Align::Right),
         ]);
