@@ -109,7 +109,8 @@ pub struct Project {
     /// The project's name (`-p`): its containers, networks and volumes
     /// are named after it.
     pub name: String,
-    file: PathBuf,
+    /// The compose file, and any merged over it.
+    files: Vec<PathBuf>,
     /// The entry's port on the host.
     port: u16,
     /// The entry as the host sees it, through the engine's port proxy:
@@ -122,9 +123,16 @@ impl Project {
     /// own, waits until its entry passes `/health`, and returns it. On
     /// failure whatever was created is removed again.
     pub async fn up(stack: Stack, dir: &Path) -> anyhow::Result<Self> {
-        let file = dir.join(format!("{}.yml", stack.name()));
-        if !file.is_file() {
-            bail!("no compose file at {}", file.display());
+        Self::up_with(stack, dir, &[]).await
+    }
+
+    /// [`Project::up`] with more files of `dir` merged over the stack's
+    /// (`postgres.yml`: the microservices on PostgreSQL).
+    pub async fn up_with(stack: Stack, dir: &Path, overrides: &[&str]) -> anyhow::Result<Self> {
+        let mut files = vec![dir.join(format!("{}.yml", stack.name()))];
+        files.extend(overrides.iter().map(|file| dir.join(file)));
+        if let Some(missing) = files.iter().find(|file| !file.is_file()) {
+            bail!("no compose file at {}", missing.display());
         }
         if !dir.join("shoplab.env").is_file() {
             bail!(
@@ -140,7 +148,7 @@ impl Project {
         let project = Self {
             stack,
             name,
-            file,
+            files,
             port: free_port()?,
             base_url: String::new(),
         };
@@ -168,19 +176,14 @@ impl Project {
         Ok(base_url)
     }
 
-    /// Runs `docker-compose -f FILE -p NAME ARGS`; its standard output.
+    /// Runs `docker-compose -f FILE... -p NAME ARGS`; its standard output.
     pub async fn compose(&self, args: &[&str]) -> anyhow::Result<String> {
-        let file = self.file.to_string_lossy();
         let mut command = Command::new("docker-compose");
+        for file in &self.files {
+            command.arg("--file").arg(file);
+        }
         command
-            .args([
-                "--file",
-                &file,
-                "--project-name",
-                &self.name,
-                "--ansi",
-                "never",
-            ])
+            .args(["--project-name", &self.name, "--ansi", "never"])
             .args(args)
             .env("SHOPLAB_PORT", self.port.to_string());
         run(command, &format!("docker-compose {}", args.join(" "))).await

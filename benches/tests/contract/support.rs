@@ -125,6 +125,7 @@ where
 /// base URL, and removes the project's containers, networks and volumes.
 pub async fn run_in_containers<Check, Running, Returned>(
     stack: Stack,
+    backend: Backend,
     check: Check,
 ) -> anyhow::Result<()>
 where
@@ -132,7 +133,12 @@ where
     Running: Future<Output = Returned>,
     Returned: Outcome,
 {
-    let project = Project::up(stack, &compose_dir())
+    let overrides: &[&str] = match backend {
+        Backend::Sqlite => &[],
+        // Its PostgreSQL server a container too (scripts/postgres-image.sh).
+        Backend::Postgres => &["postgres.yml"],
+    };
+    let project = Project::up_with(stack, &compose_dir(), overrides)
         .await
         .with_context(|| format!("cannot start the {} compose project", stack.name()))?;
     let shop = ShopClient::new(&project.base_url);
@@ -182,10 +188,11 @@ pub fn mixed_grouping() -> Kind {
     )
 }
 
-/// Makes ten tests of each check, `module::check::{DEPLOYMENT}_{BACKEND}`:
+/// Makes eleven tests of each check, `module::check::{DEPLOYMENT}_{BACKEND}`:
 /// monolith, microservices, modular and grouped, each on `sqlite` and
 /// `postgres` (processes on loopback), and monolith and microservices in
-/// `compose` (containers on the images of `scripts/images.sh`, SQLite).
+/// `compose` (containers on the images of `scripts/images.sh`, SQLite), the
+/// microservices also on PostgreSQL in a container (`compose_postgres`).
 macro_rules! contract {
     ($($check:ident),+ $(,)?) => {
         $(
@@ -242,6 +249,7 @@ macro_rules! contract {
                 async fn monolith_compose() -> anyhow::Result<()> {
                     $crate::support::run_in_containers(
                         shoplab::containers::Stack::Monolith,
+                        Backend::Sqlite,
                         super::$check,
                     )
                     .await
@@ -252,6 +260,18 @@ macro_rules! contract {
                 async fn microservices_compose() -> anyhow::Result<()> {
                     $crate::support::run_in_containers(
                         shoplab::containers::Stack::Microservices,
+                        Backend::Sqlite,
+                        super::$check,
+                    )
+                    .await
+                }
+
+                #[tokio::test]
+                #[ignore = "needs Docker and the images: scripts/images.sh and scripts/postgres-image.sh, then --include-ignored"]
+                async fn microservices_compose_postgres() -> anyhow::Result<()> {
+                    $crate::support::run_in_containers(
+                        shoplab::containers::Stack::Microservices,
+                        Backend::Postgres,
                         super::$check,
                     )
                     .await
