@@ -239,11 +239,17 @@ impl Project {
         self.remove().await;
     }
 
+    /// `down`, and once more after a pause if the engine refused: a
+    /// network whose last container is still being taken off it is "in use"
+    /// for a moment (seen with a service that its restart policy was
+    /// starting again as the project came down).
     async fn remove(&self) {
-        if let Err(error) = self
-            .compose(&["down", "--volumes", "--remove-orphans", "--timeout", "5"])
-            .await
-        {
+        let down = ["down", "--volumes", "--remove-orphans", "--timeout", "5"];
+        if self.compose(&down).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if let Err(error) = self.compose(&down).await {
             eprintln!("{}: could not remove it: {error:#}", self.name);
         }
     }
