@@ -119,13 +119,12 @@ impl Load {
     }
 
     /// Stops the clients and waits for their last requests.
-    async fn stop(self) -> Vec<Sample> {
+    async fn stop(mut self) -> Vec<Sample> {
         self.stop.store(true, Ordering::Relaxed);
-        for client in self.clients {
+        for client in std::mem::take(&mut self.clients) {
             let _ = client.await;
         }
-        let samples = self.samples.lock().expect("no client panics holding it");
-        samples.clone()
+        self.samples()
     }
 }
 

@@ -87,19 +87,10 @@ pub fn compose_dir() -> PathBuf {
 /// Whether a Docker engine answers (`docker info`), and if not, why not in
 /// one line.
 pub async fn engine() -> anyhow::Result<()> {
-    let output = Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .stdin(Stdio::null())
-        .output()
+    docker(&["info", "--format", "{{.ServerVersion}}"])
         .await
-        .context("cannot run docker (is it installed?)")?;
-    if !output.status.success() {
-        bail!(
-            "no Docker engine answers: {}",
-            first_line(&String::from_utf8_lossy(&output.stderr))
-        );
-    }
-    Ok(())
+        .map(drop)
+        .context("no Docker engine answers")
 }
 
 /// A running compose project.
@@ -204,34 +195,18 @@ impl Project {
         format!("{}_{network}", self.name)
     }
 
-    /// The address of `service`'s container on the stack's network, as
-    /// another container (or the host, on Linux) reaches it, with no port
+    /// The address of `service`'s container on the file's network `network`,
+    /// as another container (or the host, on Linux) reaches it, with no port
     /// proxy between.
-    pub async fn address_of(&self, service: &str) -> anyhow::Result<String> {
-        self.address_on(service, self.stack.network()).await
-    }
-
-    /// The address of `service`'s container on the file's network `network`.
     pub async fn address_on(&self, service: &str, network: &str) -> anyhow::Result<String> {
         let container = self.container(service).await?;
-        let network = self.network_name(network);
-        let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
-        let ip = docker(&["inspect", "--format", &template, &container]).await?;
-        match ip.trim() {
-            "" | "<no value>" => bail!("{service} has no address on {network}"),
-            ip => Ok(ip.to_owned()),
-        }
+        address_on(&container, &self.network_name(network)).await
     }
 
     /// The host's pid of `service`'s main process (the binary itself: the
     /// images have no init and no shell).
     pub async fn main_pid(&self, service: &str) -> anyhow::Result<u32> {
-        let container = self.container(service).await?;
-        let pid = docker(&["inspect", "--format", "{{.State.Pid}}", &container]).await?;
-        match pid.trim().parse() {
-            Ok(0) | Err(_) => bail!("{service}'s container has no running process ({pid:?})"),
-            Ok(pid) => Ok(pid),
-        }
+        main_pid(&self.container(service).await?).await
     }
 
     /// Stops and removes every container, network and volume of the project.
@@ -252,6 +227,25 @@ impl Project {
         if let Err(error) = self.compose(&down).await {
             eprintln!("{}: could not remove it: {error:#}", self.name);
         }
+    }
+}
+
+/// The address of `container` on the engine's network `network`.
+pub async fn address_on(container: &str, network: &str) -> anyhow::Result<String> {
+    let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
+    let ip = docker(&["inspect", "--format", &template, container]).await?;
+    match ip.trim() {
+        "" | "<no value>" => bail!("{container} has no address on {network}"),
+        ip => Ok(ip.to_owned()),
+    }
+}
+
+/// The host's pid of `container`'s main process.
+pub async fn main_pid(container: &str) -> anyhow::Result<u32> {
+    let pid = docker(&["inspect", "--format", "{{.State.Pid}}", container]).await?;
+    match pid.trim().parse() {
+        Ok(0) | Err(_) => bail!("container {container} has no running process ({pid:?})"),
+        Ok(pid) => Ok(pid),
     }
 }
 
@@ -285,13 +279,6 @@ async fn run(mut command: Command, what: &str) -> anyhow::Result<String> {
         bail!("{what} failed ({}): {}", output.status, last_line(&stderr));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("")
-        .trim()
 }
 
 fn last_line(text: &str) -> &str {

@@ -47,7 +47,7 @@ fn round_trips(url: &str, samples: usize) -> anyhow::Result<f64> {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        shoplab::compare::hop::b_async(url, samples, None).await
+        shoplab::compare::hop::b_async(url, samples).await
     })
 }
 

@@ -21,11 +21,12 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::containers::{compose_dir, docker, engine, Project, Stack, CONTAINER_PORT};
-use crate::load::Report;
+use crate::containers::{
+    address_on, compose_dir, docker, engine, main_pid, Project, Stack, CONTAINER_PORT,
+};
 use crate::progress::Step;
 
-use super::figures::{CpuFigures, WorkloadFigures};
+use super::figures::{WorkloadFigures, WorkloadRuns};
 use super::runs::{closed_with_cpu, seed_and_warm, Measured, OpenLoop};
 use super::Options;
 
@@ -37,15 +38,9 @@ pub struct StackFigures {
     pub containers: usize,
     pub rss_idle_bytes: u64,
     pub rss_load_bytes: u64,
-    /// Per workload: the same runs as the processes'.
-    pub workloads: BTreeMap<String, ContainerRuns>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ContainerRuns {
-    pub closed: Report,
-    pub open: Report,
-    pub cpu: CpuFigures,
+    /// Per workload: the same runs as the processes' (no traced pass: the
+    /// images keep no hop logs).
+    pub workloads: BTreeMap<String, WorkloadRuns>,
 }
 
 /// B between containers, beside B on loopback.
@@ -143,14 +138,14 @@ async fn measure_stack(
         }
         pids.push((
             format!("{service} (container)"),
-            project.main_pid(service).await?,
+            main_pid(&container).await?,
         ));
     }
     let address = project
         .address_on(stack.entry(), stack.entry_network())
         .await?;
     let target = InContainers {
-        label: format!("{} (containers)", label_of(stack)),
+        label: format!("{} (containers)", stack.name()),
         base_url: format!("http://{address}:{CONTAINER_PORT}"),
         pids,
     };
@@ -178,11 +173,16 @@ async fn measure_stack(
         .await?;
         workloads.insert(
             workload.name().to_owned(),
-            ContainerRuns { closed, open, cpu },
+            WorkloadRuns {
+                closed,
+                open,
+                cpu,
+                traced: None,
+            },
         );
     }
     Ok(StackFigures {
-        deployment: label_of(stack).into(),
+        deployment: stack.name().into(),
         containers: stack.services().len(),
         rss_idle_bytes,
         rss_load_bytes,
@@ -190,21 +190,20 @@ async fn measure_stack(
     })
 }
 
-/// The process deployment's label a stack is set beside.
-fn label_of(stack: Stack) -> &'static str {
-    stack.name()
-}
-
 /// Confines a container to `cores`.
 async fn pin(container: &str, cores: &[usize]) -> anyhow::Result<()> {
-    let cpus = cores
+    docker(&["update", "--cpuset-cpus", &cpuset(cores), container])
+        .await
+        .map(drop)
+}
+
+/// `cores` as `--cpuset-cpus` takes them: `0,1`.
+fn cpuset(cores: &[usize]) -> String {
+    cores
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
-        .join(",");
-    docker(&["update", "--cpuset-cpus", &cpus, container])
-        .await
-        .map(drop)
+        .join(",")
 }
 
 /// B between two containers on a network of their own, and from the host
@@ -230,23 +229,18 @@ async fn bridge_hop(options: &Options) -> anyhow::Result<BridgeHop> {
 
 async fn bridge_round_trips(options: &Options, network: &str) -> anyhow::Result<BridgeHop> {
     let server = format!("{network}-server");
-    let cpus = options.pinning.as_ref().map(|pinning| {
-        pinning
-            .deployment
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let cpus = options
+        .pinning
+        .as_ref()
+        .map(|pinning| cpuset(&pinning.deployment));
     let mut run = vec!["run", "--detach", "--name", &server, "--network", network];
     if let Some(cpus) = &cpus {
         run.extend(["--cpuset-cpus", cpus]);
     }
     run.extend(["shoplab-floor:latest", "--addr", "0.0.0.0:8080"]);
     docker(&run).await?;
-    let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
-    let address = docker(&["inspect", "--format", &template, &server]).await?;
-    let echo = format!("http://{}:{CONTAINER_PORT}/echo", address.trim());
+    let address = address_on(&server, network).await?;
+    let echo = format!("http://{address}:{CONTAINER_PORT}/echo");
     let samples = options.hop_samples.to_string();
     // The server answers once it listens; the client retries until then.
     let mut client = vec!["run", "--rm", "--network", network];
@@ -266,7 +260,7 @@ async fn bridge_round_trips(options: &Options, network: &str) -> anyhow::Result<
         .trim()
         .parse()
         .with_context(|| format!("shoplab-floor --round-trips printed {printed:?}"))?;
-    let b_host_to_container_ms = super::hop::b_async(&echo, options.hop_samples, None).await?;
+    let b_host_to_container_ms = super::hop::b_async(&echo, options.hop_samples).await?;
     Ok(BridgeHop {
         b_bridge_ms,
         b_host_to_container_ms,

@@ -197,12 +197,12 @@ fn small_body() -> Vec<u8> {
     br#"{"order_id":12345,"items":[{"product_id":7,"quantity":2}]}"#.to_vec()
 }
 
-/// B with reqwest's async client alone (see [`round_trips`]): the median
-/// round trip of a small JSON POST to `url`, in milliseconds.
-pub async fn b_async(url: &str, samples: usize, cores: Option<Vec<usize>>) -> anyhow::Result<f64> {
-    round_trips(url.to_owned(), samples, cores)
-        .await
-        .map(|(_, b_async)| b_async)
+/// B with reqwest's async client alone, as [`round_trips`] measures it
+/// (on a thread of its own, with a single-threaded runtime), not pinned:
+/// the median round trip of a small JSON POST to `url`, in milliseconds.
+pub async fn b_async(url: &str, samples: usize) -> anyhow::Result<f64> {
+    let url = url.to_owned();
+    on_own_thread(None, move || async_round_trips(&url, samples)).await
 }
 
 /// B with reqwest's blocking client, then with its async client, on a
@@ -214,60 +214,83 @@ async fn round_trips(
     samples: usize,
     cores: Option<Vec<usize>>,
 ) -> anyhow::Result<(f64, f64)> {
-    let thread = std::thread::spawn(move || -> anyhow::Result<(f64, f64)> {
+    on_own_thread(cores, move || {
+        let b_blocking = blocking_round_trips(&url, samples)?;
+        let b_async = async_round_trips(&url, samples)?;
+        Ok((b_blocking, b_async))
+    })
+    .await
+}
+
+/// Runs `measure` on a thread of its own, pinned to `cores` if given
+/// (threads it starts inherit that), and waits for it without holding a
+/// thread of the runtime.
+async fn on_own_thread<T: Send + 'static>(
+    cores: Option<Vec<usize>>,
+    measure: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let thread = std::thread::spawn(move || -> anyhow::Result<T> {
         if let Some(cores) = &cores {
-            // Threads started from here on (the blocking client's own) inherit it.
             crate::pin::pin_current(cores).context("cannot pin B's client")?;
         }
-        let body = small_body();
-        let blocking = reqwest::blocking::Client::builder()
+        measure()
+    });
+    tokio::task::spawn_blocking(move || thread.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the round-trip thread panicked"))?
+        .context("measuring B")
+}
+
+/// The median of `samples` round trips with reqwest's blocking client, after
+/// [`WARM_UP`] more.
+fn blocking_round_trips(url: &str, samples: usize) -> anyhow::Result<f64> {
+    let body = small_body();
+    let blocking = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()?;
+    let mut times = Vec::with_capacity(samples);
+    for index in 0..WARM_UP + samples {
+        let started = Instant::now();
+        let response = blocking
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()?;
+        response.bytes()?;
+        if index >= WARM_UP {
+            times.push(started.elapsed());
+        }
+    }
+    Ok(median_ms(&times))
+}
+
+/// The same with reqwest's async client, on a single-threaded runtime of
+/// its own on this thread.
+fn async_round_trips(url: &str, samples: usize) -> anyhow::Result<f64> {
+    let body = small_body();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
             .build()?;
         let mut times = Vec::with_capacity(samples);
         for index in 0..WARM_UP + samples {
             let started = Instant::now();
-            let response = blocking
-                .post(&url)
+            let response = http
+                .post(url)
                 .header("content-type", "application/json")
                 .body(body.clone())
-                .send()?;
-            response.bytes()?;
+                .send()
+                .await?;
+            response.bytes().await?;
             if index >= WARM_UP {
                 times.push(started.elapsed());
             }
         }
-        let b_blocking = median_ms(&times);
-        drop(blocking);
-
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let b_async = runtime.block_on(async {
-            let http = reqwest::Client::builder()
-                .no_proxy()
-                .tcp_nodelay(true)
-                .build()?;
-            let mut times = Vec::with_capacity(samples);
-            for index in 0..WARM_UP + samples {
-                let started = Instant::now();
-                let response = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await?;
-                response.bytes().await?;
-                if index >= WARM_UP {
-                    times.push(started.elapsed());
-                }
-            }
-            anyhow::Ok(median_ms(&times))
-        })?;
-        Ok((b_blocking, b_async))
-    });
-    tokio::task::spawn_blocking(move || thread.join())
-        .await?
-        .map_err(|_| anyhow::anyhow!("the round-trip thread panicked"))?
-        .context("measuring B")
+        anyhow::Ok(median_ms(&times))
+    })
 }

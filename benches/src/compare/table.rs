@@ -70,6 +70,11 @@ impl Line {
     }
 }
 
+/// Bytes in MiB.
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// The column each ratio is taken against: the monolith's.
 fn base(result: &CompareResult) -> usize {
     result
@@ -90,7 +95,6 @@ fn lines(result: &CompareResult) -> Vec<Line> {
         let each = |figure: &dyn Fn(&DeploymentFigures) -> f64| -> Vec<f64> {
             deployments.iter().map(|figures| figure(figures)).collect()
         };
-        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         rows.push(Line::numbers(
             "start-up, spawn to /health (median)",
             each(&|figures| figures.startup_median_ms),
@@ -311,57 +315,36 @@ pub fn print_containers(results: &[CompareResult]) {
         ]);
     }
     println!("\n{}", table.line(&head));
-    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     // One figure of one stack in one run: (processes, containers).
     type Pair = (Option<f64>, Option<f64>);
-    type Figure = fn(&CompareResult, &str, &str) -> Pair;
-    let memory: [(&str, Figure); 2] = [
-        ("memory, idle (RSS)", |run, stack, _| {
+    type OfStack = fn(&CompareResult, &str) -> Pair;
+    type OfRuns = fn(&WorkloadRuns) -> f64;
+    let memory: [(&str, OfStack); 2] = [
+        ("memory, idle (RSS)", |run, stack| {
             (
                 run.deployments
                     .get(stack)
-                    .map(|figures| figures.rss_idle_bytes as f64),
-                containers_of(run, stack).map(|figures| figures.rss_idle_bytes as f64),
+                    .map(|figures| mib(figures.rss_idle_bytes)),
+                containers_of(run, stack).map(|figures| mib(figures.rss_idle_bytes)),
             )
         }),
-        ("memory, under load (RSS)", |run, stack, _| {
+        ("memory, under load (RSS)", |run, stack| {
             (
                 run.deployments
                     .get(stack)
-                    .map(|figures| figures.rss_load_bytes as f64),
-                containers_of(run, stack).map(|figures| figures.rss_load_bytes as f64),
+                    .map(|figures| mib(figures.rss_load_bytes)),
+                containers_of(run, stack).map(|figures| mib(figures.rss_load_bytes)),
             )
         }),
     ];
-    let per_workload: [(&str, &str, Figure); 4] = [
-        ("max throughput", "req/s", |run, stack, workload| {
-            let (process, container) = runs_of(run, stack, workload);
-            (
-                process.map(|runs| runs.closed.all.throughput_rps),
-                container.map(|runs| runs.closed.all.throughput_rps),
-            )
+    // Each read off a workload's runs, the processes' and the containers' alike.
+    let per_workload: [(&str, &str, OfRuns); 4] = [
+        ("max throughput", "req/s", |runs| {
+            runs.closed.all.throughput_rps
         }),
-        ("p50", "ms", |run, stack, workload| {
-            let (process, container) = runs_of(run, stack, workload);
-            (
-                process.map(|runs| runs.open.all.latency_ms.p50),
-                container.map(|runs| runs.open.all.latency_ms.p50),
-            )
-        }),
-        ("p99", "ms", |run, stack, workload| {
-            let (process, container) = runs_of(run, stack, workload);
-            (
-                process.map(|runs| runs.open.all.latency_ms.p99),
-                container.map(|runs| runs.open.all.latency_ms.p99),
-            )
-        }),
-        ("CPU per request", "µs", |run, stack, workload| {
-            let (process, container) = runs_of(run, stack, workload);
-            (
-                process.map(|runs| runs.cpu.us_per_request),
-                container.map(|runs| runs.cpu.us_per_request),
-            )
-        }),
+        ("p50", "ms", |runs| runs.open.all.latency_ms.p50),
+        ("p99", "ms", |runs| runs.open.all.latency_ms.p99),
+        ("CPU per request", "µs", |runs| runs.cpu.us_per_request),
     ];
     let print_row =
         |label: String, unit: &'static str, figure: &dyn Fn(&CompareResult, &str) -> Pair| {
@@ -381,13 +364,7 @@ pub fn print_containers(results: &[CompareResult]) {
             println!("{}", table.line(&cells));
         };
     for (label, figure) in memory {
-        print_row(label.into(), "MiB", &|run, stack| {
-            let (process, container) = figure(run, stack, "");
-            (
-                process.map(|bytes| mib(bytes as u64)),
-                container.map(|bytes| mib(bytes as u64)),
-            )
-        });
+        print_row(label.into(), "MiB", &figure);
     }
     let first_run = &results[0];
     for workload in &first_run.workloads {
@@ -400,7 +377,8 @@ pub fn print_containers(results: &[CompareResult]) {
                 _ => format!("{}: {what}", workload.workload),
             };
             print_row(label, unit, &|run, stack| {
-                figure(run, stack, &workload.workload)
+                let (process, container) = runs_of(run, stack, &workload.workload);
+                (process.map(figure), container.map(figure))
             });
         }
     }
@@ -452,10 +430,7 @@ fn runs_of<'a>(
     run: &'a CompareResult,
     deployment: &str,
     workload: &str,
-) -> (
-    Option<&'a WorkloadRuns>,
-    Option<&'a super::containers::ContainerRuns>,
-) {
+) -> (Option<&'a WorkloadRuns>, Option<&'a WorkloadRuns>) {
     let process = run
         .workloads
         .iter()
