@@ -20,6 +20,7 @@ pub mod chaos;
 pub mod cli;
 pub mod client;
 pub mod compare;
+pub mod counting;
 pub mod demo;
 pub mod experiment;
 pub mod floor;
@@ -37,5 +38,6 @@ pub mod up;
 // The deployment runner, its own crate (`benches/deploy/`), under the
 // names the harness has always used.
 pub use shoplab_deploy::{
-    containers, cpu, deployment, pin, postgres, process, progress, scratch, supervisor,
+    callgrind, containers, cpu, deployment, pin, postgres, process, progress, scratch, supervisor,
+    syscalls,
 };

@@ -46,6 +46,7 @@ enum Command {
     Rollout(rollout::Args),
     Scale(scale::Args),
     Partitions(partitions::Args),
+    Layers(shoplab::counting::inspect::Args),
 }
 
 fn main() {
@@ -101,6 +102,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Rollout(args) => once(args.options(bin_dir)?).await,
         Command::Scale(args) => once(args.options(bin_dir)?).await,
         Command::Partitions(args) => once(args.options(bin_dir, pinning)?).await,
+        Command::Layers(args) => shoplab::counting::inspect::run(&args),
     }
 }
 

@@ -18,6 +18,8 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::callgrind::Callgrind;
+
 /// How long a process may take to print its address.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a process may take to stop after SIGTERM before it is killed:
@@ -66,19 +68,22 @@ pub struct Process {
 impl Process {
     /// Starts `bin_dir/binary` with `args` and waits for its address.
     pub async fn spawn(bin_dir: &Path, binary: &str, args: &[String]) -> anyhow::Result<Self> {
-        Self::spawn_on(bin_dir, binary, args, None, &[]).await
+        Self::spawn_on(bin_dir, binary, args, None, &[], None).await
     }
 
     /// [`Process::spawn`], restricted to `cores` if given (see `pin.rs`):
     /// the mask is set in the child before it runs a line of its own, so
     /// its thread pools size themselves to it. `envs` are set in the child's
-    /// environment (for what must not show in its command line).
+    /// environment (for what must not show in its command line). Under
+    /// `callgrind`, the binary runs under valgrind, counting its
+    /// instructions (`callgrind.rs`); its pid is still the process's own.
     pub async fn spawn_on(
         bin_dir: &Path,
         binary: &str,
         args: &[String],
         cores: Option<&[usize]>,
         envs: &[(String, String)],
+        callgrind: Option<&Callgrind>,
     ) -> anyhow::Result<Self> {
         let path = bin_dir.join(binary);
         if !path.is_file() {
@@ -89,7 +94,15 @@ impl Process {
             );
         }
         let spawned_at = std::time::Instant::now();
-        let mut command = Command::new(&path);
+        let mut command = match callgrind {
+            Some(callgrind) => {
+                let mut line = callgrind.command(binary, &path).into_iter();
+                let mut command = Command::new(line.next().unwrap_or_default());
+                command.args(line);
+                command
+            }
+            None => Command::new(&path),
+        };
         command
             .args(args)
             .envs(envs.iter().map(|(name, value)| (name, value)))

@@ -51,6 +51,9 @@ pub struct Launch {
     /// Whether its stderr lines are passed on, under its name
     /// ([`Process::echo_stderr`]).
     pub echo: bool,
+    /// Whether it runs under callgrind (a counting pass), and where its
+    /// counts go.
+    pub callgrind: Option<crate::callgrind::Callgrind>,
 }
 
 /// What the deployment may read at any time.
@@ -338,6 +341,7 @@ impl Supervisor {
             &launch.args,
             launch.cores.as_deref(),
             &launch.envs,
+            launch.callgrind.as_ref(),
         )
         .await
         .with_context(|| format!("cannot restart {}", launch.name));

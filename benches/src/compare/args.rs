@@ -86,6 +86,15 @@ pub struct RunArgs {
     /// The mix workload's shares.
     #[arg(long)]
     pub mix: Option<Mix>,
+    /// Requests in each batch of the counting pass, which counts what a
+    /// request costs in instructions (every process under valgrind) and in
+    /// system calls (the kernel's tracepoints, through perf), one request
+    /// at a time (default 200, or 50 with --quick).
+    #[arg(long, value_name = "N")]
+    pub count_requests: Option<usize>,
+    /// Skip the counting pass (it needs valgrind, and perf as root).
+    #[arg(long, conflicts_with = "count_requests")]
+    pub no_count: bool,
 }
 
 impl RunArgs {
@@ -110,6 +119,13 @@ impl RunArgs {
             bail!("--connections must be at least 1");
         }
         let duration = self.duration.unwrap_or(if self.quick { 1.0 } else { 5.0 });
+        if self.count_requests == Some(0) {
+            bail!("--count-requests must be at least 1");
+        }
+        let count_requests = (!self.no_count).then(|| {
+            self.count_requests
+                .unwrap_or(if self.quick { 50 } else { 200 })
+        });
         Ok(Options {
             bin_dir,
             backend: backend(run.database_url)?,
@@ -129,6 +145,7 @@ impl RunArgs {
             containers: false,
             repeat: 1,
             deployments: vec![Kind::Monolith, Kind::Micro],
+            count_requests,
         })
     }
 }

@@ -178,6 +178,7 @@ async fn measure_stack(
                 open,
                 cpu,
                 traced: None,
+                counted: None,
             },
         );
     }

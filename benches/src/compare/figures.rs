@@ -49,6 +49,9 @@ pub struct CompareResult {
     pub build: Option<crate::build_time::BuildFigures>,
     /// `--containers`: the monolith and the microservices in containers.
     pub containers: Option<super::containers::ContainerFigures>,
+    /// Why there was no counting pass, when the tools it needs are missing
+    /// (`None` when it ran, or was not asked for).
+    pub counting_skipped: Option<String>,
     pub verdicts: Vec<Verdict>,
 }
 
@@ -100,6 +103,8 @@ pub struct WorkloadRuns {
     pub cpu: CpuFigures,
     /// The traced pass after the open loop (unless `--no-hop-logs`).
     pub traced: Option<TracedPass>,
+    /// The counting pass's figures (`None`: `--no-count`, or skipped).
+    pub counted: Option<crate::counting::Counted>,
 }
 
 /// The same open loop again, briefly, with every hop logged.

@@ -17,7 +17,10 @@
 //!    of the slower one's maximum (latency at equal, light load);
 //! 5. the hop: B, and what the gateway adds;
 //! 6. the microservices again with each extra `--hop-delay-us`;
-//! 7. with `--with-build`, build times.
+//! 7. the counting pass (`counting`): each deployment again, under
+//!    callgrind and then at full speed under the kernel's tracepoints, the
+//!    same batch of each workload counted in instructions and system calls;
+//! 8. with `--with-build`, build times.
 //!
 //! The two measured deployments keep hop logs (`<results>/logs/`, unless
 //! `--no-hop-logs`), paused while anything is measured: logging every hop
@@ -31,6 +34,7 @@
 mod args;
 pub mod claims;
 pub mod containers;
+pub mod counted;
 pub mod figures;
 pub mod hop;
 pub mod html;
@@ -95,6 +99,9 @@ pub struct Options {
     /// The deployments, in the order every table shows them: the monolith
     /// and the microservices, and any groupings beside them.
     pub deployments: Vec<Kind>,
+    /// Requests per batch of the counting pass (`counting`); `None`: no
+    /// counting pass (`--no-count`).
+    pub count_requests: Option<usize>,
 }
 
 /// The most requests the open loop keeps in flight: enough that a request
@@ -188,6 +195,7 @@ impl Experiment for Options {
 
     fn render(&self, results: &[CompareResult]) {
         table::print(results);
+        counted::print_layers(results);
         table::print_containers(results);
     }
 }
@@ -236,12 +244,24 @@ async fn measure(
         running.push(start(options, databases, kind, options.hop_delays_us[0], logs).await?);
     }
     step.done("up");
+    let out = round.out;
     let outcome = measure_running(options, databases, &floor, &running, &startups, round).await;
     floor.stop().await;
     for deployment in running {
         deployment.stop().await;
     }
     let mut result = outcome?;
+    // With the timed deployments gone: the counting pass's have the cores.
+    if let Some(requests) = options.count_requests {
+        match crate::counting::available().await {
+            Ok(()) => counted::measure(options, databases, out, requests, &mut result).await?,
+            Err(why) => {
+                let why = format!("{why:#}");
+                eprintln!("shoplab compare: the counting pass is skipped: {why}");
+                result.counting_skipped = Some(why);
+            }
+        }
+    }
     if options.containers {
         // With the processes gone: the containers get the same cores.
         let http = load::http_client()?;
@@ -340,6 +360,7 @@ async fn measure_running(
                     open,
                     cpu,
                     traced,
+                    counted: None,
                 },
             );
         }
@@ -479,6 +500,7 @@ async fn measure_running(
         metrics_on,
         build: None,
         containers: None,
+        counting_skipped: None,
         verdicts: Vec::new(),
     })
 }

@@ -82,7 +82,7 @@ pub(crate) async fn start_floor(
         .pinning
         .as_ref()
         .map(|pinning| pinning.deployment.as_slice());
-    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores, &[]).await
+    Process::spawn_on(&options.bin_dir, "shoplab-floor", &args, cores, &[], None).await
 }
 
 /// CPU time this process (the load generator) has used so far.

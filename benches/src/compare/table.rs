@@ -85,7 +85,7 @@ fn base(result: &CompareResult) -> usize {
 }
 
 fn lines(result: &CompareResult) -> Vec<Line> {
-    let mut rows = Vec::new();
+    let mut rows = counted_lines(result);
     let deployments: Option<Vec<_>> = result
         .order
         .iter()
@@ -182,6 +182,42 @@ fn lines(result: &CompareResult) -> Vec<Line> {
         if errors.iter().any(|&count| count > 0) {
             rows.push(Line::counts(&format!("{name}: errors"), errors));
         }
+    }
+    rows
+}
+
+/// The counted rows, first: what a request costs in instructions and in
+/// system calls, from the counting pass (they repeat where times do not).
+fn counted_lines(result: &CompareResult) -> Vec<Line> {
+    let mut rows = Vec::new();
+    for workload in &result.workloads {
+        let counted: Vec<Option<&crate::counting::Counted>> = result
+            .order
+            .iter()
+            .map(|label| {
+                workload
+                    .runs
+                    .get(label)
+                    .and_then(|runs| runs.counted.as_ref())
+            })
+            .collect();
+        if counted.iter().all(Option::is_none) {
+            continue;
+        }
+        let each = |figure: fn(&crate::counting::Counted) -> f64| {
+            counted.iter().map(|counted| counted.map(figure)).collect()
+        };
+        let name = &workload.workload;
+        rows.push(Line::maybe(
+            &format!("{name}: instructions per request"),
+            each(|counted| counted.instructions / 1000.0),
+            "k",
+        ));
+        rows.push(Line::maybe(
+            &format!("{name}: system calls per request"),
+            each(|counted| counted.syscalls),
+            "",
+        ));
     }
     rows
 }

@@ -14,6 +14,7 @@ use shoplab_common::grouping::{group_name, Grouping};
 
 use super::options::{
     group_process_name, replica_name, Calls, Kind, Options, Tx, DRAIN_NOTICE, GROUP_BINARY,
+    SLOW_LIMIT_MS,
 };
 
 /// The public address a deployment listens on.
@@ -262,12 +263,16 @@ async fn start(
         args.push("--metrics-addr".into());
         args.push("127.0.0.1:0".into());
     }
+    if options.callgrind.is_some() {
+        args.extend(slow_limits(binary));
+    }
     let mut process = Process::spawn_on(
         &options.bin_dir,
         binary,
         &args,
         options.cores.as_deref(),
         &options.envs(),
+        options.callgrind.as_ref(),
     )
     .await?;
     process.name = name.to_owned();
@@ -284,6 +289,18 @@ async fn start(
             Err(error)
         }
     }
+}
+
+/// The flags that lift `binary`'s time limits for a run under callgrind:
+/// every binary's request deadline, and the call time limit of those that
+/// call other processes (the gateway waits as long as the deadline says).
+fn slow_limits(binary: &str) -> Vec<String> {
+    let limit = SLOW_LIMIT_MS.to_string();
+    let mut args = vec!["--deadline-ms".to_owned(), limit.clone()];
+    if matches!(binary, "shoplab-payments" | "shoplab-orders" | GROUP_BINARY) {
+        args.extend(["--call-timeout-ms".to_owned(), limit]);
+    }
+    args
 }
 
 /// How long a process or a deployment may take to pass `/health`.

@@ -102,6 +102,7 @@ impl Deployment {
                     cores: options.cores.clone(),
                     envs: options.envs(),
                     echo: options.echo_stderr,
+                    callgrind: options.callgrind.clone(),
                 };
                 Supervised::start(process, launch, Arc::clone(&shutting_down))
             })

@@ -369,7 +369,17 @@ pub struct Options {
     /// process's name (`shoplab up`); otherwise only its last lines are
     /// kept, to say why it exited.
     pub echo_stderr: bool,
+    /// Run every process under callgrind, counting its instructions
+    /// (`callgrind.rs`). Valgrind runs a process 20 to 50 times slower, one
+    /// thread at a time, so every time limit a process keeps is raised far
+    /// beyond what a request takes there ([`SLOW_LIMIT_MS`]).
+    pub callgrind: Option<crate::callgrind::Callgrind>,
 }
+
+/// A request's deadline and a call's time limit for processes under
+/// callgrind: ten minutes, so that nothing in a counting pass times out
+/// and no circuit opens for slowness that is the instrument's.
+pub const SLOW_LIMIT_MS: u64 = 600_000;
 
 impl Options {
     /// A deployment on a free port, unpinned, with no added hop delay.
@@ -389,6 +399,7 @@ impl Options {
             balance_one_monolith: false,
             metrics: false,
             echo_stderr: false,
+            callgrind: None,
         }
     }
 

@@ -1,0 +1,352 @@
+//! The counting pass: what a request costs, counted rather than timed, so
+//! that a ratio repeats to the percent on any machine of a kind (the way
+//! rustc-perf and SQLite track their own speed).
+//!
+//! For one deployment and each workload it sends the same `N` requests, one
+//! at a time, twice over, on a deployment of its own each time:
+//! 1. **instructions**: every process runs under callgrind (`setarch -R`,
+//!    pinned to one core, its time limits lifted); after a warm-up each
+//!    process's counters are zeroed, the batch is sent, the counters dumped;
+//!    then an idle window, dumped the same way, is taken off (what the
+//!    processes run with no request: timers, health checks), scaled to the
+//!    batch's length. Each function's own instructions are mapped to a
+//!    layer of the stack (`layers.rs`);
+//! 2. **the kernel**: the processes at full speed, pinned the same way; the
+//!    kernel's tracepoints count each one's system calls by kind, context
+//!    switches and bytes sent to sockets (`syscalls.rs`), and its CPU clock
+//!    the nanoseconds it ran; the same idle window is taken off.
+//!
+//! Every request of a batch must answer its expected status: a figure from
+//! a batch with an error is refused, never printed. What a count cannot see
+//! (the kernel's own work, cache misses; why counts differ between CPUs) is
+//! in docs/INSTRUMENTS.md.
+
+pub mod figures;
+pub mod inspect;
+pub mod layers;
+mod send;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::callgrind::{self, Callgrind, Profile};
+use crate::client::ShopClient;
+use crate::deployment::{Deployment, Options as DeployOptions};
+use crate::load::{DataSet, SeedSize, Workload};
+use crate::progress::Step;
+use crate::syscalls::{KernelCounts, Tracer};
+pub use figures::{Counted, ProcessCount};
+use layers::Layer;
+use send::Batch;
+
+/// How a counting pass runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Requests in each measured batch.
+    pub requests: usize,
+    /// Requests sent before a batch, not counted: connections opened,
+    /// caches and pools filled, code paths taken once.
+    pub warm_up: usize,
+    /// The request stream's seed: the same seed, the same requests.
+    pub seed: u64,
+    /// Where the dumps and perf's files go (kept: a dump can be opened in
+    /// any callgrind viewer, such as `callgrind_annotate`).
+    pub dir: PathBuf,
+    pub seed_size: SeedSize,
+}
+
+/// The longest idle window: background work is steady, so a few seconds
+/// measure its rate, which is then scaled to the batch's length.
+const IDLE_AT_MOST: Duration = Duration::from_secs(3);
+
+/// Whether the tools a counting pass needs are here, or why not.
+pub async fn available() -> anyhow::Result<()> {
+    callgrind::available()?;
+    crate::syscalls::available().await
+}
+
+/// Counts `workloads` on one deployment: `instructions` starts it under
+/// callgrind (its `callgrind` is set here), `kernel` natively; each with
+/// fresh databases and the same cores. Returns each workload's figures by
+/// its name.
+pub async fn count(
+    plan: &Plan,
+    mut instructions: DeployOptions,
+    kernel: DeployOptions,
+    workloads: &[Workload],
+) -> anyhow::Result<BTreeMap<String, Counted>> {
+    let label = instructions.kind.label();
+    let dir = plan.dir.join(instructions.kind.dir_name());
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    instructions.callgrind = Some(Callgrind { dir: dir.clone() });
+    let http = crate::load::http_client()?;
+
+    let step = Step::begin(format!("{label}: counting instructions (under callgrind)"));
+    let deployment = started(&instructions).await?;
+    let profiles = Pass::Instructions
+        .run(plan, &deployment, workloads, &http, &dir, &step)
+        .await;
+    deployment.stop().await;
+    let profiles: Vec<Vec<ProcessProfile>> = profiles?
+        .into_iter()
+        .map(|counts| match counts {
+            Counts::Instructions(profiles) => profiles,
+            Counts::Kernel(_) => Vec::new(),
+        })
+        .collect();
+    step.done("counted");
+
+    let step = Step::begin(format!(
+        "{label}: counting system calls (kernel tracepoints)"
+    ));
+    let deployment = started(&kernel).await?;
+    let kernels = Pass::Kernel
+        .run(plan, &deployment, workloads, &http, &dir, &step)
+        .await;
+    deployment.stop().await;
+    let kernels: Vec<Vec<ProcessKernel>> = kernels?
+        .into_iter()
+        .map(|counts| match counts {
+            Counts::Kernel(kernels) => kernels,
+            Counts::Instructions(_) => Vec::new(),
+        })
+        .collect();
+    step.done("counted");
+
+    let mut counted = BTreeMap::new();
+    for ((workload, profile), kernel) in workloads.iter().zip(profiles).zip(kernels) {
+        counted.insert(
+            workload.name().to_owned(),
+            Counted::from_counts(plan.requests, &profile, &kernel),
+        );
+    }
+    Ok(counted)
+}
+
+async fn started(options: &DeployOptions) -> anyhow::Result<Deployment> {
+    Deployment::start(options)
+        .await
+        .with_context(|| format!("cannot start the {}", options.kind.label()))
+}
+
+/// The two passes over a deployment's workloads.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    Instructions,
+    Kernel,
+}
+
+/// What one pass counted of one workload.
+enum Counts {
+    Instructions(Vec<ProcessProfile>),
+    Kernel(Vec<ProcessKernel>),
+}
+
+impl Pass {
+    /// Seeds `deployment`, then counts each workload in turn.
+    async fn run(
+        self,
+        plan: &Plan,
+        deployment: &Deployment,
+        workloads: &[Workload],
+        http: &reqwest::Client,
+        dir: &Path,
+        step: &Step,
+    ) -> anyhow::Result<Vec<Counts>> {
+        let data = seed(plan, deployment).await?;
+        let mut by_workload = Vec::new();
+        for (index, workload) in workloads.iter().enumerate() {
+            let batch = Batch::new(http, &deployment.base_url, workload, &data, plan.seed);
+            by_workload.push(match self {
+                Pass::Instructions => {
+                    Counts::Instructions(instructions_of(plan, deployment, &batch, dir).await?)
+                }
+                Pass::Kernel => Counts::Kernel(kernel_of(plan, deployment, &batch, dir).await?),
+            });
+            step.set((index + 1) as f64 / workloads.len() as f64);
+        }
+        Ok(by_workload)
+    }
+}
+
+async fn seed(plan: &Plan, deployment: &Deployment) -> anyhow::Result<DataSet> {
+    let shop = ShopClient::new(&deployment.base_url);
+    DataSet::seed(&shop, plan.seed_size, plan.seed, "count").await
+}
+
+/// Per process: its batch less its idle window, both as profiles.
+pub struct ProcessProfile {
+    pub name: String,
+    pub batch: Profile,
+    pub idle: Profile,
+    /// Batch length ÷ idle window length: what the idle counts are scaled by.
+    pub idle_scale: f64,
+}
+
+/// The instructions of one batch on a deployment under callgrind.
+async fn instructions_of(
+    plan: &Plan,
+    deployment: &Deployment,
+    batch: &Batch<'_>,
+    dir: &Path,
+) -> anyhow::Result<Vec<ProcessProfile>> {
+    batch.warm_up(plan.warm_up).await?;
+    let pids = deployment.pids();
+    for (_, pid) in &pids {
+        callgrind::zero(*pid).await?;
+    }
+    let started = Instant::now();
+    batch.send(plan.requests).await?;
+    let elapsed = started.elapsed();
+    let mut batch_dumps = Vec::new();
+    for (name, pid) in &pids {
+        batch_dumps.push(dump(dir, name, *pid).await?);
+    }
+    let idle = elapsed.min(IDLE_AT_MOST);
+    let idle_started = Instant::now();
+    tokio::time::sleep(idle).await;
+    let mut idle_dumps = Vec::new();
+    for (name, pid) in &pids {
+        idle_dumps.push(dump(dir, name, *pid).await?);
+    }
+    let idle_scale = elapsed.as_secs_f64() / idle_started.elapsed().as_secs_f64().max(1e-9);
+    let mut profiles = Vec::new();
+    for ((name, _), (batch_dump, idle_dump)) in
+        pids.iter().zip(batch_dumps.into_iter().zip(idle_dumps))
+    {
+        profiles.push(ProcessProfile {
+            name: name.clone(),
+            batch: Profile::read(&batch_dump)?,
+            idle: Profile::read(&idle_dump)?,
+            idle_scale,
+        });
+    }
+    Ok(profiles)
+}
+
+/// Dumps the counters of process `name` (`pid`) and returns the new dump's
+/// path: callgrind numbers a process's dumps `.1`, `.2`, ...
+async fn dump(dir: &Path, name: &str, pid: u32) -> anyhow::Result<PathBuf> {
+    let before = dumps_of(dir, pid);
+    callgrind::dump(pid).await?;
+    let after = dumps_of(dir, pid);
+    after
+        .into_iter()
+        .find(|path| !before.contains(path))
+        .with_context(|| {
+            format!(
+                "callgrind wrote no dump for {name} (pid {pid}) in {}",
+                dir.display()
+            )
+        })
+}
+
+/// The dumps of process `pid` in `dir` so far.
+fn dumps_of(dir: &Path, pid: u32) -> Vec<PathBuf> {
+    let marker = format!(".{pid}.");
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| {
+                    path.file_name()
+                        .and_then(|name| name.to_str())
+                        .is_some_and(|name| name.contains(&marker))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Per process: what the kernel counted over the batch, less the idle
+/// window's (scaled to the batch's length), and the CPU time it ran.
+pub struct ProcessKernel {
+    pub name: String,
+    pub counts: KernelCounts,
+    pub cpu: Duration,
+}
+
+/// The system calls of one batch on a deployment at full speed.
+async fn kernel_of(
+    plan: &Plan,
+    deployment: &Deployment,
+    batch: &Batch<'_>,
+    dir: &Path,
+) -> anyhow::Result<Vec<ProcessKernel>> {
+    batch.warm_up(plan.warm_up).await?;
+    let pids = deployment.pids();
+    let workload = batch.workload_name();
+    let cpu_before = deployment.cpu_times();
+    let window = Instant::now();
+    let mut tracers = Vec::new();
+    for (name, pid) in &pids {
+        tracers.push(Tracer::start(*pid, dir, &format!("{workload}-{}", file_name(name))).await?);
+    }
+    batch.send(plan.requests).await?;
+    let mut busy = Vec::new();
+    for tracer in tracers {
+        busy.push(tracer.finish().await?);
+    }
+    let busy_window = window.elapsed();
+    let cpu_after = deployment.cpu_times();
+
+    let idle_started = Instant::now();
+    let mut tracers = Vec::new();
+    for (name, pid) in &pids {
+        tracers
+            .push(Tracer::start(*pid, dir, &format!("{workload}-idle-{}", file_name(name))).await?);
+    }
+    tokio::time::sleep(
+        busy_window
+            .saturating_sub(idle_started.elapsed())
+            .min(IDLE_AT_MOST),
+    )
+    .await;
+    let mut idle = Vec::new();
+    for tracer in tracers {
+        idle.push(tracer.finish().await?);
+    }
+    let scale = busy_window.as_secs_f64() / idle_started.elapsed().as_secs_f64().max(1e-9);
+    let cpu: BTreeMap<String, Duration> = cpu_after
+        .into_iter()
+        .map(|(name, after)| {
+            let before = cpu_before
+                .iter()
+                .find(|(then, _)| *then == name)
+                .map_or(Duration::ZERO, |(_, before)| *before);
+            (name, after.saturating_sub(before))
+        })
+        .collect();
+    Ok(pids
+        .iter()
+        .zip(busy.into_iter().zip(idle))
+        .map(|((name, _), (busy, idle))| ProcessKernel {
+            name: name.clone(),
+            counts: busy.less(&idle.scaled(scale)),
+            cpu: cpu.get(name).copied().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// A process name as a file name.
+fn file_name(name: &str) -> String {
+    name.replace([':', '/'], "_")
+}
+
+/// Instructions by layer of one process's batch, less its idle window.
+pub(crate) fn layers_less_idle(profile: &ProcessProfile) -> BTreeMap<Layer, f64> {
+    let batch = layers::by_layer(&profile.batch);
+    let idle = layers::by_layer(&profile.idle);
+    Layer::ALL
+        .iter()
+        .map(|layer| {
+            let busy = batch.get(layer).copied().unwrap_or(0) as f64;
+            let quiet = idle.get(layer).copied().unwrap_or(0) as f64 * profile.idle_scale;
+            (*layer, busy - quiet)
+        })
+        .collect()
+}
