@@ -84,6 +84,7 @@ pub fn start() -> Shop {
             },
             &calls,
             shoplab_orders::Tx::Saga,
+            Default::default(),
         )
         .expect("orders builds"),
     );

@@ -98,7 +98,9 @@ impl Process {
             Some(callgrind) => {
                 let mut line = callgrind.command(binary, &path).into_iter();
                 let mut command = Command::new(line.next().unwrap_or_default());
-                command.args(line);
+                // The same environment in every run, whoever runs it from
+                // where: its size moves the stack, and with it a count.
+                command.args(line).env_clear().env("PATH", "/usr/bin:/bin");
                 command
             }
             None => Command::new(&path),

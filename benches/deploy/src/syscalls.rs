@@ -247,6 +247,12 @@ fn has_tracepoint(call: &str) -> bool {
         .any(|root| Path::new(&format!("{root}/events/syscalls/sys_enter_{call}")).exists())
 }
 
+/// The count of `raw_syscalls:sys_enter` in `perf stat -x,`'s output: every
+/// system call of the command it ran.
+pub fn total_from_stat(text: &str) -> anyhow::Result<u64> {
+    Ok(parse_stat(text)?.syscalls)
+}
+
 /// Reads `perf stat -x,`'s lines: `COUNT,UNIT,EVENT,...`.
 fn parse_stat(text: &str) -> anyhow::Result<KernelCounts> {
     let mut by_call = BTreeMap::new();

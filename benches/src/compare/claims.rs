@@ -40,36 +40,12 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
         });
     }
 
-    // The split costs machine resources.
-    let costs: Vec<(String, f64, f64)> = result
-        .workloads
-        .iter()
-        .filter_map(|figures| {
-            let mono = figures.runs.get(MONOLITH)?.cpu.us_per_request;
-            let micro = figures.runs.get(MICRO)?.cpu.us_per_request;
-            Some((figures.workload.clone(), mono, micro))
-        })
-        .collect();
-    if !costs.is_empty() {
-        let listed: Vec<String> = costs
-            .iter()
-            .map(|(name, mono, micro)| {
-                format!("{name} {mono:.0} vs {micro:.0} µs ({:.1}x)", micro / mono)
-            })
-            .collect();
-        let all_more = costs.iter().all(|(_, mono, micro)| micro > mono);
-        verdicts.push(Verdict {
-            claim: "the split costs machine resources (CPU)".into(),
-            figures: format!(
-                "CPU per request, monolith vs all services: {}",
-                listed.join(", ")
-            ),
-            verdict: if all_more {
-                "holds: every workload costs more CPU per request split into services".into()
-            } else {
-                "mixed: not every workload costs more CPU in the services on this run".into()
-            },
-        });
+    // The split costs machine resources: judged on counts where there are
+    // any (they repeat), on CPU time otherwise.
+    if let Some(verdict) = super::counted::split_cost_verdict(result) {
+        verdicts.push(verdict);
+    } else {
+        timed_split_cost(result, &mut verdicts);
     }
     if let (Some(mono), Some(micro)) = (
         result.deployments.get(MONOLITH),
@@ -156,24 +132,27 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
 
     // The harness's own targets.
     let hop = &result.hop;
-    verdicts.push(Verdict {
-        claim: "target: the gateway hop costs at most 1.25x B".into(),
-        figures: format!(
-            "gateway hop {:.3} ms (via gateway {:.3} − direct {:.3}), B {:.3} ms (async client; blocking client {:.3} ms); a bare relay on the same stack adds {:.3} ms = {:.2}x B",
-            hop.gateway_hop_ms, hop.via_gateway_ms, hop.direct_to_catalog_ms, hop.b_async_ms, hop.b_blocking_ms,
-            hop.relay_hop_ms, hop.relay_hop_over_b
-        ),
-        verdict: if hop.gateway_hop_over_b <= 1.25 {
-            format!("met: {:.2}x B", hop.gateway_hop_over_b)
-        } else if hop.relay_hop_over_b > 1.25 {
-            format!(
-                "missed: {:.2}x B, and out of reach on this stack: a bare relay (one actix-web server, one reqwest client, nothing else) already adds {:.2}x B",
-                hop.gateway_hop_over_b, hop.relay_hop_over_b
-            )
-        } else {
-            format!("missed: {:.2}x B", hop.gateway_hop_over_b)
-        },
-    });
+    let counted_hops = super::counted::hop_verdicts(result);
+    if counted_hops.is_none() {
+        verdicts.push(Verdict {
+            claim: "target: the gateway hop costs at most 1.25x B".into(),
+            figures: format!(
+                "gateway hop {:.3} ms (via gateway {:.3} − direct {:.3}), B {:.3} ms (async client; blocking client {:.3} ms); a bare relay on the same stack adds {:.3} ms = {:.2}x B",
+                hop.gateway_hop_ms, hop.via_gateway_ms, hop.direct_to_catalog_ms, hop.b_async_ms, hop.b_blocking_ms,
+                hop.relay_hop_ms, hop.relay_hop_over_b
+            ),
+            verdict: if hop.gateway_hop_over_b <= 1.25 {
+                format!("met: {:.2}x B", hop.gateway_hop_over_b)
+            } else if hop.relay_hop_over_b > 1.25 {
+                format!(
+                    "missed: {:.2}x B, and out of reach on this stack: a bare relay (one actix-web server, one reqwest client, nothing else) already adds {:.2}x B",
+                    hop.gateway_hop_over_b, hop.relay_hop_over_b
+                )
+            } else {
+                format!("missed: {:.2}x B", hop.gateway_hop_over_b)
+            },
+        });
+    }
     let own = hop.gateway_hop_ms / hop.relay_hop_ms;
     verdicts.push(Verdict {
         claim: "the gateway is lean: its hop costs at most 1.25x a bare relay's on the same stack"
@@ -192,26 +171,33 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
             format!("does not hold: {own:.2}x the relay")
         },
     });
-    verdicts.push(Verdict {
-        claim: "target: the internal hop (a component call between services) costs at most 1.25x B"
-            .into(),
-        figures: match hop.internal_hop_ms {
-            Some(internal) => format!(
-                "internal hop {internal:.3} ms (the median of {} component calls: the caller's time less the callee's), B {:.3} ms; a bare relay's hop, the same HTTP work (one server side, one client side), {:.3} ms = {:.2}x B",
-                hop.internal_hop_calls, hop.b_async_ms, hop.relay_hop_ms, hop.relay_hop_over_b
-            ),
-            None => "not measured: no workload with component calls, or no hop logs".into(),
-        },
-        verdict: match (hop.internal_hop_over_b, hop.internal_hop_ms) {
-            (Some(over_b), _) if over_b <= 1.25 => format!("met: {over_b:.2}x B"),
-            (Some(over_b), Some(internal)) => format!(
-                "missed: {over_b:.2}x B ({:.2}x the bare relay's hop)",
-                internal / hop.relay_hop_ms
-            ),
-            _ => "not measured".into(),
-        },
-    });
-    if let Some(worst) = result
+    match counted_hops {
+        Some(counted) => verdicts.extend(counted),
+        None => {
+            verdicts.push(Verdict {
+                claim: "target: the internal hop (a component call between services) costs at most 1.25x B"
+                    .into(),
+                figures: match hop.internal_hop_ms {
+                    Some(internal) => format!(
+                        "internal hop {internal:.3} ms (the median of {} component calls: the caller's time less the callee's), B {:.3} ms; a bare relay's hop, the same HTTP work (one server side, one client side), {:.3} ms = {:.2}x B",
+                        hop.internal_hop_calls, hop.b_async_ms, hop.relay_hop_ms, hop.relay_hop_over_b
+                    ),
+                    None => "not measured: no workload with component calls, or no hop logs".into(),
+                },
+                verdict: match (hop.internal_hop_over_b, hop.internal_hop_ms) {
+                    (Some(over_b), _) if over_b <= 1.25 => format!("met: {over_b:.2}x B"),
+                    (Some(over_b), Some(internal)) => format!(
+                        "missed: {over_b:.2}x B ({:.2}x the bare relay's hop)",
+                        internal / hop.relay_hop_ms
+                    ),
+                    _ => "not measured".into(),
+                },
+            });
+        }
+    }
+    if let Some(verdict) = super::counted::metrics_verdict(result) {
+        verdicts.push(verdict);
+    } else if let Some(worst) = result
         .metrics_on
         .iter()
         .max_by(|one, other| one.cost.total_cmp(&other.cost))
@@ -322,6 +308,41 @@ pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
             .into(),
     });
     verdicts
+}
+
+/// "The split costs machine resources (CPU)" on CPU time, where nothing was
+/// counted.
+fn timed_split_cost(result: &CompareResult, verdicts: &mut Vec<Verdict>) {
+    let costs: Vec<(String, f64, f64)> = result
+        .workloads
+        .iter()
+        .filter_map(|figures| {
+            let mono = figures.runs.get(MONOLITH)?.cpu.us_per_request;
+            let micro = figures.runs.get(MICRO)?.cpu.us_per_request;
+            Some((figures.workload.clone(), mono, micro))
+        })
+        .collect();
+    if !costs.is_empty() {
+        let listed: Vec<String> = costs
+            .iter()
+            .map(|(name, mono, micro)| {
+                format!("{name} {mono:.0} vs {micro:.0} µs ({:.1}x)", micro / mono)
+            })
+            .collect();
+        let all_more = costs.iter().all(|(_, mono, micro)| micro > mono);
+        verdicts.push(Verdict {
+            claim: "the split costs machine resources (CPU)".into(),
+            figures: format!(
+                "CPU per request, monolith vs all services: {}",
+                listed.join(", ")
+            ),
+            verdict: if all_more {
+                "holds: every workload costs more CPU per request split into services".into()
+            } else {
+                "mixed: not every workload costs more CPU in the services on this run".into()
+            },
+        });
+    }
 }
 
 /// `(workload, rate, monolith p50, microservices p50)` at equal load.

@@ -6,11 +6,14 @@
 
 use std::path::Path;
 
-use super::figures::CompareResult;
+use super::figures::{CompareResult, MeteredCount, Verdict};
 use super::start::deploy_options;
 use super::Options;
+use crate::counting::hop::{self, Floors};
 use crate::counting::layers::Layer;
 use crate::counting::{self, Counted, Plan};
+use crate::deployment::Kind;
+use crate::progress::Step;
 use crate::report::text::{Align, Columns};
 use crate::scratch::Databases;
 use crate::stats::Spread;
@@ -24,20 +27,8 @@ pub(crate) async fn measure(
     requests: usize,
     result: &mut CompareResult,
 ) -> anyhow::Result<()> {
-    let plan = Plan {
-        requests,
-        warm_up: (requests / 4).max(10),
-        seed: options.seed,
-        dir: out.join("counted"),
-        seed_size: super::runs::seed_size(),
-    };
-    // One core, whatever the machine has: every process then sizes its
-    // thread pools alike (one worker), run after run and machine to machine.
-    let core = options
-        .pinning
-        .as_ref()
-        .and_then(|pinning| pinning.deployment.first().copied())
-        .or_else(|| crate::pin::usable_cores().first().copied());
+    let plan = plan(options, out, requests);
+    let core = core(options);
     for &kind in &options.deployments {
         let mut instructions = deploy_options(options, databases, kind, 0, None)?;
         let mut kernel = deploy_options(options, databases, kind, 0, None)?;
@@ -53,7 +44,83 @@ pub(crate) async fn measure(
             }
         }
     }
+    let step = Step::begin("the hop, counted: B, the bare relay, the gateway, a component call");
+    let floors = Floors {
+        bin_dir: options.bin_dir.clone(),
+        databases: [
+            databases.fresh_floor().await?,
+            databases.fresh_floor().await?,
+        ],
+        core,
+        products: super::FLOOR_PRODUCTS,
+    };
+    let read = of(result, "read", MICRO).map(|micro| (micro, GATEWAY));
+    let order = of(result, "order", MICRO)
+        .zip(of(result, "order", &Kind::MODULAR.label()))
+        .map(|(micro, modular)| (micro, modular, GATEWAY));
+    let counts = hop::count(&plan, &floors, read, order).await?;
+    step.done(&format!(
+        "B {:.0} k instructions, {:.1} system calls; the gateway's hop {}",
+        counts.b.instructions / 1000.0,
+        counts.b.syscalls,
+        counts
+            .gateway_hop
+            .map_or("not counted (no read)".to_owned(), |hop| format!(
+                "{:.2}x B's instructions",
+                hop.instructions / counts.b.instructions.max(1.0)
+            ))
+    ));
+    result.hop.counted = Some(counts);
+
+    // Metrics on: the same batches, instructions only.
+    for kind in [Kind::Monolith, Kind::Micro] {
+        let mut metered = deploy_options(options, databases, kind, 0, None)?;
+        metered.cores = core.map(|core| vec![core]);
+        metered.metrics = true;
+        let with =
+            counting::instructions_only(&plan, metered, &options.workloads, "metrics-on").await?;
+        for (workload, with) in with {
+            if let Some(without) =
+                of(result, &workload, &kind.label()).map(|counted| counted.instructions)
+            {
+                result.metrics_on_counted.push(MeteredCount {
+                    deployment: kind.label(),
+                    workload,
+                    without,
+                    with,
+                    cost: with / without.max(1.0) - 1.0,
+                });
+            }
+        }
+    }
     Ok(())
+}
+
+const MICRO: &str = "microservices";
+const GATEWAY: &str = "shoplab-gateway";
+
+/// The counting pass's plan for a run of `options`: `requests` per batch, a
+/// quarter as many to warm up, the run's seed and data set, its dumps under
+/// `out/counted/`.
+pub(crate) fn plan(options: &Options, out: &Path, requests: usize) -> Plan {
+    Plan {
+        requests,
+        warm_up: (requests / 4).max(10),
+        seed: options.seed,
+        dir: out.join("counted"),
+        seed_size: super::runs::seed_size(),
+    }
+}
+
+/// The one core every counted process is pinned to, whatever the machine
+/// has (the deployment's first): every process then sizes its thread pools
+/// alike (one worker), run after run and machine to machine.
+pub(crate) fn core(options: &Options) -> Option<usize> {
+    options
+        .pinning
+        .as_ref()
+        .and_then(|pinning| pinning.deployment.first().copied())
+        .or_else(|| crate::pin::usable_cores().first().copied())
 }
 
 /// The counted figures of `workload` on `deployment` in `result`.
@@ -155,4 +222,157 @@ pub fn extra_by_layer(result: &CompareResult, workload: &str) -> Option<String> 
         micro.instructions / mono.instructions.max(1.0),
         listed.join(", ")
     ))
+}
+
+/// "The split costs machine resources (CPU)", judged on counts: every
+/// counted workload runs more instructions and more system calls per
+/// request in the microservices, with CPU time beside them. `None` without
+/// counts.
+pub fn split_cost_verdict(result: &CompareResult) -> Option<Verdict> {
+    let counted: Vec<(&str, &Counted, &Counted)> = result
+        .workloads
+        .iter()
+        .filter_map(|figures| {
+            let name = figures.workload.as_str();
+            Some((
+                name,
+                of(result, name, "monolith")?,
+                of(result, name, MICRO)?,
+            ))
+        })
+        .collect();
+    if counted.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = counted
+        .iter()
+        .map(|(name, mono, micro)| {
+            format!(
+                "{name} {:.0}k vs {:.0}k instructions ({:.2}x), {:.1} vs {:.1} system calls ({:.2}x), \
+                 {:.0} vs {:.0} µs CPU one at a time",
+                mono.instructions / 1000.0,
+                micro.instructions / 1000.0,
+                micro.instructions / mono.instructions.max(1.0),
+                mono.syscalls,
+                micro.syscalls,
+                micro.syscalls / mono.syscalls.max(f64::EPSILON),
+                mono.cpu_us,
+                micro.cpu_us
+            )
+        })
+        .collect();
+    let all_more = counted.iter().all(|(_, mono, micro)| {
+        micro.instructions > mono.instructions && micro.syscalls > mono.syscalls
+    });
+    Some(Verdict {
+        claim: "the split costs machine resources (CPU)".into(),
+        figures: format!(
+            "per request, monolith vs all services: {}",
+            listed.join("; ")
+        ),
+        verdict: if all_more {
+            "holds: every workload runs more instructions and more system calls per request split into services".into()
+        } else {
+            "mixed: not every workload counts more in the services".into()
+        },
+    })
+}
+
+/// The hop targets in counts: a hop adds at most 1.25x B's instructions,
+/// and at most B's system calls plus 2. `None` without counted hops.
+pub fn hop_verdicts(result: &CompareResult) -> Option<Vec<Verdict>> {
+    let counted = result.hop.counted.as_ref()?;
+    let b = counted.b;
+    let judge = |what: &str, hop: Option<hop::HopCount>, timed: String| -> Verdict {
+        let Some(hop) = hop else {
+            return Verdict {
+                claim: format!(
+                    "target: {what} adds at most 1.25x B's instructions and B's system calls + 2"
+                ),
+                figures:
+                    "not counted: no read (gateway) or no order on the modular monolith (internal)"
+                        .into(),
+                verdict: "not measured".into(),
+            };
+        };
+        let over_b = hop.instructions / b.instructions.max(1.0);
+        let relay = hop.instructions / counted.relay_hop.instructions.max(1.0);
+        let syscalls_met = hop.syscalls <= b.syscalls + 2.0;
+        Verdict {
+            claim: format!("target: {what} adds at most 1.25x B's instructions and B's system calls + 2"),
+            figures: format!(
+                "{:.0}k instructions, {:.1} system calls; B {:.0}k, {:.1}; a bare relay's hop {:.0}k, {:.1}; timed: {timed}",
+                hop.instructions / 1000.0,
+                hop.syscalls,
+                b.instructions / 1000.0,
+                b.syscalls,
+                counted.relay_hop.instructions / 1000.0,
+                counted.relay_hop.syscalls
+            ),
+            verdict: match (over_b <= 1.25, syscalls_met) {
+                (true, true) => format!("met: {over_b:.2}x B's instructions, {:+.1} system calls", hop.syscalls - b.syscalls),
+                (instructions_met, _) => format!(
+                    "missed{}: {over_b:.2}x B's instructions ({relay:.2}x the bare relay's), {:+.1} system calls over B",
+                    if instructions_met { " on system calls" } else { "" },
+                    hop.syscalls - b.syscalls
+                ),
+            },
+        }
+    };
+    let timed = &result.hop;
+    Some(vec![
+        judge(
+            "the gateway's hop",
+            counted.gateway_hop,
+            format!(
+                "{:.3} ms = {:.2}x B",
+                timed.gateway_hop_ms, timed.gateway_hop_over_b
+            ),
+        ),
+        judge(
+            "the internal hop (a component call between services)",
+            counted.internal_hop,
+            timed
+                .internal_hop_over_b
+                .map_or("not measured".into(), |over_b| format!("{over_b:.2}x B")),
+        ),
+    ])
+}
+
+/// The metrics target in counts: instructions per request with metrics on
+/// against off. `None` without counts.
+pub fn metrics_verdict(result: &CompareResult) -> Option<Verdict> {
+    let worst = result
+        .metrics_on_counted
+        .iter()
+        .max_by(|one, other| one.cost.total_cmp(&other.cost))?;
+    let costs: Vec<String> = result
+        .metrics_on_counted
+        .iter()
+        .map(|run| {
+            format!(
+                "{} {} {:+.1}%",
+                run.workload,
+                run.deployment,
+                run.cost * 100.0
+            )
+        })
+        .collect();
+    Some(Verdict {
+        claim: "target: metrics cost at most 5% of a request's instructions".into(),
+        figures: format!(
+            "instructions per request, metrics on against off: {}",
+            costs.join(", ")
+        ),
+        verdict: if worst.cost <= 0.05 {
+            format!("met: at most {:+.1}%", worst.cost * 100.0)
+        } else {
+            format!(
+                "missed: {:+.1}% ({} on the {})",
+                worst.cost * 100.0,
+                worst.workload,
+                worst.deployment
+            )
+        },
+    })
 }

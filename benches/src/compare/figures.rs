@@ -49,6 +49,10 @@ pub struct CompareResult {
     pub build: Option<crate::build_time::BuildFigures>,
     /// `--containers`: the monolith and the microservices in containers.
     pub containers: Option<super::containers::ContainerFigures>,
+    /// The monolith and the microservices counted again with metrics on:
+    /// instructions per request with and without, per workload (empty
+    /// without a counting pass).
+    pub metrics_on_counted: Vec<MeteredCount>,
     /// Why there was no counting pass, when the tools it needs are missing
     /// (`None` when it ran, or was not asked for).
     pub counting_skipped: Option<String>,
@@ -197,6 +201,9 @@ pub struct HopFigures {
     pub internal_hop_over_b: Option<f64>,
     /// How many component calls the median is of.
     pub internal_hop_calls: usize,
+    /// B and the three hops in instructions and system calls, from the
+    /// counting pass (`None` without one).
+    pub counted: Option<crate::counting::hop::HopCounts>,
 }
 
 /// One workload's closed loop on one deployment with metrics on, beside
@@ -210,6 +217,19 @@ pub struct MeteredRun {
     pub with_rps: f64,
     /// `1 - with / without`: the share of the maximum throughput that
     /// metrics cost (the target is at most 0.05).
+    pub cost: f64,
+}
+
+/// One workload's instructions per request on one deployment with metrics
+/// on, beside the counting pass's (metrics off): an exact cost, where the
+/// throughput's difference is lost in noise.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeteredCount {
+    pub deployment: String,
+    pub workload: String,
+    pub without: f64,
+    pub with: f64,
+    /// `with / without - 1` (the target is at most 0.05).
     pub cost: f64,
 }
 

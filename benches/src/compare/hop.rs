@@ -100,6 +100,7 @@ pub async fn measure(
         internal_hop_ms: None,
         internal_hop_over_b: None,
         internal_hop_calls: 0,
+        counted: None,
     })
 }
 
@@ -193,7 +194,7 @@ async fn send_orders(
     Ok(())
 }
 
-fn small_body() -> Vec<u8> {
+pub fn small_body() -> Vec<u8> {
     br#"{"order_id":12345,"items":[{"product_id":7,"quantity":2}]}"#.to_vec()
 }
 

@@ -170,6 +170,7 @@ impl Experiment for Options {
             stamp,
             out,
             rates: rates.as_ref(),
+            index: earlier.len(),
         };
         let mut databases = Databases::new(&self.backend, "cmp");
         let measured = until_interrupted(measure(self, &mut databases, round)).await;
@@ -207,6 +208,20 @@ struct Round<'a> {
     stamp: Stamp,
     out: &'a Path,
     rates: Option<&'a BTreeMap<String, f64>>,
+    /// Which run of a `--repeat` this is (0 for the first): the
+    /// deployments take their turns in an order rotated by it.
+    index: usize,
+}
+
+/// The order the deployments take their turns in, in round `round`: the
+/// asked-for order, rotated by one more each round. A drift of the machine
+/// over a run (another tenant's load, a warming cache) then strikes each
+/// deployment first in some round and last in another, instead of always
+/// the one measured last; each ratio is still taken within one round.
+pub(crate) fn turns(count: usize, round: usize) -> Vec<usize> {
+    (0..count)
+        .map(|turn| (turn + round) % count.max(1))
+        .collect()
 }
 
 /// Everything but the build: the deployments and the floor, run and stopped.
@@ -216,7 +231,8 @@ async fn measure(
     round: Round<'_>,
 ) -> anyhow::Result<CompareResult> {
     let mut startups: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
-    for &kind in &options.deployments {
+    let order = turns(options.deployments.len(), round.index);
+    for kind in order.iter().map(|&at| options.deployments[at]) {
         let step = Step::begin(format!(
             "{}: start-up, {} starts on fresh databases",
             kind.label(),
@@ -317,19 +333,21 @@ async fn measure_running(
 
     let mut load_rss: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); running.len()];
     let mut workloads = Vec::new();
+    let order = turns(running.len(), round.index);
     for workload in &options.workloads {
-        let mut closed_runs = Vec::new();
-        for (index, deployment) in running.iter().enumerate() {
+        let mut closed_runs = BTreeMap::new();
+        for &index in &order {
+            let deployment = &running[index];
             let (report, cpu) =
                 closed_with_cpu(options, &http, deployment, workload, &data_sets[index]).await?;
             for (name, bytes) in deployment.rss_by_process() {
                 let peak = load_rss[index].entry(name).or_default();
                 *peak = (*peak).max(bytes);
             }
-            closed_runs.push((report, cpu));
+            closed_runs.insert(index, (report, cpu));
         }
         let slower_max = closed_runs
-            .iter()
+            .values()
             .map(|(report, _)| report.all.throughput_rps)
             .fold(f64::INFINITY, f64::min);
         let rate = round
@@ -337,7 +355,11 @@ async fn measure_running(
             .and_then(|rates| rates.get(workload.name()).copied())
             .unwrap_or_else(|| equal_load_rate(slower_max));
         let mut runs = BTreeMap::new();
-        for ((deployment, (closed, cpu)), data) in running.iter().zip(closed_runs).zip(&data_sets) {
+        for &index in &order {
+            let (deployment, data) = (&running[index], &data_sets[index]);
+            let Some((closed, cpu)) = closed_runs.remove(&index) else {
+                continue;
+            };
             let open_loop = OpenLoop {
                 options,
                 http: &http,
@@ -500,7 +522,22 @@ async fn measure_running(
         metrics_on,
         build: None,
         containers: None,
+        metrics_on_counted: Vec::new(),
         counting_skipped: None,
         verdicts: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::turns;
+
+    #[test]
+    fn the_deployments_take_turns_in_an_order_rotated_each_round() {
+        assert_eq!(turns(3, 0), [0, 1, 2]);
+        assert_eq!(turns(3, 1), [1, 2, 0]);
+        assert_eq!(turns(3, 2), [2, 0, 1]);
+        assert_eq!(turns(3, 3), [0, 1, 2]);
+        assert_eq!(turns(0, 5), Vec::<usize>::new());
+    }
 }

@@ -5,11 +5,13 @@
 //! serialization, RPC, allocation and core logic.
 //!
 //! The mapping is this one table, [`RULES`], read in two passes:
-//! 1. a rule marked `anywhere` wins if its pattern occurs anywhere in the
-//!    name: `<shoplab_common::http::wire::Order as serde::ser::Serialize>::serialize`
+//! 1. a pattern found anywhere in the name ([`Match::Anywhere`]), or in the
+//!    source file for C code ([`Match::File`]), wins:
+//!    `<shoplab_common::http::wire::Order as serde::ser::Serialize>::serialize`
 //!    is JSON work, though it names the shop's type first;
-//! 2. otherwise the pattern that occurs *earliest* in the name decides, so
-//!    generic code is charged to what it was instantiated for:
+//! 2. otherwise the pattern found *earliest* in the name decides (a Rust
+//!    path where it starts a segment, or part of a C symbol), so generic
+//!    code is charged to what it was instantiated for:
 //!    `core::ptr::drop_in_place<actix_http::h1::Dispatcher<..>>` is the HTTP
 //!    server's, `tokio::runtime::task::Harness<shoplab_orders::..>::poll`
 //!    the runtime's.
@@ -18,7 +20,8 @@
 //! helpers, the dynamic loader). Shared crates go where most of their use
 //! is: `http` and `httparse` (which the client uses too) count as the
 //! server's, `bytes` as memory. The shop's own code is `shop`, except its
-//! HTTP edge (`shoplab_common::http`: the server's), the services' clients
+//! HTTP edge (`shoplab_common::http`: the server's), its database glue
+//! (`shoplab_common::db`: diesel's schema and connection), the services' clients
 //! and the gateway's relay (`shoplab_service`, `shoplab_gateway`: the
 //! client's), and its hop log and metrics (observability).
 
@@ -423,5 +426,29 @@ mod tests {
         assert_eq!(layers[&Allocator], 20);
         assert_eq!(layers[&Other], 5);
         assert_eq!(layers.values().sum::<u64>(), 55);
+    }
+}
+
+#[cfg(test)]
+mod documented {
+    use super::rules_table;
+
+    /// docs/INSTRUMENTS.md prints the table between two markers; the code's
+    /// table and the doc's must not drift apart.
+    #[test]
+    fn the_layer_table_in_instruments_md_is_the_one_the_code_uses() {
+        let doc = include_str!("../../../docs/INSTRUMENTS.md");
+        let begin = "<!-- layers:begin -->\n";
+        let start = doc
+            .find(begin)
+            .expect("INSTRUMENTS.md marks the layer table")
+            + begin.len();
+        let end = doc.find("<!-- layers:end -->").expect("and its end");
+        assert_eq!(
+            &doc[start..end],
+            rules_table(),
+            "docs/INSTRUMENTS.md's layer table differs from layers.rs's RULES: \
+             paste rules_table()'s output between the markers"
+        );
     }
 }

@@ -22,6 +22,7 @@
 //! in docs/INSTRUMENTS.md.
 
 pub mod figures;
+pub mod hop;
 pub mod inspect;
 pub mod layers;
 mod send;
@@ -68,6 +69,11 @@ pub async fn available() -> anyhow::Result<()> {
     crate::syscalls::available().await
 }
 
+/// How far apart the saga's recovery loop runs in a counting pass: its
+/// passes are background work, not a request's, and one falling into a
+/// batch or not moved the services' reads by up to 1%.
+const RECOVERY_EVERY_MS: u64 = 600_000;
+
 /// Counts `workloads` on one deployment: `instructions` starts it under
 /// callgrind (its `callgrind` is set here), `kernel` natively; each with
 /// fresh databases and the same cores. Returns each workload's figures by
@@ -75,9 +81,11 @@ pub async fn available() -> anyhow::Result<()> {
 pub async fn count(
     plan: &Plan,
     mut instructions: DeployOptions,
-    kernel: DeployOptions,
+    mut kernel: DeployOptions,
     workloads: &[Workload],
 ) -> anyhow::Result<BTreeMap<String, Counted>> {
+    instructions.recovery_every_ms = Some(RECOVERY_EVERY_MS);
+    kernel.recovery_every_ms = Some(RECOVERY_EVERY_MS);
     let label = instructions.kind.label();
     let dir = plan.dir.join(instructions.kind.dir_name());
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
@@ -126,6 +134,46 @@ pub async fn count(
     Ok(counted)
 }
 
+/// Instructions per request alone (no kernel pass), each workload's batch
+/// on a deployment started under callgrind from `options`: for a variant
+/// set beside a full count (the deployments with metrics on).
+pub async fn instructions_only(
+    plan: &Plan,
+    mut options: DeployOptions,
+    workloads: &[Workload],
+    what: &str,
+) -> anyhow::Result<BTreeMap<String, f64>> {
+    let dir = plan.dir.join(format!("{}-{what}", options.kind.dir_name()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    options.callgrind = Some(Callgrind { dir: dir.clone() });
+    options.recovery_every_ms = Some(RECOVERY_EVERY_MS);
+    let http = crate::load::http_client()?;
+    let step = Step::begin(format!(
+        "{}, {what}: counting instructions (under callgrind)",
+        options.kind.label()
+    ));
+    let deployment = started(&options).await?;
+    let counted = Pass::Instructions
+        .run(plan, &deployment, workloads, &http, &dir, &step)
+        .await;
+    deployment.stop().await;
+    let mut by_workload = BTreeMap::new();
+    for (workload, counts) in workloads.iter().zip(counted?) {
+        if let Counts::Instructions(profiles) = counts {
+            let total: f64 = profiles
+                .iter()
+                .map(|profile| layers_less_idle(profile).values().sum::<f64>())
+                .sum();
+            by_workload.insert(
+                workload.name().to_owned(),
+                total / plan.requests.max(1) as f64,
+            );
+        }
+    }
+    step.done("counted");
+    Ok(by_workload)
+}
+
 async fn started(options: &DeployOptions) -> anyhow::Result<Deployment> {
     Deployment::start(options)
         .await
@@ -159,12 +207,13 @@ impl Pass {
         let data = seed(plan, deployment).await?;
         let mut by_workload = Vec::new();
         for (index, workload) in workloads.iter().enumerate() {
-            let batch = Batch::new(http, &deployment.base_url, workload, &data, plan.seed);
+            let batch = Batch::of_workload(http, &deployment.base_url, workload, &data, plan.seed)?;
+            let pids = deployment.pids();
             by_workload.push(match self {
                 Pass::Instructions => {
-                    Counts::Instructions(instructions_of(plan, deployment, &batch, dir).await?)
+                    Counts::Instructions(instructions_of(plan, &pids, &batch, dir).await?)
                 }
-                Pass::Kernel => Counts::Kernel(kernel_of(plan, deployment, &batch, dir).await?),
+                Pass::Kernel => Counts::Kernel(kernel_of(plan, &pids, &batch, dir).await?),
             });
             step.set((index + 1) as f64 / workloads.len() as f64);
         }
@@ -186,30 +235,30 @@ pub struct ProcessProfile {
     pub idle_scale: f64,
 }
 
-/// The instructions of one batch on a deployment under callgrind.
-async fn instructions_of(
+/// The instructions of one batch on the processes `pids` (by name), each
+/// under callgrind.
+pub(crate) async fn instructions_of(
     plan: &Plan,
-    deployment: &Deployment,
+    pids: &[(String, u32)],
     batch: &Batch<'_>,
     dir: &Path,
 ) -> anyhow::Result<Vec<ProcessProfile>> {
     batch.warm_up(plan.warm_up).await?;
-    let pids = deployment.pids();
-    for (_, pid) in &pids {
+    for (_, pid) in pids {
         callgrind::zero(*pid).await?;
     }
     let started = Instant::now();
     batch.send(plan.requests).await?;
     let elapsed = started.elapsed();
     let mut batch_dumps = Vec::new();
-    for (name, pid) in &pids {
+    for (name, pid) in pids {
         batch_dumps.push(dump(dir, name, *pid).await?);
     }
     let idle = elapsed.min(IDLE_AT_MOST);
     let idle_started = Instant::now();
     tokio::time::sleep(idle).await;
     let mut idle_dumps = Vec::new();
-    for (name, pid) in &pids {
+    for (name, pid) in pids {
         idle_dumps.push(dump(dir, name, *pid).await?);
     }
     let idle_scale = elapsed.as_secs_f64() / idle_started.elapsed().as_secs_f64().max(1e-9);
@@ -270,20 +319,25 @@ pub struct ProcessKernel {
     pub cpu: Duration,
 }
 
-/// The system calls of one batch on a deployment at full speed.
-async fn kernel_of(
+/// The system calls of one batch on the processes `pids` (by name), at
+/// full speed.
+pub(crate) async fn kernel_of(
     plan: &Plan,
-    deployment: &Deployment,
+    pids: &[(String, u32)],
     batch: &Batch<'_>,
     dir: &Path,
 ) -> anyhow::Result<Vec<ProcessKernel>> {
     batch.warm_up(plan.warm_up).await?;
-    let pids = deployment.pids();
-    let workload = batch.workload_name();
-    let cpu_before = deployment.cpu_times();
+    let workload = batch.name();
+    let cpu_times = || -> Vec<(String, Duration)> {
+        pids.iter()
+            .map(|(name, pid)| (name.clone(), crate::cpu::cpu_time(*pid).unwrap_or_default()))
+            .collect()
+    };
+    let cpu_before = cpu_times();
     let window = Instant::now();
     let mut tracers = Vec::new();
-    for (name, pid) in &pids {
+    for (name, pid) in pids {
         tracers.push(Tracer::start(*pid, dir, &format!("{workload}-{}", file_name(name))).await?);
     }
     batch.send(plan.requests).await?;
@@ -292,11 +346,11 @@ async fn kernel_of(
         busy.push(tracer.finish().await?);
     }
     let busy_window = window.elapsed();
-    let cpu_after = deployment.cpu_times();
+    let cpu_after = cpu_times();
 
     let idle_started = Instant::now();
     let mut tracers = Vec::new();
-    for (name, pid) in &pids {
+    for (name, pid) in pids {
         tracers
             .push(Tracer::start(*pid, dir, &format!("{workload}-idle-{}", file_name(name))).await?);
     }

@@ -1,5 +1,5 @@
 //! A counting pass's batch: a workload's requests, drawn from its seeded
-//! stream, sent one at a time, each required to answer the status that
+//! stream (or one request again and again), sent one at a time, each required to answer the status that
 //! counts as success. One at a time, so that each request takes the same
 //! path through the stack in every run: at a higher concurrency, how many
 //! requests one wake-up serves depends on timing, and so would the counts.
@@ -16,34 +16,74 @@ use crate::load::{DataSet, Workload};
 /// to 50 times slower and one thread at a time.
 const REQUEST_WITHIN: Duration = Duration::from_secs(120);
 
-/// A workload's requests against one deployment.
+/// One request of a batch, ready to send.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) method: reqwest::Method,
+    /// The path and query, after the base URL.
+    pub(crate) path: String,
+    /// Sent as `application/json`.
+    pub(crate) body: Option<Vec<u8>>,
+    /// The status of a request that succeeded.
+    pub(crate) expected: u16,
+}
+
+/// Requests against one base URL: a workload's, or one request again and
+/// again (the floor's `/echo`, say).
 pub(crate) struct Batch<'a> {
     http: &'a reqwest::Client,
     base_url: &'a str,
-    workload: &'a Workload,
-    data: &'a DataSet,
+    name: &'static str,
+    draw: Box<dyn Fn(&mut StdRng) -> Outgoing + Send + Sync + 'a>,
     seed: u64,
 }
 
 impl<'a> Batch<'a> {
-    pub(crate) fn new(
+    /// `workload`'s requests over `data`, drawn from the stream `seed` seeds.
+    pub(crate) fn of_workload(
         http: &'a reqwest::Client,
         base_url: &'a str,
         workload: &'a Workload,
         data: &'a DataSet,
         seed: u64,
+    ) -> anyhow::Result<Self> {
+        data.check_serves(workload)?;
+        Ok(Batch {
+            http,
+            base_url,
+            name: workload.name(),
+            draw: Box::new(move |rng| {
+                let request = workload.next(rng, data);
+                Outgoing {
+                    expected: request.endpoint.expected_status(),
+                    method: request.method,
+                    path: request.path,
+                    body: request.body,
+                }
+            }),
+            seed,
+        })
+    }
+
+    /// The same request every time.
+    pub(crate) fn repeating(
+        http: &'a reqwest::Client,
+        base_url: &'a str,
+        name: &'static str,
+        request: Outgoing,
     ) -> Self {
         Batch {
             http,
             base_url,
-            workload,
-            data,
-            seed,
+            name,
+            draw: Box::new(move |_| request.clone()),
+            seed: 0,
         }
     }
 
-    pub(crate) fn workload_name(&self) -> &'static str {
-        self.workload.name()
+    /// What it sends, as file names and progress lines name it: `read`, `echo`.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
     }
 
     /// `count` requests of another stream than the batch's (so the batch's
@@ -58,10 +98,9 @@ impl<'a> Batch<'a> {
     }
 
     async fn send_stream(&self, count: usize, seed: u64) -> anyhow::Result<()> {
-        self.data.check_serves(self.workload)?;
         let mut rng = StdRng::seed_from_u64(seed);
         for index in 0..count {
-            let request = self.workload.next(&mut rng, self.data);
+            let request = (self.draw)(&mut rng);
             let mut call = self
                 .http
                 .request(
@@ -83,16 +122,16 @@ impl<'a> Batch<'a> {
                 )
             })?;
             let status = response.status().as_u16();
-            let expected = request.endpoint.expected_status();
             // Read to the end: the connection is then free for the next one.
             let body = response.bytes().await.unwrap_or_default();
-            if status != expected {
+            if status != request.expected {
                 bail!(
-                    "request {} of {count} ({} {}) answered {status}, not {expected}: {}; \
+                    "request {} of {count} ({} {}) answered {status}, not {}: {}; \
                      a count from a batch with errors is refused",
                     index + 1,
                     request.method,
                     request.path,
+                    request.expected,
                     String::from_utf8_lossy(&body).trim()
                 );
             }

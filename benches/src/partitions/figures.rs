@@ -67,6 +67,9 @@ pub struct Figures {
     pub max_rps: f64,
     /// Requests that failed in either loop.
     pub errors: u64,
+    /// User-space instructions per request, every process, from a counting
+    /// pass under callgrind (`None`: `--no-count`, or valgrind missing).
+    pub instructions: Option<f64>,
 }
 
 /// The calls per request between two components.
@@ -250,6 +253,7 @@ mod tests {
             p50_ms,
             max_rps: 1000.0,
             errors: 0,
+            instructions: None,
         }
     }
 

@@ -11,7 +11,10 @@
 //!    reference points of the decomposition;
 //! 3. the fifteen groupings (`shoplab-group` processes; the first, all
 //!    together, is the modular monolith), each started fresh, seeded,
-//!    warmed, its closed and open loops run, and stopped.
+//!    warmed, its closed and open loops run, and stopped;
+//! 4. after each deployment, unless `--no-count`, the same deployment again
+//!    under callgrind: its instructions per request on each workload, as
+//!    `compare`'s counting pass counts them (`crate::counting`).
 //!
 //! Each deployment is pinned to the same cores, the load generator to the
 //! others, as in `shoplab compare`, whose runs these are.
@@ -29,8 +32,9 @@ use shoplab_common::grouping::Grouping;
 use shoplab_common::http::hop_log;
 
 use crate::compare::runs::{closed_with_cpu, equal_load_rate, run_of, seed_and_warm, OpenLoop};
-use crate::compare::start::start;
+use crate::compare::start::{deploy_options, start};
 use crate::compare::OPEN_LOOP_CONNECTIONS;
+use crate::counting;
 use crate::deployment::{Calls, Deployment, Kind};
 use crate::experiment::{build_profile, until_interrupted, Experiment, Stamp};
 use crate::load::{self, DataSet, Mode, Run};
@@ -175,6 +179,16 @@ async fn measure(
     let mut rates: BTreeMap<String, f64> = BTreeMap::new();
     let mut pairs = Vec::new();
     let mut measured = Vec::new();
+    let counting = match runs.count_requests {
+        Some(requests) => match counting::available().await {
+            Ok(()) => Some(requests),
+            Err(why) => {
+                eprintln!("shoplab partitions: instructions are not counted: {why:#}");
+                None
+            }
+        },
+        None => None,
+    };
     for (at, &kind) in kinds.iter().enumerate() {
         eprintln!("[{}/{}] {}", at + 1, kinds.len(), kind.label());
         let logs = (kind == Kind::Micro).then(|| out.join("logs").join(kind.dir_name()));
@@ -212,6 +226,7 @@ async fn measure(
                         p50_ms: open.all.latency_ms.p50,
                         max_rps: closed.all.throughput_rps,
                         errors: closed.all.errors + open.all.errors,
+                        instructions: None,
                     },
                 );
             }
@@ -227,7 +242,19 @@ async fn measure(
         }
         .await;
         deployment.stop().await;
-        measured.push(outcome?);
+        let mut outcome = outcome?;
+        if let Some(requests) = counting {
+            // Instructions only: a count per grouping, beside its CPU time.
+            let plan = crate::compare::counted::plan(runs, out, requests);
+            let mut counted = deploy_options(runs, databases, kind, 0, None)?;
+            counted.cores = crate::compare::counted::core(runs).map(|core| vec![core]);
+            let instructions =
+                counting::instructions_only(&plan, counted, &runs.workloads, "partitions").await?;
+            for (workload, figures) in &mut outcome.workloads {
+                figures.instructions = instructions.get(workload).copied();
+            }
+        }
+        measured.push(outcome);
     }
     Ok((measured, rates, pairs))
 }

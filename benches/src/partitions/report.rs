@@ -40,14 +40,17 @@ fn workloads(result: &PartitionsResult) -> Vec<String> {
 }
 
 /// One workload's figures in a few words.
-fn figures_cells(figures: Option<&Figures>) -> [String; 3] {
+fn figures_cells(figures: Option<&Figures>) -> [String; 4] {
     match figures {
         Some(figures) => [
+            figures
+                .instructions
+                .map_or("–".into(), |count| format!("{:.0}k", count / 1000.0)),
             format!("{:.0} µs", figures.cpu_us),
             format!("{:.3} ms", figures.p50_ms),
             format!("{:.0}/s", figures.max_rps),
         ],
-        None => ["–".into(), "–".into(), "–".into()],
+        None => ["–".into(), "–".into(), "–".into(), "–".into()],
     }
 }
 
@@ -58,7 +61,8 @@ pub fn print(result: &PartitionsResult) {
     let mut columns = vec![(36, Align::Left), (7, Align::Right)];
     for _ in &names {
         columns.extend([
-            (11, Align::Right),
+            (16, Align::Right),
+            (9, Align::Right),
             (11, Align::Right),
             (10, Align::Right),
             (8, Align::Right),
@@ -71,7 +75,8 @@ pub fn print(result: &PartitionsResult) {
     let mut header = vec!["grouping (ranked)".to_owned(), "procs".to_owned()];
     for name in &names {
         header.extend([
-            format!("{name}: CPU"),
+            format!("{name}: instr"),
+            "CPU".to_owned(),
             "p50".to_owned(),
             "max".to_owned(),
             "across".to_owned(),

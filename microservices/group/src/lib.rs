@@ -67,6 +67,8 @@ pub struct Group {
     pub call_args: CallArgs,
     pub settings: SettingsArgs,
     pub tx: Tx,
+    /// How the saga's recovery loop is paced, when the group hosts orders.
+    pub recovery: shoplab_orders::RecoveryArgs,
 }
 
 impl Group {
@@ -181,7 +183,12 @@ pub fn build(group: Group) -> anyhow::Result<Application> {
     };
     if group.tx == Tx::Saga {
         if let Some((_, orders)) = pools.iter().find(|(c, _)| *c == Component::Orders) {
-            shoplab_orders::start_recovery(orders.clone(), client.clone(), settings.clone())?;
+            shoplab_orders::start_recovery(
+                orders.clone(),
+                client.clone(),
+                settings.clone(),
+                group.recovery.every(),
+            )?;
         }
     }
     let (client, tx) = (web::Data::new(client), web::Data::new(group.tx));

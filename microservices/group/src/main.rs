@@ -61,6 +61,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Tx::Saga)]
     tx: Tx,
     #[command(flatten)]
+    recovery: shoplab_orders::RecoveryArgs,
+    #[command(flatten)]
     settings: SettingsArgs,
 }
 
@@ -101,6 +103,7 @@ fn main() {
         call_args: args.call_args,
         settings: args.settings,
         tx: args.tx,
+        recovery: args.recovery,
     };
     // Built before the async runtime starts: see `build`.
     let result = build(group).and_then(run);

@@ -34,8 +34,35 @@ pub const NAME: &str = "shoplab-orders";
 /// Threads the recovery loop runs its database work on.
 const RECOVERY_DATABASE_THREADS: usize = 4;
 
-/// How often the recovery loop looks for sagas whose runner is gone.
-const RECOVERY_EVERY: Duration = Duration::from_secs(1);
+/// How often the recovery loop looks for sagas whose runner is gone,
+/// unless `--recovery-every-ms` says otherwise.
+const RECOVERY_EVERY_MS: u64 = 1000;
+
+/// `--recovery-every-ms`: how the saga's recovery loop is paced.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct RecoveryArgs {
+    /// How often, in milliseconds, the saga's recovery loop looks for sagas
+    /// whose runner is gone (a crashed or frozen orders process's) and
+    /// finishes them. `shoplab compare`'s counting pass sets it far apart,
+    /// so that a pass of it does not fall into a counted batch.
+    #[arg(long, value_name = "MS", default_value_t = RECOVERY_EVERY_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub recovery_every_ms: u64,
+}
+
+impl Default for RecoveryArgs {
+    fn default() -> Self {
+        Self {
+            recovery_every_ms: RECOVERY_EVERY_MS,
+        }
+    }
+}
+
+impl RecoveryArgs {
+    pub fn every(&self) -> Duration {
+        Duration::from_millis(self.recovery_every_ms)
+    }
+}
 
 /// Opens the service's own database (orders and idempotency keys only),
 /// builds its client to `peers` (users, catalog, payments), starts the saga
@@ -51,6 +78,7 @@ pub fn build(
     peers: Peers,
     calls: &CallArgs,
     tx: Tx,
+    recovery: RecoveryArgs,
 ) -> anyhow::Result<Application> {
     let settings = service.settings.load(NAME)?;
     let peers = PeerClient::new(peers, calls)?;
@@ -66,7 +94,7 @@ pub fn build(
                 .configure(configure);
         })?;
     if runs_sagas {
-        start_recovery(pool, recovery_peers, settings)?;
+        start_recovery(pool, recovery_peers, settings, recovery.every())?;
     }
     Ok(application)
 }
@@ -77,7 +105,12 @@ pub fn build(
 /// threads. Each pass also reports how many sagas are in flight (when
 /// metrics are on). A group of components that hosts orders
 /// (`microservices/group`) starts it too.
-pub fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyhow::Result<()> {
+pub fn start_recovery(
+    pool: Pool,
+    peers: PeerClient,
+    settings: Settings,
+    every: Duration,
+) -> anyhow::Result<()> {
     let Settings { faults, budget } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -108,7 +141,7 @@ pub fn start_recovery(pool: Pool, peers: PeerClient, settings: Settings) -> anyh
                         Ok(())
                     })
                     .await;
-                    tokio::time::sleep(RECOVERY_EVERY).await;
+                    tokio::time::sleep(every).await;
                 }
             })
         })?;

@@ -6,7 +6,7 @@
 //! (`checkout.rs`).
 
 use clap::Parser;
-use shoplab_orders::{build, Tx, NAME};
+use shoplab_orders::{build, RecoveryArgs, Tx, NAME};
 use shoplab_service::balance::{ReplicaUrls, Replicas};
 use shoplab_service::remote::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
@@ -36,6 +36,8 @@ struct Args {
     /// what goes wrong without them).
     #[arg(long, value_enum, default_value_t = Tx::Saga)]
     tx: Tx,
+    #[command(flatten)]
+    recovery: RecoveryArgs,
 }
 
 fn main() {
@@ -46,6 +48,6 @@ fn main() {
         payments: Some(Replicas::new("payments", args.payments_url)),
     };
     // Built before the async runtime starts: see `build`.
-    let result = build(args.service, peers, &args.calls, args.tx).and_then(run);
+    let result = build(args.service, peers, &args.calls, args.tx, args.recovery).and_then(run);
     exit_on_error(NAME, result);
 }

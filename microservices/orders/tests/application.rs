@@ -26,11 +26,18 @@ async fn build_binds_a_free_port_and_the_service_answers_once_run() {
         catalog: Some(Replicas::one("catalog", NOWHERE)),
         payments: Some(Replicas::one("payments", NOWHERE)),
     };
-    let application =
-        tokio::task::spawn_blocking(move || build(service, peers, &CallArgs::default(), Tx::Saga))
-            .await
-            .expect("the build task ran")
-            .expect("the orders service builds on a fresh SQLite file");
+    let application = tokio::task::spawn_blocking(move || {
+        build(
+            service,
+            peers,
+            &CallArgs::default(),
+            Tx::Saga,
+            Default::default(),
+        )
+    })
+    .await
+    .expect("the build task ran")
+    .expect("the orders service builds on a fresh SQLite file");
     let port = application.port();
     assert_ne!(port, 0, "port 0 was resolved to the port bound");
     let handle = application.handle();

@@ -84,6 +84,7 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
             if options.tx == Tx::Naive {
                 orders_args.extend(["--tx".to_owned(), "naive".to_owned()]);
             }
+            orders_args.extend(recovery_pace(options));
             let orders = start_service(options, "orders", orders_args, processes).await?;
             let gateway_args = vec![
                 "--addr".to_owned(),
@@ -151,8 +152,11 @@ async fn launch_groups(
         if calls == Calls::Http {
             args.extend(["--calls".to_owned(), "http".to_owned()]);
         }
-        if options.tx == Tx::Naive && group.contains(&Component::Orders) {
-            args.extend(["--tx".to_owned(), "naive".to_owned()]);
+        if group.contains(&Component::Orders) {
+            if options.tx == Tx::Naive {
+                args.extend(["--tx".to_owned(), "naive".to_owned()]);
+            }
+            args.extend(recovery_pace(options));
         }
         let args = with_hop_delay(options, args);
         let name = group_process_name(group);
@@ -289,6 +293,14 @@ async fn start(
             Err(error)
         }
     }
+}
+
+/// `--recovery-every-ms`, when the options set it.
+fn recovery_pace(options: &Options) -> Vec<String> {
+    options
+        .recovery_every_ms
+        .map(|every| vec!["--recovery-every-ms".to_owned(), every.to_string()])
+        .unwrap_or_default()
 }
 
 /// The flags that lift `binary`'s time limits for a run under callgrind:

@@ -374,6 +374,10 @@ pub struct Options {
     /// thread at a time, so every time limit a process keeps is raised far
     /// beyond what a request takes there ([`SLOW_LIMIT_MS`]).
     pub callgrind: Option<crate::callgrind::Callgrind>,
+    /// `--recovery-every-ms` for the process that runs the saga (the orders
+    /// service, or the group hosting orders): a counting pass sets it far
+    /// apart, so that no pass of the recovery loop falls into a batch.
+    pub recovery_every_ms: Option<u64>,
 }
 
 /// A request's deadline and a call's time limit for processes under
@@ -400,6 +404,7 @@ impl Options {
             metrics: false,
             echo_stderr: false,
             callgrind: None,
+            recovery_every_ms: None,
         }
     }
 
