@@ -6,6 +6,9 @@
 Prints, for each set, every workload's CPU per request, p50 at the equal
 open-loop rate and maximum throughput on each deployment, then the hops and
 what metrics cost: how docs/RESULTS.md's before-and-after tables are made.
+Where the runs counted (compare's counting pass), it then sets the counted
+ratios to the monolith beside the timed CPU ratio of the same runs, each as
+its median (min-max) and its largest distance from the median.
 """
 import json, statistics, sys
 
@@ -46,10 +49,42 @@ def table(name, runs):
             f"{m['workload']}/{m['deployment']} " + cell([next(y for y in r['metrics_on'] if y['workload'] == m['workload'] and y['deployment'] == m['deployment'])['cost'] * 100 for r in runs], lambda v: f"{v:.1f}%")
             for m in runs[0]['metrics_on']))
 
+def spread(values):
+    """The median, and the largest distance from it as a share of it."""
+    median = statistics.median(values)
+    return median, max(abs(v - median) for v in values) / median
+
+def counted(name, runs):
+    if not all(w['runs'][d].get('counted') for r in runs for w in r['workloads'] for d in w['runs']):
+        return
+    order = runs[0].get('order', ['monolith', 'microservices'])
+    print(f"\n{name}: counted ratios to the monolith beside the timed CPU ratio, "
+          "each: median (min-max), ±largest distance from the median")
+    print(f"{'':28}{'instructions':>32}{'system calls':>32}{'timed CPU':>32}")
+    for w in [w['workload'] for w in runs[0]['workloads']]:
+        for dep in [d for d in order if d != 'monolith']:
+            def ratios(figure):
+                out = []
+                for r in runs:
+                    rs = next(x for x in r['workloads'] if x['workload'] == w)['runs']
+                    out.append(figure(rs[dep]) / figure(rs['monolith']))
+                return out
+            cells = []
+            for figure in (lambda f: f['counted']['instructions'], lambda f: f['counted']['syscalls'],
+                           lambda f: f['cpu']['us_per_request']):
+                values = ratios(figure)
+                median, away = spread(values)
+                cells.append(f"{cell(values, lambda v: f'{v:.2f}x')} ±{away * 100:.1f}%")
+            print(f"{w + ' / ' + dep + ' ÷ mono':28}" + "".join(f"{c:>32}" for c in cells))
+
 if __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help'):
         sys.exit(__doc__)
     sep = sys.argv.index('--after') if '--after' in sys.argv else len(sys.argv)
     before, after = sys.argv[1:sep], sys.argv[sep + 1:]
-    if before: table('before', load(before))
-    if after: table('after', load(after))
+    if before:
+        table('before', load(before))
+        counted('before', load(before))
+    if after:
+        table('after', load(after))
+        counted('after', load(after))

@@ -170,30 +170,16 @@ impl Tracer {
                 events.push(format!("syscalls:sys_enter_{call}"));
             }
         }
-        let stat = Command::new("perf")
-            .args(["stat", "-x,", "--no-big-num", "-o"])
-            .arg(&stat_file)
-            .arg("-e")
-            .arg(events.join(","))
-            .arg("-p")
-            .arg(pid.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start perf stat")?;
-        let record = Command::new("perf")
-            .args(["record", "-q", "-e", "sock:sock_send_length", "-o"])
-            .arg(&record_file)
-            .arg("-p")
-            .arg(pid.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start perf record")?;
+        let stat = attach(
+            &["stat", "-x,", "--no-big-num", "-e", &events.join(","), "-o"],
+            &stat_file,
+            pid,
+        )?;
+        let record = attach(
+            &["record", "-q", "-e", "sock:sock_send_length", "-o"],
+            &record_file,
+            pid,
+        )?;
         tokio::time::sleep(ATTACH).await;
         Ok(Tracer {
             stat,
@@ -238,6 +224,22 @@ impl Tracer {
         counts.socket_bytes = sent_bytes(&String::from_utf8_lossy(&script.stdout));
         Ok(counts)
     }
+}
+
+/// `perf ARGS FILE -p PID`: perf attached to every thread of `pid`, writing
+/// to `file` once told to stop (SIGINT).
+fn attach(args: &[&str], file: &Path, pid: u32) -> anyhow::Result<Child> {
+    Command::new("perf")
+        .args(args)
+        .arg(file)
+        .arg("-p")
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start perf {}", args[0]))
 }
 
 /// Whether the kernel has a tracepoint for entering the system call `call`.

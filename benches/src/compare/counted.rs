@@ -146,6 +146,7 @@ pub fn print_layers(results: &[CompareResult]) {
         println!("\ncounting pass skipped: {why}");
         return;
     }
+    print_hops(results);
     for figures in &first.workloads {
         if of(first, &figures.workload, "monolith").is_none() {
             continue;
@@ -179,6 +180,69 @@ pub fn print_layers(results: &[CompareResult]) {
         }
         if let Some(sentence) = extra_by_layer(first, &figures.workload) {
             println!("{sentence}");
+        }
+    }
+}
+
+/// One hop's count, read from a run's counted hops.
+type OneHop = fn(&hop::HopCounts) -> Option<hop::HopCount>;
+
+/// The hop in counts: B, then each hop with its ratio to B's instructions
+/// and its system calls beside B's.
+fn print_hops(results: &[CompareResult]) {
+    let hops: Vec<&hop::HopCounts> = results
+        .iter()
+        .filter_map(|result| result.hop.counted.as_ref())
+        .collect();
+    if hops.len() != results.len() || hops.is_empty() {
+        return;
+    }
+    let over = |figure: OneHop| {
+        let counts: Vec<hop::HopCount> = hops.iter().filter_map(|hop| figure(hop)).collect();
+        (counts.len() == hops.len()).then(|| {
+            let instructions = Spread::of(
+                &counts
+                    .iter()
+                    .map(|count| count.instructions)
+                    .collect::<Vec<_>>(),
+            );
+            let syscalls = Spread::of(
+                &counts
+                    .iter()
+                    .map(|count| count.syscalls)
+                    .collect::<Vec<_>>(),
+            );
+            let over_b = Spread::of(
+                &hops
+                    .iter()
+                    .zip(&counts)
+                    .map(|(hop, count)| count.instructions / hop.b.instructions.max(1.0))
+                    .collect::<Vec<_>>(),
+            );
+            (instructions, syscalls, over_b)
+        })
+    };
+    let Some((b, b_syscalls, _)) = over(|hop| Some(hop.b)) else {
+        return;
+    };
+    println!(
+        "\nthe hop, counted: B {} instructions, {} system calls",
+        show_thousands(b),
+        b_syscalls.show(2, "")
+    );
+    let hops_named: [(&str, OneHop); 3] = [
+        ("bare relay's hop", |hop| Some(hop.relay_hop)),
+        ("gateway's hop", |hop| hop.gateway_hop),
+        ("internal hop (per component call)", |hop| hop.internal_hop),
+    ];
+    for (name, figure) in hops_named {
+        if let Some((instructions, syscalls, over_b)) = over(figure) {
+            println!(
+                "  {name}: {} instructions = {} B, {} system calls",
+                show_thousands(instructions),
+                over_b.show_ratio(),
+                syscalls.show(2, "")
+            );
         }
     }
 }

@@ -2,12 +2,14 @@
 //! or styles fetched, plots inline as SVG drawn by plotters), for reading in
 //! any browser, offline, next to `result.json`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use plotters::prelude::*;
 
 use super::figures::CompareResult;
 use super::table;
+use crate::counting::layers::Layer;
 use crate::report::plot::{
     bar_plot, categories_frame, deployment_colour, draw, legend, percentile_plot, MONOLITH,
     PROCESS_COLOURS,
@@ -122,6 +124,15 @@ pub fn render(result: &CompareResult) -> String {
     page.push_str("<h2>CPU per request, by process</h2><p>User + system CPU of every process of the deployment over the closed-loop run, divided by the requests served.</p><div class=\"plots\">");
     page.push_str(&cpu_plot(result));
     page.push_str("</div>");
+    let layers = layers_plot(result);
+    if !layers.is_empty() {
+        page.push_str("<h2>Instructions per request, by layer</h2><p>The counting pass: every process under callgrind, the same requests one at a time; each function's own instructions charged to its layer of the stack (docs/INSTRUMENTS.md).</p><div class=\"plots\">");
+        page.push_str(&layers);
+        if let Some(order) = super::counted::extra_by_layer(result, "order") {
+            page.push_str(&format!("<p>{}</p>", escape(&order)));
+        }
+        page.push_str("</div>");
+    }
 
     let figures: Vec<(&str, RGBColor, &super::figures::DeploymentFigures)> = deployments
         .iter()
@@ -388,12 +399,52 @@ fn cpu_plot(result: &CompareResult) -> String {
             }
         }
     }
+    let title = format!(
+        "CPU µs per request by process ({} from left to right)",
+        result.order.join(", ")
+    );
+    stacked_plot(result, &title, &processes, |runs| {
+        Some(runs.cpu.by_process_us.clone())
+    })
+}
+
+/// Instructions per request by layer of the stack, from the counting pass:
+/// per workload, a bar per deployment, each stacked by layer (thousands).
+fn layers_plot(result: &CompareResult) -> String {
+    let layers: Vec<String> = Layer::ALL
+        .iter()
+        .map(|layer| layer.key().to_owned())
+        .collect();
+    let title = format!(
+        "thousand instructions per request by layer ({} from left to right)",
+        result.order.join(", ")
+    );
+    stacked_plot(result, &title, &layers, |runs| {
+        runs.counted.as_ref().map(|counted| {
+            counted
+                .by_layer
+                .iter()
+                .map(|(layer, count)| (layer.clone(), count / 1000.0))
+                .collect()
+        })
+    })
+}
+
+/// Per workload, a bar per deployment (in the result's order), each
+/// stacked by `parts` (in the order of `keys`), as `part` gives them.
+fn stacked_plot(
+    result: &CompareResult,
+    title: &str,
+    keys: &[String],
+    part: impl Fn(&super::figures::WorkloadRuns) -> Option<BTreeMap<String, f64>>,
+) -> String {
     let count = result.workloads.len();
     let high = result
         .workloads
         .iter()
         .flat_map(|workload| workload.runs.values())
-        .map(|runs| runs.cpu.us_per_request)
+        .filter_map(&part)
+        .map(|parts| parts.values().map(|value| value.max(0.0)).sum::<f64>())
         .fold(0f64, f64::max);
     if count == 0 || high <= 0.0 {
         return String::new();
@@ -404,35 +455,28 @@ fn cpu_plot(result: &CompareResult) -> String {
         .map(|workload| workload.workload.clone())
         .collect();
     draw(720, 340, |root| {
-        let mut chart = categories_frame(
-            &root,
-            &format!(
-                "CPU µs per request by process ({} from left to right)",
-                result.order.join(", ")
-            ),
-            &names,
-            high,
-        )?;
-        for (slot, process) in processes.iter().enumerate() {
-            let colour = if process == "shoplab-monolith" {
+        let mut chart = categories_frame(&root, title, &names, high)?;
+        for (slot, key) in keys.iter().enumerate() {
+            let colour = if key == "shoplab-monolith" {
                 MONOLITH
             } else {
-                PROCESS_COLOURS[slot % PROCESS_COLOURS.len()]
+                STACK_COLOURS[slot % STACK_COLOURS.len()]
             };
             let mut bars = Vec::new();
             for (group, workload) in result.workloads.iter().enumerate() {
                 let width = 0.76 / result.order.len().max(1) as f64;
                 for (side, deployment) in result.order.iter().enumerate() {
-                    let Some(runs) = workload.runs.get(deployment) else {
+                    let Some(parts) = workload.runs.get(deployment).and_then(&part) else {
                         continue;
                     };
-                    let Some(own) = runs.cpu.by_process_us.get(process) else {
+                    let Some(own) = parts.get(key).map(|value| value.max(0.0)) else {
                         continue;
                     };
-                    // Stack in the order the processes are listed.
-                    let below: f64 = processes[..slot]
+                    // Stack in the order of `keys`.
+                    let below: f64 = keys[..slot]
                         .iter()
-                        .filter_map(|other| runs.cpu.by_process_us.get(other))
+                        .filter_map(|other| parts.get(other))
+                        .map(|value| value.max(0.0))
                         .sum();
                     let left = group as f64 - 0.38 + side as f64 * width;
                     bars.push(Rectangle::new(
@@ -443,7 +487,7 @@ fn cpu_plot(result: &CompareResult) -> String {
             }
             chart
                 .draw_series(bars)?
-                .label(process.replace("shoplab-", ""))
+                .label(key.replace("shoplab-", ""))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
@@ -451,3 +495,16 @@ fn cpu_plot(result: &CompareResult) -> String {
         legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
+
+/// The stacks' colours: the processes', then three more for the layers.
+const STACK_COLOURS: [RGBColor; 9] = [
+    PROCESS_COLOURS[0],
+    PROCESS_COLOURS[1],
+    PROCESS_COLOURS[2],
+    PROCESS_COLOURS[3],
+    PROCESS_COLOURS[4],
+    PROCESS_COLOURS[5],
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];

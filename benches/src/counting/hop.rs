@@ -98,11 +98,7 @@ pub async fn count(
     };
     let outcome = async {
         let callgrind = Callgrind { dir: dir.clone() };
-        let floor = start_floor(floors, 0, cores.as_deref(), Some(&callgrind)).await?;
-        let pids = vec![(
-            "shoplab-floor".to_owned(),
-            floor.pid().context("the floor has no pid")?,
-        )];
+        let (floor, pids) = floor_and_pids(floors, cores.as_deref(), Some(&callgrind)).await?;
         let counted = async {
             let echo_batch = Batch::repeating(&http, &floor.url, "echo", echo.clone());
             let relay_batch = Batch::repeating(&http, &floor.url, "relay", relay.clone());
@@ -115,11 +111,7 @@ pub async fn count(
         floor.stop().await;
         let (echo_instructions, relay_instructions, client_instructions) = counted?;
 
-        let floor = start_floor(floors, 0, cores.as_deref(), None).await?;
-        let pids = vec![(
-            "shoplab-floor".to_owned(),
-            floor.pid().context("the floor has no pid")?,
-        )];
+        let (floor, pids) = floor_and_pids(floors, cores.as_deref(), None).await?;
         let counted = async {
             let echo_batch = Batch::repeating(&http, &floor.url, "echo", echo.clone());
             let relay_batch = Batch::repeating(&http, &floor.url, "relay", relay.clone());
@@ -162,6 +154,23 @@ pub async fn count(
     .await;
     target.stop().await;
     outcome
+}
+
+/// The measured floor (the first), under callgrind if given, and its pid
+/// by name, as the batches take it.
+async fn floor_and_pids(
+    floors: &Floors,
+    cores: Option<&[usize]>,
+    callgrind: Option<&Callgrind>,
+) -> anyhow::Result<(Process, Vec<(String, u32)>)> {
+    let floor = start_floor(floors, 0, cores, callgrind).await?;
+    match floor.pid() {
+        Some(pid) => Ok((floor, vec![("shoplab-floor".to_owned(), pid)])),
+        None => {
+            floor.stop().await;
+            anyhow::bail!("the floor exited as it started")
+        }
+    }
 }
 
 /// One process's count per request in `counted`.
