@@ -1,10 +1,17 @@
 //! The counting pass on real processes: the monolith and the microservices
 //! each counted twice, on fresh deployments, for a product read and an
 //! order. The claim the lab makes of a count is that it repeats: the two
-//! passes' instructions per request agree within 1%, and so do the
-//! services-to-monolith ratios; the layers add up to the total; the
+//! passes' instructions per request agree within 1% on an order, and so do
+//! the services-to-monolith ratios; the layers add up to the total; the
 //! services run more instructions and more system calls per request than
 //! the monolith (the split's cost, counted).
+//!
+//! A read is held to 3%: in some starts of a process, actix's dispatcher is
+//! polled once more on about half the requests (the handler's blocking
+//! task not done yet when the worker looks again), and each extra poll
+//! clears a 3 KB header buffer with `rep stosb`, which valgrind counts a
+//! byte at a time: up to 3% of an 85 k-instruction read, under 0.1% of an
+//! order (docs/RESULTS.md).
 //!
 //! Ignored where valgrind or perf (as root) is missing: CI has both and runs
 //! this with `--ignored`.
@@ -70,7 +77,7 @@ fn within(share: f64, a: f64, b: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs valgrind and perf as root: CI runs it with --ignored"]
-async fn two_counting_passes_agree_within_one_percent_and_the_split_costs_more() {
+async fn two_counting_passes_agree_within_one_percent_on_an_order_and_the_split_costs_more() {
     counting::available()
         .await
         .expect("valgrind and perf are here (this test is run with --ignored where they are)");
@@ -92,16 +99,18 @@ async fn two_counting_passes_agree_within_one_percent_and_the_split_costs_more()
             micro_a.syscalls,
             micro_b.syscalls
         );
+        let tolerance = if workload == "order" { 0.01 } else { 0.03 };
         for (name, a, b) in [
             ("monolith", mono_a, mono_b),
             ("microservices", micro_a, micro_b),
         ] {
             assert_eq!(a.requests, REQUESTS as u64);
             assert!(
-                within(0.01, a.instructions, b.instructions),
-                "{workload} on the {name}: {} and {} instructions per request differ by more than 1%",
+                within(tolerance, a.instructions, b.instructions),
+                "{workload} on the {name}: {} and {} instructions per request differ by more than {}%",
                 a.instructions,
-                b.instructions
+                b.instructions,
+                tolerance * 100.0
             );
             let layers: f64 = a.by_layer.values().sum();
             assert!(
@@ -121,7 +130,7 @@ async fn two_counting_passes_agree_within_one_percent_and_the_split_costs_more()
             micro_b.instructions / mono_b.instructions,
         ];
         assert!(
-            within(0.01, ratios[0], ratios[1]),
+            within(tolerance, ratios[0], ratios[1]),
             "{workload}: the services' ratio moved from {:.3}x to {:.3}x",
             ratios[0],
             ratios[1]
