@@ -60,7 +60,10 @@ async fn count_twice(
         };
         let counted = counting::count(
             &plan,
-            options(kind, scratch, &format!("{pass}-instructions")),
+            [
+                options(kind, scratch, &format!("{pass}-instructions")),
+                options(kind, scratch, &format!("{pass}-instructions-again")),
+            ],
             options(kind, scratch, &format!("{pass}-kernel")),
             &workloads,
         )

@@ -30,10 +30,13 @@ pub(crate) async fn measure(
     let plan = plan(options, out, requests);
     let core = core(options);
     for &kind in &options.deployments {
-        let mut instructions = deploy_options(options, databases, kind, 0, None)?;
-        let mut kernel = deploy_options(options, databases, kind, 0, None)?;
-        instructions.cores = core.map(|core| vec![core]);
-        kernel.cores = core.map(|core| vec![core]);
+        let mut fresh = || -> anyhow::Result<crate::deployment::Options> {
+            let mut deploy = deploy_options(options, databases, kind, 0, None)?;
+            deploy.cores = core.map(|core| vec![core]);
+            Ok(deploy)
+        };
+        let instructions = [fresh()?, fresh()?];
+        let kernel = fresh()?;
         let counted = counting::count(&plan, instructions, kernel, &options.workloads).await?;
         for figures in &mut result.workloads {
             if let (Some(runs), Some(counted)) = (

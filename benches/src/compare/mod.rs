@@ -18,8 +18,9 @@
 //! 5. the hop: B, and what the gateway adds;
 //! 6. the microservices again with each extra `--hop-delay-us`;
 //! 7. the counting pass (`counting`): each deployment again, under
-//!    callgrind and then at full speed under the kernel's tracepoints, the
-//!    same batch of each workload counted in instructions and system calls;
+//!    callgrind (twice, the lower count kept) and then at full speed under
+//!    the kernel's tracepoints, the same batch of each workload counted in
+//!    instructions and system calls;
 //! 8. with `--with-build`, build times.
 //!
 //! The two measured deployments keep hop logs (`<results>/logs/`, unless
