@@ -16,7 +16,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use shoplab::callgrind::{Callgrind, Profile};
+use shoplab::callgrind::{self, Profile};
 use support::calls::{Fixture, CASES};
 
 /// Calls in the shorter of the two runs.
@@ -35,16 +35,13 @@ fn main() {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch directory");
-    let callgrind = Callgrind {
-        dir: scratch.path().to_owned(),
-    };
     let exe = std::env::current_exe().expect("the bench knows its own path");
     println!("component calls, instructions per call (callgrind; {CALLS} calls, the difference of two runs)");
     let mut last = None;
     for (group, function) in CASES {
         let runs: Vec<u64> = [2 * CALLS, CALLS]
             .iter()
-            .map(|&calls| count(&callgrind, &exe, group, function, calls))
+            .map(|&calls| count(scratch.path(), &exe, group, function, calls))
             .collect();
         let per_call = runs[0].saturating_sub(runs[1]) as f64 / CALLS as f64;
         let ratio = match (function, last) {
@@ -60,19 +57,14 @@ fn main() {
 
 /// One run of `calls` calls of a case under callgrind: every thread's
 /// instructions, from start to exit.
-fn count(callgrind: &Callgrind, exe: &Path, group: &str, function: &str, calls: usize) -> u64 {
+fn count(scratch: &Path, exe: &Path, group: &str, function: &str, calls: usize) -> u64 {
     let name = format!(
         "{}-{}-{calls}",
         group.replace(' ', "-"),
         function.replace(' ', "-")
     );
-    let mut line = callgrind.command(&name, exe);
-    let out = callgrind.dir.join(format!("{name}.out"));
-    for arg in &mut line {
-        if arg.starts_with("--callgrind-out-file=") {
-            *arg = format!("--callgrind-out-file={}", out.display());
-        }
-    }
+    let out = scratch.join(format!("{name}.out"));
+    let line = callgrind::command_writing(&out, exe);
     let status = Command::new(&line[0])
         .args(&line[1..])
         .env(CASE, format!("{group}/{function}"))

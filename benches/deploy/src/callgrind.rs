@@ -35,39 +35,39 @@ impl Callgrind {
     /// and counting on from the start (the dumps taken around a batch,
     /// [`zero`] then [`dump`], hold only what the batch ran).
     pub fn command(&self, name: &str, binary: &Path) -> Vec<String> {
-        let arch = std::env::consts::ARCH;
-        vec![
-            "setarch".into(),
-            arch.into(),
-            "-R".into(),
-            "valgrind".into(),
-            "--tool=callgrind".into(),
-            "--quiet".into(),
-            // Each function's cost with its callee's, not every jump.
-            "--collect-jumps=no".into(),
-            // Valgrind runs one thread at a time; by default, which one
-            // runs next after a thread blocks is up to the OS's lock, and
-            // how many times a future is polled (each poll a few thousand
-            // instructions) moved with it: reads differed by 1-3% from run
-            // to run. A fair lock hands over in order, and they agree to
-            // about 0.2%.
-            "--fair-sched=yes".into(),
-            format!(
-                "--callgrind-out-file={}",
-                self.dir.join(format!("{}.%p", file_name(name))).display()
-            ),
-            binary.display().to_string(),
-        ]
-    }
-
-    /// The dumps of the process `name` with `pid`, numbered as taken.
-    pub fn dump_path(&self, name: &str, pid: u32, number: u32) -> PathBuf {
-        self.dir.join(format!("{}.{pid}.{number}", file_name(name)))
+        let out = self.dir.join(format!("{}.%p", file_name(name)));
+        command_writing(&out, binary)
     }
 }
 
+/// The command line that runs `binary` under callgrind as
+/// [`Callgrind::command`] does, writing to `out` (`%p` there is the pid; a
+/// dump taken while it runs is `out.1`, `out.2`, ...; the one at exit is
+/// `out` itself).
+pub fn command_writing(out: &Path, binary: &Path) -> Vec<String> {
+    vec![
+        "setarch".into(),
+        std::env::consts::ARCH.into(),
+        "-R".into(),
+        "valgrind".into(),
+        "--tool=callgrind".into(),
+        "--quiet".into(),
+        // Each function's cost with its callee's, not every jump.
+        "--collect-jumps=no".into(),
+        // Valgrind runs one thread at a time; by default, which one runs
+        // next after a thread blocks is up to the OS's lock, and how many
+        // times a future is polled (each poll a few thousand instructions)
+        // moved with it: reads differed by 1-3% from run to run. A fair
+        // lock hands over in order, and they agree far more often
+        // (docs/INSTRUMENTS.md).
+        "--fair-sched=yes".into(),
+        format!("--callgrind-out-file={}", out.display()),
+        binary.display().to_string(),
+    ]
+}
+
 /// A process name as a file name (`shoplab-group:users+payments` has a colon).
-fn file_name(name: &str) -> String {
+pub fn file_name(name: &str) -> String {
     name.replace([':', '/'], "_")
 }
 

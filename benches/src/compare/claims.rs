@@ -6,8 +6,8 @@
 use super::figures::{CompareResult, Verdict, WorkloadFigures};
 use crate::deployment::Kind;
 
-const MONOLITH: &str = "monolith";
-const MICRO: &str = "microservices";
+pub(crate) const MONOLITH: &str = "monolith";
+pub(crate) const MICRO: &str = "microservices";
 
 pub fn verdicts(result: &CompareResult) -> Vec<Verdict> {
     let mut verdicts = Vec::new();

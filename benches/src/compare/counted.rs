@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::claims::{MICRO, MONOLITH};
 use super::figures::{CompareResult, MeteredCount, Verdict};
 use super::start::deploy_options;
 use super::Options;
@@ -30,14 +31,12 @@ pub(crate) async fn measure(
     let plan = plan(options, out, requests);
     let core = core(options);
     for &kind in &options.deployments {
-        let mut fresh = || -> anyhow::Result<crate::deployment::Options> {
-            let mut deploy = deploy_options(options, databases, kind, 0, None)?;
-            deploy.cores = core.map(|core| vec![core]);
-            Ok(deploy)
-        };
-        let instructions = [fresh()?, fresh()?];
-        let kernel = fresh()?;
-        let counted = counting::count(&plan, instructions, kernel, &options.workloads).await?;
+        let under_callgrind = [
+            deploy_counted(options, databases, kind)?,
+            deploy_counted(options, databases, kind)?,
+        ];
+        let kernel = deploy_counted(options, databases, kind)?;
+        let counted = counting::count(&plan, under_callgrind, kernel, &options.workloads).await?;
         for figures in &mut result.workloads {
             if let (Some(runs), Some(counted)) = (
                 figures.runs.get_mut(&kind.label()),
@@ -77,8 +76,7 @@ pub(crate) async fn measure(
 
     // Metrics on: the same batches, instructions only.
     for kind in [Kind::Monolith, Kind::Micro] {
-        let mut metered = deploy_options(options, databases, kind, 0, None)?;
-        metered.cores = core.map(|core| vec![core]);
+        let mut metered = deploy_counted(options, databases, kind)?;
         metered.metrics = true;
         let with =
             counting::instructions_only(&plan, metered, &options.workloads, "metrics-on").await?;
@@ -99,7 +97,6 @@ pub(crate) async fn measure(
     Ok(())
 }
 
-const MICRO: &str = "microservices";
 const GATEWAY: &str = "shoplab-gateway";
 
 /// The counting pass's plan for a run of `options`: `requests` per batch, a
@@ -113,6 +110,18 @@ pub(crate) fn plan(options: &Options, out: &Path, requests: usize) -> Plan {
         dir: out.join("counted"),
         seed_size: super::runs::seed_size(),
     }
+}
+
+/// How a counting pass starts `kind`: as the timed runs do, on fresh
+/// databases, but every process on the one core of [`core`].
+pub(crate) fn deploy_counted(
+    options: &Options,
+    databases: &mut Databases,
+    kind: Kind,
+) -> anyhow::Result<crate::deployment::Options> {
+    let mut deploy = deploy_options(options, databases, kind, 0, None)?;
+    deploy.cores = core(options).map(|core| vec![core]);
+    Ok(deploy)
 }
 
 /// The one core every counted process is pinned to, whatever the machine
@@ -151,7 +160,7 @@ pub fn print_layers(results: &[CompareResult]) {
     }
     print_hops(results);
     for figures in &first.workloads {
-        if of(first, &figures.workload, "monolith").is_none() {
+        if of(first, &figures.workload, MONOLITH).is_none() {
             continue;
         }
         let mut columns = vec![(28, Align::Left)];
@@ -264,8 +273,8 @@ fn show_thousands(spread: Spread) -> String {
 /// "Of the microservices' extra N instructions per order, X% is HTTP, ...":
 /// each layer's share of the difference, the largest first.
 pub fn extra_by_layer(result: &CompareResult, workload: &str) -> Option<String> {
-    let mono = of(result, workload, "monolith")?;
-    let micro = of(result, workload, "microservices")?;
+    let mono = of(result, workload, MONOLITH)?;
+    let micro = of(result, workload, MICRO)?;
     let extra = micro.instructions - mono.instructions;
     if extra <= 0.0 {
         return None;
@@ -301,11 +310,7 @@ pub fn split_cost_verdict(result: &CompareResult) -> Option<Verdict> {
         .iter()
         .filter_map(|figures| {
             let name = figures.workload.as_str();
-            Some((
-                name,
-                of(result, name, "monolith")?,
-                of(result, name, MICRO)?,
-            ))
+            Some((name, of(result, name, MONOLITH)?, of(result, name, MICRO)?))
         })
         .collect();
     if counted.is_empty() {

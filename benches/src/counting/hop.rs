@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::send::{Batch, Outgoing};
 use super::{instructions_of, kernel_of, Counted, Plan};
-use crate::callgrind::{Callgrind, Profile};
+use crate::callgrind::{self, Callgrind, Profile};
 use crate::process::Process;
 use crate::syscalls::KernelCounts;
 
@@ -210,11 +210,7 @@ async fn start_floor(
 
 /// Instructions per request of one batch on one process, less its idle window.
 fn per_request(plan: &Plan, profiles: &[super::ProcessProfile]) -> f64 {
-    let total: f64 = profiles
-        .iter()
-        .map(|profile| super::layers_less_idle(profile).values().sum::<f64>())
-        .sum();
-    total / plan.requests.max(1) as f64
+    super::instructions(profiles) / plan.requests.max(1) as f64
 }
 
 fn syscalls<'a>(plan: &Plan, counts: impl Iterator<Item = &'a KernelCounts>) -> f64 {
@@ -222,39 +218,30 @@ fn syscalls<'a>(plan: &Plan, counts: impl Iterator<Item = &'a KernelCounts>) -> 
 }
 
 /// The client's side of B in instructions: `shoplab-floor --round-trips`
-/// under callgrind, once with `2n` round trips and once with `n`; the
-/// difference over `n`.
+/// under callgrind, its one dump at exit.
 async fn client_instructions(
     plan: &Plan,
     floors: &Floors,
     url: &str,
     callgrind: &Callgrind,
 ) -> anyhow::Result<f64> {
-    let mut totals = Vec::new();
-    for samples in [2 * plan.requests, plan.requests] {
+    per_round_trip(plan, |samples| async move {
         let out = callgrind.dir.join(format!("client-{samples}.out"));
-        let mut line = callgrind.command("client", &floors.bin_dir.join("shoplab-floor"));
-        // The one dump, at exit, to a file of its own.
-        for arg in &mut line {
-            if arg.starts_with("--callgrind-out-file=") {
-                *arg = format!("--callgrind-out-file={}", out.display());
-            }
-        }
+        let line = callgrind::command_writing(&out, &floors.bin_dir.join("shoplab-floor"));
         run_client(&line, floors, url, samples).await?;
-        totals.push(Profile::read(&out)?.instructions as f64);
-    }
-    Ok((totals[0] - totals[1]) / plan.requests.max(1) as f64)
+        Ok(Profile::read(&out)?.instructions as f64)
+    })
+    .await
 }
 
-/// The client's side of B in system calls: the same two runs under `perf stat`.
+/// The client's side of B in system calls: the same runs under `perf stat`.
 async fn client_syscalls(
     plan: &Plan,
     floors: &Floors,
     url: &str,
     dir: &Path,
 ) -> anyhow::Result<f64> {
-    let mut totals = Vec::new();
-    for samples in [2 * plan.requests, plan.requests] {
+    per_round_trip(plan, |samples| async move {
         let out = dir.join(format!("client-{samples}.stat.csv"));
         let line = vec![
             "perf".to_owned(),
@@ -270,9 +257,22 @@ async fn client_syscalls(
         run_client(&line, floors, url, samples).await?;
         let text = std::fs::read_to_string(&out)
             .with_context(|| format!("cannot read {}", out.display()))?;
-        totals.push(crate::syscalls::total_from_stat(&text)? as f64);
-    }
-    Ok((totals[0] - totals[1]) / plan.requests.max(1) as f64)
+        Ok(crate::syscalls::total_from_stat(&text)? as f64)
+    })
+    .await
+}
+
+/// What one round trip of the client costs: `total`, a whole client run's
+/// count for so many round trips, taken for `2n` and for `n`; the
+/// difference over `n`, so that the client's start and exit cancel out.
+async fn per_round_trip<F, Fut>(plan: &Plan, mut total: F) -> anyhow::Result<f64>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<f64>>,
+{
+    let twice = total(2 * plan.requests).await?;
+    let once = total(plan.requests).await?;
+    Ok((twice - once) / plan.requests.max(1) as f64)
 }
 
 /// Runs `line` (a command whose last word is the floor's binary) as the

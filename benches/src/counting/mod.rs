@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::callgrind::{self, Callgrind, Profile};
+use crate::callgrind::{self, file_name, Callgrind, Profile};
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Options as DeployOptions};
 use crate::load::{DataSet, SeedSize, Workload};
@@ -75,7 +75,7 @@ pub async fn available() -> anyhow::Result<()> {
 /// batch or not moved the services' reads by up to 1%.
 const RECOVERY_EVERY_MS: u64 = 600_000;
 
-/// Counts `workloads` on one deployment: `instructions` starts it twice
+/// Counts `workloads` on one deployment: `under_callgrind` starts it twice
 /// under callgrind (their `callgrind` is set here), each on databases of its
 /// own, and each workload keeps the lower count of the two; `kernel` starts
 /// it natively. All on the same cores. Returns each workload's figures by
@@ -88,7 +88,7 @@ const RECOVERY_EVERY_MS: u64 = 600_000;
 /// them is the count of the requests' own work.
 pub async fn count(
     plan: &Plan,
-    instructions: [DeployOptions; 2],
+    under_callgrind: [DeployOptions; 2],
     mut kernel: DeployOptions,
     workloads: &[Workload],
 ) -> anyhow::Result<BTreeMap<String, Counted>> {
@@ -99,7 +99,7 @@ pub async fn count(
     let http = crate::load::http_client()?;
 
     let mut starts: Vec<Vec<Vec<ProcessProfile>>> = Vec::new();
-    for (index, mut options) in instructions.into_iter().enumerate() {
+    for (index, mut options) in under_callgrind.into_iter().enumerate() {
         options.recovery_every_ms = Some(RECOVERY_EVERY_MS);
         options.callgrind = Some(Callgrind { dir: dir.clone() });
         let step = Step::begin(format!(
@@ -111,15 +111,7 @@ pub async fn count(
             .run(plan, &deployment, workloads, &http, &dir, &step)
             .await;
         deployment.stop().await;
-        starts.push(
-            profiles?
-                .into_iter()
-                .map(|counts| match counts {
-                    Counts::Instructions(profiles) => profiles,
-                    Counts::Kernel(_) => Vec::new(),
-                })
-                .collect(),
-        );
+        starts.push(profiles?.instructions);
         step.done("counted");
     }
     let second = starts.pop().unwrap_or_default();
@@ -128,7 +120,7 @@ pub async fn count(
         .into_iter()
         .zip(second)
         .map(|(one, other)| {
-            if total(&other) < total(&one) {
+            if instructions(&other) < instructions(&one) {
                 other
             } else {
                 one
@@ -144,13 +136,7 @@ pub async fn count(
         .run(plan, &deployment, workloads, &http, &dir, &step)
         .await;
     deployment.stop().await;
-    let kernels: Vec<Vec<ProcessKernel>> = kernels?
-        .into_iter()
-        .map(|counts| match counts {
-            Counts::Kernel(kernels) => kernels,
-            Counts::Instructions(_) => Vec::new(),
-        })
-        .collect();
+    let kernels = kernels?.kernel;
     step.done("counted");
 
     let mut counted = BTreeMap::new();
@@ -186,19 +172,16 @@ pub async fn instructions_only(
         .run(plan, &deployment, workloads, &http, &dir, &step)
         .await;
     deployment.stop().await;
-    let mut by_workload = BTreeMap::new();
-    for (workload, counts) in workloads.iter().zip(counted?) {
-        if let Counts::Instructions(profiles) = counts {
-            let total: f64 = profiles
-                .iter()
-                .map(|profile| layers_less_idle(profile).values().sum::<f64>())
-                .sum();
-            by_workload.insert(
+    let by_workload = workloads
+        .iter()
+        .zip(counted?.instructions)
+        .map(|(workload, profiles)| {
+            (
                 workload.name().to_owned(),
-                total / plan.requests.max(1) as f64,
-            );
-        }
-    }
+                instructions(&profiles) / plan.requests.max(1) as f64,
+            )
+        })
+        .collect();
     step.done("counted");
     Ok(by_workload)
 }
@@ -216,10 +199,12 @@ enum Pass {
     Kernel,
 }
 
-/// What one pass counted of one workload.
-enum Counts {
-    Instructions(Vec<ProcessProfile>),
-    Kernel(Vec<ProcessKernel>),
+/// What one pass counted, workload by workload, per process: the pass
+/// fills the half that is its own.
+#[derive(Default)]
+struct Counts {
+    instructions: Vec<Vec<ProcessProfile>>,
+    kernel: Vec<Vec<ProcessKernel>>,
 }
 
 impl Pass {
@@ -232,21 +217,23 @@ impl Pass {
         http: &reqwest::Client,
         dir: &Path,
         step: &Step,
-    ) -> anyhow::Result<Vec<Counts>> {
+    ) -> anyhow::Result<Counts> {
         let data = seed(plan, deployment).await?;
-        let mut by_workload = Vec::new();
+        let mut counts = Counts::default();
         for (index, workload) in workloads.iter().enumerate() {
             let batch = Batch::of_workload(http, &deployment.base_url, workload, &data, plan.seed)?;
             let pids = deployment.pids();
-            by_workload.push(match self {
-                Pass::Instructions => {
-                    Counts::Instructions(instructions_of(plan, &pids, &batch, dir).await?)
-                }
-                Pass::Kernel => Counts::Kernel(kernel_of(plan, &pids, &batch, dir).await?),
-            });
+            match self {
+                Pass::Instructions => counts
+                    .instructions
+                    .push(instructions_of(plan, &pids, &batch, dir).await?),
+                Pass::Kernel => counts
+                    .kernel
+                    .push(kernel_of(plan, &pids, &batch, dir).await?),
+            }
             step.set((index + 1) as f64 / workloads.len() as f64);
         }
-        Ok(by_workload)
+        Ok(counts)
     }
 }
 
@@ -262,6 +249,16 @@ pub struct ProcessProfile {
     pub idle: Profile,
     /// Batch length ÷ idle window length: what the idle counts are scaled by.
     pub idle_scale: f64,
+}
+
+impl ProcessProfile {
+    /// The batch's instructions less the idle window's, scaled: what
+    /// [`layers_less_idle`]'s layers add up to (every function's own
+    /// instructions add up to a dump's total), without mapping each
+    /// function to its layer.
+    pub fn instructions(&self) -> f64 {
+        self.batch.instructions as f64 - self.idle.instructions as f64 * self.idle_scale
+    }
 }
 
 /// The instructions of one batch on the processes `pids` (by name), each
@@ -358,9 +355,10 @@ pub(crate) async fn kernel_of(
 ) -> anyhow::Result<Vec<ProcessKernel>> {
     batch.warm_up(plan.warm_up).await?;
     let workload = batch.name();
-    let cpu_times = || -> Vec<(String, Duration)> {
+    // In the order of `pids`, as the counts below are.
+    let cpu_times = || -> Vec<Duration> {
         pids.iter()
-            .map(|(name, pid)| (name.clone(), crate::cpu::cpu_time(*pid).unwrap_or_default()))
+            .map(|(_, pid)| crate::cpu::cpu_time(*pid).unwrap_or_default())
             .collect()
     };
     let cpu_before = cpu_times();
@@ -394,38 +392,23 @@ pub(crate) async fn kernel_of(
         idle.push(tracer.finish().await?);
     }
     let scale = busy_window.as_secs_f64() / idle_started.elapsed().as_secs_f64().max(1e-9);
-    let cpu: BTreeMap<String, Duration> = cpu_after
-        .into_iter()
-        .map(|(name, after)| {
-            let before = cpu_before
-                .iter()
-                .find(|(then, _)| *then == name)
-                .map_or(Duration::ZERO, |(_, before)| *before);
-            (name, after.saturating_sub(before))
-        })
-        .collect();
     Ok(pids
         .iter()
         .zip(busy.into_iter().zip(idle))
-        .map(|((name, _), (busy, idle))| ProcessKernel {
-            name: name.clone(),
-            counts: busy.less(&idle.scaled(scale)),
-            cpu: cpu.get(name).copied().unwrap_or_default(),
-        })
+        .zip(cpu_before.into_iter().zip(cpu_after))
+        .map(
+            |(((name, _), (busy, idle)), (before, after))| ProcessKernel {
+                name: name.clone(),
+                counts: busy.less(&idle.scaled(scale)),
+                cpu: after.saturating_sub(before),
+            },
+        )
         .collect())
 }
 
-/// A process name as a file name.
-fn file_name(name: &str) -> String {
-    name.replace([':', '/'], "_")
-}
-
 /// The instructions of one batch over all its processes, idle taken off.
-fn total(profiles: &[ProcessProfile]) -> f64 {
-    profiles
-        .iter()
-        .map(|profile| layers_less_idle(profile).values().sum::<f64>())
-        .sum()
+pub(crate) fn instructions(profiles: &[ProcessProfile]) -> f64 {
+    profiles.iter().map(ProcessProfile::instructions).sum()
 }
 
 /// Instructions by layer of one process's batch, less its idle window.

@@ -32,7 +32,7 @@ use shoplab_common::grouping::Grouping;
 use shoplab_common::http::hop_log;
 
 use crate::compare::runs::{closed_with_cpu, equal_load_rate, run_of, seed_and_warm, OpenLoop};
-use crate::compare::start::{deploy_options, start};
+use crate::compare::start::start;
 use crate::compare::OPEN_LOOP_CONNECTIONS;
 use crate::counting;
 use crate::deployment::{Calls, Deployment, Kind};
@@ -246,8 +246,7 @@ async fn measure(
         if let Some(requests) = counting {
             // Instructions only: a count per grouping, beside its CPU time.
             let plan = crate::compare::counted::plan(runs, out, requests);
-            let mut counted = deploy_options(runs, databases, kind, 0, None)?;
-            counted.cores = crate::compare::counted::core(runs).map(|core| vec![core]);
+            let counted = crate::compare::counted::deploy_counted(runs, databases, kind)?;
             let instructions =
                 counting::instructions_only(&plan, counted, &runs.workloads, "partitions").await?;
             for (workload, figures) in &mut outcome.workloads {
