@@ -33,17 +33,19 @@
 //! every hop cost.
 
 mod args;
+mod bars;
 pub mod claims;
 pub mod containers;
 pub mod counted;
 pub mod figures;
 pub mod hop;
 pub mod html;
+mod round;
 pub(crate) mod runs;
 pub(crate) mod start;
 pub mod table;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -59,13 +61,12 @@ use crate::process::Process;
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 use crate::stats::median;
-use figures::{
-    CompareResult, DeploymentFigures, HopFigures, ProcessFigures, WorkloadFigures, WorkloadRuns,
-};
+use figures::{CompareResult, HopFigures, WorkloadFigures, WorkloadRuns};
+use round::{turns, Round};
 use runs::{
     closed, closed_with_cpu, delayed, equal_load_rate, metered, run_of, seed_and_warm, OpenLoop,
 };
-use start::{binary_size, images_size, lookup, start, start_floor};
+use start::{deployment_figures, start, start_floor};
 
 pub use args::{Args, RunArgs};
 pub use start::hop_log_dir;
@@ -200,29 +201,6 @@ impl Experiment for Options {
         counted::print_layers(results);
         table::print_containers(results);
     }
-}
-
-/// One run of the comparison: when and where it happened (taken once, at
-/// its start), where its files go, and the open loops' rates by workload
-/// if they are fixed already (by an earlier run of a `--repeat`).
-struct Round<'a> {
-    stamp: Stamp,
-    out: &'a Path,
-    rates: Option<&'a BTreeMap<String, f64>>,
-    /// Which run of a `--repeat` this is (0 for the first): the
-    /// deployments take their turns in an order rotated by it.
-    index: usize,
-}
-
-/// The order the deployments take their turns in, in round `round`: the
-/// asked-for order, rotated by one more each round. A drift of the machine
-/// over a run (another tenant's load, a warming cache) then strikes each
-/// deployment first in some round and last in another, instead of always
-/// the one measured last; each ratio is still taken within one round.
-pub(crate) fn turns(count: usize, round: usize) -> Vec<usize> {
-    (0..count)
-        .map(|turn| (turn + round) % count.max(1))
-        .collect()
 }
 
 /// Everything but the build: the deployments and the floor, run and stopped.
@@ -453,48 +431,9 @@ async fn measure_running(
     let mut deployments = BTreeMap::new();
     for (index, deployment) in running.iter().enumerate() {
         let samples = startups.get(&deployment.kind).cloned().unwrap_or_default();
-        let processes: Vec<ProcessFigures> = deployment
-            .members()
-            .into_iter()
-            .map(|member| ProcessFigures {
-                rss_idle_bytes: lookup(&idle[index], &member.name),
-                rss_load_bytes: load_rss[index]
-                    .get(&member.name)
-                    .copied()
-                    .unwrap_or_default(),
-                binary_bytes: binary_size(&options.bin_dir, &member.name),
-                startup_ms: member.startup.as_secs_f64() * 1000.0,
-                name: member.name,
-            })
-            .collect();
-        let binaries: BTreeSet<&str> = processes
-            .iter()
-            .map(|process| crate::deployment::binary_of(&process.name))
-            .collect();
-        let image_bytes = images_size(&binaries).await;
-        deployments.insert(
-            deployment.kind.label(),
-            DeploymentFigures {
-                image_bytes,
-                rss_idle_bytes: processes.iter().map(|process| process.rss_idle_bytes).sum(),
-                rss_load_bytes: processes.iter().map(|process| process.rss_load_bytes).sum(),
-                // Each binary once: three groups run one `shoplab-group`.
-                binary_bytes: processes
-                    .iter()
-                    .map(|process| {
-                        (
-                            crate::deployment::binary_of(&process.name),
-                            process.binary_bytes,
-                        )
-                    })
-                    .collect::<BTreeMap<_, _>>()
-                    .values()
-                    .sum(),
-                startup_median_ms: median(&samples),
-                startup_ms: samples,
-                processes,
-            },
-        );
+        let figures =
+            deployment_figures(options, deployment, &idle[index], &load_rss[index], samples).await;
+        deployments.insert(deployment.kind.label(), figures);
     }
 
     Ok(CompareResult {
@@ -527,18 +466,4 @@ async fn measure_running(
         counting_skipped: None,
         verdicts: Vec::new(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::turns;
-
-    #[test]
-    fn the_deployments_take_turns_in_an_order_rotated_each_round() {
-        assert_eq!(turns(3, 0), [0, 1, 2]);
-        assert_eq!(turns(3, 1), [1, 2, 0]);
-        assert_eq!(turns(3, 2), [2, 0, 1]);
-        assert_eq!(turns(3, 3), [0, 1, 2]);
-        assert_eq!(turns(0, 5), Vec::<usize>::new());
-    }
 }

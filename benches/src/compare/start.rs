@@ -1,7 +1,8 @@
 //! Starting what a comparison measures (each deployment, the floor) and
-//! reading what it needs of them: hop logs, CPU time, binary sizes.
+//! reading what it needs of them: hop logs, CPU time, start-up, memory and
+//! sizes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,8 +14,9 @@ use crate::process::Process;
 use crate::scratch::{Backend, Databases};
 use crate::trace;
 
-use super::figures::SlowestTrace;
+use super::figures::{DeploymentFigures, ProcessFigures, SlowestTrace};
 use super::{Options, FLOOR_PRODUCTS};
+use crate::stats::median;
 
 /// Where a measured deployment of `kind` writes its hop logs.
 pub fn hop_log_dir(out: &Path, kind: Kind) -> PathBuf {
@@ -121,4 +123,52 @@ pub(crate) async fn images_size(binaries: &BTreeSet<&str>) -> Option<u64> {
 pub(crate) fn binary_size(bin_dir: &Path, name: &str) -> u64 {
     std::fs::metadata(bin_dir.join(crate::deployment::binary_of(name)))
         .map_or(0, |metadata| metadata.len())
+}
+
+/// A running deployment's start-up, memory and sizes: `idle` and `load`
+/// its processes' resident memory by name (idle, and the most seen under
+/// load), `startups` its whole starts' times in ms.
+pub(crate) async fn deployment_figures(
+    options: &Options,
+    deployment: &Deployment,
+    idle: &[(String, u64)],
+    load: &BTreeMap<String, u64>,
+    startups: Vec<f64>,
+) -> DeploymentFigures {
+    let processes: Vec<ProcessFigures> = deployment
+        .members()
+        .into_iter()
+        .map(|member| ProcessFigures {
+            rss_idle_bytes: lookup(idle, &member.name),
+            rss_load_bytes: load.get(&member.name).copied().unwrap_or_default(),
+            binary_bytes: binary_size(&options.bin_dir, &member.name),
+            startup_ms: member.startup.as_secs_f64() * 1000.0,
+            name: member.name,
+        })
+        .collect();
+    let binaries: BTreeSet<&str> = processes
+        .iter()
+        .map(|process| crate::deployment::binary_of(&process.name))
+        .collect();
+    let image_bytes = images_size(&binaries).await;
+    DeploymentFigures {
+        image_bytes,
+        rss_idle_bytes: processes.iter().map(|process| process.rss_idle_bytes).sum(),
+        rss_load_bytes: processes.iter().map(|process| process.rss_load_bytes).sum(),
+        // Each binary once: three groups run one `shoplab-group`.
+        binary_bytes: processes
+            .iter()
+            .map(|process| {
+                (
+                    crate::deployment::binary_of(&process.name),
+                    process.binary_bytes,
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+            .values()
+            .sum(),
+        startup_median_ms: median(&startups),
+        startup_ms: startups,
+        processes,
+    }
 }
