@@ -46,6 +46,8 @@ impl Callgrind {
 /// `out` itself).
 pub fn command_writing(out: &Path, binary: &Path) -> Vec<String> {
     vec![
+        "env".into(),
+        GLIBC_TUNABLES.into(),
         "setarch".into(),
         std::env::consts::ARCH.into(),
         "-R".into(),
@@ -65,6 +67,18 @@ pub fn command_writing(out: &Path, binary: &Path) -> Vec<String> {
         binary.display().to_string(),
     ]
 }
+
+/// Valgrind counts a `rep stosb` or `rep movsb` once per byte it stores.
+/// On a CPU that has them fast (ERMS), glibc's memset takes that path from
+/// 2 KB up, so clearing a 3 KB buffer counted ~3,100 instructions, against
+/// ~190 for the vector loop it takes below the threshold: one extra clear
+/// (actix's dispatcher polled once more) moved a read by up to 3%, and the
+/// same request counted differently on CPUs with and without ERMS. Raising
+/// both thresholds out of reach keeps every memset and memcpy on the vector
+/// loop, counted per 32 bytes like the rest of the code
+/// (docs/INSTRUMENTS.md).
+const GLIBC_TUNABLES: &str =
+    "GLIBC_TUNABLES=glibc.cpu.x86_rep_stosb_threshold=0x40000000:glibc.cpu.x86_rep_movsb_threshold=0x40000000";
 
 /// A process name as a file name (`shoplab-group:users+payments` has a colon).
 pub fn file_name(name: &str) -> String {

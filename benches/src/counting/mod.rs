@@ -12,10 +12,11 @@
 //!    processes run with no request: timers, health checks), scaled to the
 //!    batch's length. Each function's own instructions are mapped to a
 //!    layer of the stack (`layers.rs`);
-//! 2. **the kernel**: the processes at full speed, pinned the same way; the
-//!    kernel's tracepoints count each one's system calls by kind, context
-//!    switches and bytes sent to sockets (`syscalls.rs`), and its CPU clock
-//!    the nanoseconds it ran; the same idle window is taken off.
+//! 2. **the kernel**: the processes at full speed, pinned the same way, ten
+//!    batches' worth sent and counted back to one; the kernel's tracepoints
+//!    count each one's system calls by kind, context switches and bytes
+//!    sent to sockets (`syscalls.rs`), and its CPU clock the nanoseconds it
+//!    ran; the same idle window is taken off.
 //!
 //! Every request of a batch must answer its expected status: a figure from
 //! a batch with an error is refused, never printed. What a count cannot see
@@ -83,9 +84,10 @@ const RECOVERY_EVERY_MS: u64 = 600_000;
 ///
 /// Why the lower of two starts: in some starts of a process, actix's worker
 /// looks at a handler's blocking task again before it is done, on about
-/// half the requests, and each extra poll adds a few thousand instructions
-/// (a read up to 3% more). Those polls only ever add; the start without
-/// them is the count of the requests' own work.
+/// half the requests, and each extra poll adds instructions (a read up to
+/// 3% more while glibc's `rep stosb` memset was counted a byte at a time;
+/// `callgrind.rs` now keeps it on the vector loop). Those polls only ever
+/// add; the start without them is the count of the requests' own work.
 pub async fn count(
     plan: &Plan,
     under_callgrind: [DeployOptions; 2],
@@ -345,8 +347,15 @@ pub struct ProcessKernel {
     pub cpu: Duration,
 }
 
+/// How many batches' worth of requests the kernel pass sends. It runs at
+/// full speed, so it can afford more, and it needs them: whether a request
+/// costs a futex call turns on timing (was the blocking pool's thread still
+/// awake), so its count is an average, and ten times the requests steady it.
+const KERNEL_BATCHES: usize = 10;
+
 /// The system calls of one batch on the processes `pids` (by name), at
-/// full speed.
+/// full speed: [`KERNEL_BATCHES`] batches sent, the counts divided back to
+/// one.
 pub(crate) async fn kernel_of(
     plan: &Plan,
     pids: &[(String, u32)],
@@ -367,7 +376,7 @@ pub(crate) async fn kernel_of(
     for (name, pid) in pids {
         tracers.push(Tracer::start(*pid, dir, &format!("{workload}-{}", file_name(name))).await?);
     }
-    batch.send(plan.requests).await?;
+    batch.send(plan.requests * KERNEL_BATCHES).await?;
     let mut busy = Vec::new();
     for tracer in tracers {
         busy.push(tracer.finish().await?);
@@ -399,8 +408,10 @@ pub(crate) async fn kernel_of(
         .map(
             |(((name, _), (busy, idle)), (before, after))| ProcessKernel {
                 name: name.clone(),
-                counts: busy.less(&idle.scaled(scale)),
-                cpu: after.saturating_sub(before),
+                counts: busy
+                    .less(&idle.scaled(scale))
+                    .scaled(1.0 / KERNEL_BATCHES as f64),
+                cpu: after.saturating_sub(before) / KERNEL_BATCHES as u32,
             },
         )
         .collect())
