@@ -100,6 +100,7 @@ pub fn start() -> Shop {
         HopDelay::NONE,
         HealthArgs::default().interval(),
         GuardArgs::default(),
+        shoplab_gateway::EdgeLimits::default(),
     )
     .expect("the gateway's client builds");
     let gateway =

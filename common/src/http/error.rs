@@ -30,6 +30,16 @@ pub enum ApiError {
     MethodNotAllowed { method: String, path: String },
     #[error("the request body is over {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The gateway's: a body that did not arrive in time.
+    #[error("the request body did not arrive within {limit_ms} ms")]
+    BodyTimeout { limit_ms: u64 },
+    /// The gateway's: a service took a write and gave no answer, so it may
+    /// or may not have taken effect.
+    #[error("{0}: the request may or may not have taken effect")]
+    OutcomeUnknown(String),
+    /// The gateway's: a service's answer over its limit.
+    #[error("the {service} service's answer is over {limit} bytes")]
+    AnswerTooLarge { service: &'static str, limit: u64 },
 }
 
 impl ApiError {
@@ -39,6 +49,8 @@ impl ApiError {
             ApiError::RouteNotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::BodyTimeout { .. } => "request_timeout",
+            ApiError::AnswerTooLarge { .. } | ApiError::OutcomeUnknown(_) => "bad_gateway",
         }
     }
 
@@ -79,6 +91,10 @@ impl ResponseError for ApiError {
             ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::AnswerTooLarge { .. } | ApiError::OutcomeUnknown(_) => {
+                StatusCode::BAD_GATEWAY
+            }
         }
     }
 

@@ -3,10 +3,14 @@
 //! that refused it. Both deployments' handlers are this function with their
 //! own [`Checkout`].
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use tokio::sync::oneshot;
 
 use super::error::status_of;
 use super::hop_log;
@@ -27,13 +31,30 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// down how it ended after its last wait.
 pub const LEASE_GRACE: Duration = Duration::from_secs(1);
 
-/// How long a duplicate waits between looks at the first request's claim.
-const POLL_EVERY: Duration = Duration::from_millis(10);
+/// How long a duplicate first waits between looks at the first request's
+/// claim, and the longest it waits: each look doubles the wait.
+const POLL_FIRST: Duration = Duration::from_millis(10);
+const POLL_MAX: Duration = Duration::from_millis(200);
+
+/// How long past its deadline a request waits for its order's outcome
+/// before it answers 504. An order is only ever marked completed within its
+/// deadline (a write commits only within it: `db::write_transaction_within`),
+/// so an outcome not known by then is not a completed order: the order ends
+/// `failed`, charging nothing, and the 504 is true. The gateway waits 250 ms
+/// past the deadline, so this answer reaches it first.
+pub const ANSWER_GRACE: Duration = Duration::from_millis(100);
+
+/// The most requests that wait on one Idempotency-Key in one process at
+/// once; one more is refused at once (503 `service_unavailable`, nothing
+/// changed). A client retrying through an incident cannot pile up more.
+pub const MAX_WAITERS_PER_KEY: usize = 16;
 
 /// Serves one `POST /orders`. `pool` is the database holding the orders
 /// component's tables (and its keys). The order is placed by a task of its
 /// own, so a client that hangs up does not cut it short between two steps:
 /// it runs to its end (and its key records how) whoever is still waiting.
+/// A duplicate of a request in flight waits here, in the request's own
+/// future, so a duplicate whose client hangs up stops waiting.
 pub async fn serve<C: Checkout>(
     request: &HttpRequest,
     pool: &Pool,
@@ -44,10 +65,35 @@ pub async fn serve<C: Checkout>(
     let key = idempotency_key(request)?;
     let order = json.body.parse()?;
     let fingerprint = fingerprint(&json.value);
-    let placing = place(pool.clone(), key, fingerprint, order, deadline, checkout);
-    let response = tokio::spawn(hop_log::within(hop_log::current(), placing))
+    let keyed = match key {
+        None => None,
+        Some(key) => {
+            let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
+            match claim(pool, &key, &fingerprint, deadline, lease).await? {
+                Claim::Replay(stored) => return stored_response(stored),
+                claim => Some(Keyed {
+                    key,
+                    fingerprint,
+                    claim,
+                }),
+            }
+        }
+    };
+    let (answer, answered) = oneshot::channel();
+    let pool = pool.clone();
+    let placing = async move {
+        let mut answer = Answer(Some(answer));
+        let placed = place(pool, keyed, order, deadline, checkout, &mut answer).await;
+        answer.give(placed);
+    };
+    tokio::spawn(hop_log::within(hop_log::current(), placing));
+    let response = answered
         .await
         .map_err(|error| ShopError::internal("the order's task", error))??;
+    stored_response(response)
+}
+
+fn stored_response(response: StoredResponse) -> Result<HttpResponse, ApiError> {
     let status = StatusCode::from_u16(response.status)
         .map_err(|error| ShopError::internal("stored status", error))?;
     Ok(HttpResponse::build(status)
@@ -55,34 +101,70 @@ pub async fn serve<C: Checkout>(
         .body(response.body))
 }
 
-/// Places `order`, under its Idempotency-Key if it has one, and answers.
+/// A request's Idempotency-Key, with the body it came with and the claim
+/// it won on it.
+struct Keyed {
+    key: VisibleAscii,
+    fingerprint: String,
+    claim: Claim,
+}
+
+/// Where the order's task sends its answer, once: as soon as the order is
+/// decided, before the key records it, so that the bookkeeping after the
+/// decision (a write that may wait on the database's lock) never makes the
+/// answer late. An answer that arrives after the gateway gave up (its 504)
+/// would contradict it (docs/SAGA.md, "Answers that tell the truth").
+struct Answer(Option<oneshot::Sender<Result<StoredResponse, ShopError>>>);
+
+impl Answer {
+    /// Sends `outcome`, unless an answer was sent already. A client that
+    /// hung up is no one to send to: the order is settled all the same.
+    fn give(&mut self, outcome: Result<StoredResponse, ShopError>) {
+        if let Some(answer) = self.0.take() {
+            let _ = answer.send(outcome);
+        }
+    }
+}
+
+/// Places `order` (or resumes the order its key's claim names), answers
+/// through `answer`, then records the answer under the key.
 async fn place<C: Checkout>(
     pool: Pool,
-    key: Option<VisibleAscii>,
-    fingerprint: String,
+    keyed: Option<Keyed>,
     mut order: PlaceOrder,
     deadline: Deadline,
     mut checkout: C,
+    answer: &mut Answer,
 ) -> Result<StoredResponse, ShopError> {
-    let Some(key) = key else {
-        return Ok(respond(checkout.place(order).await).0);
+    let Some(Keyed {
+        key,
+        fingerprint,
+        mut claim,
+    }) = keyed
+    else {
+        return Ok(respond(decided(checkout.place(order), deadline, answer).await).0);
     };
     loop {
-        let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
-        let (outcome, held, resumed) =
-            match claim(&pool, &key, &fingerprint, deadline, lease).await? {
-                Claim::Replay(stored) => return Ok(stored),
-                Claim::Owner(held) => {
-                    order.idempotency_key = Some(held.clone());
-                    (checkout.place(order.clone()).await, held, false)
-                }
-                Claim::Resume(id, held) => (checkout.resume(id).await, held, true),
-            };
+        let (outcome, held, resumed) = match claim {
+            Claim::Replay(stored) => return Ok(stored),
+            Claim::Owner(held) => {
+                order.idempotency_key = Some(held.clone());
+                let placing = checkout.place(order.clone());
+                (decided(placing, deadline, answer).await, held, false)
+            }
+            Claim::Resume(id, held) => (
+                decided(checkout.resume(id), deadline, answer).await,
+                held,
+                true,
+            ),
+        };
         if let Err(ShopError::ClaimLost(why)) = &outcome {
             // This request stalled past its lease and a later one with the
             // same key took it over: nothing of ours was recorded. The key
             // is the other request's now; look again, and answer as it does.
             eprintln!("{why}; looking at the key again");
+            let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
+            claim = self::claim(&pool, &key, &fingerprint, deadline, lease).await?;
             continue;
         }
         let (response, mut ending) = respond(outcome);
@@ -91,11 +173,12 @@ async fn place<C: Checkout>(
             // it: the key stays its own.
             ending = Ending::Unsettled;
         }
+        answer.give(Ok(response.clone()));
         let (stored, finished) = (response.clone(), held.clone());
         let finished =
             run_blocking(move || idempotency::finish(&pool, &finished, ending.with(&stored))).await;
         if let Err(error) = finished {
-            // The order is placed either way: answer it. If the claim was
+            // The order is placed either way, and answered. If the claim was
             // lost, the request that took it over answers for the key; else
             // its lease runs out, and the next request with the key resumes
             // the order.
@@ -108,9 +191,34 @@ async fn place<C: Checkout>(
     }
 }
 
-/// Claims `key`, waiting within `deadline` while another live request with
-/// the same key is in flight: each look is one short read (or write) on the
-/// blocking pool, and between looks no thread is held.
+/// The order's outcome. If it is not known [`ANSWER_GRACE`] past the
+/// deadline, the caller is answered 504 then (through `answer`), and the
+/// outcome, which can no longer be a completed order, is still awaited for
+/// the key's record.
+async fn decided(
+    placing: impl Future<Output = Result<Placed, ShopError>>,
+    deadline: Deadline,
+    answer: &mut Answer,
+) -> Result<Placed, ShopError> {
+    let mut placing = std::pin::pin!(placing);
+    let late = tokio::time::sleep_until(deadline.extended(ANSWER_GRACE).instant().into());
+    tokio::select! {
+        outcome = &mut placing => return outcome,
+        () = late => {}
+    }
+    let undecided = ShopError::Timeout(
+        "the order was not completed by its deadline: it ends failed, charging nothing".into(),
+    );
+    answer.give(Ok(respond(Err(undecided)).0));
+    placing.await
+}
+
+/// Claims `key`. While another live request with the same key is in
+/// flight, it waits within `deadline`: in this process one waiter at a time
+/// looks at the key (the others wait their turn, not the database), each
+/// look one short read (or write) on the blocking pool, the wait between
+/// looks doubling from 10 ms to 200 ms; at most [`MAX_WAITERS_PER_KEY`]
+/// wait at once.
 async fn claim(
     pool: &Pool,
     key: &VisibleAscii,
@@ -118,22 +226,83 @@ async fn claim(
     deadline: Deadline,
     lease: Lease,
 ) -> Result<Claim, ShopError> {
-    loop {
+    let look = || {
         let (pool, key, fingerprint) = (pool.clone(), key.clone(), fingerprint.to_owned());
-        let claimed = run_blocking(move || {
+        run_blocking(move || {
             let mut conn = conn_within(&pool, deadline)?;
             idempotency::try_claim(&mut conn, &key, &fingerprint, lease)
         })
-        .await?;
-        if let Some(claim) = claimed {
+    };
+    // Most requests with a key are no duplicate: one look, no queue.
+    if let Some(claim) = look().await? {
+        return Ok(claim);
+    }
+    let waiting = Waiting::join(key)?;
+    let still_running = || {
+        ShopError::Timeout("an earlier request with this Idempotency-Key is still running".into())
+    };
+    let _turn = tokio::time::timeout(deadline.remaining(), waiting.turn.lock())
+        .await
+        .map_err(|_| still_running())?;
+    let mut wait = POLL_FIRST;
+    loop {
+        if let Some(claim) = look().await? {
             return Ok(claim);
         }
-        if deadline.remaining() <= POLL_EVERY {
-            return Err(ShopError::Timeout(
-                "an earlier request with this Idempotency-Key is still running".into(),
-            ));
+        if deadline.remaining() <= wait {
+            return Err(still_running());
         }
-        tokio::time::sleep(POLL_EVERY).await;
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(POLL_MAX);
+    }
+}
+
+/// The requests of this process waiting on one key: their turn to look,
+/// and how many there are. An entry lives while someone waits on it.
+struct Waiting {
+    key: String,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A key's turn to look, and how many wait for it.
+type Queue = (Arc<tokio::sync::Mutex<()>>, usize);
+
+/// Every key some request of this process waits on, with its waiters.
+static WAITING: LazyLock<Mutex<HashMap<String, Queue>>> = LazyLock::new(Mutex::default);
+
+fn waiting() -> MutexGuard<'static, HashMap<String, Queue>> {
+    // Every change under the lock is whole; a poisoned map is still valid.
+    WAITING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Waiting {
+    /// One more waiter on `key`, or 503 past [`MAX_WAITERS_PER_KEY`].
+    fn join(key: &VisibleAscii) -> Result<Self, ShopError> {
+        let mut keys = waiting();
+        let (turn, waiters) = keys.entry(key.as_str().to_owned()).or_default();
+        if *waiters >= MAX_WAITERS_PER_KEY {
+            return Err(ShopError::ServiceUnavailable(format!(
+                "{MAX_WAITERS_PER_KEY} requests with this Idempotency-Key are already waiting \
+                 for the first one's outcome; nothing was done for this one"
+            )));
+        }
+        *waiters += 1;
+        Ok(Self {
+            key: key.as_str().to_owned(),
+            turn: Arc::clone(turn),
+        })
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut keys = waiting();
+        if let Some((_, waiters)) = keys.get_mut(&self.key) {
+            *waiters -= 1;
+            if *waiters == 0 {
+                keys.remove(&self.key);
+            }
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub struct SettingsArgs {
     pub fault_plan: Option<PathBuf>,
     /// How long one request may take, in milliseconds, all hops included:
     /// every call and wait inside it gets what is left (default 5000).
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub deadline_ms: Option<u64>,
     /// Write a hop log to FILE: one JSON line per request served, per call
     /// to another process and per component call, each with its
@@ -52,7 +52,8 @@ pub struct SettingsArgs {
         long,
         value_name = "MS",
         default_value_t = 0,
-        env = "SHOPLAB_DRAIN_NOTICE_MS"
+        env = "SHOPLAB_DRAIN_NOTICE_MS",
+        value_parser = clap::value_parser!(u64).range(0..=600_000)
     )]
     pub drain_notice_ms: u64,
     /// Serve Prometheus metrics at http://ADDR/metrics, an operator's

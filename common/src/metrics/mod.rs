@@ -57,8 +57,11 @@ pub const SAGAS_IN_FLIGHT: &str = "shoplab_sagas_in_flight";
 pub const SAGA_COMPENSATIONS: &str = "shoplab_saga_compensations_total";
 /// Sagas taken over after their runner was gone, by outcome.
 pub const SAGA_RECOVERIES: &str = "shoplab_saga_recoveries_total";
-/// Whether the circuit to a peer service is open (1) or closed (0).
+/// Whether the circuit to a peer service refuses calls (1: open or
+/// half-open) or is closed (0).
 pub const PEER_CIRCUIT_OPEN: &str = "shoplab_peer_circuit_open";
+/// The circuit's changes of state, by peer and the state it went to.
+pub const PEER_CIRCUIT_CHANGES: &str = "shoplab_peer_circuit_changes_total";
 /// Calls to a peer refused before they were sent, by peer and reason.
 pub const PEER_CALLS_REJECTED: &str = "shoplab_peer_calls_rejected_total";
 
@@ -181,13 +184,19 @@ fn describe_all() {
     );
     describe_gauge!(
         PEER_CIRCUIT_OPEN,
-        "Whether this process's circuit to a peer service is open (1: calls \
-         fail at once until the peer's /health passes) or closed (0), by peer."
+        "Whether this process's circuit to a peer service is open or half-open \
+         (1: calls fail at once, but for a few trials once the cool-down is \
+         over) or closed (0), by peer."
+    );
+    describe_counter!(
+        PEER_CIRCUIT_CHANGES,
+        "Changes of state of this process's circuit to a peer service, by peer \
+         and the state it went to (open, half_open, closed)."
     );
     describe_counter!(
         PEER_CALLS_REJECTED,
         "Calls to a peer service refused before they were sent, by peer and \
-         reason (circuit_open, bulkhead_full)."
+         reason (circuit_open, circuit_half_open, bulkhead_full)."
     );
     describe_counter!(
         SAGA_RECOVERIES,

@@ -17,7 +17,6 @@ use shoplab_service::internal::{
     audit_path, CatalogAudit, ChargedCents, HeldUnits, OrderSteps, OrdersAudit, PaymentsAudit,
     UsersAudit,
 };
-use shoplab_service::remote::transport_error;
 
 use crate::{Retry, Upstreams};
 
@@ -110,9 +109,6 @@ impl Ask<'_> {
     /// `None` for a 404.
     async fn get_found<T: DeserializeOwned>(self, path: &str) -> Result<Option<T>, ShopError> {
         let (upstreams, upstream) = (self.upstreams, self.upstream);
-        let failed = |error: reqwest::Error| {
-            transport_error(upstream.name(), self.deadline.remaining(), &error)
-        };
         let request = |base: &str| {
             upstreams
                 .http
@@ -126,10 +122,19 @@ impl Ask<'_> {
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
+        let body = upstreams
+            .answer_body(upstream, self.deadline, response)
+            .await
+            .map_err(|error| ShopError::ServiceUnavailable(error.to_string()))?;
+        let unreadable = |error: serde_json::Error| {
+            ShopError::Unconfirmed(format!(
+                "the {upstream} service sent an unreadable answer: {error}"
+            ))
+        };
         if !status.is_success() {
-            let body: ErrorBody = response.json().await.map_err(failed)?;
+            let body: ErrorBody = serde_json::from_slice(&body).map_err(unreadable)?;
             return Err(shop_error_from_body(status.as_u16(), &body));
         }
-        response.json().await.map(Some).map_err(failed)
+        serde_json::from_slice(&body).map(Some).map_err(unreadable)
     }
 }

@@ -24,15 +24,14 @@ use reqwest::header::{HeaderName, HeaderValue};
 use shoplab_common::components::Component;
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::http::server::{Application, CLIENT_IDLE};
-use shoplab_common::http::{hop_log, internal_token, resource, Budget, REQUEST_ID_HEADER};
+use shoplab_common::http::{
+    hop_log, internal_token, resource, ApiError, Budget, REQUEST_ID_HEADER,
+};
 use shoplab_common::ShopError;
 use shoplab_service::balance::Replicas;
 use shoplab_service::guard::{Guard, GuardArgs};
-use shoplab_service::remote::transport_error;
+use shoplab_service::remote::{token_refused, transport_error};
 use shoplab_service::HopDelay;
-
-/// How long the guard's health check of an open circuit may take.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The gateway's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-gateway";
@@ -56,6 +55,43 @@ pub fn build(addr: &str, upstreams: Upstreams) -> anyhow::Result<Application> {
 /// service: enough for the service's own `timeout` answer, sent when the
 /// deadline passes, to arrive first.
 pub const ABOVE_DEADLINE: Duration = Duration::from_millis(250);
+
+/// The gateway's defences against clients and services that send too
+/// slowly or too much: one slow client must not hold a handler, one huge
+/// answer must not fill the gateway's memory.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct EdgeLimits {
+    /// How long a client may take to send a request's whole body; past it
+    /// the request is cut off with 408 `request_timeout`, unsent.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub body_timeout_ms: u64,
+    /// The largest answer the gateway passes back from a service; a larger
+    /// one becomes 502 `bad_gateway`.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_ANSWER_BYTES,
+          value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    pub max_answer_bytes: u64,
+}
+
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
+/// 16 MiB: `GET /products?limit=500` is about 50 KB; a user's whole order
+/// history, tens of thousands of orders, fits.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 16 << 20;
+
+impl Default for EdgeLimits {
+    fn default() -> Self {
+        Self {
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+        }
+    }
+}
+
+impl EdgeLimits {
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+}
 
 /// What stands behind the gateway.
 #[derive(Clone)]
@@ -122,6 +158,7 @@ pub struct Upstreams {
     /// gateway fails fast on a frozen service as the services do on their
     /// peers (`shoplab_service::guard`).
     guards: Arc<[Guard]>,
+    limits: EdgeLimits,
 }
 
 /// Whether a request whose connection was refused may go to another
@@ -141,13 +178,15 @@ impl Upstreams {
     /// wait before each request to a service (`--hop-delay-us`).
     /// `health_interval`: how often each replica of a pool that has several
     /// is asked for its `/health` (`--health-interval-ms`). `guard`: each
-    /// pool's bulkhead and circuit breaker.
+    /// pool's bulkhead and circuit breaker. `limits`: how slow a body and
+    /// how large an answer may be.
     pub fn new(
         behind: Behind,
         budget: Budget,
         hop_delay: HopDelay,
         health_interval: Duration,
         guard: GuardArgs,
+        limits: EdgeLimits,
     ) -> anyhow::Result<Self> {
         // A redirect is the client's to follow, not the gateway's: it is
         // passed back as it came (and checking each answer for one costs).
@@ -157,12 +196,19 @@ impl Upstreams {
             .pool_max_idle_per_host(64)
             .pool_idle_timeout(CLIENT_IDLE)
             .build()?;
+        // A service is failing when it leaves a request unanswered for the
+        // longest deadline the gateway passes on (`--deadline-ms`): a
+        // client's shorter `X-Deadline-Ms` running out says nothing of it.
+        // (A request with the whole budget is given up on at its deadline
+        // and `ABOVE_DEADLINE` more, past this limit whatever its body's
+        // reading took.)
+        let limit = budget.0;
         let guards = behind
             .pools()
             .into_iter()
             .map(|pool| {
                 pool.watch(health_interval);
-                Guard::new(pool.clone(), guard, http.clone(), PROBE_TIMEOUT)
+                Guard::new(pool.service(), guard, limit)
             })
             .collect();
         Ok(Self {
@@ -171,7 +217,44 @@ impl Upstreams {
             hop_delay,
             behind: Arc::new(behind),
             guards,
+            limits,
         })
+    }
+
+    /// A service's whole answer body, read within the deadline's time and
+    /// at most `--max-answer-bytes` of it: 502 past that, before reading
+    /// further.
+    async fn answer_body(
+        &self,
+        service: Component,
+        deadline: Deadline,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ApiError> {
+        let limit = self.limits.max_answer_bytes;
+        let too_large = || ApiError::AnswerTooLarge {
+            service: service.name(),
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            let chunk = response
+                .chunk()
+                .await
+                .map_err(|error| transport_error(service.name(), deadline.remaining(), &error))?;
+            let Some(chunk) = chunk else {
+                return Ok(body);
+            };
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
     }
 
     /// The guard of the pool that serves `upstream`'s paths.
@@ -203,13 +286,19 @@ impl Upstreams {
         retry: Retry,
         build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ShopError> {
-        let guard = self.guard(upstream);
-        let _admitted = guard.map(Guard::admit).transpose()?;
+        let admitted = self.guard(upstream).map(Guard::admit).transpose()?;
         let delivered = self.deliver(upstream, deadline, retry, build).await?;
-        if let Some(guard) = guard {
-            guard.record(&delivered);
+        if let Some(admitted) = admitted {
+            admitted.record(&delivered);
         }
-        delivered
+        match delivered {
+            // A service that refuses the gateway's internal token is
+            // misconfigured: 503, never a public 401 (API.md).
+            Ok(response) if response.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                Err(token_refused(self.replicas(upstream).service()))
+            }
+            delivered => delivered,
+        }
     }
 
     /// Gets the request to a replica and its answer back. The outer error

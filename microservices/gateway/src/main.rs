@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use shoplab_common::http::SettingsArgs;
-use shoplab_gateway::{build, Behind, Services, Upstreams, NAME};
+use shoplab_gateway::{build, Behind, EdgeLimits, Services, Upstreams, NAME};
 use shoplab_service::balance::{HealthArgs, ReplicaUrls, Replicas};
 use shoplab_service::guard::GuardArgs;
 use shoplab_service::{exit_on_error, run, HopDelay};
@@ -40,6 +40,8 @@ struct Args {
     health: HealthArgs,
     #[command(flatten)]
     guard: GuardArgs,
+    #[command(flatten)]
+    limits: EdgeLimits,
     /// `--deadline-ms`: each request's budget, passed to the service as
     /// `X-Deadline-Ms`; the gateway itself waits a little longer, so that the
     /// service, which knows what to undo, is the one that gives up first.
@@ -81,6 +83,7 @@ fn main() {
                 args.hop_delay,
                 args.health.interval(),
                 args.guard,
+                args.limits,
             )
         })
         .and_then(|upstreams| build(&args.addr, upstreams))

@@ -11,7 +11,6 @@ use shoplab_common::http::json::{declared_length, read_limited};
 use shoplab_common::http::place_order::IDEMPOTENCY_KEY_HEADER;
 use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
-use shoplab_service::remote::transport_error;
 
 use crate::{Retry, Upstreams};
 
@@ -32,7 +31,17 @@ pub async fn forward(
 ) -> Result<HttpResponse, ApiError> {
     // The same 64 KiB limit as the services, checked here so that an oversized
     // body is refused before it crosses another hop.
-    let body = read_limited(declared_length(&request), payload.into_inner()).await?;
+    // Within --body-timeout-ms: a client that sends its body slowly holds
+    // this handler no longer than that.
+    let limit = upstreams.limits.body_timeout();
+    let body = tokio::time::timeout(
+        limit,
+        read_limited(declared_length(&request), payload.into_inner()),
+    )
+    .await
+    .map_err(|_| ApiError::BodyTimeout {
+        limit_ms: upstreams.limits.body_timeout_ms,
+    })??;
     let path = request
         .uri()
         .path_and_query()
@@ -62,7 +71,11 @@ pub async fn forward(
         outgoing
     };
     let name = **upstream;
-    let response = upstreams.send(name, deadline, retry, outgoing).await?;
+    let reads = method == reqwest::Method::GET || method == reqwest::Method::HEAD;
+    let response = upstreams
+        .send(name, deadline, retry, outgoing)
+        .await
+        .map_err(|error| outcome_unknown(error, reads))?;
     let status = StatusCode::from_u16(response.status().as_u16())
         .map_err(|error| ShopError::internal("upstream status", error))?;
     let mut reply = HttpResponse::build(status);
@@ -71,9 +84,22 @@ pub async fn forward(
             reply.insert_header((name, value.as_bytes()));
         }
     }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| transport_error(name.name(), deadline.remaining(), &error))?;
+    let body = upstreams.answer_body(name, deadline, response).await?;
     Ok(reply.body(body))
+}
+
+/// What the client is told when a service took a request and gave no answer
+/// (the gateway gave up past the deadline, or the connection broke): a read
+/// changed nothing either way, so it stays 504 or 503; a write may have
+/// taken effect, and a 503 or 504 would say it did not (API.md), so it is
+/// 502 `bad_gateway`, saying the outcome is unknown. (A service decides an
+/// order by its deadline and answers at once, and the gateway waits past
+/// that, so this is a service that froze or died mid-request.)
+fn outcome_unknown(error: ShopError, reads: bool) -> ApiError {
+    match error {
+        ShopError::Timeout(why) | ShopError::Unconfirmed(why) if !reads => {
+            ApiError::OutcomeUnknown(why)
+        }
+        error => ApiError::Shop(error),
+    }
 }

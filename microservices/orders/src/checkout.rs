@@ -133,8 +133,9 @@ impl Undo {
 }
 
 /// Whether a failed step certainly did nothing: the component refused it
-/// (its own transaction rolled back; a 401 is refused before anything
-/// runs), or the request never reached it. Anything else — a timeout, a
+/// (its own transaction rolled back), or the request never reached it (or
+/// was refused before anything ran, as a peer refusing the internal token
+/// does: `remote::token_refused`). Anything else — a timeout, a
 /// lost answer, a 5xx (the peer may have committed before failing) — may
 /// have applied, so it is undone to be sure.
 fn refused(error: &ShopError) -> bool {
@@ -144,7 +145,6 @@ fn refused(error: &ShopError) -> bool {
             | ShopError::InsufficientFunds(_)
             | ShopError::NotFound(_)
             | ShopError::InvalidRequest(_)
-            | ShopError::Unauthorized(_)
             | ShopError::Unreachable(_)
     )
 }
@@ -224,9 +224,15 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                 .await);
         }
         let (from, to) = (Step::Charge, OrderStatus::Completed);
-        match self
-            .write(move |conn| record::end(conn, id, held, from, to, None))
-            .await
+        // The decision, by the request's own deadline, not the bookkeeping's
+        // grace: a 201 is only ever sent in time, so the gateway, which
+        // waits for it a little past the deadline, never answers 504 for
+        // an order that then completes. Too late, the write is not made,
+        // and recovery undoes the order (docs/SAGA.md).
+        match in_write_transaction(&self.pool, self.deadline, move |conn| {
+            record::end(conn, id, held, from, to, None)
+        })
+        .await
         {
             Ok(true) => {
                 counted::completed();
@@ -236,8 +242,8 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                 }))
             }
             Ok(false) => Ok(self.await_other_runner(order).await),
-            // The money moved but the order could not be marked: it stays
-            // `pending` at `charge`, and recovery undoes it.
+            // The money moved but the order could not be marked in time: it
+            // stays `pending` at `charge`, and recovery undoes it.
             Err(error) => Ok(self.give_up(order, &reference, held, error).await),
         }
     }
@@ -350,7 +356,10 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// placement, or finishes a cancel.
     async fn drive(&mut self, saga: &Saga, held: Token) -> Result<(), ShopError> {
         match saga.step {
-            Some(Step::Cancel) => self.finish_cancel(&saga.order, held).await.map(drop),
+            Some(Step::Cancel) => {
+                self.shop.release(&saga.order).await?;
+                self.finish_cancel(&saga.order, held).await.map(drop)
+            }
             Some(_) | None => {
                 let code = saga.failure.as_deref().unwrap_or("service_unavailable");
                 self.compensate(&saga.order, held, code, Undo::ALL)
@@ -437,26 +446,60 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                 "order {id} changed while it was being cancelled"
             )));
         };
-        let reference = self.read(move |conn| store::find_ref(conn, id)).await?;
+        let reference = match self.read(move |conn| store::find_ref(conn, id)).await {
+            Ok(reference) => reference,
+            Err(error) => return Err(self.drop_cancel(id, held, error).await),
+        };
+        if let Err(error) = self.shop.release(&reference).await {
+            if refused(&error) {
+                return Err(self.drop_cancel(id, held, error).await);
+            }
+            return Err(self.leave_cancel(id, held, error).await);
+        }
         match self.finish_cancel(&reference, held).await {
             Ok(order) => Ok(order),
-            Err(error) => {
-                let soon = Lease::for_next(BACKOFF_FIRST);
-                let _ = self
-                    .write(move |conn| record::postpone(conn, id, held, soon))
-                    .await;
-                Err(error)
-            }
+            Err(error) => Err(self.leave_cancel(id, held, error).await),
         }
     }
 
-    /// The steps of a cancel whose intent is recorded.
+    /// Nothing of the cancel ran (its first step was refused, or never
+    /// sent): the intent is dropped and the order stays `completed`, so the
+    /// caller's 503 is true, it changed nothing (API.md). If the intent
+    /// cannot be dropped, recovery will finish the cancel: then the answer
+    /// says so ([`Self::leave_cancel`]).
+    async fn drop_cancel(&self, id: OrderId, held: Token, error: ShopError) -> ShopError {
+        let (from, to) = (Step::Cancel, OrderStatus::Completed);
+        match self
+            .write(move |conn| record::end(conn, id, held, from, to, None))
+            .await
+        {
+            Ok(true) => error,
+            _ => self.leave_cancel(id, held, error).await,
+        }
+    }
+
+    /// A step of the cancel may have run: it cannot be taken back, so it is
+    /// left to recovery to finish soon, and the caller is told so, with a
+    /// 504 (API.md: a cancel answered 504 may still take effect).
+    async fn leave_cancel(&self, id: OrderId, held: Token, error: ShopError) -> ShopError {
+        let soon = Lease::for_next(BACKOFF_FIRST);
+        let _ = self
+            .write(move |conn| record::postpone(conn, id, held, soon))
+            .await;
+        ShopError::Timeout(format!(
+            "order {id}'s cancel is recorded and finishes as soon as the components answer \
+             again ({error})"
+        ))
+    }
+
+    /// The steps of a cancel whose intent is recorded, after its stock
+    /// went back (a repeat of that step gives nothing more, so recovery
+    /// gives it back again first: [`Self::drive`]).
     async fn finish_cancel(
         &mut self,
         reference: &OrderRef,
         held: Token,
     ) -> Result<Order, ShopError> {
-        self.shop.release(reference).await?;
         self.shop.refund(reference).await?;
         let (id, from, to) = (reference.id, Step::Cancel, OrderStatus::Cancelled);
         self.write(move |conn| record::end(conn, id, held, from, to, None))

@@ -46,7 +46,7 @@ pub struct RecoveryArgs {
     /// finishes them. `shoplab compare`'s counting pass sets it far apart,
     /// so that a pass of it does not fall into a counted batch.
     #[arg(long, value_name = "MS", default_value_t = RECOVERY_EVERY_MS,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub recovery_every_ms: u64,
 }
 

@@ -32,7 +32,7 @@ pub struct HealthArgs {
     /// is asked for its /health: one that fails is routed around until it
     /// passes again.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_HEALTH_INTERVAL_MS,
-          value_parser = clap::value_parser!(u64).range(10..))]
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub health_interval_ms: u64,
 }
 

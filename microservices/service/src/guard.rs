@@ -1,37 +1,54 @@
-//! A bounded cost for a failed peer: what stands between a service and each
-//! service it calls (`remote.rs`), so that one frozen or dead peer costs its
-//! callers a bounded number of calls in flight and then almost nothing.
+//! A bounded cost for a failed peer: what stands between a service (or the
+//! gateway) and each service it calls (`remote.rs`), so that one frozen or
+//! dead peer costs its callers a bounded number of calls in flight and then
+//! almost nothing.
 //!
-//! - **A call timeout** of its own (`--call-timeout-ms`, 1 s), shorter than
-//!   a request's deadline (5 s): a peer that does not answer is given up on
-//!   long before the caller's caller gives up on us.
+//! - **A limit of the peer's own**: a service gives each call at most
+//!   `--call-timeout-ms` (1 s), shorter than a request's deadline (5 s); the
+//!   gateway's limit for a service is the longest deadline it passes on
+//!   (`--deadline-ms`, 5 s). A peer silent that long is failing.
 //! - **A bulkhead**: at most `--peer-max-in-flight` calls (100) to one peer
 //!   at once. One more fails at once with 503, instead of queueing behind
 //!   the ones that are stuck.
-//! - **A circuit breaker**: after `--breaker-failures` (5) calls in a row
-//!   that timed out (a connection that could not be made in time included),
-//!   the circuit opens, and every
-//!   call fails at once with 503 `service_unavailable`, unsent (so a saga
-//!   knows the step did nothing). After `--breaker-cool-down-ms` (1 s) a
-//!   task of the guard's own asks the peer's `GET /health`, again at most
-//!   once a cool-down: the first 200 closes the circuit. No
-//!   customer's request ever waits on a probe (there is no "half-open" state
-//!   letting one real call through).
+//! - **A circuit breaker** with three states:
+//!   - *closed*: calls go through. After `--breaker-failures` (5) calls in a
+//!     row that are the peer's failures, it opens;
+//!   - *open*: every call fails at once with 503 `service_unavailable`,
+//!     unsent (so a saga knows the step did nothing), for
+//!     `--breaker-cool-down-ms` (1 s);
+//!   - *half-open*: then up to `--breaker-trials` (3) real calls go through
+//!     as trials, the rest still fail at once. It closes once that many
+//!     trials in a row were answered, and reopens at the first that fails.
+//!     A peer that passes its `/health` (`SELECT 1`) but hangs on its real
+//!     work stays open: only real calls decide.
 //!
-//! Each state change is one line on stderr, and, with metrics on, the state
-//! and the rejections are in `/metrics` (docs/METRICS.md). The monolith has
-//! none of this: a function call cannot hang on a network
+//! **Only the peer's own failures count against it.** A call counts as the
+//! peer's failure when the peer was silent for its whole limit (a timeout,
+//! or an abandoned call, below), or when its connection broke after the
+//! call was sent. A call that ran out of *its caller's* time first, because
+//! the request's deadline (`X-Deadline-Ms`, which any client may set) had
+//! less left than the peer's limit, is the caller's failure and moves
+//! nothing; so is a call whose own client went away before the limit. A
+//! call dropped unanswered (its client left, the future dropped) still
+//! tells the breaker how long the peer had been silent: past the peer's
+//! limit, it counts. Any answer at all (an error body too: the peer is
+//! alive and said no) is a success. A refused connection moves nothing
+//! while closed (it failed at once, which is all a circuit would give, and
+//! the balancer already routes around that replica, `balance.rs`), but a
+//! trial refused that way reopens the circuit. docs/SAGA.md states the
+//! same rule.
+//!
+//! Each state change is one line on stderr, and, with metrics on, the state,
+//! the changes and the rejections are in `/metrics` (docs/METRICS.md). The
+//! monolith has none of this: a function call cannot hang on a network
 //! (`monolith/src/checkout.rs`), which is the point of comparing them.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use shoplab_common::metrics;
 use shoplab_common::ShopError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-use crate::balance::Replicas;
 
 /// The defaults: what `shoplab up micro` runs with, chosen to meet the
 /// frozen-payments targets of `shoplab isolation` (README, "a split system
@@ -39,6 +56,7 @@ use crate::balance::Replicas;
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 100;
 pub const DEFAULT_BREAKER_FAILURES: u32 = 5;
 pub const DEFAULT_COOL_DOWN_MS: u64 = 1000;
+pub const DEFAULT_TRIALS: u32 = 3;
 
 /// The bulkhead and breaker flags of a service that calls others.
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -46,19 +64,25 @@ pub struct GuardArgs {
     /// The most calls in flight to one peer service at once; one more fails
     /// at once with 503 instead of waiting behind them.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_IN_FLIGHT,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub peer_max_in_flight: u32,
-    /// After this many calls in a row to one peer time out, its circuit
-    /// opens: calls fail at once with 503 until a health check of the peer
-    /// passes.
+    /// After this many calls in a row to one peer are the peer's failures
+    /// (silent for its whole limit, or cut off after they were sent), its
+    /// circuit opens: calls fail at once with 503.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BREAKER_FAILURES,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub breaker_failures: u32,
-    /// How long an open circuit fails calls at once before the peer's
-    /// /health is asked whether it may close (and between two such asks).
+    /// How long an open circuit fails every call at once before it lets
+    /// trial calls through (half-open).
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_COOL_DOWN_MS,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub breaker_cool_down_ms: u64,
+    /// How many real calls a half-open circuit lets through at once as
+    /// trials; it closes when that many in a row are answered, and reopens
+    /// at the first that fails.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TRIALS,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub breaker_trials: u32,
 }
 
 impl Default for GuardArgs {
@@ -67,6 +91,7 @@ impl Default for GuardArgs {
             peer_max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             breaker_failures: DEFAULT_BREAKER_FAILURES,
             breaker_cool_down_ms: DEFAULT_COOL_DOWN_MS,
+            breaker_trials: DEFAULT_TRIALS,
         }
     }
 }
@@ -80,48 +105,66 @@ pub struct Guard {
 
 struct Inner {
     peer: String,
-    replicas: Replicas,
     in_flight: Arc<Semaphore>,
     max_in_flight: u32,
-    /// Calls in a row that timed out, or whose answer was lost.
-    failures: AtomicU32,
-    open: AtomicBool,
     failures_to_open: u32,
     cool_down: Duration,
-    /// How long a health probe may take.
-    probe_timeout: Duration,
-    http: reqwest::Client,
+    trials: u32,
+    /// How long the peer may be silent before that is its failure.
+    limit: Duration,
+    circuit: Mutex<Circuit>,
 }
 
-/// A call's place in the bulkhead: held until the call is answered.
+/// The breaker's state. Each time it turns half-open it starts a new
+/// `round`, so a trial admitted in an earlier round cannot close or reopen
+/// a later one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Circuit {
+    Closed { failures: u32 },
+    Open { until: Instant, round: u64 },
+    HalfOpen { round: u64, out: u32, passed: u32 },
+}
+
+/// How a call went, as far as the peer's health goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// The peer answered.
+    Answered,
+    /// The peer's own failure.
+    PeerFailed,
+    /// Nothing is known of the peer: the caller ran out of time first, or
+    /// the connection was refused while the circuit was closed.
+    Unknown,
+}
+
+/// A call's place in the bulkhead (and, half-open, its trial), held until
+/// it is recorded. Dropped unrecorded (its client left), it still tells the
+/// breaker how long the peer had been silent.
 pub struct Admitted {
+    guard: Guard,
+    began: Instant,
+    /// The half-open round this call is a trial of.
+    trial: Option<u64>,
+    recorded: bool,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Guard {
-    /// The guard of `replicas`' service, probing it with `http` within
-    /// `probe_timeout`.
-    pub fn new(
-        replicas: Replicas,
-        args: GuardArgs,
-        http: reqwest::Client,
-        probe_timeout: Duration,
-    ) -> Self {
-        let peer = replicas.service().to_owned();
+    /// The guard of the service `peer`: a call silent for `limit` is the
+    /// peer's failure.
+    pub fn new(peer: &str, args: GuardArgs, limit: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
-                peer,
-                replicas,
+                peer: peer.to_owned(),
                 in_flight: Arc::new(Semaphore::new(
                     usize::try_from(args.peer_max_in_flight).unwrap_or(usize::MAX),
                 )),
                 max_in_flight: args.peer_max_in_flight,
-                failures: AtomicU32::new(0),
-                open: AtomicBool::new(false),
                 failures_to_open: args.breaker_failures,
                 cool_down: Duration::from_millis(args.breaker_cool_down_ms),
-                probe_timeout,
-                http,
+                trials: args.breaker_trials,
+                limit,
+                circuit: Mutex::new(Circuit::Closed { failures: 0 }),
             }),
         }
     }
@@ -130,16 +173,56 @@ impl Guard {
     /// (API.md's 503), which tells a saga the step did nothing.
     pub fn admit(&self) -> Result<Admitted, ShopError> {
         let inner = &self.inner;
-        if inner.open.load(Ordering::Acquire) {
-            inner.rejected("circuit_open");
-            return Err(ShopError::Unreachable(format!(
-                "the {} service is failing: its circuit is open (calls fail at once until its /health passes)",
-                inner.peer
-            )));
-        }
+        let trial = {
+            let mut circuit = inner.circuit();
+            let now = Instant::now();
+            if let Circuit::Open { until, round } = *circuit {
+                if now < until {
+                    drop(circuit);
+                    inner.rejected("circuit_open");
+                    return Err(ShopError::Unreachable(format!(
+                        "the {} service is failing: its circuit is open (calls fail at once \
+                         for {} ms, then a few go through as trials)",
+                        inner.peer,
+                        inner.cool_down.as_millis()
+                    )));
+                }
+                *circuit = Circuit::HalfOpen {
+                    round: round + 1,
+                    out: 0,
+                    passed: 0,
+                };
+                inner.changed("half_open", "half-open: trial calls go through");
+            }
+            match &mut *circuit {
+                Circuit::HalfOpen { out, .. } if *out >= inner.trials => {
+                    drop(circuit);
+                    inner.rejected("circuit_half_open");
+                    return Err(ShopError::Unreachable(format!(
+                        "the {} service is failing: its circuit is half-open and its {} trial \
+                         calls are in flight",
+                        inner.peer, inner.trials
+                    )));
+                }
+                Circuit::HalfOpen { round, out, .. } => {
+                    *out += 1;
+                    Some(*round)
+                }
+                _ => None,
+            }
+        };
         match Arc::clone(&inner.in_flight).try_acquire_owned() {
-            Ok(permit) => Ok(Admitted { _permit: permit }),
+            Ok(permit) => Ok(Admitted {
+                guard: self.clone(),
+                began: Instant::now(),
+                trial,
+                recorded: false,
+                _permit: permit,
+            }),
             Err(_) => {
+                if let Some(round) = trial {
+                    inner.settle(Some(round), Verdict::Unknown);
+                }
                 inner.rejected("bulkhead_full");
                 Err(ShopError::Unreachable(format!(
                     "the {} service already has {} calls in flight from here",
@@ -149,90 +232,142 @@ impl Guard {
         }
     }
 
-    /// What became of an admitted call on the wire. A timeout, or an
-    /// answer lost on the way, counts towards opening the circuit: those
-    /// are what make a caller wait. Any answer at all (an error body too:
-    /// the peer is alive, and said no) resets the count. A refused
-    /// connection does neither: it failed at once, which is all a circuit
-    /// would give, and the balancer already routes around that replica
-    /// (`balance.rs`) until its health check passes; counting it would only
-    /// keep a restarted service refused for a cool-down after it is back.
-    pub fn record<T>(&self, delivered: &Result<T, ShopError>) {
-        let inner = &self.inner;
-        match delivered {
-            Ok(_) => {
-                inner.failures.store(0, Ordering::Relaxed);
-                return;
-            }
-            Err(ShopError::Timeout(_) | ShopError::Unconfirmed(_)) => {}
-            Err(_) => return,
-        }
-        let failures = inner.failures.fetch_add(1, Ordering::Relaxed) + 1;
-        if failures >= inner.failures_to_open && !inner.open.swap(true, Ordering::AcqRel) {
-            eprintln!(
-                "circuit to the {} service opened after {failures} calls in a row failed; \
-                 calls fail at once, its /health is asked every {} ms",
-                inner.peer,
-                inner.cool_down.as_millis()
-            );
-            inner.report_state(true);
-            tokio::spawn(probe_until_healthy(Arc::clone(inner)));
+    /// Whether the circuit refuses calls now (open, or half-open with every
+    /// trial out).
+    pub fn is_open(&self) -> bool {
+        match *self.inner.circuit() {
+            Circuit::Closed { .. } => false,
+            Circuit::Open { until, .. } => Instant::now() < until,
+            Circuit::HalfOpen { out, .. } => out >= self.inner.trials,
         }
     }
+}
 
-    /// Whether the circuit is open now.
-    pub fn is_open(&self) -> bool {
-        self.inner.open.load(Ordering::Acquire)
+impl Admitted {
+    /// What became of the call on the wire (see the module's rule).
+    pub fn record<T>(mut self, delivered: &Result<T, ShopError>) {
+        self.recorded = true;
+        let silent_for_its_limit = self.began.elapsed() >= self.guard.inner.limit;
+        let verdict = match delivered {
+            Err(ShopError::Timeout(_)) if silent_for_its_limit => Verdict::PeerFailed,
+            Err(ShopError::Timeout(_)) => Verdict::Unknown,
+            Err(ShopError::Unconfirmed(_)) => Verdict::PeerFailed,
+            // Refused: the peer is down. While closed, the balancer handles
+            // it; a trial refused means the peer is not back.
+            Err(ShopError::Unreachable(_)) if self.trial.is_some() => Verdict::PeerFailed,
+            Err(ShopError::Unreachable(_)) => Verdict::Unknown,
+            _ => Verdict::Answered,
+        };
+        self.guard.inner.settle(self.trial, verdict);
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if self.recorded {
+            return;
+        }
+        // Abandoned: its client left (or its task was dropped) before the
+        // peer answered.
+        let verdict = if self.began.elapsed() >= self.guard.inner.limit {
+            Verdict::PeerFailed
+        } else {
+            Verdict::Unknown
+        };
+        self.guard.inner.settle(self.trial, verdict);
     }
 }
 
 impl Inner {
+    /// The breaker's state. A panic while holding the lock leaves a valid
+    /// state (every write is one assignment), so a poisoned lock is used
+    /// as it is.
+    fn circuit(&self) -> MutexGuard<'_, Circuit> {
+        self.circuit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies one call's verdict. `trial`: the half-open round it was a
+    /// trial of, if any; a call admitted while closed moves only a closed
+    /// circuit.
+    fn settle(&self, trial: Option<u64>, verdict: Verdict) {
+        let mut circuit = self.circuit();
+        match (*circuit, trial) {
+            (Circuit::Closed { failures }, None) => match verdict {
+                Verdict::Answered => *circuit = Circuit::Closed { failures: 0 },
+                Verdict::Unknown => {}
+                Verdict::PeerFailed if failures + 1 >= self.failures_to_open => {
+                    *circuit = self.opened(0);
+                    self.changed(
+                        "open",
+                        &format!(
+                            "open after {} calls in a row failed; calls fail at once for {} ms",
+                            failures + 1,
+                            self.cool_down.as_millis()
+                        ),
+                    );
+                }
+                Verdict::PeerFailed => {
+                    *circuit = Circuit::Closed {
+                        failures: failures + 1,
+                    }
+                }
+            },
+            (Circuit::HalfOpen { round, out, passed }, Some(of)) if of == round => match verdict {
+                Verdict::Answered if passed + 1 >= self.trials => {
+                    *circuit = Circuit::Closed { failures: 0 };
+                    self.changed(
+                        "closed",
+                        &format!("closed: {} trial calls in a row were answered", passed + 1),
+                    );
+                }
+                Verdict::Answered => {
+                    *circuit = Circuit::HalfOpen {
+                        round,
+                        out: out.saturating_sub(1),
+                        passed: passed + 1,
+                    }
+                }
+                Verdict::Unknown => {
+                    *circuit = Circuit::HalfOpen {
+                        round,
+                        out: out.saturating_sub(1),
+                        passed,
+                    }
+                }
+                Verdict::PeerFailed => {
+                    *circuit = self.opened(round);
+                    self.changed(
+                        "open",
+                        &format!(
+                            "open again: a trial call failed; calls fail at once for {} ms",
+                            self.cool_down.as_millis()
+                        ),
+                    );
+                }
+            },
+            // A call from before the circuit last changed: what it says
+            // is about a peer as it was then.
+            _ => {}
+        }
+    }
+
+    fn opened(&self, round: u64) -> Circuit {
+        Circuit::Open {
+            until: Instant::now() + self.cool_down,
+            round,
+        }
+    }
+
     fn rejected(&self, reason: &'static str) {
         metrics::peers::rejected(&self.peer, reason);
     }
 
-    fn report_state(&self, open: bool) {
-        metrics::peers::circuit(&self.peer, open);
-    }
-
-    /// One health check of a replica of the peer: a 200 within the probe's
-    /// timeout.
-    async fn healthy(&self) -> bool {
-        let Some(replica) = self.replicas.pick(&[]) else {
-            return false;
-        };
-        let asked = self
-            .http
-            .get(format!("{}/health", replica.url()))
-            .timeout(self.probe_timeout)
-            .send()
-            .await;
-        matches!(asked, Ok(response) if response.status().is_success())
-    }
-}
-
-/// The open circuit's own task: after a cool-down, health checks, each
-/// starting at least a cool-down after the one before; the first that
-/// passes closes the circuit. A check of a frozen peer waits out its own
-/// timeout, so one is nearly always in flight, and the moment the peer
-/// thaws it answers it.
-async fn probe_until_healthy(inner: Arc<Inner>) {
-    tokio::time::sleep(inner.cool_down).await;
-    let mut probes = 0u32;
-    loop {
-        let began = tokio::time::Instant::now();
-        probes += 1;
-        if inner.healthy().await {
-            inner.failures.store(0, Ordering::Relaxed);
-            inner.open.store(false, Ordering::Release);
-            inner.report_state(false);
-            eprintln!(
-                "circuit to the {} service closed: its /health passed (after {probes} checks)",
-                inner.peer
-            );
-            return;
-        }
-        tokio::time::sleep_until(began + inner.cool_down).await;
+    /// One state change: the line on stderr, and the metrics.
+    fn changed(&self, to: &'static str, why: &str) {
+        eprintln!("circuit to the {} service {why}", self.peer);
+        metrics::peers::circuit(&self.peer, to);
     }
 }
 
@@ -240,25 +375,32 @@ async fn probe_until_healthy(inner: Arc<Inner>) {
 mod tests {
     use super::*;
 
-    fn guard(max_in_flight: u32, failures: u32) -> Guard {
-        // Nothing listens on port 9 of loopback: a probe never passes.
-        let replicas = Replicas::one("payments", "http://127.0.0.1:9");
+    const LIMIT: Duration = Duration::from_millis(50);
+
+    fn guard(max_in_flight: u32, failures: u32, cool_down_ms: u64) -> Guard {
         let args = GuardArgs {
             peer_max_in_flight: max_in_flight,
             breaker_failures: failures,
-            breaker_cool_down_ms: 60_000,
+            breaker_cool_down_ms: cool_down_ms,
+            breaker_trials: 2,
         };
-        Guard::new(
-            replicas,
-            args,
-            reqwest::Client::new(),
-            Duration::from_millis(100),
-        )
+        Guard::new("payments", args, LIMIT)
+    }
+
+    fn timed_out() -> Result<(), ShopError> {
+        Err(ShopError::Timeout("no answer".into()))
+    }
+
+    /// A call the peer left silent for its whole limit.
+    fn peer_timeout(guard: &Guard) {
+        let call = guard.admit().expect("admitted");
+        std::thread::sleep(LIMIT);
+        call.record(&timed_out());
     }
 
     #[test]
     fn a_call_past_the_bulkhead_is_refused_unsent_until_one_in_flight_ends() {
-        let guard = guard(2, 5);
+        let guard = guard(2, 5, 60_000);
         let first = guard.admit().expect("room for one");
         let _second = guard.admit().expect("room for two");
         assert!(matches!(guard.admit(), Err(ShopError::Unreachable(_))));
@@ -266,24 +408,91 @@ mod tests {
         assert!(guard.admit().is_ok());
     }
 
-    #[tokio::test]
-    async fn the_circuit_opens_after_timeouts_in_a_row_and_an_answer_resets_the_count() {
-        let guard = guard(10, 3);
-        let timed_out = || Err::<(), _>(ShopError::Timeout("no answer".into()));
-        let refused = || Err::<(), _>(ShopError::Unreachable("refused".into()));
-        guard.record(&timed_out());
-        guard.record(&timed_out());
-        guard.record(&Ok(()));
-        guard.record(&timed_out());
-        guard.record(&refused());
-        guard.record(&timed_out());
+    #[test]
+    fn the_circuit_opens_after_the_peers_timeouts_in_a_row_and_an_answer_resets_the_count() {
+        let guard = guard(10, 3, 60_000);
+        peer_timeout(&guard);
+        peer_timeout(&guard);
+        guard.admit().expect("closed").record(&Ok(()));
+        peer_timeout(&guard);
+        guard
+            .admit()
+            .expect("closed")
+            .record(&Err::<(), _>(ShopError::Unreachable("refused".into())));
+        peer_timeout(&guard);
         assert!(
             !guard.is_open(),
             "an answer resets the count; a refusal is not counted"
         );
-        assert!(guard.admit().is_ok());
-        guard.record(&timed_out());
+        peer_timeout(&guard);
         assert!(guard.is_open());
         assert!(matches!(guard.admit(), Err(ShopError::Unreachable(_))));
+    }
+
+    #[test]
+    fn timeouts_of_the_callers_own_short_deadline_never_open_the_circuit() {
+        let guard = guard(10, 2, 60_000);
+        for _ in 0..50 {
+            // Timed out well before the peer's limit: the caller's budget
+            // ran out, not the peer's.
+            guard.admit().expect("closed").record(&timed_out());
+        }
+        assert!(
+            !guard.is_open(),
+            "a client's short deadline moved the breaker"
+        );
+    }
+
+    #[test]
+    fn a_call_abandoned_by_its_client_counts_only_past_the_peers_limit() {
+        let guard = guard(10, 2, 60_000);
+        for _ in 0..5 {
+            drop(guard.admit().expect("closed"));
+        }
+        assert!(!guard.is_open(), "calls abandoned early moved the breaker");
+        for _ in 0..2 {
+            let call = guard.admit().expect("closed");
+            std::thread::sleep(LIMIT);
+            drop(call);
+        }
+        assert!(
+            guard.is_open(),
+            "calls left unanswered past the peer's limit opened it"
+        );
+    }
+
+    #[test]
+    fn after_the_cool_down_a_few_trials_go_through_and_close_it_only_when_answered() {
+        let guard = guard(10, 1, 20);
+        peer_timeout(&guard);
+        assert!(guard.admit().is_err(), "open");
+        std::thread::sleep(Duration::from_millis(25));
+        let first = guard.admit().expect("a first trial");
+        let second = guard.admit().expect("a second trial");
+        assert!(guard.admit().is_err(), "only two trials at once");
+        first.record(&Ok(()));
+        assert!(
+            matches!(*guard.inner.circuit(), Circuit::HalfOpen { passed: 1, .. }),
+            "one trial answered is not enough to close it"
+        );
+        second.record(&Ok(()));
+        assert!(!guard.is_open(), "two trials answered close it");
+        assert!(guard.admit().is_ok());
+    }
+
+    #[test]
+    fn a_failed_trial_reopens_the_circuit_at_once() {
+        let guard = guard(10, 1, 20);
+        peer_timeout(&guard);
+        std::thread::sleep(Duration::from_millis(25));
+        let answered = guard.admit().expect("a trial");
+        let failing = guard.admit().expect("another trial");
+        answered.record(&Ok(()));
+        std::thread::sleep(LIMIT);
+        failing.record(&timed_out());
+        assert!(
+            matches!(guard.admit(), Err(ShopError::Unreachable(_))),
+            "open again for a whole cool-down"
+        );
     }
 }

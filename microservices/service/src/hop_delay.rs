@@ -18,7 +18,8 @@ use shoplab_common::metrics::BusyThread;
 pub struct HopDelay {
     /// Microseconds to wait before each request to another service, to stand
     /// for network distance (loopback has next to none). 0: no wait.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "US", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub hop_delay_us: u64,
 }
 

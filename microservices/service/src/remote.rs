@@ -84,6 +84,19 @@ pub fn transport_error(component: &str, timeout: Duration, error: &reqwest::Erro
     }
 }
 
+/// A peer answered 401: it refused this process's internal token, so the
+/// deployment's processes were given different tokens. That is a
+/// misconfigured peer, not the caller's fault, and never a public 401
+/// (API.md): the call is refused before anything ran, `Unreachable`, which
+/// the public sees as 503 `service_unavailable` and a saga as a step that
+/// did nothing. Shared with the gateway.
+pub fn token_refused(component: &str) -> ShopError {
+    ShopError::Unreachable(format!(
+        "the {component} service refused the internal token: the deployment's \
+         processes were given different tokens"
+    ))
+}
+
 /// Where the other services are: each one's replicas (often just one).
 #[derive(Debug, Clone, Default)]
 pub struct Peers {
@@ -135,7 +148,7 @@ impl PeerClient {
             .filter_map(|(component, replicas)| {
                 let replicas = replicas?;
                 replicas.watch(calls.health.interval());
-                let guard = Guard::new(replicas.clone(), calls.guard, http.clone(), timeout);
+                let guard = Guard::new(replicas.service(), calls.guard, timeout);
                 Some((component, Peer { replicas, guard }))
             })
             .collect();
@@ -270,9 +283,9 @@ impl Remote {
         call: Call<'_>,
     ) -> Result<Option<reqwest::Response>, ShopError> {
         let peer = self.client.peer(component)?;
-        let _admitted = peer.guard.admit()?;
+        let admitted = peer.guard.admit()?;
         let delivered = self.deliver(component, &peer.replicas, &call).await?;
-        peer.guard.record(&delivered);
+        admitted.record(&delivered);
         let response = delivered?;
         let status = response.status();
         if status.is_success() {
@@ -280,6 +293,9 @@ impl Remote {
         }
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(token_refused(component.name()));
         }
         let body: ErrorBody = response.json().await.map_err(|error| {
             ShopError::ServiceUnavailable(format!(

@@ -44,7 +44,8 @@ pub struct CallArgs {
     /// The most one call to another service may take before it counts as
     /// `timeout`, whatever is left of the request's deadline (connecting
     /// gets a shorter limit of its own).
-    #[arg(long, value_name = "MS", default_value_t = DEFAULT_CALL_TIMEOUT_MS)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_CALL_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub call_timeout_ms: u64,
     #[command(flatten)]
     pub guard: GuardArgs,
