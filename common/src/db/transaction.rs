@@ -37,22 +37,12 @@ pub fn write_transaction<T>(
 /// `deadline` allows (a lock still held then is `timeout`, see
 /// `ShopError::from`). PostgreSQL takes row locks as it goes, not one lock up
 /// front, so there is nothing to wait for at the start.
-///
-/// It commits only within `deadline`: work that ran past it (a slow
-/// statement, a fault's delay) is rolled back, `timeout`. So a request that
-/// answers 504 once its deadline has passed never finds its write committed
-/// after all (docs/SAGA.md, "Answers that tell the truth").
 pub fn write_transaction_within<T>(
     conn: &mut DbConnection,
     deadline: Deadline,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
 ) -> Result<T, ShopError> {
     deadline.check("the write began")?;
-    let work = |conn: &mut DbConnection| {
-        let done = work(conn)?;
-        deadline.check("the write could commit")?;
-        Ok(done)
-    };
     if matches!(conn, DbConnection::Postgresql(_)) {
         return write_transaction(conn, work);
     }

@@ -38,8 +38,8 @@ const POLL_MAX: Duration = Duration::from_millis(200);
 
 /// How long past its deadline a request waits for its order's outcome
 /// before it answers 504. An order is only ever marked completed within its
-/// deadline (a write commits only within it: `db::write_transaction_within`),
-/// so an outcome not known by then is not a completed order: the order ends
+/// deadline (the monolith's `place_in`, the saga's `place_order`), so an
+/// outcome not known by then is not a completed order: the order ends
 /// `failed`, charging nothing, and the 504 is true. The gateway waits 250 ms
 /// past the deadline, so this answer reaches it first.
 pub const ANSWER_GRACE: Duration = Duration::from_millis(100);
@@ -47,7 +47,7 @@ pub const ANSWER_GRACE: Duration = Duration::from_millis(100);
 /// The most requests that wait on one Idempotency-Key in one process at
 /// once; one more is refused at once (503 `service_unavailable`, nothing
 /// changed). A client retrying through an incident cannot pile up more.
-pub const MAX_WAITERS_PER_KEY: usize = 16;
+pub const MAX_WAITERS_PER_KEY: usize = 64;
 
 /// Serves one `POST /orders`. `pool` is the database holding the orders
 /// component's tables (and its keys). The order is placed by a task of its
@@ -93,6 +93,7 @@ pub async fn serve<C: Checkout>(
     stored_response(response)
 }
 
+/// An answer, just made or stored under a key, as the HTTP response.
 fn stored_response(response: StoredResponse) -> Result<HttpResponse, ApiError> {
     let status = StatusCode::from_u16(response.status)
         .map_err(|error| ShopError::internal("stored status", error))?;

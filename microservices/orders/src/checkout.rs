@@ -225,12 +225,15 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         }
         let (from, to) = (Step::Charge, OrderStatus::Completed);
         // The decision, by the request's own deadline, not the bookkeeping's
-        // grace: a 201 is only ever sent in time, so the gateway, which
-        // waits for it a little past the deadline, never answers 504 for
-        // an order that then completes. Too late, the write is not made,
-        // and recovery undoes the order (docs/SAGA.md).
-        match in_write_transaction(&self.pool, self.deadline, move |conn| {
-            record::end(conn, id, held, from, to, None)
+        // grace: it commits only within it (checked after the write, before
+        // the commit), so an order not completed by then never is, and a
+        // 504 sent at the deadline is true. Too late, the write is rolled
+        // back, and recovery undoes the order (docs/SAGA.md).
+        let deadline = self.deadline;
+        match in_write_transaction(&self.pool, deadline, move |conn| {
+            let ended = record::end(conn, id, held, from, to, None)?;
+            deadline.check("the order could be completed")?;
+            Ok(ended)
         })
         .await
         {
