@@ -184,7 +184,8 @@ async fn a_flood_of_short_deadlines_opens_no_circuit_and_other_users_orders_comp
 /// orders with `X-Deadline-Ms: 1000`, each from its own user. Once
 /// settled: every 503/504 charged nothing and every 201 charged once.
 async fn no_503_or_504_charges_under_a_slow_charge_and_a_held_lock(kind: Kind) {
-    const ORDERS: usize = 160;
+    const ORDERS: usize = 120;
+    const LANES: usize = 6;
     const PRICE: i64 = 1000;
     let plan = r#"
 seed = 11
@@ -204,11 +205,11 @@ probability = 0.3
     let (users, product) = shop_of(&shop, ORDERS, 10_000, PRICE, 1_000_000).await;
 
     let mut sent = Vec::new();
-    for lane in 0..16 {
+    for lane in 0..LANES {
         let (shop, users) = (shop.clone(), users.clone());
         sent.push(tokio::spawn(async move {
             let mut answers = Vec::new();
-            for &user in users.iter().skip(lane).step_by(16) {
+            for &user in users.iter().skip(lane).step_by(LANES) {
                 let reply = order(
                     &shop,
                     &order_of(user, product),
@@ -534,8 +535,9 @@ async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
             .unwrap_or_else(|| panic!("{binary} runs"))
             .to_owned()
     };
-    let orders = spawn_with_token(
+    let orders = spawn(
         "shoplab-orders",
+        OTHER_TOKEN,
         &[
             "--database-url".into(),
             format!(
@@ -567,8 +569,9 @@ async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
         assert_eq!(order["failure"], "service_unavailable", "{order}");
     }
 
-    let gateway = spawn_with_token(
+    let gateway = spawn(
         "shoplab-gateway",
+        OTHER_TOKEN,
         &[
             "--users-url".into(),
             url("shoplab-users"),
@@ -592,15 +595,17 @@ async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
     deployment.stop().await;
 }
 
-/// Starts `binary` on a free port with an internal token of its own, and
-/// waits for it to say where it listens (on stdout): the child (killed when dropped)
-/// and its base URL.
-async fn spawn_with_token(binary: &str, args: &[String]) -> (tokio::process::Child, String) {
+const OTHER_TOKEN: &str = "not-the-deployments-token";
+
+/// Starts `binary` on a free port with the internal token `token`, and
+/// waits for it to say where it listens (on stdout): the child (killed when
+/// dropped) and its base URL.
+async fn spawn(binary: &str, token: &str, args: &[String]) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(bin_dir().join(binary))
         .args(["--addr", "127.0.0.1:0"])
         .args(args)
-        .env("SHOPLAB_INTERNAL_TOKEN", "not-the-deployments-token")
+        .env("SHOPLAB_INTERNAL_TOKEN", token)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -620,4 +625,130 @@ async fn spawn_with_token(binary: &str, args: &[String]) -> (tokio::process::Chi
     .unwrap_or_else(|_| panic!("{binary} listened within 20 s"));
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, url)
+}
+
+/// The four services' addresses as the gateway's flags.
+fn services_of(deployment: &Deployment) -> Vec<String> {
+    let mut args = Vec::new();
+    for service in ["users", "catalog", "payments", "orders"] {
+        let url = deployment
+            .url_of(&format!("shoplab-{service}"))
+            .unwrap_or_else(|| panic!("the {service} service runs"));
+        args.extend([format!("--{service}-url"), url.to_owned()]);
+    }
+    args
+}
+
+/// A gateway whose answers may be at most 1 KiB: a product list over that
+/// is 502 `bad_gateway` and the error body, not a truncated list; a small
+/// answer passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_over_the_gateways_limit_is_a_502() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    shop_of(&shop, 0, 0, 100, 10).await;
+    for index in 0..30 {
+        created(
+            &shop,
+            "/products",
+            json!({"name": format!("Product {index}"), "price_cents": 100, "stock": 1}),
+        )
+        .await;
+    }
+    let token = deployment.internal_token.clone().unwrap_or_default();
+    let mut args = services_of(&deployment);
+    args.extend(["--max-answer-bytes".into(), "1024".into()]);
+    let gateway = spawn("shoplab-gateway", &token, &args).await;
+    let small = ShopClient::new(&gateway.1);
+    let one = small.get("/products/1").await.expect("the gateway answers");
+    assert_eq!(one.status, 200, "{}", one.body);
+    let all = small.get("/products").await.expect("the gateway answers");
+    eprintln!("answer over 1 KiB: {} {}", all.status, all.body);
+    assert_eq!(all.status, 502, "{}", all.body);
+    assert_eq!(all.error_code(), Some("bad_gateway"));
+    drop(gateway);
+    deployment.stop().await;
+}
+
+/// A cancel whose first step cannot be sent (the catalog service is down)
+/// answers 503 and changes nothing, then or later: the order stays
+/// `completed`, charged, its stock taken, after the catalog is back and
+/// the saga's recovery has had its passes (API.md: a cancel answered 503
+/// changed nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_answered_503_changes_nothing_then_or_later() {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    let (users, product) = shop_of(&shop, 1, 10_000, 1000, 10).await;
+    let placed = order(&shop, &order_of(users[0], product), &[]).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["id"].as_i64().expect("an order id");
+
+    deployment
+        .hold_down("shoplab-catalog")
+        .await
+        .expect("the catalog can be killed and kept down");
+    let cancel = shop
+        .send(Method::POST, &format!("/orders/{id}/cancel"), None, &[])
+        .await
+        .expect("the gateway answers");
+    deployment
+        .release("shoplab-catalog")
+        .await
+        .expect("the catalog comes back");
+    // Recovery looks every second; give it a few passes.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let order = shop
+        .get(&format!("/orders/{id}"))
+        .await
+        .expect("the shop answers");
+    let stock = shop
+        .get(&format!("/products/{product}"))
+        .await
+        .expect("the shop answers");
+    eprintln!(
+        "cancel with the catalog down: {} {}; 4 s after it is back: order {}, balance {}, \
+         stock {}",
+        cancel.status,
+        cancel.body,
+        order.body["status"],
+        balance(&shop, users[0]).await,
+        stock.body["stock"]
+    );
+    assert_eq!(cancel.status, 503, "{}", cancel.body);
+    assert_eq!(order.body["status"], "completed", "{}", order.body);
+    assert_eq!(balance(&shop, users[0]).await, 9_000, "still charged");
+    assert_eq!(stock.body["stock"], 9, "its stock still taken");
+    deployment.stop().await;
+}
+
+/// A flag out of its range is refused at start, with one line naming the
+/// flag and the range, and a non-zero exit.
+#[tokio::test]
+async fn a_flag_out_of_range_is_refused_at_start_naming_it() {
+    for (binary, flag, value) in [
+        ("shoplab-orders", "--call-timeout-ms", "0"),
+        ("shoplab-orders", "--breaker-cool-down-ms", "99999999999"),
+        ("shoplab-orders", "--peer-max-in-flight", "0"),
+        ("shoplab-gateway", "--body-timeout-ms", "0"),
+        ("shoplab-monolith", "--deadline-ms", "0"),
+    ] {
+        let output = tokio::process::Command::new(bin_dir().join(binary))
+            .args([flag, value])
+            .output()
+            .await
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{binary} {flag} {value} was accepted"
+        );
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(flag) && first.contains("..="),
+            "{binary} {flag} {value}: {stderr}"
+        );
+    }
 }
