@@ -20,6 +20,14 @@ use mugs::bin_dir;
 
 const DEPOSIT: i64 = 100_000_000;
 
+/// One shopper with 100.00, ten units of one product at 10.00.
+const ONE_SHOPPER: Stock = Stock {
+    users: 1,
+    deposit: 10_000,
+    price: 1000,
+    units: 10,
+};
+
 /// A deployment of `kind` on fresh SQLite files, under the fault plan
 /// `plan` (TOML) if given, with `/metrics` on every process if `metrics`.
 async fn start(kind: Kind, scratch: &Path, plan: Option<&str>, metrics: bool) -> Deployment {
@@ -71,6 +79,42 @@ async fn shop_of(
     (ids, product)
 }
 
+/// A running deployment, the scratch directory its databases live in
+/// (removed when this is dropped: keep it bound), its front door, and the
+/// shop [`shop_of`] made in it.
+struct Running {
+    deployment: Deployment,
+    shop: ShopClient,
+    users: Vec<i64>,
+    product: i64,
+    _scratch: tempfile::TempDir,
+}
+
+/// What [`shop_of`] puts in a fresh deployment.
+struct Stock {
+    users: usize,
+    deposit: i64,
+    price: i64,
+    units: i64,
+}
+
+/// A fresh deployment of `kind` (under `plan`, with `/metrics` if
+/// `metrics`) with `stock` in it.
+async fn running(kind: Kind, plan: Option<&str>, metrics: bool, stock: Stock) -> Running {
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let deployment = start(kind, scratch.path(), plan, metrics).await;
+    let shop = ShopClient::new(&deployment.base_url);
+    let (users, product) =
+        shop_of(&shop, stock.users, stock.deposit, stock.price, stock.units).await;
+    Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch: scratch,
+    }
+}
+
 async fn created(shop: &ShopClient, path: &str, body: Value) -> i64 {
     let reply = shop.post(path, &body).await.expect("the shop answers");
     assert_eq!(reply.status, 201, "{path}: {}", reply.body);
@@ -118,10 +162,19 @@ async fn balance(shop: &ShopClient, user: i64) -> i64 {
 /// default deadline, must all complete, and their order lists answer.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_short_deadlines_opens_no_circuit_and_other_users_orders_complete() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, 21, DEPOSIT, 100, 1_000_000).await;
+    let stock = Stock {
+        users: 21,
+        deposit: DEPOSIT,
+        price: 100,
+        units: 1_000_000,
+    };
+    let Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch,
+    } = running(Kind::Micro, None, false, stock).await;
     let flooder = users[0];
 
     let flooding = Instant::now() + Duration::from_secs(6);
@@ -199,10 +252,19 @@ kind = "delay"
 delay_ms = 470
 probability = 0.3
 "#;
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(kind, scratch.path(), Some(plan), false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, ORDERS, 10_000, PRICE, 1_000_000).await;
+    let stock = Stock {
+        users: ORDERS,
+        deposit: 10_000,
+        price: PRICE,
+        units: 1_000_000,
+    };
+    let Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch,
+    } = running(kind, Some(plan), false, stock).await;
 
     let mut sent = Vec::new();
     for lane in 0..LANES {
@@ -307,11 +369,20 @@ op = "catalog.release"
 kind = "hang"
 until_s = 12.0
 "#;
-    let scratch = tempfile::tempdir().expect("a scratch directory");
     let started = Instant::now();
-    let deployment = start(Kind::Micro, scratch.path(), Some(plan), true).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, 1, DEPOSIT, 100, 1_000_000).await;
+    let stock = Stock {
+        users: 1,
+        deposit: DEPOSIT,
+        price: 100,
+        units: 1_000_000,
+    };
+    let Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch,
+    } = running(Kind::Micro, Some(plan), true, stock).await;
     let metrics_url = deployment
         .members()
         .into_iter()
@@ -401,10 +472,19 @@ op = "payments.charge"
 kind = "delay"
 delay_ms = 900
 "#;
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(Kind::Micro, scratch.path(), Some(plan), false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, 2, 10_000, 1000, 1_000_000).await;
+    let stock = Stock {
+        users: 2,
+        deposit: 10_000,
+        price: 1000,
+        units: 1_000_000,
+    };
+    let Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch,
+    } = running(Kind::Micro, Some(plan), false, stock).await;
     let other = users[1];
 
     let latency = |shop: ShopClient| async move {
@@ -525,34 +605,22 @@ async fn a_body_that_never_arrives_is_cut_off_with_408() {
 /// `failure: "service_unavailable"`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, 1, 10_000, 1000, 10).await;
-    let url = |binary: &str| {
-        deployment
-            .url_of(binary)
-            .unwrap_or_else(|| panic!("{binary} runs"))
-            .to_owned()
-    };
-    let orders = spawn(
-        "shoplab-orders",
-        OTHER_TOKEN,
-        &[
-            "--database-url".into(),
-            format!(
-                "sqlite://{}",
-                scratch.path().join("other-orders.db").display()
-            ),
-            "--users-url".into(),
-            url("shoplab-users"),
-            "--catalog-url".into(),
-            url("shoplab-catalog"),
-            "--payments-url".into(),
-            url("shoplab-payments"),
-        ],
-    )
-    .await;
+    let Running {
+        deployment,
+        shop: _,
+        users,
+        product,
+        _scratch: scratch,
+    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let mut args = vec![
+        "--database-url".to_owned(),
+        format!(
+            "sqlite://{}",
+            scratch.path().join("other-orders.db").display()
+        ),
+    ];
+    args.extend(urls_of(&deployment, &["users", "catalog", "payments"]));
+    let orders = spawn("shoplab-orders", OTHER_TOKEN, &args).await;
     let other_orders = ShopClient::new(&orders.1);
     let reply = order(&other_orders, &order_of(users[0], product), &[]).await;
     eprintln!(
@@ -572,16 +640,7 @@ async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
     let gateway = spawn(
         "shoplab-gateway",
         OTHER_TOKEN,
-        &[
-            "--users-url".into(),
-            url("shoplab-users"),
-            "--catalog-url".into(),
-            url("shoplab-catalog"),
-            "--payments-url".into(),
-            url("shoplab-payments"),
-            "--orders-url".into(),
-            url("shoplab-orders"),
-        ],
+        &urls_of(&deployment, &SERVICES),
     )
     .await;
     let through = ShopClient::new(&gateway.1);
@@ -627,10 +686,13 @@ async fn spawn(binary: &str, token: &str, args: &[String]) -> (tokio::process::C
     (child, url)
 }
 
-/// The four services' addresses as the gateway's flags.
-fn services_of(deployment: &Deployment) -> Vec<String> {
+const SERVICES: [&str; 4] = ["users", "catalog", "payments", "orders"];
+
+/// Where `services` of `deployment` listen, as the flags that name them
+/// (`--users-url URL`, ...).
+fn urls_of(deployment: &Deployment, services: &[&str]) -> Vec<String> {
     let mut args = Vec::new();
-    for service in ["users", "catalog", "payments", "orders"] {
+    for service in services {
         let url = deployment
             .url_of(&format!("shoplab-{service}"))
             .unwrap_or_else(|| panic!("the {service} service runs"));
@@ -644,10 +706,12 @@ fn services_of(deployment: &Deployment) -> Vec<String> {
 /// answer passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_over_the_gateways_limit_is_a_502() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    shop_of(&shop, 0, 0, 100, 10).await;
+    let Running {
+        deployment,
+        shop,
+        _scratch,
+        ..
+    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
     for index in 0..30 {
         created(
             &shop,
@@ -657,7 +721,7 @@ async fn an_answer_over_the_gateways_limit_is_a_502() {
         .await;
     }
     let token = deployment.internal_token.clone().unwrap_or_default();
-    let mut args = services_of(&deployment);
+    let mut args = urls_of(&deployment, &SERVICES);
     args.extend(["--max-answer-bytes".into(), "1024".into()]);
     let gateway = spawn("shoplab-gateway", &token, &args).await;
     let small = ShopClient::new(&gateway.1);
@@ -678,10 +742,13 @@ async fn an_answer_over_the_gateways_limit_is_a_502() {
 /// changed nothing).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancel_answered_503_changes_nothing_then_or_later() {
-    let scratch = tempfile::tempdir().expect("a scratch directory");
-    let deployment = start(Kind::Micro, scratch.path(), None, false).await;
-    let shop = ShopClient::new(&deployment.base_url);
-    let (users, product) = shop_of(&shop, 1, 10_000, 1000, 10).await;
+    let Running {
+        deployment,
+        shop,
+        users,
+        product,
+        _scratch,
+    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
     let placed = order(&shop, &order_of(users[0], product), &[]).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let id = placed.body["id"].as_i64().expect("an order id");

@@ -31,12 +31,8 @@ pub(crate) async fn measure(
     let plan = plan(options, out, requests);
     let core = core(options);
     for &kind in &options.deployments {
-        let under_callgrind = [
-            deploy_counted(options, databases, kind)?,
-            deploy_counted(options, databases, kind)?,
-        ];
-        let kernel = deploy_counted(options, databases, kind)?;
-        let counted = counting::count(&plan, under_callgrind, kernel, &options.workloads).await?;
+        let fresh = || deploy_counted(options, databases, kind);
+        let counted = counting::count(&plan, fresh, &options.workloads).await?;
         for figures in &mut result.workloads {
             if let (Some(runs), Some(counted)) = (
                 figures.runs.get_mut(&kind.label()),

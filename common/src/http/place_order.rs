@@ -208,7 +208,7 @@ async fn decided(
         () = late => {}
     }
     let undecided = ShopError::Timeout(
-        "the order was not completed by its deadline: it ends failed, charging nothing".into(),
+        "the order was not completed by its deadline, and will not be: nothing is charged".into(),
     );
     answer.give(Ok(respond(Err(undecided)).0));
     placing.await
