@@ -16,17 +16,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod mugs;
 
-use mugs::bin_dir;
+use mugs::{bin_dir, settled};
 
 const DEPOSIT: i64 = 100_000_000;
 
 /// One shopper with 100.00, ten units of one product at 10.00.
-const ONE_SHOPPER: Stock = Stock {
-    users: 1,
-    deposit: 10_000,
-    price: 1000,
-    units: 10,
-};
+const ONE_SHOPPER: Stock = Stock::of(1, 10_000, 1000, 10);
 
 /// A deployment of `kind` on fresh SQLite files, under the fault plan
 /// `plan` (TOML) if given, with `/metrics` on every process if `metrics`.
@@ -87,7 +82,7 @@ struct Running {
     shop: ShopClient,
     users: Vec<i64>,
     product: i64,
-    _scratch: tempfile::TempDir,
+    scratch: tempfile::TempDir,
 }
 
 /// What [`shop_of`] puts in a fresh deployment.
@@ -96,6 +91,19 @@ struct Stock {
     deposit: i64,
     price: i64,
     units: i64,
+}
+
+impl Stock {
+    /// `users` users with `deposit` cents each, and one product of `units`
+    /// at `price` cents.
+    const fn of(users: usize, deposit: i64, price: i64, units: i64) -> Self {
+        Self {
+            users,
+            deposit,
+            price,
+            units,
+        }
+    }
 }
 
 /// A fresh deployment of `kind` (under `plan`, with `/metrics` if
@@ -111,7 +119,7 @@ async fn running(kind: Kind, plan: Option<&str>, metrics: bool, stock: Stock) ->
         shop,
         users,
         product,
-        _scratch: scratch,
+        scratch,
     }
 }
 
@@ -131,23 +139,6 @@ async fn order(shop: &ShopClient, body: &Value, headers: &[(&str, &str)]) -> Rep
         .expect("the front door answers")
 }
 
-/// Waits (20 s at most) until no order is `pending`.
-async fn settled(shop: &ShopClient) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(reply) = shop.get("/audit").await {
-            if reply.status == 200 && reply.body["orders"]["pending"] == 0 {
-                return reply.body;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "an order stayed pending for 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn balance(shop: &ShopClient, user: i64) -> i64 {
     let reply = shop
         .get(&format!("/users/{user}/wallet"))
@@ -162,19 +153,9 @@ async fn balance(shop: &ShopClient, user: i64) -> i64 {
 /// default deadline, must all complete, and their order lists answer.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_short_deadlines_opens_no_circuit_and_other_users_orders_complete() {
-    let stock = Stock {
-        users: 21,
-        deposit: DEPOSIT,
-        price: 100,
-        units: 1_000_000,
-    };
-    let Running {
-        deployment,
-        shop,
-        users,
-        product,
-        _scratch,
-    } = running(Kind::Micro, None, false, stock).await;
+    let stock = Stock::of(21, DEPOSIT, 100, 1_000_000);
+    let run = running(Kind::Micro, None, false, stock).await;
+    let (deployment, shop, users, product) = (run.deployment, run.shop, run.users, run.product);
     let flooder = users[0];
 
     let flooding = Instant::now() + Duration::from_secs(6);
@@ -252,19 +233,9 @@ kind = "delay"
 delay_ms = 470
 probability = 0.3
 "#;
-    let stock = Stock {
-        users: ORDERS,
-        deposit: 10_000,
-        price: PRICE,
-        units: 1_000_000,
-    };
-    let Running {
-        deployment,
-        shop,
-        users,
-        product,
-        _scratch,
-    } = running(kind, Some(plan), false, stock).await;
+    let stock = Stock::of(ORDERS, 10_000, PRICE, 1_000_000);
+    let run = running(kind, Some(plan), false, stock).await;
+    let (deployment, shop, users, product) = (run.deployment, run.shop, run.users, run.product);
 
     let mut sent = Vec::new();
     for lane in 0..LANES {
@@ -370,19 +341,9 @@ kind = "hang"
 until_s = 12.0
 "#;
     let started = Instant::now();
-    let stock = Stock {
-        users: 1,
-        deposit: DEPOSIT,
-        price: 100,
-        units: 1_000_000,
-    };
-    let Running {
-        deployment,
-        shop,
-        users,
-        product,
-        _scratch,
-    } = running(Kind::Micro, Some(plan), true, stock).await;
+    let stock = Stock::of(1, DEPOSIT, 100, 1_000_000);
+    let run = running(Kind::Micro, Some(plan), true, stock).await;
+    let (deployment, shop, users, product) = (run.deployment, run.shop, run.users, run.product);
     let metrics_url = deployment
         .members()
         .into_iter()
@@ -472,19 +433,9 @@ op = "payments.charge"
 kind = "delay"
 delay_ms = 900
 "#;
-    let stock = Stock {
-        users: 2,
-        deposit: 10_000,
-        price: 1000,
-        units: 1_000_000,
-    };
-    let Running {
-        deployment,
-        shop,
-        users,
-        product,
-        _scratch,
-    } = running(Kind::Micro, Some(plan), false, stock).await;
+    let stock = Stock::of(2, 10_000, 1000, 1_000_000);
+    let run = running(Kind::Micro, Some(plan), false, stock).await;
+    let (deployment, shop, users, product) = (run.deployment, run.shop, run.users, run.product);
     let other = users[1];
 
     let latency = |shop: ShopClient| async move {
@@ -605,13 +556,9 @@ async fn a_body_that_never_arrives_is_cut_off_with_408() {
 /// `failure: "service_unavailable"`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_peer_refusing_the_internal_token_is_a_503_never_a_401() {
-    let Running {
-        deployment,
-        shop: _,
-        users,
-        product,
-        _scratch: scratch,
-    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let run = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let (deployment, users, product, scratch) =
+        (run.deployment, run.users, run.product, &run.scratch);
     let mut args = vec![
         "--database-url".to_owned(),
         format!(
@@ -706,12 +653,8 @@ fn urls_of(deployment: &Deployment, services: &[&str]) -> Vec<String> {
 /// answer passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_over_the_gateways_limit_is_a_502() {
-    let Running {
-        deployment,
-        shop,
-        _scratch,
-        ..
-    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let run = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let (deployment, shop) = (run.deployment, run.shop);
     for index in 0..30 {
         created(
             &shop,
@@ -742,13 +685,8 @@ async fn an_answer_over_the_gateways_limit_is_a_502() {
 /// changed nothing).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancel_answered_503_changes_nothing_then_or_later() {
-    let Running {
-        deployment,
-        shop,
-        users,
-        product,
-        _scratch,
-    } = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let run = running(Kind::Micro, None, false, ONE_SHOPPER).await;
+    let (deployment, shop, users, product) = (run.deployment, run.shop, run.users, run.product);
     let placed = order(&shop, &order_of(users[0], product), &[]).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let id = placed.body["id"].as_i64().expect("an order id");

@@ -190,15 +190,14 @@ pub async fn get(shop: &ShopClient, path: &str) -> Value {
     reply.body
 }
 
-/// API.md's invariants once nothing is in flight: no order `pending` (after
-/// a bounded wait for a saga to settle), the money deposited all in the
-/// wallet or paid, the mugs all in stock or in completed orders.
-pub async fn assert_consistent(shop: &ShopClient) {
+/// `/audit` once no order is `pending` (20 s at most: a saga settles
+/// within a few seconds of its last failure).
+pub async fn settled(shop: &ShopClient) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
-    let audit = loop {
+    loop {
         if let Ok(reply) = shop.get("/audit").await {
             if reply.status == 200 && reply.body["orders"]["pending"] == 0 {
-                break reply.body;
+                return reply.body;
             }
         }
         assert!(
@@ -206,7 +205,14 @@ pub async fn assert_consistent(shop: &ShopClient) {
             "an order stayed pending for 20 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    }
+}
+
+/// API.md's invariants once nothing is in flight: no order `pending` (after
+/// a bounded wait for a saga to settle), the money deposited all in the
+/// wallet or paid, the mugs all in stock or in completed orders.
+pub async fn assert_consistent(shop: &ShopClient) {
+    let audit = settled(shop).await;
     let figure = |name: &str| audit[name].as_i64().unwrap_or(i64::MIN);
     assert_eq!(
         figure("wallet_cents") + figure("paid_cents"),
