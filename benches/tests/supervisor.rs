@@ -1,5 +1,5 @@
 //! A deployment keeps itself whole: a process that exits is started again
-//! at the address its peers know (`benches/src/supervisor.rs`), one in a
+//! at the address its peers know (`benches/deploy/src/supervisor.rs`), one in a
 //! crash loop never stops the others, and one held down stays down until it
 //! is released. Real processes, real SIGKILLs, free ports.
 
