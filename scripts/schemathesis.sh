@@ -21,7 +21,7 @@ version=4.32.5
 venv=target/schemathesis-venv
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version"; then
   echo "installing schemathesis $version into $venv"
-  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     if [ "$(id -u)" = 0 ]; then
       apt-get install -y -qq python3-venv >/dev/null
     else
@@ -45,6 +45,11 @@ stop() {
 }
 trap 'stop; rm -rf "$scratch"' EXIT
 
+healthy() {
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=2)' "$1" \
+    >/dev/null 2>&1
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -55,10 +60,10 @@ for layout in monolith micro; do
     >"$scratch/$layout.log" 2>&1 &
   up_pid=$!
   for _ in $(seq 1 100); do
-    if curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
+    if healthy "$port"; then break; fi
     sleep 0.2
   done
-  if ! curl -fs "http://127.0.0.1:$port/health" >/dev/null; then
+  if ! healthy "$port"; then
     echo "the $layout did not come up on port $port:" >&2
     cat "$scratch/$layout.log" >&2
     exit 1
