@@ -1,4 +1,5 @@
-//! Placing and cancelling an order in the microservices: a saga.
+//! Placing an order in the microservices: a saga (cancelling one is
+//! `cancel.rs`, the same runner; the naive way without a saga, `naive.rs`).
 //!
 //! The orders service owns only the orders tables; stock lives in the catalog
 //! service's database and money in the payments service's. No transaction
@@ -80,7 +81,7 @@ pub enum Tx {
 }
 
 /// The shortest and longest wait before recovery tries a saga again.
-const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+pub(crate) const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// How often a request waiting for another runner's saga looks again.
@@ -94,7 +95,7 @@ pub const RECOVERY_CONCURRENCY: usize = 16;
 /// Runs `work` in one write transaction of the orders database `pool`,
 /// within `deadline`, on the blocking pool (diesel blocks; the order's task
 /// must not): the saga's bookkeeping and the naive way's writes alike.
-async fn in_write_transaction<T: Send + 'static>(
+pub(crate) async fn in_write_transaction<T: Send + 'static>(
     pool: &Pool,
     deadline: Deadline,
     work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
@@ -138,7 +139,7 @@ impl Undo {
 /// does: `remote::token_refused`). Anything else — a timeout, a
 /// lost answer, a 5xx (the peer may have committed before failing) — may
 /// have applied, so it is undone to be sure.
-fn refused(error: &ShopError) -> bool {
+pub(crate) fn refused(error: &ShopError) -> bool {
     matches!(
         error,
         ShopError::InsufficientStock(_)
@@ -150,7 +151,7 @@ fn refused(error: &ShopError) -> bool {
 }
 
 impl<S: Users + Catalog + Payments> SagaRunner<S> {
-    fn lease(&self) -> Lease {
+    pub(crate) fn lease(&self) -> Lease {
         Lease::for_next(self.deadline.remaining() + LEASE_GRACE)
     }
 
@@ -164,14 +165,14 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
 
     /// Runs `work` in one write transaction of the orders database, on the
     /// blocking pool (diesel blocks; the saga's task must not).
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
         in_write_transaction(&self.pool, self.bookkeeping(), work).await
     }
 
-    async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
     ) -> Result<T, ShopError> {
@@ -179,7 +180,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         run_blocking(move || work(&mut *conn_within(&pool, deadline)?)).await
     }
 
-    async fn find(&self, id: OrderId) -> Result<Order, ShopError> {
+    pub(crate) async fn find(&self, id: OrderId) -> Result<Order, ShopError> {
         self.read(move |conn| store::find(conn, id)).await
     }
 
@@ -375,7 +376,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// Takes over order `id`'s saga if its lease has run out, and drives it.
     /// `Ok(false)` if there is nothing to take over (it has ended, or its
     /// runner is alive, or another took it first).
-    async fn take_over(&mut self, id: OrderId) -> Result<bool, ShopError> {
+    pub(crate) async fn take_over(&mut self, id: OrderId) -> Result<bool, ShopError> {
         let saga = self.read(move |conn| record::load(conn, id)).await?;
         let unsettled = saga.step.is_some() || saga.status == OrderStatus::Pending;
         if !unsettled || saga.lease.until_ms() >= record::now_ms() {
@@ -422,92 +423,6 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
                 Err(error) => return Ok(Placed::Pending { order, error }),
             }
         }
-    }
-
-    /// Cancels a `completed` order: records the intent, then returns the
-    /// stock and the money, then marks it `cancelled`. If a step fails the
-    /// caller gets its error and the order stays `completed` with the cancel
-    /// in flight, which recovery finishes.
-    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
-        let lease = self.lease();
-        let Some(held) = self
-            .write(move |conn| record::begin_cancel(conn, id, lease))
-            .await?
-        else {
-            let saga = self.read(move |conn| record::load(conn, id)).await?;
-            if saga.step == Some(Step::Cancel) && self.take_over(id).await? {
-                return self.find(id).await;
-            }
-            let order = self.find(id).await?;
-            if saga.step == Some(Step::Cancel) {
-                return Err(ShopError::InvalidState(format!(
-                    "order {id} is being cancelled by another request"
-                )));
-            }
-            checkout::ensure_cancellable(&order)?;
-            return Err(ShopError::InvalidState(format!(
-                "order {id} changed while it was being cancelled"
-            )));
-        };
-        let reference = match self.read(move |conn| store::find_ref(conn, id)).await {
-            Ok(reference) => reference,
-            Err(error) => return Err(self.drop_cancel(id, held, error).await),
-        };
-        if let Err(error) = self.shop.release(&reference).await {
-            if refused(&error) {
-                return Err(self.drop_cancel(id, held, error).await);
-            }
-            return Err(self.leave_cancel(id, held, error).await);
-        }
-        match self.finish_cancel(&reference, held).await {
-            Ok(order) => Ok(order),
-            Err(error) => Err(self.leave_cancel(id, held, error).await),
-        }
-    }
-
-    /// Nothing of the cancel ran (its first step was refused, or never
-    /// sent): the intent is dropped and the order stays `completed`, so the
-    /// caller's 503 is true, it changed nothing (API.md). If the intent
-    /// cannot be dropped, recovery will finish the cancel: then the answer
-    /// says so ([`Self::leave_cancel`]).
-    async fn drop_cancel(&self, id: OrderId, held: Token, error: ShopError) -> ShopError {
-        let (from, to) = (Step::Cancel, OrderStatus::Completed);
-        match self
-            .write(move |conn| record::end(conn, id, held, from, to, None))
-            .await
-        {
-            Ok(true) => error,
-            _ => self.leave_cancel(id, held, error).await,
-        }
-    }
-
-    /// A step of the cancel may have run: it cannot be taken back, so it is
-    /// left to recovery to finish soon, and the caller is told so, with a
-    /// 504 (API.md: a cancel answered 504 may still take effect).
-    async fn leave_cancel(&self, id: OrderId, held: Token, error: ShopError) -> ShopError {
-        let soon = Lease::for_next(BACKOFF_FIRST);
-        let _ = self
-            .write(move |conn| record::postpone(conn, id, held, soon))
-            .await;
-        ShopError::Timeout(format!(
-            "order {id}'s cancel is recorded and finishes as soon as the components answer \
-             again ({error})"
-        ))
-    }
-
-    /// The steps of a cancel whose intent is recorded, after its stock
-    /// went back (a repeat of that step gives nothing more, so recovery
-    /// gives it back again first: [`Self::drive`]).
-    async fn finish_cancel(
-        &mut self,
-        reference: &OrderRef,
-        held: Token,
-    ) -> Result<Order, ShopError> {
-        self.shop.refund(reference).await?;
-        let (id, from, to) = (reference.id, Step::Cancel, OrderStatus::Cancelled);
-        self.write(move |conn| record::end(conn, id, held, from, to, None))
-            .await?;
-        self.find(id).await
     }
 }
 
@@ -572,100 +487,5 @@ pub fn report_in_flight(pool: &Pool) {
     {
         Ok(count) => counted::in_flight(count),
         Err(error) => eprintln!("metrics: cannot count the sagas in flight ({error})"),
-    }
-}
-
-/// The naive way: the same calls in the same order, with no saga state and
-/// no compensation. A failure after the stock was taken leaves it taken; a
-/// crash mid-way leaves the order `pending` (until an orders service that
-/// runs sagas resolves it: `recover_due`). Only for the chaos experiment to
-/// show what a saga is for.
-pub struct Naive<S> {
-    pub pool: Pool,
-    pub shop: S,
-    pub deadline: Deadline,
-}
-
-impl<S: Users + Catalog + Payments> Naive<S> {
-    /// Runs `work` in one write transaction of the orders database, on the
-    /// blocking pool.
-    async fn on_orders<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
-    ) -> Result<T, ShopError> {
-        in_write_transaction(&self.pool, self.deadline, work).await
-    }
-
-    async fn mark(
-        &self,
-        id: OrderId,
-        to: OrderStatus,
-        failure: Option<&'static str>,
-    ) -> Result<(), ShopError> {
-        self.on_orders(move |conn| store::transition(conn, id, OrderStatus::Pending, to, failure))
-            .await?;
-        Ok(())
-    }
-
-    /// Refunds, returns the stock, marks the order `cancelled`: no intent
-    /// recorded, nothing resumed.
-    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
-        let reference = self
-            .on_orders(move |conn| {
-                checkout::ensure_cancellable(&store::find(conn, id)?)?;
-                store::find_ref(conn, id)
-            })
-            .await?;
-        self.shop.release(&reference).await?;
-        self.shop.refund(&reference).await?;
-        self.on_orders(move |conn| {
-            let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
-            store::transition(conn, id, from, to, None)?;
-            store::find(conn, id)
-        })
-        .await
-    }
-}
-
-impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for Naive<S> {
-    async fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
-        let quote = checkout::quote(&mut self.shop, &request).await?;
-        let (recorded, key) = (quote.clone(), request.idempotency_key.clone());
-        let (order, reference) = self
-            .on_orders(move |conn| store::insert(conn, &recorded, key.as_ref(), None))
-            .await?;
-        let id = reference.id;
-        let taken = match self.shop.reserve(&reference, request.items.lines()).await {
-            Ok(()) => self.shop.charge(&reference, quote.user, quote.total).await,
-            Err(error) => Err(error),
-        };
-        match taken {
-            Ok(()) => {
-                self.mark(id, OrderStatus::Completed, None).await?;
-                counted::completed();
-                Ok(Placed::Completed(Order {
-                    status: OrderStatus::Completed,
-                    ..order
-                }))
-            }
-            Err(error) => {
-                self.mark(id, OrderStatus::Failed, Some(error.code()))
-                    .await?;
-                counted::failed(error.code());
-                Ok(Placed::Failed {
-                    order: Order {
-                        status: OrderStatus::Failed,
-                        failure: Some(error.code().to_owned()),
-                        ..order
-                    },
-                    error,
-                })
-            }
-        }
-    }
-
-    async fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
-        let order = self.on_orders(move |conn| store::find(conn, id)).await?;
-        Ok(Placed::settled(order))
     }
 }

@@ -4,7 +4,9 @@
 //! a recovery loop in this process finishes, at start-up and every second.
 //! The user check is an HTTP call to the users service.
 
+mod cancel;
 pub mod checkout;
+mod naive;
 
 use std::time::Duration;
 
@@ -25,8 +27,9 @@ use shoplab_service::internal::{audit_path, OrderSteps, OrdersAudit};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
 
+use checkout::SagaRunner;
 pub use checkout::Tx;
-use checkout::{Naive, SagaRunner};
+use naive::Naive;
 
 /// The service's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-orders";
