@@ -29,8 +29,8 @@ use shoplab_common::http::{
 };
 use shoplab_common::ShopError;
 use shoplab_service::balance::Replicas;
+use shoplab_service::failure::{token_refused, transport_error};
 use shoplab_service::guard::{Guard, GuardArgs};
-use shoplab_service::remote::{token_refused, transport_error};
 use shoplab_service::HopDelay;
 
 /// The gateway's name, as it announces itself and prefixes its errors.

@@ -1,7 +1,9 @@
 //! What every service of the split shop shares, and nothing that is one
 //! service's own: starting a service ([`startup`]: flags, its own database,
 //! health, errors on exit), the HTTP implementations of the component
-//! interfaces ([`remote`]), the bodies of the services' internal endpoints
+//! interfaces ([`remote`]) and what a failed call means ([`failure`],
+//! shared with the gateway), each peer's bulkhead and circuit breaker
+//! ([`guard`]), the bodies of the services' internal endpoints
 //! ([`internal`]: both the clients and the serving services need them), and
 //! the `--hop-delay-us` wait before each internal request ([`hop_delay`]),
 //! and the load balancing over a peer's replicas ([`balance`]), which the
@@ -15,6 +17,7 @@
 //! monolith runs.
 
 pub mod balance;
+pub mod failure;
 pub mod guard;
 pub mod hop_delay;
 pub mod internal;
