@@ -92,10 +92,9 @@ async fn place_in(
             let mut shop = self::shop(conn, faults, deadline);
             shop.reserve(&reference, request.items.lines()).await?;
             shop.charge(&reference, quote.user, quote.total).await?;
-            // Completed only within the deadline: past it the caller may
-            // already have its 504 (`http/place_order.rs`), so the stock and
-            // the money go back and the order is kept `failed`, `timeout`.
-            deadline.check("the order could be completed")
+            // Completed only within the deadline; past it the stock and the
+            // money go back and the order is kept `failed`, `timeout`.
+            checkout::in_time_to_complete(deadline)
         })
     });
     let conn = orders_conn(&mut shop);

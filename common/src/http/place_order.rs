@@ -38,7 +38,7 @@ const POLL_MAX: Duration = Duration::from_millis(200);
 
 /// How long past its deadline a request waits for its order's outcome
 /// before it answers 504. An order is only ever marked completed within its
-/// deadline (the monolith's `place_in`, the saga's `place_order`), so an
+/// deadline (`orders::checkout::in_time_to_complete`), so an
 /// outcome not known by then is not a completed order: the order ends
 /// `failed`, charging nothing, and the 504 is true. The gateway waits 250 ms
 /// past the deadline, so this answer reaches it first.

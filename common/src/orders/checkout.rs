@@ -10,6 +10,7 @@
 use std::future::Future;
 
 use crate::components::{Catalog, Users};
+use crate::deadline::Deadline;
 use crate::domain::{Order, OrderId, OrderItems, OrderStatus, UserId};
 use crate::orders::idempotency::Held;
 use crate::orders::pricing::{self, Quote};
@@ -110,4 +111,13 @@ pub fn ensure_cancellable(order: &Order) -> Result<(), ShopError> {
             order.id, order.status
         )))
     }
+}
+
+/// An order is marked `completed` only within its request's deadline: past
+/// it, the caller may already have its 504 (`http/place_order.rs`,
+/// `ANSWER_GRACE`), which must stay true. Both deployments check this last,
+/// inside the transaction whose commit completes the order, so a late one
+/// rolls back instead.
+pub fn in_time_to_complete(deadline: Deadline) -> Result<(), ShopError> {
+    deadline.check("the order could be completed")
 }

@@ -233,7 +233,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         let deadline = self.deadline;
         match in_write_transaction(&self.pool, deadline, move |conn| {
             let ended = record::end(conn, id, held, from, to, None)?;
-            deadline.check("the order could be completed")?;
+            checkout::in_time_to_complete(deadline)?;
             Ok(ended)
         })
         .await
