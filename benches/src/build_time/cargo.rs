@@ -188,9 +188,11 @@ impl Workspace {
     }
 }
 
-/// What cargo said was wrong, on one line: its `error` lines and the
-/// `Caused by` lines under them (the last line alone can be as bare as "No
-/// such file or directory").
+/// What cargo said was wrong, on one line: its `error` lines, the `Caused
+/// by` lines under them (the last line alone can be as bare as "No such file
+/// or directory") and rustc's notes but for the linker's command line (a
+/// failed link says why only there: "No space left on device", a killed
+/// `ld`).
 fn cargo_errors(stderr: &str) -> String {
     let mut said = Vec::new();
     let mut lines = stderr
@@ -203,6 +205,14 @@ fn cargo_errors(stderr: &str) -> String {
         } else if line == "Caused by:" {
             if let Some(cause) = lines.next() {
                 said.push(format!("caused by: {cause}"));
+            }
+        } else if let Some(note) = line.strip_prefix("= note:").map(str::trim) {
+            let command_line = note.starts_with('"') || note.starts_with("LC_ALL=");
+            if !command_line && !note.starts_with("some arguments are omitted") {
+                said.push(format!(
+                    "note: {}",
+                    note.chars().take(300).collect::<String>()
+                ));
             }
         }
     }
@@ -253,6 +263,25 @@ Caused by:\n\
             "error: failed to load manifest for workspace member `/tmp/x/testkit`; \
 caused by: failed to read `/tmp/x/testkit/Cargo.toml`; \
 caused by: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn a_failed_link_says_what_the_linker_said_and_not_its_command_line() {
+        let stderr = "   Compiling shoplab-catalog v0.1.0 (/tmp/x/microservices/catalog)\n\
+error: linking with `cc` failed: exit status: 1\n\
+  |\n\
+  = note:  \"cc\" \"-m64\" \"/tmp/rustcXYZ/symbols.o\" \"-o\" \"/tmp/x/target/shoplab_catalog\"\n\
+  = note: some arguments are omitted. use `--verbose` to show all linker arguments\n\
+  = note: /usr/bin/ld: final link failed: No space left on device\n\
+          collect2: error: ld returned 1 exit status\n\
+\n\
+error: could not compile `shoplab-catalog` (bin \"shoplab-catalog\") due to 1 previous error\n";
+        assert_eq!(
+            cargo_errors(stderr),
+            "error: linking with `cc` failed: exit status: 1; \
+note: /usr/bin/ld: final link failed: No space left on device; \
+error: could not compile `shoplab-catalog` (bin \"shoplab-catalog\") due to 1 previous error"
         );
     }
 
