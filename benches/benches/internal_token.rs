@@ -1,5 +1,5 @@
 //! What trusting only each other costs per hop: the internal token
-//! (`common/src/http/internal_token.rs`), sent by the caller and checked by
+//! (`common/http/src/internal_token.rs`), sent by the caller and checked by
 //! the guard on every `/internal/...` call.
 //!
 //! Two measurements, each a pair run in one process, so the token's cost is
@@ -23,8 +23,8 @@ use actix_web::{test, web, HttpResponse};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use shoplab_common::db::DatabaseUrl;
-use shoplab_common::http::internal_token;
-use shoplab_common::http::server::shop_app;
+use shoplab_http::internal_token;
+use shoplab_http::server::shop_app;
 use shoplab_service::ServiceArgs;
 
 /// What every process of a deployment would be handed (`shoplab up` makes a

@@ -26,10 +26,10 @@ use shoplab_common::catalog::store;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl, Pool};
 use shoplab_common::domain::ProductId;
-use shoplab_common::http::server::{announce, SERVER_KEEP_ALIVE};
-use shoplab_common::http::wire::CreateProduct;
-use shoplab_common::http::with_conn;
 use shoplab_common::ShopError;
+use shoplab_http::server::{announce, SERVER_KEEP_ALIVE};
+use shoplab_http::wire::CreateProduct;
+use shoplab_http::with_conn;
 
 /// Opens (and migrates) the catalog tables at `url` and makes sure at least
 /// `products` products exist, created straight through the store. Call it
@@ -39,7 +39,7 @@ pub fn open(url: &DatabaseUrl, products: usize) -> anyhow::Result<Pool> {
     let mut conn = pool.get().context("cannot take a connection")?;
     let existing = store::list(
         &mut conn,
-        shoplab_common::http::wire::PageQuery {
+        shoplab_http::wire::PageQuery {
             limit: Some(500),
             offset: Some(0),
         }

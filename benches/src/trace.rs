@@ -1,6 +1,6 @@
 //! `shoplab trace <request-id>`: one request's path through a deployment,
 //! as a tree of hops with their times, read from the hop logs its
-//! processes write (`--log-file`, see `common/src/http/hop_log/mod.rs`).
+//! processes write (`--log-file`, see `common/http/src/hop_log/mod.rs`).
 //!
 //! Through the microservices an order is the gateway's call to the orders
 //! service and the orders service's five component calls, each an HTTP call

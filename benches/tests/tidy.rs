@@ -4,7 +4,8 @@
 //! no service crate depends on another, so services meet only over HTTP and
 //! a change to one rebuilds that one alone (ARCHITECTURE.md's invariant);
 //! and the public routes the code mounts are the ones docs/openapi.yaml
-//! describes, both ways.
+//! describes, both ways; and the domain crate's dependency tree holds no
+//! HTTP, CLI or exporter crate, so the compiler keeps it free of them.
 
 use std::path::{Path, PathBuf};
 
@@ -41,8 +42,9 @@ const MICROSERVICE_CRATES: [&str; 7] = [
 
 /// What the group crate may depend on: the components' crates it hosts, and
 /// what they use; never the gateway or the monolith.
-const THE_GROUP_MAY_USE: [&str; 7] = [
+const THE_GROUP_MAY_USE: [&str; 8] = [
     "shoplab-common",
+    "shoplab-http",
     "shoplab-service",
     "shoplab-testkit",
     "shoplab-users",
@@ -53,7 +55,12 @@ const THE_GROUP_MAY_USE: [&str; 7] = [
 
 /// The workspace crates a service crate (or the gateway) may depend on
 /// (`shoplab-testkit` for its tests only).
-const A_SERVICE_MAY_USE: [&str; 3] = ["shoplab-common", "shoplab-service", "shoplab-testkit"];
+const A_SERVICE_MAY_USE: [&str; 4] = [
+    "shoplab-common",
+    "shoplab-http",
+    "shoplab-service",
+    "shoplab-testkit",
+];
 
 #[test]
 fn every_rust_file_starts_with_a_module_comment() {
@@ -133,6 +140,75 @@ fn no_service_crate_depends_on_another() {
             forbidden.is_empty(),
             "{} depends on {forbidden:?}; it may use only {allowed:?}",
             path.display()
+        );
+    }
+}
+
+/// The crates the domain crate must never have in its tree: a server, a
+/// client, the flags, the exporter. They are the edge's (`common/http`).
+const NOT_IN_THE_DOMAIN: [&str; 6] = [
+    "actix-web",
+    "actix-http",
+    "reqwest",
+    "hyper",
+    "clap",
+    "metrics-exporter-prometheus",
+];
+
+/// The package names in `cargo tree --prefix none` output (`name vX.Y.Z
+/// (...)`, one a line, a repeat marked `(*)`).
+fn tree_packages(tree: &str) -> std::collections::BTreeSet<String> {
+    tree.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_domain_crate_depends_on_no_http_cli_or_exporter_crate() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let tree = |package: &str| {
+        let output = std::process::Command::new(&cargo)
+            .current_dir(workspace())
+            .args([
+                "tree",
+                "--offline",
+                "--prefix",
+                "none",
+                "-e",
+                "normal",
+                "-p",
+                package,
+            ])
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "cargo tree -p {package} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tree_packages(&String::from_utf8_lossy(&output.stdout))
+    };
+    let domain = tree("shoplab-common");
+    assert!(
+        domain.contains("shoplab-common") && domain.contains("diesel"),
+        "the tree was read: {domain:?}"
+    );
+    let found: Vec<_> = NOT_IN_THE_DOMAIN
+        .iter()
+        .filter(|name| domain.contains(**name))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "shoplab-common depends on {found:?}: they belong in common/http (shoplab-http)"
+    );
+    // The same reading finds them in the edge, so an empty answer above is
+    // the domain's and not a misread tree.
+    let edge = tree("shoplab-http");
+    for name in ["actix-web", "clap", "metrics-exporter-prometheus"] {
+        assert!(
+            edge.contains(name),
+            "shoplab-http's tree has no {name}: {edge:?}"
         );
     }
 }

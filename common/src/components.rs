@@ -74,7 +74,7 @@ pub trait Payments: Send {
 /// A wrapper that does something around every call of the component
 /// interfaces it wraps: strikes it under a fault plan
 /// ([`crate::faults::Faulty`]), or counts, times and logs it
-/// ([`crate::metrics::Measured`]). A wrapper says only what it does around
+/// (`shoplab_http::Measured`). A wrapper says only what it does around
 /// one call, named by its [`Op`]; the impls below give it [`Users`],
 /// [`Catalog`] and [`Payments`] wherever what it wraps has them, so the
 /// list of operations is written once, here.

@@ -20,12 +20,13 @@ use shoplab_common::db::{conn_within, savepoint, write_transaction_within, DbCon
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
 use shoplab_common::faults::{FaultPlan, Faulty, Op};
-use shoplab_common::http::{run_blocking, with_conn};
 use shoplab_common::local::{drive, InProcess};
-use shoplab_common::metrics::{self, Measured};
+use shoplab_common::metrics;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
+use shoplab_http::Measured;
+use shoplab_http::{run_blocking, with_conn};
 
 /// The monolith's way of placing an order, for one request.
 pub struct OneTransaction {

@@ -14,9 +14,9 @@ mod wallets;
 use actix_web::web;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
-use shoplab_common::http::routes::{self, Routes};
-use shoplab_common::http::server::Application;
-use shoplab_common::http::Settings;
+use shoplab_http::routes::{self, Routes};
+use shoplab_http::server::Application;
+use shoplab_http::Settings;
 
 /// The monolith's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-monolith";

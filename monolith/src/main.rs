@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use shoplab_common::db::DatabaseUrl;
 use shoplab_common::error::one_line;
-use shoplab_common::http::SettingsArgs;
+use shoplab_http::SettingsArgs;
 use shoplab_monolith::NAME;
 
 /// The whole shop in one process: serves all of API.md from one database.
@@ -25,7 +25,7 @@ struct Args {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     // Built before the async runtime starts: see `build`.
     let result = args
         .settings

@@ -7,14 +7,12 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
-use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
-use shoplab_common::http::wire::PlaceOrderBody;
-use shoplab_common::http::{
-    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults,
-};
 use shoplab_common::local::drive;
 use shoplab_common::orders::store;
+use shoplab_http::wire::PlaceOrderBody;
+use shoplab_http::RequestDeadline;
+use shoplab_http::{place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 
 use crate::checkout::{self, OneTransaction};
 
@@ -30,7 +28,7 @@ async fn place(
     request: HttpRequest,
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<PlaceOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let checkout = OneTransaction {
@@ -50,7 +48,7 @@ async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpRespons
 async fn cancel(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;
@@ -62,7 +60,7 @@ async fn cancel(
 async fn list_for_user(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;

@@ -6,12 +6,12 @@
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
-use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
-use shoplab_common::http::wire::{Deposit, Wallet};
-use shoplab_common::http::{resource, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::drive;
 use shoplab_common::payments::store;
+use shoplab_http::wire::{Deposit, Wallet};
+use shoplab_http::RequestDeadline;
+use shoplab_http::{resource, with_conn, ApiError, ApiJson, Faults};
 
 use crate::checkout;
 
@@ -24,7 +24,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn balance(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
@@ -39,7 +39,7 @@ async fn balance(
 async fn deposit(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
     json: ApiJson<Deposit>,
 ) -> Result<HttpResponse, ApiError> {

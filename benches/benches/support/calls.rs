@@ -15,8 +15,8 @@ use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{
     Cents, OrderId, OrderItems, OrderRef, ProductId, StepKey, UserId, VisibleAscii,
 };
-use shoplab_common::http::RequestId;
 use shoplab_common::local::{drive, InProcess};
+use shoplab_http::RequestId;
 use shoplab_service::balance::Replicas;
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::CallArgs;

@@ -25,7 +25,7 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a process may take to stop after SIGTERM before it is killed:
 /// a moment longer than a server takes to drain (`deployment/options.rs`,
 /// `DRAIN_NOTICE`) and then finish what it was serving
-/// (`common/src/http/server.rs`, `SHUTDOWN_WITHIN`).
+/// (`common/http/src/server.rs`, `SHUTDOWN_WITHIN`).
 const STOP_WITHIN: Duration = Duration::from_secs(12);
 
 /// How much of a child's stderr is kept (its last words, for the reason it

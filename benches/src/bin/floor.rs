@@ -52,7 +52,7 @@ fn round_trips(url: &str, samples: usize) -> anyhow::Result<f64> {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     if let Some(url) = &args.round_trips {
         match round_trips(url, args.samples) {
             Ok(median_ms) => println!("{median_ms}"),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use shoplab_common::http::hop_log;
+use shoplab_http::hop_log;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind};

@@ -7,7 +7,7 @@
 //! The mapping is this one table, [`RULES`], read in two passes:
 //! 1. a pattern found anywhere in the name ([`Match::Anywhere`]), or in the
 //!    source file for C code ([`Match::File`]), wins:
-//!    `<shoplab_common::http::wire::Order as serde::ser::Serialize>::serialize`
+//!    `<shoplab_http::wire::Order as serde::ser::Serialize>::serialize`
 //!    is JSON work, though it names the shop's type first;
 //! 2. otherwise the pattern found *earliest* in the name decides (a Rust
 //!    path where it starts a segment, or part of a C symbol), so generic
@@ -20,7 +20,7 @@
 //! helpers, the dynamic loader). Shared crates go where most of their use
 //! is: `http` and `httparse` (which the client uses too) count as the
 //! server's, `bytes` as memory. The shop's own code is `shop`, except its
-//! HTTP edge (`shoplab_common::http`: the server's), its database glue
+//! HTTP edge (`shoplab_http`: the server's), its database glue
 //! (`shoplab_common::db`: diesel's schema and connection), the services' clients
 //! and the gateway's relay (`shoplab_service`, `shoplab_gateway`: the
 //! client's), and its hop log and metrics (observability).
@@ -157,9 +157,10 @@ use Layer::*;
 /// The one table: docs/INSTRUMENTS.md prints it.
 const RULES: &[Rule] = &[
     // Pass 1: wherever they occur.
-    anywhere(Observability, "shoplab_common::http::hop_log"),
+    anywhere(Observability, "shoplab_http::hop_log"),
     anywhere(Observability, "shoplab_common::metrics"),
-    anywhere(Observability, "shoplab_common::http::metrics"),
+    anywhere(Observability, "shoplab_http::metrics"),
+    anywhere(Observability, "shoplab_http::measured"),
     anywhere(Observability, "tracing_subscriber::"),
     anywhere(Observability, "metrics_exporter_prometheus::"),
     // A type's (derived) serde impls, `<T as serde::ser::Serialize>` or
@@ -197,7 +198,7 @@ const RULES: &[Rule] = &[
     c_name(Database, "pthread_mutex"),
     path(Database, "r2d2::"),
     path(Database, "scheduled_thread_pool::"),
-    path(HttpServer, "shoplab_common::http::"),
+    path(HttpServer, "shoplab_http::"),
     path(HttpServer, "actix_http::"),
     path(HttpServer, "actix_web::"),
     path(HttpServer, "actix_server::"),
@@ -371,7 +372,7 @@ mod tests {
             Runtime
         );
         assert_eq!(layer("shoplab_common::orders::pricing::total"), Shop);
-        assert_eq!(layer("shoplab_common::http::error::body"), HttpServer);
+        assert_eq!(layer("shoplab_http::error::body"), HttpServer);
         assert_eq!(
             layer("shoplab_service::remote::Remote::reserve"),
             HttpClient
@@ -382,7 +383,7 @@ mod tests {
     fn serde_impls_are_json_whatever_type_they_name_first() {
         assert_eq!(
             layer_of(&function(
-                "<shoplab_common::http::wire::Order as serde::ser::Serialize>::serialize"
+                "<shoplab_http::wire::Order as serde::ser::Serialize>::serialize"
             )),
             Json
         );

@@ -119,5 +119,5 @@ impl loadgen::Requests for Stream {
 /// The HTTP client the lab sends load with: the engine's, closing idle
 /// connections before the deployments' servers do.
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
-    loadgen::http_client(shoplab_common::http::server::CLIENT_IDLE)
+    loadgen::http_client(shoplab_http::server::CLIENT_IDLE)
 }

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use shoplab_common::components::{Component, Op};
 use shoplab_common::grouping::Grouping;
-use shoplab_common::http::hop_log;
+use shoplab_http::hop_log;
 
 use crate::compare::runs::{closed_with_cpu, equal_load_rate, run_of, seed_and_warm, OpenLoop};
 use crate::compare::start::start;

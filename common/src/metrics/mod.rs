@@ -10,24 +10,22 @@
 //! them.
 //!
 //! Metrics are off unless a process is given `--metrics-addr`
-//! (`crate::http::settings`): then [`install`] puts the Prometheus recorder
-//! in place, and `crate::http::metrics` serves it on that address. Off,
-//! no recorder exists, and every place that measures first asks
-//! [`enabled`], a single atomic load, and does nothing else: the lab's
-//! measurements run without metrics, as they run without hop logs.
+//! (`shoplab_http::settings`): then `shoplab_http::metrics::install` puts
+//! the Prometheus recorder in place, calls [`turn_on`] and serves the
+//! recorder on that address. Off, no recorder exists, and every place that
+//! measures first asks [`enabled`], a single atomic load, and does nothing
+//! else: the lab's measurements run without metrics, as they run without
+//! hop logs. The domain records through the `metrics` facade only; which
+//! exporter renders it is the edge's business.
 
-pub mod component;
 pub mod orders;
 pub mod peers;
 pub mod pool;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use ::metrics::{describe_counter, describe_gauge, describe_histogram, Gauge};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-pub use component::{Measured, Outcome};
 
 /// Requests served, by route template, method and status.
 pub const HTTP_REQUESTS: &str = "shoplab_http_requests_total";
@@ -75,51 +73,20 @@ pub const DURATION_BUCKETS: [f64; 18] = [
     0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// How often histogram samples are folded into their buckets when nobody
-/// scrapes: without it, samples would pile up in memory between scrapes.
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
-
-static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process reports metrics: the question every place that
 /// measures asks first.
 pub fn enabled() -> bool {
-    RECORDER.get().is_some()
+    ENABLED.load(Ordering::Relaxed)
 }
 
-/// Installs the Prometheus recorder for this process (once: later calls,
-/// such as a second `SettingsArgs::load`, return the same handle) and
-/// describes every metric. The handle renders the text format.
-pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
-    if let Some(handle) = RECORDER.get() {
-        return Ok(handle);
+/// Says that a recorder is in place from now on, and describes every
+/// metric to it: called once by the edge that installed it.
+pub fn turn_on() {
+    if !ENABLED.swap(true, Ordering::Relaxed) {
+        describe_all();
     }
-    let handle = PrometheusBuilder::new()
-        .set_buckets(&DURATION_BUCKETS)?
-        .install_recorder()?;
-    describe_all();
-    start_upkeep(handle.clone())?;
-    Ok(RECORDER.get_or_init(|| handle))
-}
-
-/// The text of every metric, in Prometheus's text format (`None` when
-/// metrics are off).
-pub fn render() -> Option<String> {
-    let handle = RECORDER.get()?;
-    // Publishes descriptions recorded since the last render as well.
-    handle.run_upkeep();
-    Some(handle.render())
-}
-
-/// A thread of its own, so that no runtime needs to exist for it.
-fn start_upkeep(handle: PrometheusHandle) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("metrics-upkeep".into())
-        .spawn(move || loop {
-            std::thread::sleep(UPKEEP_EVERY);
-            handle.run_upkeep();
-        })?;
-    Ok(())
 }
 
 /// One `# HELP` line per metric.

@@ -1,5 +1,5 @@
 //! The catalog service: API.md's product routes (the monolith's very
-//! handlers, from `common/src/http/routes/catalog.rs`), and the internal
+//! handlers, from `common/http/src/routes/catalog.rs`), and the internal
 //! endpoints through which the orders service looks up products and reserves
 //! and releases stock.
 //!
@@ -12,14 +12,14 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::catalog::store;
 use shoplab_common::components::{Catalog, Component};
 use shoplab_common::db::{conn_within, Pool};
-use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, OrderItems, OrderRef, ProductId, StepKey};
 use shoplab_common::faults::Op;
-use shoplab_common::http::routes::{self, Routes};
-use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::drive;
 use shoplab_common::ShopError;
+use shoplab_http::routes::{self, Routes};
+use shoplab_http::server::Application;
+use shoplab_http::RequestDeadline;
+use shoplab_http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_service::internal::{
     audit_path, CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve,
 };
@@ -52,7 +52,7 @@ pub fn configure(routes: &mut Routes) {
 async fn lookup(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<ProductIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = json
@@ -77,7 +77,7 @@ async fn lookup(
 async fn reserve(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<Reserve>,
 ) -> Result<HttpResponse, ApiError> {
     let order = OrderRef {
@@ -99,7 +99,7 @@ async fn reserve(
 async fn release(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     key: web::Path<String>,
     json: ApiJson<OrderIdBody>,
 ) -> Result<HttpResponse, ApiError> {

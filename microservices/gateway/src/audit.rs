@@ -9,10 +9,11 @@ use serde::de::DeserializeOwned;
 use shoplab_common::components::Component;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Entity, OrderId};
-use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
-use shoplab_common::http::wire::{Audit, OrderAudit};
-use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
+use shoplab_http::error::{shop_error_from_body, ErrorBody};
+use shoplab_http::wire::{Audit, OrderAudit};
+use shoplab_http::RequestDeadline;
+use shoplab_http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_service::internal::{
     audit_path, CatalogAudit, ChargedCents, HeldUnits, OrderSteps, OrdersAudit, PaymentsAudit,
     UsersAudit,
@@ -29,7 +30,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn audit(
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
 ) -> Result<HttpResponse, ApiError> {
     let ask = |upstream| Ask {
         upstreams: &upstreams,
@@ -58,7 +59,7 @@ async fn audit(
 async fn order_audit(
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::deadline::Deadline;
-use shoplab_common::http::routes::health::refuse_while_draining;
-use shoplab_common::http::wire::Health;
-use shoplab_common::http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
+use shoplab_http::routes::health::refuse_while_draining;
+use shoplab_http::wire::Health;
+use shoplab_http::{resource, ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_service::balance::Replicas;
 
 use crate::Upstreams;

@@ -23,11 +23,9 @@ use actix_web::web;
 use reqwest::header::{HeaderName, HeaderValue};
 use shoplab_common::components::Component;
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
-use shoplab_common::http::server::{Application, CLIENT_IDLE};
-use shoplab_common::http::{
-    hop_log, internal_token, resource, ApiError, Budget, REQUEST_ID_HEADER,
-};
 use shoplab_common::ShopError;
+use shoplab_http::server::{Application, CLIENT_IDLE};
+use shoplab_http::{hop_log, internal_token, resource, ApiError, Budget, REQUEST_ID_HEADER};
 use shoplab_service::balance::Replicas;
 use shoplab_service::failure::{token_refused, transport_error};
 use shoplab_service::guard::{Guard, GuardArgs};

@@ -2,8 +2,8 @@
 //! `shoplab_gateway::build` (in `lib.rs`).
 
 use clap::Parser;
-use shoplab_common::http::SettingsArgs;
 use shoplab_gateway::{build, Behind, EdgeLimits, Services, Upstreams, NAME};
+use shoplab_http::SettingsArgs;
 use shoplab_service::balance::{HealthArgs, ReplicaUrls, Replicas};
 use shoplab_service::guard::GuardArgs;
 use shoplab_service::{exit_on_error, run, HopDelay};
@@ -71,7 +71,7 @@ impl Args {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     let behind = args.behind();
     let result = args
         .settings

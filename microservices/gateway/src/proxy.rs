@@ -6,11 +6,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Component;
-use shoplab_common::deadline::Deadline;
-use shoplab_common::http::json::{declared_length, read_limited};
-use shoplab_common::http::place_order::IDEMPOTENCY_KEY_HEADER;
-use shoplab_common::http::{ApiError, RequestId, REQUEST_ID_HEADER};
 use shoplab_common::ShopError;
+use shoplab_http::json::{declared_length, read_limited};
+use shoplab_http::place_order::IDEMPOTENCY_KEY_HEADER;
+use shoplab_http::RequestDeadline;
+use shoplab_http::{ApiError, RequestId, REQUEST_ID_HEADER};
 
 use crate::{Retry, Upstreams};
 
@@ -27,7 +27,7 @@ pub async fn forward(
     upstream: web::Data<Component>,
     upstreams: web::Data<Upstreams>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
 ) -> Result<HttpResponse, ApiError> {
     // The same 64 KiB limit as the services, checked here so that an oversized
     // body is refused before it crosses another hop.

@@ -10,9 +10,9 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
 use shoplab_common::domain::OrderId;
-use shoplab_common::http::wire::{Audit, OrderAudit, OrderCounts};
-use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::{catalog, orders, payments, users};
+use shoplab_http::wire::{Audit, OrderAudit, OrderCounts};
+use shoplab_http::{resource, with_conn, ApiError};
 
 /// The four components' databases.
 #[derive(Clone)]

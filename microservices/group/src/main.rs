@@ -5,8 +5,8 @@ use clap::Parser;
 use shoplab_common::components::Component;
 use shoplab_common::db::DatabaseUrl;
 use shoplab_common::grouping::parse_group;
-use shoplab_common::http::SettingsArgs;
 use shoplab_group::{build, Calls, Group, NAME};
+use shoplab_http::SettingsArgs;
 use shoplab_orders::Tx;
 use shoplab_service::balance::{ReplicaUrls, Replicas};
 use shoplab_service::remote::Peers;
@@ -77,7 +77,7 @@ fn members(text: &str) -> Result<Members, String> {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     let databases = [
         (Component::Users, args.users_database_url),
         (Component::Catalog, args.catalog_database_url),

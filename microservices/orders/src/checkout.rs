@@ -60,14 +60,14 @@ use shoplab_common::db::{conn_within, write_transaction_within, DbConnection, Po
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
 use shoplab_common::faults::{FaultPlan, Op};
-use shoplab_common::http::place_order::LEASE_GRACE;
-use shoplab_common::http::run_blocking;
 use shoplab_common::local::drive;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::saga::{self as record, Lease, Saga, Step, Token};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
+use shoplab_http::place_order::LEASE_GRACE;
+use shoplab_http::run_blocking;
 
 /// How an order service runs its orders (`--tx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -15,14 +15,15 @@ use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
-use shoplab_common::http::routes::Routes;
-use shoplab_common::http::server::Application;
-use shoplab_common::http::wire::{OrderCounts, PlaceOrderBody};
-use shoplab_common::http::{
+use shoplab_common::orders::{saga as record, store};
+use shoplab_http::routes::Routes;
+use shoplab_http::server::Application;
+use shoplab_http::wire::{OrderCounts, PlaceOrderBody};
+use shoplab_http::Measured;
+use shoplab_http::RequestDeadline;
+use shoplab_http::{
     place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults, RequestId, Settings,
 };
-use shoplab_common::metrics::Measured;
-use shoplab_common::orders::{saga as record, store};
 use shoplab_service::internal::{audit_path, OrderSteps, OrdersAudit};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
@@ -181,7 +182,7 @@ async fn place(
     tx: web::Data<Tx>,
     faults: Faults,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<PlaceOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (orders, shop) = (pool.get_ref().clone(), shop(&peers, request_id, deadline));
@@ -218,7 +219,7 @@ async fn cancel(
     tx: web::Data<Tx>,
     faults: Faults,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId::parse_segment(&id)?;
@@ -251,7 +252,7 @@ async fn list_for_user(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;

@@ -16,11 +16,11 @@ use shoplab_common::domain::{
     StepKey, User, UserId,
 };
 use shoplab_common::faults::FaultPlan;
-use shoplab_common::http::wire::{CreateProduct, CreateUser, Deposit};
 use shoplab_common::local::{drive, Owned};
 use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::{saga as record, store};
 use shoplab_common::{payments, users, ShopError};
+use shoplab_http::wire::{CreateProduct, CreateUser, Deposit};
 use shoplab_orders::checkout::{recover_due, SagaRunner};
 
 /// Three components, each owning its database, as the services would.

@@ -11,13 +11,13 @@ mod wallets;
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::{Component, Payments};
 use shoplab_common::db::Pool;
-use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Cents, OrderId, OrderRef, StepKey, UserId};
-use shoplab_common::http::routes::Routes;
-use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::local::drive;
 use shoplab_common::payments::store;
+use shoplab_http::routes::Routes;
+use shoplab_http::server::Application;
+use shoplab_http::RequestDeadline;
+use shoplab_http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
 use shoplab_service::internal::{audit_path, Charge, ChargedCents, OrderIdBody, PaymentsAudit};
 use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::{CallArgs, ServiceArgs};
@@ -54,7 +54,7 @@ pub fn configure(routes: &mut Routes) {
 async fn charge(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<Charge>,
 ) -> Result<HttpResponse, ApiError> {
     let order = OrderRef {
@@ -71,7 +71,7 @@ async fn charge(
 async fn refund(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     key: web::Path<String>,
     json: ApiJson<OrderIdBody>,
 ) -> Result<HttpResponse, ApiError> {

@@ -23,7 +23,7 @@ struct Args {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     let peers = Peers {
         users: Some(Replicas::new("users", args.users_url)),
         ..Peers::default()

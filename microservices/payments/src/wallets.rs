@@ -5,12 +5,12 @@
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::db::Pool;
-use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::UserId;
-use shoplab_common::http::routes::Routes;
-use shoplab_common::http::wire::{Deposit, Wallet};
-use shoplab_common::http::{resource, ApiError, ApiJson, RequestId};
 use shoplab_common::payments::store;
+use shoplab_http::routes::Routes;
+use shoplab_http::wire::{Deposit, Wallet};
+use shoplab_http::RequestDeadline;
+use shoplab_http::{resource, ApiError, ApiJson, RequestId};
 use shoplab_service::remote::PeerClient;
 
 pub fn configure(routes: &mut Routes) {
@@ -23,7 +23,7 @@ async fn balance(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse_segment(&id)?;
@@ -39,7 +39,7 @@ async fn deposit(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
     request_id: RequestId,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
     json: ApiJson<Deposit>,
 ) -> Result<HttpResponse, ApiError> {

@@ -9,7 +9,7 @@
 //! A replica is marked down at once when a connection to it is refused, and
 //! by a health check (`GET /health`, every `--health-interval-ms`) that
 //! fails or answers anything but 200: a draining process answers 503
-//! (`common/src/http/drain.rs`), so it is left alone before it stops
+//! (`common/http/src/drain.rs`), so it is left alone before it stops
 //! accepting. The same check takes a replica back once it answers 200 again.
 //! When no replica is marked healthy, requests still go to one of them: the
 //! marks may be stale, and the answer (or the refusal) is the truth.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shoplab_common::components::Component;
-use shoplab_common::http::wire::{OrderCounts, OrderItemBody};
+use shoplab_http::wire::{OrderCounts, OrderItemBody};
 
 /// `POST /internal/products/lookup` (catalog)
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -45,15 +45,15 @@ use shoplab_common::domain::{
     Cents, Entity, OrderLine, OrderRef, Product, ProductId, User, UserId,
 };
 use shoplab_common::faults::{FaultPlan, Faulty};
-use shoplab_common::http::error::{shop_error_from_body, ErrorBody};
-use shoplab_common::http::server::CLIENT_IDLE;
-use shoplab_common::http::wire::OrderItemBody;
-use shoplab_common::http::{
+use shoplab_common::local::{drive, Owned};
+use shoplab_common::ShopError;
+use shoplab_http::error::{shop_error_from_body, ErrorBody};
+use shoplab_http::server::CLIENT_IDLE;
+use shoplab_http::wire::OrderItemBody;
+use shoplab_http::Measured;
+use shoplab_http::{
     hop_log, internal_token, run_blocking, with_conn, Faults, RequestId, REQUEST_ID_HEADER,
 };
-use shoplab_common::local::{drive, Owned};
-use shoplab_common::metrics::Measured;
-use shoplab_common::ShopError;
 
 use crate::balance::{Picked, Replicas};
 use crate::failure::{token_refused, transport_error};

@@ -9,9 +9,9 @@ use anyhow::Context;
 use shoplab_common::components::Component;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_common::error::one_line;
-use shoplab_common::http::routes::{self, Routes};
-use shoplab_common::http::server::Application;
-use shoplab_common::http::SettingsArgs;
+use shoplab_http::routes::{self, Routes};
+use shoplab_http::server::Application;
+use shoplab_http::SettingsArgs;
 
 use crate::balance::HealthArgs;
 use crate::guard::GuardArgs;

@@ -1,13 +1,13 @@
 //! The users service: API.md's users routes (the monolith's very handlers,
-//! from `common/src/http/routes/users.rs`) plus its share of `/audit`.
+//! from `common/http/src/routes/users.rs`) plus its share of `/audit`.
 
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::Component;
 use shoplab_common::db::Pool;
-use shoplab_common::http::routes::{self, Routes};
-use shoplab_common::http::server::Application;
-use shoplab_common::http::{resource, with_conn, ApiError};
 use shoplab_common::users::store;
+use shoplab_http::routes::{self, Routes};
+use shoplab_http::server::Application;
+use shoplab_http::{resource, with_conn, ApiError};
 use shoplab_service::internal::{audit_path, UsersAudit};
 use shoplab_service::ServiceArgs;
 

@@ -14,7 +14,7 @@ struct Args {
 }
 
 fn main() {
-    let args: Args = shoplab_common::cli::parse();
+    let args: Args = shoplab_http::cli::parse();
     // Built before the async runtime starts: see `build`.
     let result = build(args.service).and_then(run);
     exit_on_error(NAME, result);

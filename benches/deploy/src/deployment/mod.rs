@@ -215,7 +215,7 @@ impl Deployment {
     }
 
     /// Pauses (`false`: SIGUSR2) or resumes (`true`: SIGUSR1) the hop log
-    /// of every process (`common/src/http/hop_log/mod.rs`). A process that
+    /// of every process (`common/http/src/hop_log/mod.rs`). A process that
     /// is down at the moment starts again logging.
     pub fn hop_logs(&self, on: bool) {
         let signal = if on { Signal::SIGUSR1 } else { Signal::SIGUSR2 };

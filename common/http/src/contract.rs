@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder,
 
 use super::json::{declared_length, BODY_LIMIT};
 use super::ApiError;
-use crate::ShopError;
+use shoplab_common::ShopError;
 
 /// App-wide settings of API.md: `App::new().configure(contract)`.
 pub fn contract(config: &mut web::ServiceConfig) {

@@ -16,13 +16,13 @@ use super::error::status_of;
 use super::hop_log;
 use super::wire::PlaceOrderBody;
 use super::{run_blocking, ApiError, ApiJson};
-use crate::db::{conn_within, Pool};
-use crate::deadline::Deadline;
-use crate::domain::VisibleAscii;
-use crate::orders::checkout::{Checkout, PlaceOrder, Placed};
-use crate::orders::idempotency::{self, Claim, Finish, StoredResponse};
-use crate::orders::saga::Lease;
-use crate::ShopError;
+use shoplab_common::db::{conn_within, Pool};
+use shoplab_common::deadline::Deadline;
+use shoplab_common::domain::VisibleAscii;
+use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
+use shoplab_common::orders::idempotency::{self, Claim, Finish, StoredResponse};
+use shoplab_common::orders::saga::Lease;
+use shoplab_common::ShopError;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 

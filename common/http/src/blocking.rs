@@ -5,9 +5,9 @@
 use actix_web::web;
 
 use super::hop_log;
-use crate::db::{DbConnection, Pool};
-use crate::metrics::BusyThread;
-use crate::ShopError;
+use shoplab_common::db::{DbConnection, Pool};
+use shoplab_common::metrics::BusyThread;
+use shoplab_common::ShopError;
 
 /// Runs `work` on the blocking pool, its thread counted busy meanwhile
 /// (`shoplab_blocking_threads_busy`, when metrics are on) and inside the

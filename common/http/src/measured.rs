@@ -1,7 +1,7 @@
 //! Component calls, measured the same way in both deployments.
 //!
 //! [`Measured`] wraps any implementation of the component interfaces, as
-//! [`crate::faults::Faulty`] does, and counts and times every call through
+//! [`shoplab_common::faults::Faulty`] does, and counts and times every call through
 //! it. The monolith wraps `InProcess` (a call is a function call on the
 //! order's connection: `monolith/src/checkout.rs`); the services wrap
 //! `Remote` (a call is an HTTP request:
@@ -16,11 +16,11 @@ use std::time::Instant;
 
 use ::metrics::{Counter, Histogram};
 
-use crate::components::{Around, Op};
-use crate::http::hop_log;
-use crate::ShopError;
+use crate::hop_log;
+use shoplab_common::components::{Around, Op};
+use shoplab_common::ShopError;
 
-use super::{enabled, COMPONENT_CALLS, COMPONENT_CALL_DURATION};
+use shoplab_common::metrics::{enabled, COMPONENT_CALLS, COMPONENT_CALL_DURATION};
 
 /// How a component call ended, as an operator counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,7 @@ fn record(op: Op, outcome: Outcome, seconds: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Entity, UserId};
+    use shoplab_common::domain::{Entity, UserId};
 
     #[test]
     fn every_error_maps_to_one_of_four_outcomes() {

@@ -19,8 +19,8 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use ::metrics::{Counter, Histogram};
 
@@ -29,9 +29,12 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::contract::RouteTemplate;
-use crate::metrics::{self as shop_metrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION};
+use shoplab_common::metrics::{
+    self as shop_metrics, DURATION_BUCKETS, HTTP_REQUESTS, HTTP_REQUEST_DURATION,
+};
 
 /// The `route` of a request whose path no route has: one value for all of
 /// them, so that a scanner trying paths cannot grow the label set.
@@ -49,8 +52,51 @@ pub fn install(addr: &str) -> anyhow::Result<()> {
     if shop_metrics::enabled() {
         return Ok(());
     }
-    shop_metrics::install()?;
+    recorder()?;
     *lock_asked() = Some(addr.to_owned());
+    Ok(())
+}
+
+/// How often histogram samples are folded into their buckets when nobody
+/// scrapes: without it, samples would pile up in memory between scrapes.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder for this process (once: later calls
+/// return the same handle), and tells the domain's metrics they are on
+/// (`shoplab_common::metrics::turn_on`, which describes every metric). The
+/// handle renders the text format.
+pub fn recorder() -> anyhow::Result<&'static PrometheusHandle> {
+    if let Some(handle) = RECORDER.get() {
+        return Ok(handle);
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&DURATION_BUCKETS)?
+        .install_recorder()?;
+    start_upkeep(handle.clone())?;
+    let handle = RECORDER.get_or_init(|| handle);
+    shop_metrics::turn_on();
+    Ok(handle)
+}
+
+/// The text of every metric, in Prometheus's text format (`None` when
+/// metrics are off).
+pub fn render() -> Option<String> {
+    let handle = RECORDER.get()?;
+    // Publishes descriptions recorded since the last render as well.
+    handle.run_upkeep();
+    Some(handle.render())
+}
+
+/// A thread of its own, so that no runtime needs to exist for it.
+fn start_upkeep(handle: PrometheusHandle) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        })?;
     Ok(())
 }
 
@@ -94,7 +140,7 @@ impl Endpoint {
 
 /// Every metric of the process, in Prometheus's text format.
 async fn scrape() -> HttpResponse {
-    match shop_metrics::render() {
+    match render() {
         Some(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
             .body(text),

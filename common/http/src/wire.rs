@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
+use shoplab_common::domain::{
     Cents, DepositAmount, Email, NewProduct, NewUser, OrderItems, OrderStatus, Page, Price,
     ProductName, Stock, UserId, UserName,
 };
-use crate::orders::checkout::PlaceOrder;
-use crate::ShopError;
+use shoplab_common::orders::checkout::PlaceOrder;
+use shoplab_common::ShopError;
 
 /// `POST /users`
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -48,7 +48,7 @@ pub fn shop_app(
         // Outermost: every answer is counted, the refusals above included,
         // and timed from the request's arrival.
         .wrap(Condition::new(
-            crate::metrics::enabled(),
+            shoplab_common::metrics::enabled(),
             from_fn(metrics::served),
         ))
         .configure(contract)

@@ -13,8 +13,8 @@ pub mod users;
 
 use actix_web::web;
 
-use crate::db::Pool;
-use crate::http::contract::Resource;
+use crate::contract::Resource;
+use shoplab_common::db::Pool;
 
 /// Where a component's routes are added: the app, and the component's
 /// database, which every resource added here carries as its own data

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::ApiError;
-use crate::ShopError;
+use shoplab_common::ShopError;
 
 /// The largest request body API.md accepts.
 pub const BODY_LIMIT: usize = 64 * 1024;

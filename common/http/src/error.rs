@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 
-use crate::ShopError;
+use shoplab_common::ShopError;
 
 /// `{"error": {"code": "...", "message": "..."}}`: every error, no other shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,15 +2,15 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::components::Users;
-use crate::db::Pool;
-use crate::deadline::Deadline;
-use crate::domain::UserId;
-use crate::http::routes::Routes;
-use crate::http::wire::CreateUser;
-use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
-use crate::local::drive;
-use crate::users::store;
+use crate::routes::Routes;
+use crate::wire::CreateUser;
+use crate::RequestDeadline;
+use crate::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_common::components::Users;
+use shoplab_common::db::Pool;
+use shoplab_common::domain::UserId;
+use shoplab_common::local::drive;
+use shoplab_common::users::store;
 
 pub fn configure(routes: &mut Routes) {
     routes
@@ -32,7 +32,7 @@ async fn create(
 async fn get(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId::parse_segment(&id)?;

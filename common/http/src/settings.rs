@@ -2,7 +2,7 @@
 //! operation: its fault plan, its request budget, its hop log, the internal
 //! token and how it drains. Each binary flattens [`Settings`] into
 //! its own flags and registers what they say as app data ([`Settings::register`]),
-//! where the [`Faults`](super::Faults) and [`Deadline`](crate::deadline::Deadline)
+//! where the [`Faults`](super::Faults) and [`Deadline`](shoplab_common::deadline::Deadline)
 //! extractors find it.
 
 use std::path::PathBuf;
@@ -12,8 +12,8 @@ use std::time::Duration;
 use actix_web::web;
 
 use super::Budget;
-use crate::deadline::DEFAULT_BUDGET;
-use crate::faults::FaultPlan;
+use shoplab_common::deadline::DEFAULT_BUDGET;
+use shoplab_common::faults::FaultPlan;
 
 /// `--fault-plan`, `--deadline-ms`, `--log-file`, `--internal-token`,
 /// `--drain-notice-ms`.

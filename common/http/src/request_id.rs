@@ -11,7 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
-use crate::domain::VisibleAscii;
+use shoplab_common::domain::VisibleAscii;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

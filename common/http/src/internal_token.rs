@@ -21,7 +21,7 @@ use actix_web::ResponseError;
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
-use crate::ShopError;
+use shoplab_common::ShopError;
 
 /// The header that carries the token between processes.
 pub const HEADER: &str = "x-internal-token";

@@ -1,13 +1,16 @@
-//! The [`Deadline`] extractor: the caller's `X-Deadline-Ms` if it sent one
-//! (never longer than this process's budget), otherwise the budget
-//! (`--deadline-ms`, held as app data; 5 s if unset).
+//! The [`RequestDeadline`] extractor: the caller's `X-Deadline-Ms` if it
+//! sent one (never longer than this process's budget), otherwise the budget
+//! (`--deadline-ms`, held as app data; 5 s if unset). A handler takes
+//! `RequestDeadline(deadline): RequestDeadline` and hands the domain's
+//! [`Deadline`] on: the domain type knows no HTTP, so the extractor is a
+//! type of the edge's own.
 
 use std::future::{ready, Ready};
 use std::time::Duration;
 
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::deadline::{Deadline, DEADLINE_HEADER, DEFAULT_BUDGET};
+use shoplab_common::deadline::{Deadline, DEADLINE_HEADER, DEFAULT_BUDGET};
 
 /// A process's budget for one request (`--deadline-ms`), as app data.
 #[derive(Debug, Clone, Copy)]
@@ -33,11 +36,15 @@ impl Budget {
     }
 }
 
-impl FromRequest for Deadline {
+/// A request's deadline, as a handler's argument.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub Deadline);
+
+impl FromRequest for RequestDeadline {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(Ok(Budget::of(request)))
+        ready(Ok(Self(Budget::of(request))))
     }
 }

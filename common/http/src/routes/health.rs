@@ -6,10 +6,10 @@
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use crate::db::Pool;
-use crate::http::wire::Health;
-use crate::http::{resource, with_conn, ApiError};
-use crate::ShopError;
+use crate::wire::Health;
+use crate::{resource, with_conn, ApiError};
+use shoplab_common::db::Pool;
+use shoplab_common::ShopError;
 
 /// The databases `/health` checks.
 struct Databases(Vec<Pool>);
@@ -38,7 +38,7 @@ async fn health(databases: web::Data<Databases>) -> Result<HttpResponse, ApiErro
 /// A draining process is not healthy: it is about to stop (`drain.rs`).
 /// Every process's `/health` starts with this, the gateway's too.
 pub fn refuse_while_draining() -> Result<(), ShopError> {
-    if crate::http::drain::draining() {
+    if crate::drain::draining() {
         return Err(ShopError::ServiceUnavailable(
             "draining: this process is shutting down".into(),
         ));

@@ -2,16 +2,16 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::catalog::store;
-use crate::components::Catalog;
-use crate::db::Pool;
-use crate::deadline::Deadline;
-use crate::domain::ProductId;
-use crate::http::routes::Routes;
-use crate::http::wire::{CreateProduct, PageQuery};
-use crate::http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
-use crate::local::drive;
-use crate::ShopError;
+use crate::routes::Routes;
+use crate::wire::{CreateProduct, PageQuery};
+use crate::RequestDeadline;
+use crate::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_common::catalog::store;
+use shoplab_common::components::Catalog;
+use shoplab_common::db::Pool;
+use shoplab_common::domain::ProductId;
+use shoplab_common::local::drive;
+use shoplab_common::ShopError;
 
 pub fn configure(routes: &mut Routes) {
     routes
@@ -42,7 +42,7 @@ async fn list(
 async fn get(
     pool: web::Data<Pool>,
     faults: Faults,
-    deadline: Deadline,
+    RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProductId::parse_segment(&id)?;

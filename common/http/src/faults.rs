@@ -7,10 +7,10 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::db::Pool;
-use crate::deadline::Deadline;
-use crate::faults::{FaultPlan, Faulty};
-use crate::local::Owned;
+use shoplab_common::db::Pool;
+use shoplab_common::deadline::Deadline;
+use shoplab_common::faults::{FaultPlan, Faulty};
+use shoplab_common::local::Owned;
 
 /// The fault plan registered as app data (`web::Data<FaultPlan>`), or none.
 #[derive(Clone)]
