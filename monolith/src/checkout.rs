@@ -74,6 +74,18 @@ impl Checkout for OneTransaction {
         let order = with_conn(&self.pool, move |conn| store::find(conn, id)).await?;
         Ok(Placed::settled(order))
     }
+
+    /// The whole cancel in one write transaction, on a blocking thread.
+    async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
+        let (pool, faults, deadline) = (self.pool.clone(), self.faults.clone(), self.deadline);
+        run_blocking(move || {
+            let mut conn = conn_within(&pool, deadline)?;
+            write_transaction_within(&mut conn, deadline, |conn| {
+                cancel_in(conn, faults, deadline, id)
+            })
+        })
+        .await
+    }
 }
 
 /// The steps of an order on `conn`, inside its transaction.
@@ -128,33 +140,31 @@ async fn place_in(
     }
 }
 
-/// Marks the order `cancelled`, returns the stock and refunds the total, all
-/// in one transaction. The status moves first: its conditional `UPDATE` locks
-/// the order's row, so of two cancels at once exactly one goes on to refund.
-pub fn cancel(
-    pool: &Pool,
+/// The steps of a cancel on `conn`, inside its transaction: the order is
+/// marked `cancelled`, its stock returned and its total refunded. The status
+/// moves first: its conditional `UPDATE` locks the order's row, so of two
+/// cancels at once exactly one goes on to refund.
+fn cancel_in(
+    conn: &mut DbConnection,
     faults: Arc<FaultPlan>,
     deadline: Deadline,
     id: OrderId,
 ) -> Result<Order, ShopError> {
-    let mut conn = conn_within(pool, deadline)?;
-    write_transaction_within(&mut conn, deadline, |conn| {
-        let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
-        if !store::transition(conn, id, from, to, None)? {
-            // Not completed, or not there: say which.
-            checkout::ensure_cancellable(&store::find(conn, id)?)?;
-            return Err(ShopError::InvalidState(format!(
-                "order {id} changed while it was being cancelled"
-            )));
-        }
-        let reference = store::find_ref(conn, id)?;
-        // Stock before money: the lock order of placing an order, so a cancel
-        // and a place that share rows cannot deadlock on PostgreSQL.
-        let mut shop = shop(conn, faults, deadline);
-        drive(async {
-            shop.release(&reference).await?;
-            shop.refund(&reference).await
-        })?;
-        store::find(orders_conn(&mut shop), id)
-    })
+    let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
+    if !store::transition(conn, id, from, to, None)? {
+        // Not completed, or not there: say which.
+        checkout::ensure_cancellable(&store::find(conn, id)?)?;
+        return Err(ShopError::InvalidState(format!(
+            "order {id} changed while it was being cancelled"
+        )));
+    }
+    let reference = store::find_ref(conn, id)?;
+    // Stock before money: the lock order of placing an order, so a cancel
+    // and a place that share rows cannot deadlock on PostgreSQL.
+    let mut shop = shop(conn, faults, deadline);
+    drive(async {
+        shop.release(&reference).await?;
+        shop.refund(&reference).await
+    })?;
+    store::find(orders_conn(&mut shop), id)
 }

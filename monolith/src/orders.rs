@@ -7,19 +7,20 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
-use shoplab_common::domain::{OrderId, UserId};
+use shoplab_common::domain::UserId;
 use shoplab_common::local::drive;
 use shoplab_common::orders::store;
+use shoplab_http::routes::orders;
 use shoplab_http::wire::PlaceOrderBody;
 use shoplab_http::RequestDeadline;
-use shoplab_http::{place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_http::{place_order, resource, with_conn, ApiError, ApiJson, Faults};
 
 use crate::checkout::{self, OneTransaction};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(resource("/orders").post(place))
-        .service(resource("/orders/{id}").get(get))
+        .service(resource("/orders/{id}").get(orders::get))
         .service(resource("/orders/{id}/cancel").post(cancel))
         .service(resource("/users/{id}/orders").get(list_for_user));
 }
@@ -39,22 +40,18 @@ async fn place(
     place_order::serve(&request, &pool, json, deadline, checkout).await
 }
 
-async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = OrderId::parse_segment(&id)?;
-    let order = with_conn(&pool, move |conn| store::find(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(order))
-}
-
 async fn cancel(
     pool: web::Data<Pool>,
     faults: Faults,
     RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = OrderId::parse_segment(&id)?;
-    let pool = pool.get_ref().clone();
-    let order = run_blocking(move || checkout::cancel(&pool, faults.0, deadline, id)).await?;
-    Ok(HttpResponse::Ok().json(order))
+    let checkout = OneTransaction {
+        pool: pool.get_ref().clone(),
+        faults: faults.0,
+        deadline,
+    };
+    orders::cancel(checkout, &id).await
 }
 
 async fn list_for_user(

@@ -26,10 +26,14 @@ pub struct PlaceOrder {
     pub idempotency_key: Option<Held>,
 }
 
-/// How a deployment places an order: the one part of `POST /orders` that
-/// differs between them (`http/place_order.rs` does the rest). The
-/// monolith's is one transaction (`monolith/src/checkout.rs`), the orders
-/// service's a saga (`microservices/orders/src/checkout.rs`).
+/// How a deployment places and cancels an order: the one part of `POST
+/// /orders` and `POST /orders/{id}/cancel` that differs between them
+/// (`common/http/src/place_order.rs` and `routes/orders.rs` do the rest).
+/// The monolith's is one transaction (`monolith/src/checkout.rs`), the
+/// orders service's a saga (`microservices/orders/src/checkout.rs` and
+/// `cancel.rs`), or, as the control that shows what the saga is for, no
+/// coordination at all (`naive.rs`). docs/SIDE-BY-SIDE.md reads them side
+/// by side.
 pub trait Checkout: Send + 'static {
     /// Places a new order.
     fn place(
@@ -40,6 +44,10 @@ pub trait Checkout: Send + 'static {
     /// Sees an order placed by an earlier request with the same
     /// Idempotency-Key (one that is gone) to its end, and says how it ended.
     fn resume(&mut self, order: OrderId) -> impl Future<Output = Result<Placed, ShopError>> + Send;
+
+    /// Cancels a `completed` order: its stock goes back and its total is
+    /// refunded, and it is marked `cancelled`.
+    fn cancel(&mut self, order: OrderId) -> impl Future<Output = Result<Order, ShopError>> + Send;
 }
 
 /// How a placed order ended, when it was kept.

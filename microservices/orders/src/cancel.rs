@@ -7,7 +7,7 @@
 //! ([`SagaRunner::drive`](crate::checkout)), and the caller is answered 504,
 //! which API.md defines for a cancel as "may still take effect"
 //! (docs/SAGA.md, "Answers that tell the truth"). Compare
-//! `monolith/src/checkout.rs::cancel`: one transaction.
+//! `monolith/src/checkout.rs::cancel_in`: one transaction.
 
 use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
@@ -24,7 +24,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// refused or never sent, the intent is dropped and the caller gets
     /// that 503; if a later step fails, the cancel is left in flight for
     /// recovery to finish, and the caller gets a 504 saying so.
-    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
+    pub(crate) async fn cancel_order(&mut self, id: OrderId) -> Result<Order, ShopError> {
         let lease = self.lease();
         let Some(held) = self
             .write(move |conn| record::begin_cancel(conn, id, lease))

@@ -434,6 +434,10 @@ impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for SagaRunner<S> 
     async fn resume(&mut self, order: OrderId) -> Result<Placed, ShopError> {
         self.resume_order(order).await
     }
+
+    async fn cancel(&mut self, order: OrderId) -> Result<Order, ShopError> {
+        self.cancel_order(order).await
+    }
 }
 
 /// One pass of the recovery loop: takes over every saga whose lease has run

@@ -16,7 +16,7 @@ use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{OrderId, UserId};
 use shoplab_common::orders::{saga as record, store};
-use shoplab_http::routes::Routes;
+use shoplab_http::routes::{orders, Routes};
 use shoplab_http::server::Application;
 use shoplab_http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_http::Measured;
@@ -159,7 +159,7 @@ pub fn start_recovery(
 pub fn configure(routes: &mut Routes) {
     routes
         .service(resource("/orders").post(place))
-        .service(resource("/orders/{id}").get(get))
+        .service(resource("/orders/{id}").get(orders::get))
         .service(resource("/orders/{id}/cancel").post(cancel))
         .service(resource("/users/{id}/orders").get(list_for_user))
         .service(resource("/internal/orders/{id}").get(steps))
@@ -207,12 +207,6 @@ async fn place(
     }
 }
 
-async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = OrderId::parse_segment(&id)?;
-    let order = with_conn(&pool, move |conn| store::find(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(order))
-}
-
 async fn cancel(
     pool: web::Data<Pool>,
     peers: web::Data<PeerClient>,
@@ -222,30 +216,26 @@ async fn cancel(
     RequestDeadline(deadline): RequestDeadline,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = OrderId::parse_segment(&id)?;
     let (pool, shop) = (pool.get_ref().clone(), shop(&peers, request_id, deadline));
-    let order = match **tx {
+    match **tx {
         Tx::Saga => {
-            SagaRunner {
+            let saga = SagaRunner {
                 pool,
                 shop,
                 deadline,
                 faults: faults.0,
-            }
-            .cancel(id)
-            .await
+            };
+            orders::cancel(saga, &id).await
         }
         Tx::Naive => {
-            Naive {
+            let naive = Naive {
                 pool,
                 shop,
                 deadline,
-            }
-            .cancel(id)
-            .await
+            };
+            orders::cancel(naive, &id).await
         }
-    }?;
-    Ok(HttpResponse::Ok().json(order))
+    }
 }
 
 async fn list_for_user(

@@ -44,25 +44,6 @@ impl<S: Users + Catalog + Payments> Naive<S> {
             .await?;
         Ok(())
     }
-
-    /// Refunds, returns the stock, marks the order `cancelled`: no intent
-    /// recorded, nothing resumed.
-    pub async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
-        let reference = self
-            .on_orders(move |conn| {
-                checkout::ensure_cancellable(&store::find(conn, id)?)?;
-                store::find_ref(conn, id)
-            })
-            .await?;
-        self.shop.release(&reference).await?;
-        self.shop.refund(&reference).await?;
-        self.on_orders(move |conn| {
-            let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
-            store::transition(conn, id, from, to, None)?;
-            store::find(conn, id)
-        })
-        .await
-    }
 }
 
 impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for Naive<S> {
@@ -105,5 +86,24 @@ impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for Naive<S> {
     async fn resume(&mut self, id: OrderId) -> Result<Placed, ShopError> {
         let order = self.on_orders(move |conn| store::find(conn, id)).await?;
         Ok(Placed::settled(order))
+    }
+
+    /// Refunds, returns the stock, marks the order `cancelled`: no intent
+    /// recorded, nothing resumed.
+    async fn cancel(&mut self, id: OrderId) -> Result<Order, ShopError> {
+        let reference = self
+            .on_orders(move |conn| {
+                checkout::ensure_cancellable(&store::find(conn, id)?)?;
+                store::find_ref(conn, id)
+            })
+            .await?;
+        self.shop.release(&reference).await?;
+        self.shop.refund(&reference).await?;
+        self.on_orders(move |conn| {
+            let (from, to) = (OrderStatus::Completed, OrderStatus::Cancelled);
+            store::transition(conn, id, from, to, None)?;
+            store::find(conn, id)
+        })
+        .await
     }
 }

@@ -1,6 +1,7 @@
-//! Routes whose handling is the same in both deployments: users and products
+//! Routes whose handling is the same in every deployment: users and products
 //! touch only their own component, so the monolith and the users and catalog
-//! services mount these very handlers.
+//! services mount these very handlers; reading an order and the frame of a
+//! cancel ([`orders`]) are shared by the monolith and the orders service.
 //!
 //! A component's routes are added through [`Routes`], which hands every one
 //! of them the component's own database: so one process can host several
@@ -9,6 +10,7 @@
 
 pub mod catalog;
 pub mod health;
+pub mod orders;
 pub mod users;
 
 use actix_web::web;
