@@ -4,7 +4,7 @@
 //! order is marked `cancelled`. A cancel whose first step was refused, or
 //! never sent, drops its intent, so its 503 is true: nothing changed. Any
 //! later failure leaves the recorded cancel to recovery
-//! ([`SagaRunner::drive`](crate::checkout)), and the caller is answered 504,
+//! (`recovery.rs`), and the caller is answered 504,
 //! which API.md defines for a cancel as "may still take effect"
 //! (docs/SAGA.md, "Answers that tell the truth"). Compare
 //! `monolith/src/checkout.rs::cancel_in`: one transaction.
@@ -16,7 +16,8 @@ use shoplab_common::orders::saga::{self as record, Lease, Step, Token};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
 
-use crate::checkout::{refused, SagaRunner, BACKOFF_FIRST};
+use crate::checkout::{refused, SagaRunner};
+use crate::recovery::BACKOFF_FIRST;
 
 impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// Cancels a `completed` order: records the intent, then returns the

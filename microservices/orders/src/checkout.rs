@@ -42,7 +42,7 @@
 //! without harm; a compensation that finds nothing to undo bars the step
 //! from applying late. Each saga is owned by whoever runs it until its lease
 //! runs out (the request's deadline and a second more). If the runner dies
-//! or gives up, the recovery loop ([`recover_due`], at start-up and every
+//! or gives up, the recovery loop (`recovery.rs`, at start-up and every
 //! second) takes the saga over: a placing saga is undone (its caller has
 //! been answered with an error, or not at all), a cancel is finished.
 //! Failed attempts back off, doubling up to a few seconds.
@@ -54,7 +54,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::db::{conn_within, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
@@ -63,11 +62,13 @@ use shoplab_common::faults::{FaultPlan, Op};
 use shoplab_common::local::drive;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
-use shoplab_common::orders::saga::{self as record, Lease, Saga, Step, Token};
+use shoplab_common::orders::saga::{self as record, Lease, Step, Token};
 use shoplab_common::orders::store;
 use shoplab_common::ShopError;
 use shoplab_http::place_order::LEASE_GRACE;
 use shoplab_http::run_blocking;
+
+use crate::recovery::BACKOFF_FIRST;
 
 /// How an order service runs its orders (`--tx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -80,17 +81,8 @@ pub enum Tx {
     Naive,
 }
 
-/// The shortest and longest wait before recovery tries a saga again.
-pub(crate) const BACKOFF_FIRST: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-
 /// How often a request waiting for another runner's saga looks again.
 const POLL_EVERY: Duration = Duration::from_millis(10);
-
-/// How many sagas one recovery pass drives at once: enough that one saga
-/// stuck on a hung peer (each call bounded by the deadline) does not hold
-/// up the rest, few enough not to flood a peer that has just come back.
-pub const RECOVERY_CONCURRENCY: usize = 16;
 
 /// Runs `work` in one write transaction of the orders database `pool`,
 /// within `deadline`, on the blocking pool (diesel blocks; the order's task
@@ -121,13 +113,13 @@ pub struct SagaRunner<S> {
 
 /// What undoing a failed placement must give back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Undo {
+pub(crate) struct Undo {
     stock: bool,
     money: bool,
 }
 
 impl Undo {
-    const ALL: Undo = Undo {
+    pub(crate) const ALL: Undo = Undo {
         stock: true,
         money: true,
     };
@@ -294,7 +286,7 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
     /// Gives back what `undo` names (stock, then money, the order of the
     /// monolith's locks) and marks the order `failed` with `code`. False if
     /// another runner ended the saga first.
-    async fn compensate(
+    pub(crate) async fn compensate(
         &mut self,
         reference: &OrderRef,
         held: Token,
@@ -356,55 +348,6 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         }
     }
 
-    /// Drives a saga this runner has just taken over to its end: undoes a
-    /// placement, or finishes a cancel.
-    async fn drive(&mut self, saga: &Saga, held: Token) -> Result<(), ShopError> {
-        match saga.step {
-            Some(Step::Cancel) => {
-                self.shop.release(&saga.order).await?;
-                self.finish_cancel(&saga.order, held).await.map(drop)
-            }
-            Some(_) | None => {
-                let code = saga.failure.as_deref().unwrap_or("service_unavailable");
-                self.compensate(&saga.order, held, code, Undo::ALL)
-                    .await
-                    .map(drop)
-            }
-        }
-    }
-
-    /// Takes over order `id`'s saga if its lease has run out, and drives it.
-    /// `Ok(false)` if there is nothing to take over (it has ended, or its
-    /// runner is alive, or another took it first).
-    pub(crate) async fn take_over(&mut self, id: OrderId) -> Result<bool, ShopError> {
-        let saga = self.read(move |conn| record::load(conn, id)).await?;
-        let unsettled = saga.step.is_some() || saga.status == OrderStatus::Pending;
-        if !unsettled || saga.lease.until_ms() >= record::now_ms() {
-            return Ok(false);
-        }
-        let lease = self.lease();
-        let Some(held) = self
-            .write(move |conn| record::take_over(conn, &saga, lease))
-            .await?
-        else {
-            return Ok(false);
-        };
-        let taken = self.read(move |conn| record::load(conn, id)).await?;
-        let driven = self.drive(&taken, held).await;
-        counted::recovered(driven.is_ok());
-        if let Err(error) = driven {
-            let attempts = u32::try_from(taken.attempts).unwrap_or(u32::MAX);
-            let backoff = BACKOFF_FIRST
-                .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
-                .min(BACKOFF_MAX);
-            let later = Lease::for_next(backoff);
-            self.write(move |conn| record::postpone(conn, id, held, later))
-                .await?;
-            return Err(error);
-        }
-        Ok(true)
-    }
-
     /// Sees order `id` to its end: takes its saga over if its runner is
     /// gone, or waits for the runner within the deadline.
     async fn resume_order(&mut self, id: OrderId) -> Result<Placed, ShopError> {
@@ -437,59 +380,5 @@ impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for SagaRunner<S> 
 
     async fn cancel(&mut self, order: OrderId) -> Result<Order, ShopError> {
         self.cancel_order(order).await
-    }
-}
-
-/// One pass of the recovery loop: takes over every saga whose lease has run
-/// out and drives it to its end, [`RECOVERY_CONCURRENCY`] at a time, so a
-/// saga stuck on a hung peer holds up only itself. `runner` makes a runner
-/// with a fresh deadline for each saga. A saga that cannot be read or ended
-/// now is skipped, and tried again on a later pass. Returns how many sagas
-/// it ended.
-pub async fn recover_due<S: Users + Catalog + Payments>(
-    pool: &Pool,
-    runner: impl Fn() -> SagaRunner<S>,
-) -> Result<usize, ShopError> {
-    let pool = pool.clone();
-    let due = run_blocking(move || record::due(&mut *pool.get()?, 100)).await?;
-    let ended = futures_util::stream::iter(due)
-        .map(|id| {
-            let mut runner = runner();
-            async move {
-                match runner.take_over(id).await {
-                    Ok(true) => {
-                        match runner.find(id).await {
-                            Ok(order) => eprintln!("recovery: order {id} ended {}", order.status),
-                            Err(error) => eprintln!("recovery: order {id} ended ({error})"),
-                        }
-                        1
-                    }
-                    Ok(false) => 0,
-                    Err(error) => {
-                        eprintln!("recovery: order {id} not ended yet ({error}); will retry");
-                        0
-                    }
-                }
-            }
-        })
-        .buffer_unordered(RECOVERY_CONCURRENCY)
-        .fold(0, |ended, one| async move { ended + one })
-        .await;
-    Ok(ended)
-}
-
-/// Reports how many sagas the orders database holds unended (when metrics
-/// are on): the recovery loop calls it after each pass.
-pub fn report_in_flight(pool: &Pool) {
-    if !shoplab_common::metrics::enabled() {
-        return;
-    }
-    match pool
-        .get()
-        .map_err(ShopError::from)
-        .and_then(|mut conn| record::in_flight(&mut conn))
-    {
-        Ok(count) => counted::in_flight(count),
-        Err(error) => eprintln!("metrics: cannot count the sagas in flight ({error})"),
     }
 }

@@ -7,6 +7,7 @@
 mod cancel;
 pub mod checkout;
 mod naive;
+pub mod recovery;
 
 use std::time::Duration;
 
@@ -21,9 +22,7 @@ use shoplab_http::server::Application;
 use shoplab_http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_http::Measured;
 use shoplab_http::RequestDeadline;
-use shoplab_http::{
-    place_order, resource, run_blocking, with_conn, ApiError, ApiJson, Faults, RequestId, Settings,
-};
+use shoplab_http::{place_order, resource, with_conn, ApiError, ApiJson, Faults, RequestId};
 use shoplab_service::internal::{audit_path, OrderSteps, OrdersAudit};
 use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
@@ -31,12 +30,10 @@ use shoplab_service::{CallArgs, ServiceArgs};
 use checkout::SagaRunner;
 pub use checkout::Tx;
 use naive::Naive;
+pub use recovery::start_recovery;
 
 /// The service's name, as it announces itself and prefixes its errors.
 pub const NAME: &str = "shoplab-orders";
-
-/// Threads the recovery loop runs its database work on.
-const RECOVERY_DATABASE_THREADS: usize = 4;
 
 /// How often the recovery loop looks for sagas whose runner is gone,
 /// unless `--recovery-every-ms` says otherwise.
@@ -103,55 +100,6 @@ pub fn build(
     Ok(application)
 }
 
-/// The recovery loop, on a thread of its own with a runtime of its own, so
-/// that a pass is never held up by the requests the workers serve (nor holds
-/// them up), its database work on at most [`RECOVERY_DATABASE_THREADS`]
-/// threads. Each pass also reports how many sagas are in flight (when
-/// metrics are on). A group of components that hosts orders
-/// (`microservices/group`) starts it too.
-pub fn start_recovery(
-    pool: Pool,
-    peers: PeerClient,
-    settings: Settings,
-    every: Duration,
-) -> anyhow::Result<()> {
-    let Settings { faults, budget } = settings;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .thread_name("saga-recovery")
-        // Its sagas' database work queues for these few threads: it cannot
-        // go faster than the pool's connections (half of which it leaves to
-        // requests), and a burst of due sagas must not become a burst of
-        // threads.
-        .max_blocking_threads(RECOVERY_DATABASE_THREADS)
-        .build()?;
-    std::thread::Builder::new()
-        .name("saga-recovery".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                loop {
-                    let runner = || SagaRunner {
-                        pool: pool.clone(),
-                        shop: shop(&peers, RequestId::fresh(), Deadline::after(budget.0)),
-                        deadline: Deadline::after(budget.0),
-                        faults: faults.clone(),
-                    };
-                    if let Err(error) = checkout::recover_due(&pool, runner).await {
-                        eprintln!("recovery: this pass failed ({error}); trying again");
-                    }
-                    let counted = pool.clone();
-                    let _ = run_blocking(move || {
-                        checkout::report_in_flight(&counted);
-                        Ok(())
-                    })
-                    .await;
-                    tokio::time::sleep(every).await;
-                }
-            })
-        })?;
-    Ok(())
-}
-
 /// The orders routes, the internal ones and the service's share of
 /// `/audit`, on the orders database; `build` adds `/health`, the client to
 /// the other components and how orders are held together ([`Tx`]). A group
@@ -169,7 +117,11 @@ pub fn configure(routes: &mut Routes) {
 /// The components as one request reaches them: over HTTP, every call
 /// measured (the monolith measures its function calls with the same
 /// `Measured`, `monolith/src/checkout.rs`).
-fn shop(peers: &PeerClient, request_id: RequestId, deadline: Deadline) -> Measured<Remote> {
+pub(crate) fn shop(
+    peers: &PeerClient,
+    request_id: RequestId,
+    deadline: Deadline,
+) -> Measured<Remote> {
     Measured::new(peers.for_request(request_id, deadline))
 }
 

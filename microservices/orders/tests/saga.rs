@@ -21,7 +21,8 @@ use shoplab_common::orders::checkout::{Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::{saga as record, store};
 use shoplab_common::{payments, users, ShopError};
 use shoplab_http::wire::{CreateProduct, CreateUser, Deposit};
-use shoplab_orders::checkout::{recover_due, SagaRunner};
+use shoplab_orders::checkout::SagaRunner;
+use shoplab_orders::recovery::recover_due;
 
 /// Three components, each owning its database, as the services would.
 struct Split {
