@@ -18,7 +18,8 @@ use shoplab_common::domain::{
 use shoplab_common::local::{drive, InProcess};
 use shoplab_http::RequestId;
 use shoplab_service::balance::Replicas;
-use shoplab_service::remote::{PeerClient, Peers, Remote};
+use shoplab_service::client::{PeerClient, Peers};
+use shoplab_service::remote::Remote;
 use shoplab_service::CallArgs;
 
 /// Every reserve and charge needs an order id no earlier iteration used

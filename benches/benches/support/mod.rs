@@ -22,8 +22,8 @@ use shoplab_gateway::{Behind, Services, Upstreams};
 use shoplab_http::server::Application;
 use shoplab_http::Budget;
 use shoplab_service::balance::{HealthArgs, Replicas};
+use shoplab_service::client::Peers;
 use shoplab_service::guard::GuardArgs;
-use shoplab_service::remote::Peers;
 use shoplab_service::{CallArgs, HopDelay, ServiceArgs};
 
 /// Every bench's criterion settings: enough samples for a stable median in

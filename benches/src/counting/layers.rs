@@ -23,7 +23,8 @@
 //! HTTP edge (`shoplab_http`: the server's), its database glue
 //! (`shoplab_common::db`: diesel's schema and connection), the services' clients
 //! and the gateway's relay (`shoplab_service`, `shoplab_gateway`: the
-//! client's), and its hop log and metrics (observability).
+//! client's, but for a group's in-process dispatch, `shoplab_service::hosted`),
+//! and its hop log and metrics (observability).
 
 use std::collections::BTreeMap;
 
@@ -219,6 +220,8 @@ const RULES: &[Rule] = &[
     path(HttpServer, "aho_corasick::"),
     path(HttpServer, "language_tags::"),
     path(HttpServer, "encoding_rs::"),
+    // A group's in-process dispatch to the components it hosts.
+    path(Shop, "shoplab_service::hosted::"),
     path(HttpClient, "shoplab_service::"),
     path(HttpClient, "shoplab_gateway::"),
     path(HttpClient, "reqwest::"),

@@ -12,8 +12,8 @@
 //!
 //! A group mounts its components' very routes, each on its own database
 //! (`Routes`), and reaches the others through one client
-//! (`shoplab_service::remote::PeerClient`): a member of its own group by a
-//! function call ([`PeerClient::hosting`]), any other over HTTP. So the
+//! (`shoplab_service::client::PeerClient`): a member of its own group by a
+//! function call ([`PeerClient::hosting`], `hosted.rs`), any other over HTTP. So the
 //! modular monolith (all four in one group) has one process, four
 //! databases, the saga, and no network; `--calls http` makes a group call
 //! even its own members over loopback HTTP, which puts the network back
@@ -34,7 +34,7 @@ use shoplab_http::server::Application;
 use shoplab_http::{internal_token, SettingsArgs};
 use shoplab_orders::Tx;
 use shoplab_service::balance::Replicas;
-use shoplab_service::remote::{PeerClient, Peers};
+use shoplab_service::client::{PeerClient, Peers};
 use shoplab_service::CallArgs;
 
 /// The binary's name, as it announces itself and prefixes its errors.

@@ -9,7 +9,7 @@ use shoplab_group::{build, Calls, Group, NAME};
 use shoplab_http::SettingsArgs;
 use shoplab_orders::Tx;
 use shoplab_service::balance::{ReplicaUrls, Replicas};
-use shoplab_service::remote::Peers;
+use shoplab_service::client::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs};
 
 /// Any group of the shop's components as one process: calls between its

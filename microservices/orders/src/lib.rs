@@ -23,8 +23,9 @@ use shoplab_http::wire::{OrderCounts, PlaceOrderBody};
 use shoplab_http::Measured;
 use shoplab_http::RequestDeadline;
 use shoplab_http::{place_order, resource, with_conn, ApiError, ApiJson, Faults, RequestId};
+use shoplab_service::client::{PeerClient, Peers};
+use shoplab_service::hosted::Components;
 use shoplab_service::internal::{audit_path, OrderSteps, OrdersAudit};
-use shoplab_service::remote::{PeerClient, Peers, Remote};
 use shoplab_service::{CallArgs, ServiceArgs};
 
 use checkout::SagaRunner;
@@ -121,8 +122,8 @@ pub(crate) fn shop(
     peers: &PeerClient,
     request_id: RequestId,
     deadline: Deadline,
-) -> Measured<Remote> {
-    Measured::new(peers.for_request(request_id, deadline))
+) -> Measured<Components> {
+    Measured::new(peers.components(request_id, deadline))
 }
 
 // Each argument is one extractor, as actix-web hands them to a handler.

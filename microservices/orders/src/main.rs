@@ -8,7 +8,7 @@
 use clap::Parser;
 use shoplab_orders::{build, RecoveryArgs, Tx, NAME};
 use shoplab_service::balance::{ReplicaUrls, Replicas};
-use shoplab_service::remote::Peers;
+use shoplab_service::client::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 
 /// The orders component as its own service (owns orders and idempotency keys).

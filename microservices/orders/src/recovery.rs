@@ -22,7 +22,7 @@ use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::saga::{self as record, Lease, Saga, Step, Token};
 use shoplab_common::ShopError;
 use shoplab_http::{run_blocking, RequestId, Settings};
-use shoplab_service::remote::PeerClient;
+use shoplab_service::client::PeerClient;
 
 use crate::checkout::{SagaRunner, Undo};
 use crate::shop;

@@ -7,7 +7,7 @@
 use shoplab_common::db::DatabaseUrl;
 use shoplab_orders::{build, Tx};
 use shoplab_service::balance::Replicas;
-use shoplab_service::remote::Peers;
+use shoplab_service::client::Peers;
 use shoplab_service::{CallArgs, ServiceArgs};
 
 /// Nothing listens on port 1: peers that are down.

@@ -18,8 +18,8 @@ use shoplab_http::routes::Routes;
 use shoplab_http::server::Application;
 use shoplab_http::RequestDeadline;
 use shoplab_http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_service::client::{PeerClient, Peers};
 use shoplab_service::internal::{audit_path, Charge, ChargedCents, OrderIdBody, PaymentsAudit};
-use shoplab_service::remote::{PeerClient, Peers};
 use shoplab_service::{CallArgs, ServiceArgs};
 
 /// The service's name, as it announces itself and prefixes its errors.

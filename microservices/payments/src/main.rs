@@ -5,7 +5,7 @@
 use clap::Parser;
 use shoplab_payments::{build, NAME};
 use shoplab_service::balance::{ReplicaUrls, Replicas};
-use shoplab_service::remote::Peers;
+use shoplab_service::client::Peers;
 use shoplab_service::{exit_on_error, run, CallArgs, ServiceArgs};
 
 /// The payments component as its own service (owns wallets and payments).

@@ -11,7 +11,7 @@ use shoplab_http::routes::Routes;
 use shoplab_http::wire::{Deposit, Wallet};
 use shoplab_http::RequestDeadline;
 use shoplab_http::{resource, ApiError, ApiJson, RequestId};
-use shoplab_service::remote::PeerClient;
+use shoplab_service::client::PeerClient;
 
 pub fn configure(routes: &mut Routes) {
     routes

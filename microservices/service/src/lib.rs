@@ -17,9 +17,11 @@
 //! monolith runs.
 
 pub mod balance;
+pub mod client;
 pub mod failure;
 pub mod guard;
 pub mod hop_delay;
+pub mod hosted;
 pub mod internal;
 pub mod remote;
 pub mod startup;

@@ -24,173 +24,29 @@
 //! bounded number of calls, each within `--call-timeout-ms`, and then
 //! calls that fail at once.
 //!
-//! A process that hosts several components (`microservices/group`) calls
-//! the ones it hosts in process instead ([`PeerClient::hosting`]): the
-//! component's own code on its own database, one transaction per call and
-//! under the process's fault plan, exactly as the component's service would
-//! serve the same call, only with no request in between.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! The process's one client to its peers, which makes a `Remote` for each
+//! request, is in `client.rs`. A process that hosts several components
+//! (`microservices/group`) calls the ones it hosts in process instead: that
+//! choice is `hosted.rs`'s (`Components`), not this file's.
 
 use reqwest::header::CONTENT_TYPE;
-use reqwest::Client;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shoplab_common::components::{Catalog, Component, Payments, Users};
-use shoplab_common::db::{DbConnection, Pool};
 use shoplab_common::deadline::{Deadline, DEADLINE_HEADER};
 use shoplab_common::domain::{
     Cents, Entity, OrderLine, OrderRef, Product, ProductId, User, UserId,
 };
-use shoplab_common::faults::{FaultPlan, Faulty};
-use shoplab_common::local::{drive, Owned};
 use shoplab_common::ShopError;
 use shoplab_http::error::{shop_error_from_body, ErrorBody};
-use shoplab_http::server::CLIENT_IDLE;
 use shoplab_http::wire::OrderItemBody;
-use shoplab_http::Measured;
-use shoplab_http::{
-    hop_log, internal_token, run_blocking, with_conn, Faults, RequestId, REQUEST_ID_HEADER,
-};
+use shoplab_http::{hop_log, internal_token, RequestId, REQUEST_ID_HEADER};
 
 use crate::balance::{Picked, Replicas};
+use crate::client::PeerClient;
 use crate::failure::{token_refused, transport_error};
-use crate::guard::Guard;
-use crate::hop_delay::HopDelay;
 use crate::internal::{Charge, OrderIdBody, ProductIds, Reserve};
-use crate::startup::CallArgs;
-
-/// Connecting to a peer on loopback takes microseconds; a second means it is
-/// not there.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Where the other services are: each one's replicas (often just one).
-#[derive(Debug, Clone, Default)]
-pub struct Peers {
-    pub users: Option<Replicas>,
-    pub catalog: Option<Replicas>,
-    pub payments: Option<Replicas>,
-}
-
-/// A peer as the client reaches it: its replicas, and its guard.
-struct Peer {
-    replicas: Replicas,
-    guard: Guard,
-}
-
-/// The process's one client to its peers.
-#[derive(Clone)]
-pub struct PeerClient {
-    http: Client,
-    peers: Arc<[(Component, Peer)]>,
-    /// The components this process hosts, each with its own database.
-    hosted: Arc<[(Component, Pool)]>,
-    /// The process's fault plan, for the calls to the components it hosts.
-    plan: Arc<FaultPlan>,
-    timeout: Duration,
-    hop_delay: HopDelay,
-}
-
-impl PeerClient {
-    /// The client, a guard for each peer, and the health checks of every
-    /// peer that has several replicas.
-    pub fn new(peers: Peers, calls: &CallArgs) -> anyhow::Result<Self> {
-        let timeout = calls.timeout();
-        // No service answers a component call with a redirect; one would be
-        // a fault to report, not a place to go.
-        let http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(timeout)
-            .pool_max_idle_per_host(32)
-            .pool_idle_timeout(CLIENT_IDLE)
-            .build()?;
-        let known = [
-            (Component::Users, peers.users),
-            (Component::Catalog, peers.catalog),
-            (Component::Payments, peers.payments),
-        ];
-        let peers: Arc<[(Component, Peer)]> = known
-            .into_iter()
-            .filter_map(|(component, replicas)| {
-                let replicas = replicas?;
-                replicas.watch(calls.health.interval());
-                let guard = Guard::new(replicas.service(), calls.guard, timeout);
-                Some((component, Peer { replicas, guard }))
-            })
-            .collect();
-        Ok(Self {
-            http,
-            peers,
-            hosted: Arc::new([]),
-            plan: Arc::new(FaultPlan::none()),
-            timeout,
-            hop_delay: calls.hop_delay,
-        })
-    }
-
-    /// The same client, calling the components in `hosted` (each with its
-    /// own database) in process, under `plan`: how a group of components
-    /// reaches the members of its own group. The others it still reaches
-    /// over HTTP.
-    pub fn hosting(mut self, hosted: Vec<(Component, Pool)>, plan: Arc<FaultPlan>) -> Self {
-        self.hosted = hosted.into();
-        self.plan = plan;
-        self
-    }
-
-    /// Whether the circuit to `component`'s service is open now (`false`
-    /// for a peer this client does not call).
-    pub fn circuit_open(&self, component: Component) -> bool {
-        self.peer(component).is_ok_and(|peer| peer.guard.is_open())
-    }
-
-    fn peer(&self, component: Component) -> Result<&Peer, ShopError> {
-        self.peers
-            .iter()
-            .find(|(known, _)| *known == component)
-            .map(|(_, peer)| peer)
-            .ok_or_else(|| {
-                ShopError::ServiceUnavailable(format!(
-                    "no --{component}-url was given to this service"
-                ))
-            })
-    }
-
-    /// The components as seen by one request: every call carries its id
-    /// and what is left of its deadline.
-    pub fn for_request(&self, request_id: RequestId, deadline: Deadline) -> Remote {
-        Remote {
-            client: self.clone(),
-            request_id,
-            deadline,
-        }
-    }
-
-    /// Runs `work` on this service's own database once the users service has
-    /// said `user` exists (`not_found` otherwise): how a service that owns no
-    /// users table answers "404 unknown user". The monolith asks its users
-    /// component in process instead (`monolith/src/wallets.rs`).
-    pub async fn with_known_user<T, F>(
-        &self,
-        request_id: RequestId,
-        deadline: Deadline,
-        user: UserId,
-        pool: &Pool,
-        work: F,
-    ) -> Result<T, ShopError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ShopError> + Send + 'static,
-        T: Send + 'static,
-    {
-        Measured::new(self.for_request(request_id, deadline))
-            .user(user)
-            .await?;
-        with_conn(pool, work).await
-    }
-}
 
 /// The users, catalog and payments components over HTTP, for one request.
 pub struct Remote {
@@ -227,16 +83,12 @@ impl<'a> Call<'a> {
 }
 
 impl Remote {
-    /// The component, if this process hosts it: as its own service serves
-    /// a call (`common::local::Owned` under the fault plan), to be run on
-    /// the blocking pool, since diesel blocks.
-    fn hosted(&self, component: Component) -> Option<Faulty<Owned>> {
-        let (_, pool) = self
-            .client
-            .hosted
-            .iter()
-            .find(|(hosted, _)| *hosted == component)?;
-        Some(Faults(self.client.plan.clone()).owned(pool, self.deadline))
+    pub(crate) fn new(client: PeerClient, request_id: RequestId, deadline: Deadline) -> Self {
+        Self {
+            client,
+            request_id,
+            deadline,
+        }
     }
 
     /// Sends one call and reads its answer: `Ok(None)` for 404 (only the
@@ -384,9 +236,6 @@ impl Remote {
 
 impl Users for Remote {
     async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        if let Some(mut users) = self.hosted(Component::Users) {
-            return run_blocking(move || drive(users.user(id))).await;
-        }
         let path = format!("/users/{id}");
         match self.send(Component::Users, Call::get(&path)).await? {
             Some(response) => Self::read(Component::Users, response).await,
@@ -397,10 +246,6 @@ impl Users for Remote {
 
 impl Catalog for Remote {
     async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        if let Some(mut catalog) = self.hosted(Component::Catalog) {
-            let ids = ids.to_vec();
-            return run_blocking(move || drive(catalog.products(&ids))).await;
-        }
         let body = ProductIds {
             ids: ids.iter().map(|id| id.get()).collect(),
         };
@@ -415,10 +260,6 @@ impl Catalog for Remote {
     }
 
     async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        if let Some(mut catalog) = self.hosted(Component::Catalog) {
-            let (order, lines) = (order.clone(), lines.to_vec());
-            return run_blocking(move || drive(catalog.reserve(&order, &lines))).await;
-        }
         let body = Reserve {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -435,10 +276,6 @@ impl Catalog for Remote {
     }
 
     async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        if let Some(mut catalog) = self.hosted(Component::Catalog) {
-            let order = order.clone();
-            return run_blocking(move || drive(catalog.release(&order))).await;
-        }
         let path = format!("/internal/reservations/{}/release", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),
@@ -455,10 +292,6 @@ impl Payments for Remote {
         user: UserId,
         amount: Cents,
     ) -> Result<(), ShopError> {
-        if let Some(mut payments) = self.hosted(Component::Payments) {
-            let order = order.clone();
-            return run_blocking(move || drive(payments.charge(&order, user, amount))).await;
-        }
         let body = Charge {
             order_id: order.id.get(),
             step_key: order.key.to_string(),
@@ -470,10 +303,6 @@ impl Payments for Remote {
     }
 
     async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        if let Some(mut payments) = self.hosted(Component::Payments) {
-            let order = order.clone();
-            return run_blocking(move || drive(payments.refund(&order))).await;
-        }
         let path = format!("/internal/charges/{}/refund", order.key);
         let body = OrderIdBody {
             order_id: order.id.get(),
