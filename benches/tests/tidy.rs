@@ -84,6 +84,31 @@ fn every_rust_file_starts_with_a_module_comment() {
     );
 }
 
+/// The most lines a file of the product (the domain, the edge and the
+/// deployments) may have: a file per concept, readable in one sitting.
+/// The harness's own files are not held to it.
+const PRODUCT_FILE_LINES_AT_MOST: usize = 400;
+
+#[test]
+fn no_product_file_is_over_four_hundred_lines() {
+    let mut files = Vec::new();
+    for dir in ["common", "monolith", "microservices"] {
+        rust_files(&workspace().join(dir), &mut files);
+    }
+    assert!(files.len() > 40, "found only {} files", files.len());
+    let long: Vec<_> = files
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).ok()?.lines().count();
+            (lines > PRODUCT_FILE_LINES_AT_MOST).then(|| format!("{} ({lines})", path.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {PRODUCT_FILE_LINES_AT_MOST} lines: {long:?}; split them by concept"
+    );
+}
+
 /// The `shoplab-...` crates a manifest names as dependencies (of any kind):
 /// the keys of lines like `shoplab-common.workspace = true`.
 fn shoplab_dependencies(manifest: &str) -> Vec<String> {
