@@ -278,6 +278,52 @@ fn relative_links(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A link's `#L12` or `#L12-L30`: the lines it points at.
+fn line_range(fragment: &str) -> Option<(usize, usize)> {
+    let (first, last) = match fragment.split_once('-') {
+        Some((first, last)) => (first, last),
+        None => (fragment, fragment),
+    };
+    let first = first.strip_prefix('L')?.parse().ok()?;
+    let last = last.strip_prefix('L')?.parse().ok()?;
+    Some((first, last))
+}
+
+/// The text of the link to `link` in `document`: what is between `[` and
+/// `](link)`, its backticks dropped.
+fn link_text(document: &str, link: &str) -> Option<String> {
+    let end = document.find(&format!("]({link})"))?;
+    let start = document[..end].rfind('[')? + 1;
+    Some(document[start..end].replace('`', ""))
+}
+
+/// A link to lines of a source file holds while the lines exist and the
+/// first of them still says what the link's text says; otherwise it says
+/// where that text is now.
+fn check_line_link(
+    document: &str,
+    link: &str,
+    target: &Path,
+    (first, last): (usize, usize),
+) -> Result<(), String> {
+    let source = std::fs::read_to_string(target).map_err(|error| error.to_string())?;
+    let lines: Vec<&str> = source.lines().collect();
+    if first == 0 || first > last || last > lines.len() {
+        return Err(format!("the file has {} lines", lines.len()));
+    }
+    let text = link_text(document, link).ok_or("no link text")?;
+    if lines[first - 1].contains(&text) {
+        return Ok(());
+    }
+    let now: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.contains(&text))
+        .map(|(at, _)| format!("L{}", at + 1))
+        .collect();
+    Err(format!("line {first} does not say `{text}`; it is now at {now:?}"))
+}
+
 #[test]
 fn every_relative_link_in_the_docs_leads_somewhere() {
     let workspace = workspace();
@@ -309,6 +355,10 @@ fn every_relative_link_in_the_docs_leads_somewhere() {
             };
             if !target.exists() {
                 broken.push(format!("{}: {link} (no such file)", document.display()));
+            } else if let Some(lines) = fragment.and_then(line_range) {
+                if let Err(why) = check_line_link(&text, &link, &target, lines) {
+                    broken.push(format!("{}: {link} ({why})", document.display()));
+                }
             } else if let Some(fragment) = fragment {
                 let headings = std::fs::read_to_string(&target)
                     .map(|text| anchors(&text))
@@ -353,6 +403,22 @@ fn the_readme_stays_short_enough_to_reach_its_lessons() {
         instruments < lessons,
         "the manuals' pointer comes before the lessons"
     );
+}
+
+#[test]
+fn a_link_to_lines_holds_only_while_its_first_line_says_its_text() {
+    let document = "read [`place_in`](../x.rs#L2-L3) and [`gone`](../x.rs#L1)";
+    let target = std::env::temp_dir().join(format!("tidy-lines-{}.rs", std::process::id()));
+    std::fs::write(&target, "//! x\nfn place_in() {\n}\n").expect("a temporary file");
+    let checked = |link: &str, lines| check_line_link(document, link, &target, lines);
+    assert_eq!(checked("../x.rs#L2-L3", (2, 3)), Ok(()));
+    let moved = checked("../x.rs#L1", (1, 1)).expect_err("line 1 does not say `gone`");
+    assert!(moved.contains("does not say `gone`"), "{moved}");
+    assert!(checked("../x.rs#L2-L3", (2, 9)).is_err(), "past the end");
+    assert_eq!(line_range("L12-L30"), Some((12, 30)));
+    assert_eq!(line_range("L7"), Some((7, 7)));
+    assert_eq!(line_range("the-heading"), None);
+    let _ = std::fs::remove_file(&target);
 }
 
 #[test]
