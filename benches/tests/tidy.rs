@@ -109,6 +109,52 @@ fn no_product_file_is_over_four_hundred_lines() {
     );
 }
 
+/// Where a product file may still print with `eprintln!`, and why: what a
+/// process says as it exits, before (or instead of) serving. Everything
+/// else a process says goes through `tracing` (`common/http/src/logging.rs`).
+const MAY_PRINT: [(&str, &str); 2] = [
+    (
+        "microservices/service/src/startup.rs",
+        "exit_on_error: a service's fatal start-up error, for its main.rs",
+    ),
+    (
+        "common/http/src/cli.rs",
+        "--check-health: the probe's one-line answer as the process exits",
+    ),
+];
+
+#[test]
+fn operational_events_go_through_tracing_not_eprintln() {
+    let mut files = Vec::new();
+    for dir in ["common", "monolith", "microservices"] {
+        rust_files(&workspace().join(dir), &mut files);
+    }
+    let printing: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let relative = path.strip_prefix(workspace()).unwrap_or(path);
+            let in_tests = relative
+                .components()
+                .any(|part| part.as_os_str() == "tests");
+            let allowed = path.ends_with("main.rs")
+                || MAY_PRINT
+                    .iter()
+                    .any(|(file, _)| relative == Path::new(file));
+            !in_tests && !allowed
+        })
+        .filter(|path| {
+            std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .contains("eprintln!(")
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        printing.is_empty(),
+        "eprintln! outside a main.rs: {printing:?}; use tracing::{{info, warn, error}}"
+    );
+}
+
 /// The `shoplab-...` crates a manifest names as dependencies (of any kind):
 /// the keys of lines like `shoplab-common.workspace = true`.
 fn shoplab_dependencies(manifest: &str) -> Vec<String> {
@@ -321,7 +367,9 @@ fn check_line_link(
         .filter(|(_, line)| line.contains(&text))
         .map(|(at, _)| format!("L{}", at + 1))
         .collect();
-    Err(format!("line {first} does not say `{text}`; it is now at {now:?}"))
+    Err(format!(
+        "line {first} does not say `{text}`; it is now at {now:?}"
+    ))
 }
 
 #[test]

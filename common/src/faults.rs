@@ -277,7 +277,7 @@ impl FaultPlan {
 /// The process exits, as a crash would end it: no response, no clean-up of
 /// open transactions (the database rolls them back).
 fn crash(op: Op, when: &str) -> ! {
-    eprintln!("fault plan: crashing {when} {}", op.name());
+    tracing::warn!(op = op.name(), "fault plan: crashing {when} {}", op.name());
     std::process::exit(CRASH_EXIT_CODE)
 }
 

@@ -51,7 +51,7 @@ pub async fn on_signal(server: ServerHandle) {
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
     ) else {
-        eprintln!("cannot watch SIGTERM and SIGINT: this process stops only when killed");
+        tracing::warn!("cannot watch SIGTERM and SIGINT: this process stops only when killed");
         return;
     };
     let stop_signal = async {

@@ -101,7 +101,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Shop(ShopError::Internal(detail)) = self {
             // The caller gets the body; the operator gets the detail.
-            eprintln!("internal error: {detail}");
+            tracing::error!("internal error: {detail}");
         }
         HttpResponse::build(self.status_code()).json(self.body())
     }

@@ -22,6 +22,7 @@ pub mod faults;
 pub mod hop_log;
 pub mod internal_token;
 pub mod json;
+pub mod logging;
 pub mod measured;
 pub mod metrics;
 pub mod place_order;

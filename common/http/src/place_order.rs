@@ -163,7 +163,7 @@ async fn place<C: Checkout>(
             // This request stalled past its lease and a later one with the
             // same key took it over: nothing of ours was recorded. The key
             // is the other request's now; look again, and answer as it does.
-            eprintln!("{why}; looking at the key again");
+            tracing::warn!(key = key.as_str(), "{why}; looking at the key again");
             let lease = Lease::for_next(deadline.remaining() + LEASE_GRACE);
             claim = self::claim(&pool, &key, &fingerprint, deadline, lease).await?;
             continue;
@@ -183,7 +183,8 @@ async fn place<C: Checkout>(
             // lost, the request that took it over answers for the key; else
             // its lease runs out, and the next request with the key resumes
             // the order.
-            eprintln!(
+            tracing::warn!(
+                key = key.as_str(),
                 "Idempotency-Key {}: could not record the answer: {error}",
                 key.as_str()
             );

@@ -80,11 +80,13 @@ impl Default for Settings {
 }
 
 impl SettingsArgs {
-    /// Reads the fault plan (the error is one line naming the file) and, with
+    /// Installs the process's logging (`logging.rs`), reads the fault plan
+    /// (the error is one line naming the file) and, with
     /// `--log-file`, starts the hop log of the process named `process`; with
     /// `--metrics-addr`, turns metrics on (before the database opens, so its
     /// pool is measured too; the address is bound with the server's).
     pub fn load(&self, process: &str) -> anyhow::Result<Settings> {
+        super::logging::install();
         super::drain::set_notice(Duration::from_millis(self.drain_notice_ms));
         if let Some(token) = &self.internal_token {
             anyhow::ensure!(!token.is_empty(), "--internal-token must not be empty");

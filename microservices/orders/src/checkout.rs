@@ -277,7 +277,10 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
             },
             Ok(false) => self.await_other_runner(order).await,
             Err(compensation) => {
-                eprintln!("{reference}: undoing failed ({compensation}); recovery will retry");
+                tracing::warn!(
+                    order = reference.id.get(),
+                    "{reference}: undoing failed ({compensation}); recovery will retry"
+                );
                 self.give_up(order, reference, held, error).await
             }
         }

@@ -109,14 +109,23 @@ pub async fn recover_due<S: Users + Catalog + Payments>(
                 match runner.take_over(id).await {
                     Ok(true) => {
                         match runner.find(id).await {
-                            Ok(order) => eprintln!("recovery: order {id} ended {}", order.status),
-                            Err(error) => eprintln!("recovery: order {id} ended ({error})"),
+                            Ok(order) => tracing::info!(
+                                order = id.get(),
+                                "order {id} ended {}",
+                                order.status
+                            ),
+                            Err(error) => {
+                                tracing::info!(order = id.get(), "order {id} ended ({error})")
+                            }
                         }
                         1
                     }
                     Ok(false) => 0,
                     Err(error) => {
-                        eprintln!("recovery: order {id} not ended yet ({error}); will retry");
+                        tracing::warn!(
+                            order = id.get(),
+                            "order {id} not ended yet ({error}); will retry"
+                        );
                         0
                     }
                 }
@@ -140,7 +149,7 @@ pub fn report_in_flight(pool: &Pool) {
         .and_then(|mut conn| record::in_flight(&mut conn))
     {
         Ok(count) => counted::in_flight(count),
-        Err(error) => eprintln!("metrics: cannot count the sagas in flight ({error})"),
+        Err(error) => tracing::warn!("cannot count the sagas in flight ({error})"),
     }
 }
 
@@ -178,7 +187,7 @@ pub fn start_recovery(
                         faults: faults.clone(),
                     };
                     if let Err(error) = recover_due(&pool, runner).await {
-                        eprintln!("recovery: this pass failed ({error}); trying again");
+                        tracing::warn!("this recovery pass failed ({error}); trying again");
                     }
                     let counted = pool.clone();
                     let _ = run_blocking(move || {

@@ -161,7 +161,7 @@ impl Replicas {
         if let Err(error) = started {
             // Without the checks, a refused connection still marks a replica
             // down; it is only never taken back. Say so and go on.
-            eprintln!(
+            tracing::warn!(
                 "cannot start the health checks of {}: {error}",
                 self.service()
             );
@@ -233,7 +233,8 @@ impl Inner {
             } else {
                 ("down", "routing around it")
             };
-            eprintln!(
+            tracing::warn!(
+                replica = %replica.url,
                 "{} replica {} is {state} ({because}); {verb}",
                 self.service, replica.url
             );
@@ -284,7 +285,7 @@ fn check_health_forever(inner: &Weak<Inner>, interval: Duration) {
     {
         Ok(client) => client,
         Err(error) => {
-            eprintln!("cannot build the health-check client: {error}");
+            tracing::warn!("cannot build the health-check client: {error}");
             return;
         }
     };

@@ -364,9 +364,14 @@ impl Inner {
         metrics::peers::rejected(&self.peer, reason);
     }
 
-    /// One state change: the line on stderr, and the metrics.
+    /// One state change: the event (a warning when the circuit opens),
+    /// and the metrics.
     fn changed(&self, to: &'static str, why: &str) {
-        eprintln!("circuit to the {} service {why}", self.peer);
+        if to == "open" {
+            tracing::warn!(peer = %self.peer, to, "circuit to the {} service {why}", self.peer);
+        } else {
+            tracing::info!(peer = %self.peer, to, "circuit to the {} service {why}", self.peer);
+        }
         metrics::peers::circuit(&self.peer, to);
     }
 }

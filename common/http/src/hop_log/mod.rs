@@ -30,6 +30,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::writer::OptionalWriter;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
 pub use file::MAX_BYTES;
 pub use lines::{served, within, Call, Function};
 pub use queue::FLUSH_EVERY;
@@ -64,7 +69,28 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
     // A request pays for formatting its lines, not for writing them
     // (`queue.rs`).
     let (queued, writer) = queue::start(file::CappedFile::open(path)?)?;
-    let subscriber = tracing_subscriber::fmt()
+    if QUEUED.set(queued).is_ok() {
+        let _ = INSTALLED.set(process.to_owned());
+        *queue::lock(&WRITER) = Some(writer);
+    }
+    Ok(())
+}
+
+/// Where the hop lines go once [`install`] has run: nowhere before.
+static QUEUED: OnceLock<queue::Queued> = OnceLock::new();
+
+/// The hop log's part of the process's one `tracing` subscriber
+/// (`logging.rs`): the events of target [`TARGET`] alone, one JSON line
+/// each, to the queue once the hop log is installed.
+pub(crate) fn layer<S>() -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+{
+    let to_queue = || match QUEUED.get() {
+        Some(queued) => OptionalWriter::some(queued.clone()),
+        None => OptionalWriter::none(),
+    };
+    tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
@@ -72,14 +98,8 @@ pub fn install(process: &str, path: &Path) -> anyhow::Result<()> {
         .with_target(false)
         // Each line has its own start time (`started_us`).
         .without_time()
-        .with_writer(queued)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    if tracing::subscriber::set_global_default(subscriber).is_ok() {
-        let _ = INSTALLED.set(process.to_owned());
-        *queue::lock(&WRITER) = Some(writer);
-    }
-    Ok(())
+        .with_writer(to_queue)
+        .with_filter(Targets::new().with_target(TARGET, LevelFilter::INFO))
 }
 
 /// Writes every line still queued and stops the writer thread: what a
@@ -114,7 +134,7 @@ pub async fn on_signals() {
         signal(SignalKind::user_defined1()),
         signal(SignalKind::user_defined2()),
     ) else {
-        eprintln!("cannot watch SIGUSR1 and SIGUSR2: the hop log cannot be paused");
+        tracing::warn!("cannot watch SIGUSR1 and SIGUSR2: the hop log cannot be paused");
         return;
     };
     loop {

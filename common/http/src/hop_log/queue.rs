@@ -81,7 +81,7 @@ pub(super) fn start(mut file: impl Write + Send + 'static) -> std::io::Result<(Q
                 if !taken.is_empty() {
                     let written = file.write_all(&taken).and_then(|()| file.flush());
                     if let (Err(error), false) = (written, failed) {
-                        eprintln!("cannot write the hop log: {error}");
+                        tracing::error!("cannot write the hop log: {error}");
                         failed = true;
                     }
                     taken.clear();
@@ -103,7 +103,7 @@ impl Writer {
         let _ = self.thread.join();
         let dropped = self.queue.dropped.load(Ordering::Relaxed);
         if dropped > 0 {
-            eprintln!("the hop log dropped {dropped} lines: the disk fell behind");
+            tracing::warn!("the hop log dropped {dropped} lines: the disk fell behind");
         }
     }
 }
