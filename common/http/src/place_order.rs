@@ -184,7 +184,6 @@ async fn place<C: Checkout>(
             // its lease runs out, and the next request with the key resumes
             // the order.
             tracing::warn!(
-                key = key.as_str(),
                 "Idempotency-Key {}: could not record the answer: {error}",
                 key.as_str()
             );
