@@ -297,7 +297,7 @@ fn verdict(series: &[Series], machine: &Machine) -> String {
 
 /// The table printed at the end.
 pub fn table(series: &[Series]) -> String {
-    const COLUMNS: Columns = Columns::spaced(&[
+    const COLUMNS: Columns<'static> = Columns::spaced(&[
         (26, Align::Left),
         (9, Align::Right),
         (10, Align::Right),

@@ -115,6 +115,7 @@ impl Process {
         let cores = cores.map(<[usize]>::to_vec);
         // SAFETY: prctl and sched_setaffinity are plain system calls, safe
         // between fork and exec; they touch only the child.
+        #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;

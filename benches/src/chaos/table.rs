@@ -6,7 +6,7 @@ use crate::report::text::{Align, Columns};
 use super::ChaosResult;
 
 /// mode, then the figures.
-const COLUMNS: Columns = Columns::spaced(&[
+const COLUMNS: Columns<'static> = Columns::spaced(&[
     (6, Align::Left),
     (9, Align::Right),
     (6, Align::Right),

@@ -296,6 +296,7 @@ async fn run_client(
     if let Some(core) = floors.core {
         // SAFETY: sched_setaffinity is a plain system call, safe between
         // fork and exec; it touches only the child.
+        #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(move || {
                 crate::pin::pin_current(&[core]).map_err(std::io::Error::from)?;

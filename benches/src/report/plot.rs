@@ -190,7 +190,7 @@ pub fn categories_frame<'a, 'b>(
 pub fn draw(
     width: u32,
     height: u32,
-    paint: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Drawn,
+    paint: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Drawn,
 ) -> String {
     let mut svg = String::new();
     let outcome = {

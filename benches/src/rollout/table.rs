@@ -6,7 +6,7 @@ use super::CaseResult;
 
 /// The table printed at the end.
 pub fn table(cases: &[CaseResult]) -> String {
-    const COLUMNS: Columns = Columns::spaced(&[
+    const COLUMNS: Columns<'static> = Columns::spaced(&[
         (20, Align::Left),
         (9, Align::Right),
         (9, Align::Right),

@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_url_that_is_not_http_is_refused_in_words() {
-        let error = probe("https://127.0.0.1:1/health").unwrap_err();
+        let error =
+            probe("https://127.0.0.1:1/health").expect_err("https is refused before connecting");
         assert!(error.contains("not an http:// URL"), "{error}");
     }
 
@@ -141,7 +142,8 @@ mod tests {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let error = probe(&format!("http://127.0.0.1:{port}/health")).unwrap_err();
+        let error =
+            probe(&format!("http://127.0.0.1:{port}/health")).expect_err("nothing listens there");
         assert!(error.contains("cannot connect"), "{error}");
     }
 

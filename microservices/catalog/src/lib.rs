@@ -39,7 +39,7 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
 /// The product routes, the internal endpoints and the service's share of
 /// `/audit`, on the catalog database; a group of components
 /// (`microservices/group`) mounts them too.
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .configure(routes::catalog::configure)
         .service(resource("/internal/products/lookup").post(lookup))

@@ -105,7 +105,7 @@ pub fn build(
 /// `/audit`, on the orders database; `build` adds `/health`, the client to
 /// the other components and how orders are held together ([`Tx`]). A group
 /// of components (`microservices/group`) mounts them too, with its own.
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .service(resource("/orders").post(place))
         .service(resource("/orders/{id}").get(orders::get))

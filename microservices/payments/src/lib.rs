@@ -42,7 +42,7 @@ pub fn build(service: ServiceArgs, peers: Peers, calls: &CallArgs) -> anyhow::Re
 /// `/audit`, on the payments database; `build` adds `/health` and the
 /// client to the users component the wallet routes need. A group of
 /// components (`microservices/group`) mounts them too, with its own client.
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .configure(wallets::configure)
         .service(resource("/internal/charges").post(charge))

@@ -13,7 +13,7 @@ use shoplab_http::RequestDeadline;
 use shoplab_http::{resource, ApiError, ApiJson, RequestId};
 use shoplab_service::client::PeerClient;
 
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .service(resource("/users/{id}/wallet").get(balance))
         .service(resource("/users/{id}/wallet/deposit").post(deposit));

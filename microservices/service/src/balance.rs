@@ -318,7 +318,9 @@ mod tests {
     fn a_list_parses_into_trimmed_urls_and_a_bad_one_is_named() {
         let urls: ReplicaUrls = "http://a:1, http://b:2/".parse().expect("valid");
         assert_eq!(urls.0, ["http://a:1", "http://b:2"]);
-        let error = "http://a:1,b:2".parse::<ReplicaUrls>().unwrap_err();
+        let error = "http://a:1,b:2"
+            .parse::<ReplicaUrls>()
+            .expect_err("a URL without a scheme is refused");
         assert!(error.contains("\"b:2\""), "{error}");
     }
 

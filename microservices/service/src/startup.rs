@@ -88,7 +88,7 @@ pub fn build<F>(
     configure: F,
 ) -> anyhow::Result<Application>
 where
-    F: Fn(&mut Routes) + Clone + Send + 'static,
+    F: Fn(&mut Routes<'_>) + Clone + Send + 'static,
 {
     build_with_pool(component, args, configure).map(|(application, _)| application)
 }
@@ -102,7 +102,7 @@ pub fn build_with_pool<F>(
     configure: F,
 ) -> anyhow::Result<(Application, db::Pool)>
 where
-    F: Fn(&mut Routes) + Clone + Send + 'static,
+    F: Fn(&mut Routes<'_>) + Clone + Send + 'static,
 {
     let name = format!("shoplab-{}", component.name());
     let url = args

@@ -24,7 +24,7 @@ pub fn build(service: ServiceArgs) -> anyhow::Result<Application> {
 
 /// The users routes and the service's share of `/audit`, on the users
 /// database; a group of components (`microservices/group`) mounts them too.
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .configure(routes::users::configure)
         .service(resource(audit_path(Component::Users)).get(audit));

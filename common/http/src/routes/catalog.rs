@@ -13,7 +13,7 @@ use shoplab_common::domain::ProductId;
 use shoplab_common::local::drive;
 use shoplab_common::ShopError;
 
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .service(resource("/products").post(create).get(list))
         .service(resource("/products/{id}").get(get));

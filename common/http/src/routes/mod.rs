@@ -46,7 +46,7 @@ impl<'a> Routes<'a> {
     }
 
     /// Adds the routes `configure` adds, on the same database.
-    pub fn configure(&mut self, configure: impl FnOnce(&mut Routes)) -> &mut Self {
+    pub fn configure(&mut self, configure: impl FnOnce(&mut Routes<'_>)) -> &mut Self {
         configure(self);
         self
     }

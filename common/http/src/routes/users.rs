@@ -12,7 +12,7 @@ use shoplab_common::domain::UserId;
 use shoplab_common::local::drive;
 use shoplab_common::users::store;
 
-pub fn configure(routes: &mut Routes) {
+pub fn configure(routes: &mut Routes<'_>) {
     routes
         .service(resource("/users").post(create))
         .service(resource("/users/{id}").get(get));
