@@ -59,12 +59,16 @@ pub trait Experiment {
     }
 }
 
-/// When a run started, at which commit and on which machine.
-#[derive(Debug, Clone)]
+/// When a run started, at which commit and on which machine: every
+/// experiment's result carries it, flattened into its JSON
+/// (`#[serde(flatten)] pub stamp: Stamp`), so that a figure can always say
+/// which run it came from.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Stamp {
     pub shoplab_version: &'static str,
-    pub started_at: String,
+    /// The commit the sources were at (`-dirty` if they had changes).
     pub commit: Option<String>,
+    pub started_at: String,
     pub machine: Machine,
 }
 

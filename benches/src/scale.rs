@@ -113,8 +113,8 @@ pub struct Series {
 /// The whole run, as `scale.json` has it.
 #[derive(Debug, Serialize)]
 pub struct Results {
-    pub machine: Machine,
-    pub commit: Option<String>,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub duration_s: f64,
     pub connections: usize,
     pub series: Vec<Series>,
@@ -152,8 +152,7 @@ impl Experiment for Options {
         let series = measured?;
         Ok(Results {
             verdict: verdict(&series, &stamp.machine),
-            machine: stamp.machine,
-            commit: stamp.commit,
+            stamp,
             duration_s: self.duration.as_secs_f64(),
             connections: self.connections,
             series,

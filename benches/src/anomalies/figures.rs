@@ -10,16 +10,12 @@ use serde::Serialize;
 
 use super::window::{Observed, Orders, Reads};
 use super::Parameters;
-use crate::experiment::Machine;
+use crate::experiment::Stamp;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AnomaliesResult {
-    pub shoplab_version: &'static str,
-    /// `git rev-parse HEAD` where the run started, if it is a git checkout.
-    pub commit: Option<String>,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    pub machine: Machine,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     /// `release` or `debug`: the profile the measured binaries were built with.
     pub build_profile: &'static str,
     /// `sqlite` or `postgres`.

@@ -168,10 +168,7 @@ impl Experiment for Options {
         databases.drop_all().await;
         let runs = measured?;
         Ok(AnomaliesResult {
-            shoplab_version: stamp.shoplab_version,
-            commit: stamp.commit,
-            started_at: stamp.started_at,
-            machine: stamp.machine,
+            stamp,
             build_profile,
             storage,
             parameters,

@@ -28,7 +28,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, Tx};
-use crate::experiment::{until_interrupted, Experiment, Machine, Stamp};
+use crate::experiment::{until_interrupted, Experiment, Stamp};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
 
@@ -206,9 +206,8 @@ pub struct BrokenOrder {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChaosResult {
-    pub started_at: String,
-    pub machine: Machine,
-    pub commit: Option<String>,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub backend: String,
     pub seed: u64,
     pub orders: usize,
@@ -283,9 +282,7 @@ async fn measure_modes(
         modes.push(run_mode(options, mode, plan_path, databases).await?);
     }
     Ok(ChaosResult {
-        started_at: stamp.started_at,
-        machine: stamp.machine,
-        commit: stamp.commit,
+        stamp,
         backend: options.backend.name().into(),
         seed: options.seed,
         orders: options.orders,

@@ -7,18 +7,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::experiment::Machine;
+use crate::experiment::Stamp;
 use crate::load::Report;
 use crate::pin::Pinning;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareResult {
-    pub shoplab_version: &'static str,
-    /// `git rev-parse HEAD` where the run started, if it is a git checkout.
-    pub commit: Option<String>,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    pub machine: Machine,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     /// `release` or `debug`: the profile the measured binaries were built with.
     pub build_profile: &'static str,
     /// `None`: not pinned (`--no-pin`, or one core).

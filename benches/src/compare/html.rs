@@ -30,11 +30,11 @@ pub fn render(result: &CompareResult) -> String {
         result.duration_s,
         result.connections,
         result.seed,
-        escape(&result.machine.cpu_model),
-        result.machine.cores,
-        escape(&result.machine.os),
-        escape(result.commit.as_deref().unwrap_or("unknown")),
-        escape(&result.started_at)
+        escape(&result.stamp.machine.cpu_model),
+        result.stamp.machine.cores,
+        escape(&result.stamp.machine.os),
+        escape(result.stamp.commit.as_deref().unwrap_or("unknown")),
+        escape(&result.stamp.started_at)
     );
 
     let (names, ratios) = table::header(result);

@@ -437,10 +437,7 @@ async fn measure_running(
     }
 
     Ok(CompareResult {
-        shoplab_version: round.stamp.shoplab_version,
-        commit: round.stamp.commit,
-        started_at: round.stamp.started_at,
-        machine: round.stamp.machine,
+        stamp: round.stamp,
         build_profile: build_profile(&options.bin_dir),
         pinning: options.pinning.clone(),
         seed: options.seed,

@@ -131,10 +131,7 @@ pub async fn measure(options: &Options, stamp: Stamp) -> anyhow::Result<Isolatio
     let measured = until_interrupted(measure_each(options, &mut databases)).await;
     databases.drop_all().await;
     Ok(IsolationResult {
-        shoplab_version: stamp.shoplab_version,
-        commit: stamp.commit,
-        started_at: stamp.started_at,
-        machine: stamp.machine,
+        stamp,
         build_profile: experiment::build_profile(&options.bin_dir),
         // `postgresql`, as isolation.json has always said (the others say `postgres`).
         storage: options.backend.label().to_lowercase(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::experiment::Machine;
+use crate::experiment::Stamp;
 use crate::report::text::{Align, Columns};
 
 use super::fault::{Component, Fault};
@@ -15,11 +15,8 @@ use super::traffic::{Group, Phase, Tallies, Tally};
 /// Everything a run measured (`isolation.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct IsolationResult {
-    pub shoplab_version: &'static str,
-    /// The commit the sources were at (`-dirty` if they had changes).
-    pub commit: Option<String>,
-    pub started_at: String,
-    pub machine: Machine,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub build_profile: &'static str,
     /// `sqlite` or `postgres`.
     pub storage: String,

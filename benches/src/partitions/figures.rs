@@ -8,16 +8,14 @@ use serde::Serialize;
 use shoplab_common::components::Component;
 use shoplab_common::grouping::Grouping;
 
-use crate::experiment::Machine;
+use crate::experiment::Stamp;
 use crate::pin::Pinning;
 
 /// One run of `shoplab partitions`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartitionsResult {
-    pub shoplab_version: &'static str,
-    pub commit: Option<String>,
-    pub started_at: String,
-    pub machine: Machine,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub build_profile: &'static str,
     pub pinning: Option<Pinning>,
     pub storage: String,

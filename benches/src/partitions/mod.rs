@@ -97,10 +97,7 @@ impl Experiment for Options {
         let ranking = rank(&deployments, &pairs, &by);
         let decomposition = decompose(&deployments);
         let mut result = PartitionsResult {
-            shoplab_version: stamp.shoplab_version,
-            commit: stamp.commit,
-            started_at: stamp.started_at,
-            machine: stamp.machine,
+            stamp,
             build_profile: build_profile(&runs.bin_dir),
             pinning: runs.pinning.clone(),
             storage: runs.backend.name().into(),

@@ -261,9 +261,9 @@ pub fn html(result: &PartitionsResult) -> String {
         result.duration_s,
         result.connections,
         result.seed,
-        escape(&result.machine.cpu_model),
-        escape(result.commit.as_deref().unwrap_or("unknown")),
-        escape(&result.started_at)
+        escape(&result.stamp.machine.cpu_model),
+        escape(result.stamp.commit.as_deref().unwrap_or("unknown")),
+        escape(&result.stamp.started_at)
     );
     page.push_str("<h2>Verdicts</h2>");
     for verdict in &result.verdicts {

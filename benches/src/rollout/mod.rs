@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::client::ShopClient;
 use crate::deployment::{Deployment, Kind, Options as DeployOptions, ReplicaCounts, DRAIN_NOTICE};
-use crate::experiment::{Experiment, Machine, Stamp};
+use crate::experiment::{Experiment, Stamp};
 use crate::load::{self, DataSet, Mix, Mode, Observe, Run, Sample, SeedSize, Workload};
 use crate::progress::Step;
 use crate::scratch::{Backend, Databases};
@@ -151,8 +151,8 @@ pub struct CaseResult {
 /// The whole run, as `rollout.json` has it.
 #[derive(Debug, Serialize)]
 pub struct Results {
-    pub machine: Machine,
-    pub commit: Option<String>,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub rate_rps: f64,
     pub workload: String,
     pub cases: Vec<CaseResult>,
@@ -199,8 +199,7 @@ impl Experiment for Options {
             return Err(error);
         }
         Ok(Results {
-            machine: stamp.machine,
-            commit: stamp.commit,
+            stamp,
             rate_rps: self.rate,
             workload: workload_label(),
             verdict: verdict(&cases),

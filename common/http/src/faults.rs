@@ -11,6 +11,9 @@ use shoplab_common::db::Pool;
 use shoplab_common::deadline::Deadline;
 use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::local::Owned;
+use shoplab_common::ShopError;
+
+use crate::run_blocking;
 
 /// The fault plan registered as app data (`web::Data<FaultPlan>`), or none.
 #[derive(Clone)]
@@ -21,6 +24,22 @@ impl Faults {
     /// `pool`, struck by the plan as the owning component.
     pub fn owned(&self, pool: &Pool, deadline: Deadline) -> Faulty<Owned> {
         Faulty::new(Owned::new(pool.clone(), deadline), self.0.clone(), deadline)
+    }
+
+    /// One call of a component this process owns, as its service serves it:
+    /// under the plan, one transaction of its own on `pool`, run on the
+    /// blocking pool (diesel blocks). `call` drives the component's
+    /// operation (`|catalog| drive(catalog.release(&order))`). Every
+    /// internal step endpoint is this, and so is a group's call to a member
+    /// it hosts (`microservices/service/src/hosted.rs`).
+    pub async fn call<T: Send + 'static>(
+        &self,
+        pool: &Pool,
+        deadline: Deadline,
+        call: impl FnOnce(&mut Faulty<Owned>) -> Result<T, ShopError> + Send + 'static,
+    ) -> Result<T, ShopError> {
+        let mut component = self.owned(pool, deadline);
+        run_blocking(move || call(&mut component)).await
     }
 }
 

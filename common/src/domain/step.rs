@@ -67,6 +67,17 @@ pub struct OrderRef {
     pub key: StepKey,
 }
 
+impl OrderRef {
+    /// An order as a step's request names it: its id and its step key, each
+    /// checked (400 `invalid_request` for either).
+    pub fn parse(id: i64, key: &str) -> Result<Self, ShopError> {
+        Ok(Self {
+            id: OrderId::parse(id)?,
+            key: StepKey::parse(key)?,
+        })
+    }
+}
+
 impl fmt::Display for OrderRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "order {} (step key {})", self.id, self.key)

@@ -12,7 +12,7 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::catalog::store;
 use shoplab_common::components::{Catalog, Component};
 use shoplab_common::db::{conn_within, Pool};
-use shoplab_common::domain::{OrderId, OrderItems, OrderRef, ProductId, StepKey};
+use shoplab_common::domain::{OrderItems, OrderRef, ProductId, StepKey};
 use shoplab_common::faults::Op;
 use shoplab_common::local::drive;
 use shoplab_common::ShopError;
@@ -80,10 +80,7 @@ async fn reserve(
     RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<Reserve>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = OrderRef {
-        id: OrderId::parse(json.body.order_id)?,
-        key: StepKey::parse(&json.body.step_key)?,
-    };
+    let order = OrderRef::parse(json.body.order_id, &json.body.step_key)?;
     let pairs: Vec<(i64, i64)> = json
         .body
         .items
@@ -91,8 +88,11 @@ async fn reserve(
         .map(|item| (item.product_id, item.quantity))
         .collect();
     let items = OrderItems::parse(&pairs)?;
-    let mut catalog = faults.owned(&pool, deadline);
-    run_blocking(move || drive(catalog.reserve(&order, items.lines()))).await?;
+    faults
+        .call(&pool, deadline, move |catalog| {
+            drive(catalog.reserve(&order, items.lines()))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -103,12 +103,12 @@ async fn release(
     key: web::Path<String>,
     json: ApiJson<OrderIdBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = OrderRef {
-        id: OrderId::parse(json.body.order_id)?,
-        key: StepKey::parse(&key)?,
-    };
-    let mut catalog = faults.owned(&pool, deadline);
-    run_blocking(move || drive(catalog.release(&order))).await?;
+    let order = OrderRef::parse(json.body.order_id, &key)?;
+    faults
+        .call(&pool, deadline, move |catalog| {
+            drive(catalog.release(&order))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -11,13 +11,13 @@ mod wallets;
 use actix_web::{web, HttpResponse};
 use shoplab_common::components::{Component, Payments};
 use shoplab_common::db::Pool;
-use shoplab_common::domain::{Cents, OrderId, OrderRef, StepKey, UserId};
+use shoplab_common::domain::{Cents, OrderRef, StepKey, UserId};
 use shoplab_common::local::drive;
 use shoplab_common::payments::store;
 use shoplab_http::routes::Routes;
 use shoplab_http::server::Application;
 use shoplab_http::RequestDeadline;
-use shoplab_http::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use shoplab_http::{resource, with_conn, ApiError, ApiJson, Faults};
 use shoplab_service::client::{PeerClient, Peers};
 use shoplab_service::internal::{audit_path, Charge, ChargedCents, OrderIdBody, PaymentsAudit};
 use shoplab_service::{CallArgs, ServiceArgs};
@@ -57,14 +57,14 @@ async fn charge(
     RequestDeadline(deadline): RequestDeadline,
     json: ApiJson<Charge>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = OrderRef {
-        id: OrderId::parse(json.body.order_id)?,
-        key: StepKey::parse(&json.body.step_key)?,
-    };
+    let order = OrderRef::parse(json.body.order_id, &json.body.step_key)?;
     let user = UserId::parse(json.body.user_id)?;
     let amount = Cents::parse(json.body.amount_cents)?;
-    let mut payments = faults.owned(&pool, deadline);
-    run_blocking(move || drive(payments.charge(&order, user, amount))).await?;
+    faults
+        .call(&pool, deadline, move |payments| {
+            drive(payments.charge(&order, user, amount))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -75,12 +75,12 @@ async fn refund(
     key: web::Path<String>,
     json: ApiJson<OrderIdBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = OrderRef {
-        id: OrderId::parse(json.body.order_id)?,
-        key: StepKey::parse(&key)?,
-    };
-    let mut payments = faults.owned(&pool, deadline);
-    run_blocking(move || drive(payments.refund(&order))).await?;
+    let order = OrderRef::parse(json.body.order_id, &key)?;
+    faults
+        .call(&pool, deadline, move |payments| {
+            drive(payments.refund(&order))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

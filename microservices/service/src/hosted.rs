@@ -18,7 +18,7 @@ use shoplab_common::domain::{Cents, OrderLine, OrderRef, Product, ProductId, Use
 use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::local::{drive, Owned};
 use shoplab_common::ShopError;
-use shoplab_http::{run_blocking, Faults};
+use shoplab_http::Faults;
 
 use crate::remote::Remote;
 
@@ -43,14 +43,12 @@ impl Hosted {
         }
     }
 
-    /// `component`, if this process hosts it, as its own service serves a
-    /// call, to be run on the blocking pool (diesel blocks).
-    fn owned(&self, component: Component, deadline: Deadline) -> Option<Faulty<Owned>> {
-        let (_, pool) = self
-            .members
+    /// Where `component`'s database is, if this process hosts it.
+    fn pool(&self, component: Component) -> Option<&Pool> {
+        self.members
             .iter()
-            .find(|(hosted, _)| *hosted == component)?;
-        Some(Faults(self.plan.clone()).owned(pool, deadline))
+            .find(|(hosted, _)| *hosted == component)
+            .map(|(_, pool)| pool)
     }
 }
 
@@ -71,15 +69,21 @@ impl Components {
         }
     }
 
-    fn hosted(&self, component: Component) -> Option<Faulty<Owned>> {
-        self.hosted.owned(component, self.deadline)
+    /// `component`, if this process hosts it: to be called in process, as
+    /// its own service would serve the call (`Faults::call`).
+    fn hosted(&self, component: Component) -> Option<(Faults, &Pool)> {
+        let pool = self.hosted.pool(component)?;
+        Some((Faults(self.hosted.plan.clone()), pool))
     }
 }
 
 impl Users for Components {
     async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
         match self.hosted(Component::Users) {
-            Some(mut users) => run_blocking(move || drive(users.user(id))).await,
+            Some((plan, pool)) => {
+                let call = move |users: &mut Faulty<Owned>| drive(users.user(id));
+                plan.call(pool, self.deadline, call).await
+            }
             None => self.remote.user(id).await,
         }
     }
@@ -88,9 +92,10 @@ impl Users for Components {
 impl Catalog for Components {
     async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
         match self.hosted(Component::Catalog) {
-            Some(mut catalog) => {
+            Some((plan, pool)) => {
                 let ids = ids.to_vec();
-                run_blocking(move || drive(catalog.products(&ids))).await
+                let call = move |catalog: &mut Faulty<Owned>| drive(catalog.products(&ids));
+                plan.call(pool, self.deadline, call).await
             }
             None => self.remote.products(ids).await,
         }
@@ -98,9 +103,11 @@ impl Catalog for Components {
 
     async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
         match self.hosted(Component::Catalog) {
-            Some(mut catalog) => {
+            Some((plan, pool)) => {
                 let (order, lines) = (order.clone(), lines.to_vec());
-                run_blocking(move || drive(catalog.reserve(&order, &lines))).await
+                let call =
+                    move |catalog: &mut Faulty<Owned>| drive(catalog.reserve(&order, &lines));
+                plan.call(pool, self.deadline, call).await
             }
             None => self.remote.reserve(order, lines).await,
         }
@@ -108,9 +115,10 @@ impl Catalog for Components {
 
     async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         match self.hosted(Component::Catalog) {
-            Some(mut catalog) => {
+            Some((plan, pool)) => {
                 let order = order.clone();
-                run_blocking(move || drive(catalog.release(&order))).await
+                let call = move |catalog: &mut Faulty<Owned>| drive(catalog.release(&order));
+                plan.call(pool, self.deadline, call).await
             }
             None => self.remote.release(order).await,
         }
@@ -125,9 +133,12 @@ impl Payments for Components {
         amount: Cents,
     ) -> Result<(), ShopError> {
         match self.hosted(Component::Payments) {
-            Some(mut payments) => {
+            Some((plan, pool)) => {
                 let order = order.clone();
-                run_blocking(move || drive(payments.charge(&order, user, amount))).await
+                let call = move |payments: &mut Faulty<Owned>| {
+                    drive(payments.charge(&order, user, amount))
+                };
+                plan.call(pool, self.deadline, call).await
             }
             None => self.remote.charge(order, user, amount).await,
         }
@@ -135,9 +146,10 @@ impl Payments for Components {
 
     async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
         match self.hosted(Component::Payments) {
-            Some(mut payments) => {
+            Some((plan, pool)) => {
                 let order = order.clone();
-                run_blocking(move || drive(payments.refund(&order))).await
+                let call = move |payments: &mut Faulty<Owned>| drive(payments.refund(&order));
+                plan.call(pool, self.deadline, call).await
             }
             None => self.remote.refund(order).await,
         }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crate::routes::Routes;
 use crate::wire::{CreateProduct, PageQuery};
 use crate::RequestDeadline;
-use crate::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use crate::{resource, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::catalog::store;
 use shoplab_common::components::Catalog;
 use shoplab_common::db::Pool;
@@ -46,8 +46,11 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProductId::parse_segment(&id)?;
-    let mut catalog = faults.owned(&pool, deadline);
-    let mut found = run_blocking(move || drive(catalog.products(&[id]))).await?;
+    let mut found = faults
+        .call(&pool, deadline, move |catalog| {
+            drive(catalog.products(&[id]))
+        })
+        .await?;
     let product = found
         .pop()
         .ok_or_else(|| ShopError::internal("catalog", "a product vanished while read"))?;

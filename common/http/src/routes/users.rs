@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crate::routes::Routes;
 use crate::wire::CreateUser;
 use crate::RequestDeadline;
-use crate::{resource, run_blocking, with_conn, ApiError, ApiJson, Faults};
+use crate::{resource, with_conn, ApiError, ApiJson, Faults};
 use shoplab_common::components::Users;
 use shoplab_common::db::Pool;
 use shoplab_common::domain::UserId;
@@ -36,7 +36,8 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId::parse_segment(&id)?;
-    let mut users = faults.owned(&pool, deadline);
-    let user = run_blocking(move || drive(users.user(id))).await?;
+    let user = faults
+        .call(&pool, deadline, move |users| drive(users.user(id)))
+        .await?;
     Ok(HttpResponse::Ok().json(user))
 }
