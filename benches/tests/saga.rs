@@ -12,7 +12,7 @@ use nix::sys::signal::Signal;
 use reqwest::Method;
 use shoplab::chaos::{self, Mode};
 use shoplab::client::{Reply, ShopClient};
-use shoplab::deployment::Kind;
+use shoplab::deployment::{Deployment, Kind, Options, Storage, Tx};
 use shoplab::experiment::{Experiment, Stamp};
 use shoplab::scratch::Backend;
 
@@ -278,4 +278,44 @@ async fn retry_at_once(shop: &ShopClient, key: &str) -> Reply {
         started.elapsed()
     );
     retry
+}
+
+/// The fault plan strikes the orders component's own write at one seam,
+/// `orders::checkout::record`, in every mode: `orders.insert` failing
+/// refuses the order in the naive mode as it does in the saga, keeping
+/// nothing and taking nothing.
+#[tokio::test]
+async fn an_orders_insert_fault_strikes_the_naive_mode_as_it_strikes_the_saga() {
+    for tx in [Tx::Saga, Tx::Naive] {
+        let scratch = tempfile::tempdir().expect("a scratch directory");
+        let plan = scratch.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            "[[fault]]\nop = \"orders.insert\"\nkind = \"error\"\n",
+        )
+        .expect("the plan is written");
+        let mut options = Options::new(
+            Kind::Micro,
+            mugs::bin_dir(),
+            Storage::Sqlite(scratch.path().join("data")),
+        );
+        options.fault_plan = Some(plan);
+        options.tx = tx;
+        let deployment = Deployment::start(&options)
+            .await
+            .expect("the deployment starts");
+        let shop = ShopClient::new(&deployment.base_url);
+        mugs::stock_the_shop(&shop).await;
+
+        let reply = shop
+            .post("/orders", &mugs::two_mugs())
+            .await
+            .expect("the shop answers");
+        assert_eq!(reply.status, 503, "{tx:?}: {}", reply.body);
+        assert_eq!(reply.error_code(), Some("service_unavailable"), "{tx:?}");
+        let orders = mugs::get(&shop, "/users/1/orders").await;
+        assert_eq!(orders, serde_json::json!([]), "{tx:?} kept an order");
+        assert_eq!(mugs::get(&shop, "/products/1").await["stock"], 10, "{tx:?}");
+        deployment.stop().await;
+    }
 }

@@ -19,7 +19,7 @@ use shoplab_common::components::{Catalog, Payments};
 use shoplab_common::db::{conn_within, savepoint, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
-use shoplab_common::faults::{FaultPlan, Faulty, Op};
+use shoplab_common::faults::{FaultPlan, Faulty};
 use shoplab_common::local::{drive, InProcess};
 use shoplab_common::metrics;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
@@ -98,8 +98,8 @@ async fn place_in(
     let mut shop = shop(conn, faults.clone(), deadline);
     let quote = checkout::quote(&mut shop, request).await?;
     let key = request.idempotency_key.as_ref();
-    let insert = async { store::insert(orders_conn(&mut shop), &quote, key, None) };
-    let (order, reference) = faults.around(Op::OrdersInsert, deadline, insert).await?;
+    let (order, reference) =
+        checkout::record(orders_conn(&mut shop), &quote, key, None, &faults, deadline)?;
     let taken = savepoint(orders_conn(&mut shop), |conn| {
         drive(async {
             let mut shop = self::shop(conn, faults, deadline);

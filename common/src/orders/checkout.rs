@@ -10,10 +10,15 @@
 use std::future::Future;
 
 use crate::components::{Catalog, Users};
+use crate::db::DbConnection;
 use crate::deadline::Deadline;
-use crate::domain::{Order, OrderId, OrderItems, OrderStatus, UserId};
+use crate::domain::{Order, OrderId, OrderItems, OrderRef, OrderStatus, UserId};
+use crate::faults::{FaultPlan, Op};
+use crate::local::drive;
 use crate::orders::idempotency::Held;
 use crate::orders::pricing::{self, Quote};
+use crate::orders::saga::Lease;
+use crate::orders::store;
 use crate::ShopError;
 
 /// A `POST /orders` request, parsed.
@@ -107,6 +112,22 @@ pub async fn quote<S: Users + Catalog>(
     shop.user(request.user).await?;
     let products = shop.products(&request.items.product_ids()).await?;
     pricing::price(request.user, &request.items, &products)
+}
+
+/// Records the order, `pending`, under the `Idempotency-Key` it holds (and,
+/// for a saga, the lease of whoever runs it): the orders component's own
+/// first write, and the one place a fault plan strikes it (`orders.insert`),
+/// the same in the monolith, the saga and the naive way.
+pub fn record(
+    conn: &mut DbConnection,
+    quote: &Quote,
+    key: Option<&Held>,
+    lease: Option<Lease>,
+    faults: &FaultPlan,
+    deadline: Deadline,
+) -> Result<(Order, OrderRef), ShopError> {
+    let insert = async { store::insert(conn, quote, key, lease) };
+    drive(faults.around(Op::OrdersInsert, deadline, insert))
 }
 
 /// Only a `completed` order can be cancelled.

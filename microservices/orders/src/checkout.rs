@@ -58,8 +58,7 @@ use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::db::{conn_within, write_transaction_within, DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderRef, OrderStatus};
-use shoplab_common::faults::{FaultPlan, Op};
-use shoplab_common::local::drive;
+use shoplab_common::faults::FaultPlan;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::saga::{self as record, Lease, Step, Token};
@@ -184,8 +183,14 @@ impl<S: Users + Catalog + Payments> SagaRunner<S> {
         let (faults, deadline) = (self.faults.clone(), self.deadline);
         let (order, reference) = self
             .write(move |conn| {
-                let insert = async { store::insert(conn, &recorded, key.as_ref(), Some(lease)) };
-                drive(faults.around(Op::OrdersInsert, deadline, insert))
+                checkout::record(
+                    conn,
+                    &recorded,
+                    key.as_ref(),
+                    Some(lease),
+                    &faults,
+                    deadline,
+                )
             })
             .await?;
         let (id, held) = (reference.id, Token::FIRST);

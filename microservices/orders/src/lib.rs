@@ -154,6 +154,7 @@ async fn place(
                 pool: orders,
                 shop,
                 deadline,
+                faults: faults.0,
             };
             place_order::serve(&request, &pool, json, deadline, naive).await
         }
@@ -185,6 +186,7 @@ async fn cancel(
                 pool,
                 shop,
                 deadline,
+                faults: faults.0,
             };
             orders::cancel(naive, &id).await
         }

@@ -2,10 +2,13 @@
 //! the saga's calls in the same order, with no recorded state and no
 //! compensation, so the chaos experiment can show what a saga is for.
 
+use std::sync::Arc;
+
 use shoplab_common::components::{Catalog, Payments, Users};
 use shoplab_common::db::{DbConnection, Pool};
 use shoplab_common::deadline::Deadline;
 use shoplab_common::domain::{Order, OrderId, OrderStatus};
+use shoplab_common::faults::FaultPlan;
 use shoplab_common::metrics::orders as counted;
 use shoplab_common::orders::checkout::{self, Checkout, PlaceOrder, Placed};
 use shoplab_common::orders::store;
@@ -22,6 +25,9 @@ pub struct Naive<S> {
     pub pool: Pool,
     pub shop: S,
     pub deadline: Deadline,
+    /// The process's fault plan, for the orders component's own write
+    /// (`orders.insert`), struck here as in the saga and the monolith.
+    pub faults: Arc<FaultPlan>,
 }
 
 impl<S: Users + Catalog + Payments> Naive<S> {
@@ -50,8 +56,11 @@ impl<S: Users + Catalog + Payments + Sync + 'static> Checkout for Naive<S> {
     async fn place(&mut self, request: PlaceOrder) -> Result<Placed, ShopError> {
         let quote = checkout::quote(&mut self.shop, &request).await?;
         let (recorded, key) = (quote.clone(), request.idempotency_key.clone());
+        let (faults, deadline) = (self.faults.clone(), self.deadline);
         let (order, reference) = self
-            .on_orders(move |conn| store::insert(conn, &recorded, key.as_ref(), None))
+            .on_orders(move |conn| {
+                checkout::record(conn, &recorded, key.as_ref(), None, &faults, deadline)
+            })
             .await?;
         let id = reference.id;
         let taken = match self.shop.reserve(&reference, request.items.lines()).await {
