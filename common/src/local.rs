@@ -11,6 +11,9 @@
 //! committed one by one) and both deployments' public reads. Wrapped in
 //! [`crate::faults::Faulty`], it is where a fault plan strikes a service.
 //!
+//! They differ only in how a call reaches the database ([`Access`]): the
+//! store calls themselves are written once, for both ([`Stores`]).
+//!
 //! Both are async only in name: their calls run diesel, which blocks, and
 //! never wait on anything else, so each future is ready the first time it is
 //! polled. They are driven on a blocking thread by [`drive`], never awaited
@@ -56,114 +59,140 @@ impl Wake for Unpark {
     }
 }
 
-pub struct InProcess<'c> {
-    conn: &'c mut DbConnection,
-}
-
-impl<'c> InProcess<'c> {
-    pub fn new(conn: &'c mut DbConnection) -> Self {
-        Self { conn }
-    }
-
-    /// The same connection, for the orders component's own tables.
-    pub fn conn(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-}
-
-impl Users for InProcess<'_> {
-    async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        users::store::find(self.conn, id)
-    }
-}
-
-impl Catalog for InProcess<'_> {
-    async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        catalog::store::find_all(self.conn, ids)
-    }
-
-    async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        catalog::store::reserve(self.conn, order, lines)
-    }
-
-    async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        catalog::store::release(self.conn, order)
-    }
-}
-
-impl Payments for InProcess<'_> {
-    async fn charge(
+/// How a component's store calls reach its database: the one difference
+/// between [`InProcess`] and [`Owned`]. A read runs `work` on a connection;
+/// a write runs it as a unit of its own, or not, as the holder says.
+pub trait Access: Send {
+    fn read<T>(
         &mut self,
-        order: &OrderRef,
-        user: UserId,
-        amount: Cents,
-    ) -> Result<(), ShopError> {
-        payments::store::charge(self.conn, order, user, amount)
-    }
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError>;
 
-    async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        payments::store::refund(self.conn, order)
-    }
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError>;
 }
 
-/// A component served by the process that owns its database: each call on a
-/// pooled connection taken within the request's deadline, each write its own
-/// transaction.
+/// The component interfaces as calls into the components' stores, over
+/// some [`Access`]: the one set of impls, so an operation is added here
+/// once for both.
+pub struct Stores<A>(A);
+
+/// On the connection the caller holds, inside its transaction: a write is
+/// part of the caller's unit, and commits or rolls back with it.
+pub struct Held<'c>(&'c mut DbConnection);
+
+/// Each call on a pooled connection taken within the request's deadline,
+/// each write a transaction of its own.
 #[derive(Clone)]
-pub struct Owned {
+pub struct Pooled {
     pool: Pool,
     deadline: Deadline,
 }
 
-impl Owned {
-    pub fn new(pool: Pool, deadline: Deadline) -> Self {
-        Self { pool, deadline }
+/// Calls on the caller's connection (the monolith's order).
+pub type InProcess<'c> = Stores<Held<'c>>;
+
+/// Calls by the process that owns the component's database (a service's
+/// internal endpoints, the shared reads, a group's hosted calls).
+pub type Owned = Stores<Pooled>;
+
+impl<'c> Stores<Held<'c>> {
+    pub fn new(conn: &'c mut DbConnection) -> Self {
+        Self(Held(conn))
     }
 
-    fn conn(&self) -> Result<PooledConnection, ShopError> {
-        crate::db::conn_within(&self.pool, self.deadline)
+    /// The same connection, for the orders component's own tables.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.0 .0
+    }
+}
+
+impl Stores<Pooled> {
+    pub fn new(pool: Pool, deadline: Deadline) -> Self {
+        Self(Pooled { pool, deadline })
+    }
+}
+
+impl Clone for Stores<Pooled> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl Access for Held<'_> {
+    fn read<T>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError> {
+        work(self.0)
     }
 
     fn write<T>(
-        &self,
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError> {
+        work(self.0)
+    }
+}
+
+impl Pooled {
+    fn conn(&self) -> Result<PooledConnection, ShopError> {
+        crate::db::conn_within(&self.pool, self.deadline)
+    }
+}
+
+impl Access for Pooled {
+    fn read<T>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
+    ) -> Result<T, ShopError> {
+        work(&mut *self.conn()?)
+    }
+
+    fn write<T>(
+        &mut self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ShopError>,
     ) -> Result<T, ShopError> {
         write_transaction(&mut *self.conn()?, work)
     }
 }
 
-impl Users for Owned {
+impl<A: Access> Users for Stores<A> {
     async fn user(&mut self, id: UserId) -> Result<User, ShopError> {
-        users::store::find(&mut *self.conn()?, id)
+        self.0.read(|conn| users::store::find(conn, id))
     }
 }
 
-impl Catalog for Owned {
+impl<A: Access> Catalog for Stores<A> {
     async fn products(&mut self, ids: &[ProductId]) -> Result<Vec<Product>, ShopError> {
-        catalog::store::find_all(&mut *self.conn()?, ids)
+        self.0.read(|conn| catalog::store::find_all(conn, ids))
     }
 
     async fn reserve(&mut self, order: &OrderRef, lines: &[OrderLine]) -> Result<(), ShopError> {
-        self.write(|conn| catalog::store::reserve(conn, order, lines))
+        self.0
+            .write(|conn| catalog::store::reserve(conn, order, lines))
     }
 
     async fn release(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.write(|conn| catalog::store::release(conn, order))
+        self.0.write(|conn| catalog::store::release(conn, order))
     }
 }
 
-impl Payments for Owned {
+impl<A: Access> Payments for Stores<A> {
     async fn charge(
         &mut self,
         order: &OrderRef,
         user: UserId,
         amount: Cents,
     ) -> Result<(), ShopError> {
-        self.write(|conn| payments::store::charge(conn, order, user, amount))
+        self.0
+            .write(|conn| payments::store::charge(conn, order, user, amount))
     }
 
     async fn refund(&mut self, order: &OrderRef) -> Result<(), ShopError> {
-        self.write(|conn| payments::store::refund(conn, order))
+        self.0.write(|conn| payments::store::refund(conn, order))
     }
 }
 

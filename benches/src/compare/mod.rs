@@ -44,6 +44,7 @@ mod round;
 pub(crate) mod runs;
 pub(crate) mod start;
 pub mod table;
+mod terminal;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -197,9 +198,9 @@ impl Experiment for Options {
     }
 
     fn render(&self, results: &[CompareResult]) {
-        table::print(results);
+        terminal::print(results);
         counted::print_layers(results);
-        table::print_containers(results);
+        terminal::print_containers(results);
     }
 }
 

@@ -11,6 +11,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use diesel::dsl;
 use diesel::prelude::*;
 
 use crate::db::schema::orders;
@@ -171,6 +172,24 @@ pub fn load(conn: &mut DbConnection, id: OrderId) -> Result<Saga, ShopError> {
     })
 }
 
+/// The order's row while `holder` runs its saga at `from`: what every
+/// fenced move of the saga updates, so a runner that lost its lease (or a
+/// saga that moved on) changes nothing.
+type HeldAt = dsl::Filter<
+    dsl::Filter<
+        dsl::Filter<orders::table, dsl::Eq<orders::id, i64>>,
+        dsl::Eq<orders::saga, &'static str>,
+    >,
+    dsl::Eq<orders::saga_token, i64>,
+>;
+
+fn held_at(id: OrderId, holder: Token, from: Step) -> HeldAt {
+    orders::table
+        .filter(orders::id.eq(id.get()))
+        .filter(orders::saga.eq(from.as_str()))
+        .filter(orders::saga_token.eq(holder.0))
+}
+
 /// Moves the saga from `from` to `to`, recording `failure` when it starts
 /// compensating; false if it was no longer at `from`, or no longer
 /// `holder`'s (a take-over moved it).
@@ -182,17 +201,12 @@ pub fn advance(
     to: Step,
     failure: Option<&str>,
 ) -> Result<bool, ShopError> {
-    let moved = diesel::update(
-        orders::table
-            .filter(orders::id.eq(id.get()))
-            .filter(orders::saga.eq(from.as_str()))
-            .filter(orders::saga_token.eq(holder.0)),
-    )
-    .set((
-        orders::saga.eq(to.as_str()),
-        orders::saga_failure.eq(failure),
-    ))
-    .execute(conn)?;
+    let moved = diesel::update(held_at(id, holder, from))
+        .set((
+            orders::saga.eq(to.as_str()),
+            orders::saga_failure.eq(failure),
+        ))
+        .execute(conn)?;
     Ok(moved == 1)
 }
 
@@ -207,19 +221,14 @@ pub fn end(
     status: OrderStatus,
     failure: Option<&str>,
 ) -> Result<bool, ShopError> {
-    let moved = diesel::update(
-        orders::table
-            .filter(orders::id.eq(id.get()))
-            .filter(orders::saga.eq(from.as_str()))
-            .filter(orders::saga_token.eq(holder.0)),
-    )
-    .set((
-        orders::status.eq(status.as_str()),
-        orders::failure.eq(failure),
-        orders::saga.eq(None::<String>),
-        orders::saga_failure.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    let moved = diesel::update(held_at(id, holder, from))
+        .set((
+            orders::status.eq(status.as_str()),
+            orders::failure.eq(failure),
+            orders::saga.eq(None::<String>),
+            orders::saga_failure.eq(None::<String>),
+        ))
+        .execute(conn)?;
     Ok(moved == 1)
 }
 

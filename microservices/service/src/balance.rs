@@ -146,18 +146,28 @@ impl Replicas {
         self.inner.replicas.is_empty()
     }
 
-    /// Starts asking every replica's `/health` every `interval`, on a thread
-    /// of its own that ends when the last clone of this is dropped. Does
-    /// nothing for a single replica.
+    /// Starts asking every replica's `/health` every `interval`, all of them
+    /// at once with the async client, on a thread and a small runtime of
+    /// its own (so it needs no runtime of the caller's, and no request
+    /// waits behind it), which end when the last clone of this is dropped.
+    /// Does nothing for a single replica.
     pub fn watch(&self, interval: Duration) {
         if self.len() < 2 {
             return;
         }
         let inner = Arc::downgrade(&self.inner);
         let name = format!("health-{}", self.service());
-        let started = std::thread::Builder::new()
-            .name(name)
-            .spawn(move || check_health_forever(&inner, interval));
+        let started = std::thread::Builder::new().name(name).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(check_health_forever(&inner, interval)),
+                Err(error) => {
+                    tracing::warn!("cannot start the health checks' runtime: {error}");
+                }
+            }
+        });
         if let Err(error) = started {
             // Without the checks, a refused connection still marks a replica
             // down; it is only never taken back. Say so and go on.
@@ -276,10 +286,10 @@ impl Drop for Picked {
     }
 }
 
-/// The health-check loop: every `interval`, each replica's `/health`, with
-/// at most `interval` (and at most a second) to answer.
-fn check_health_forever(inner: &Weak<Inner>, interval: Duration) {
-    let client = match reqwest::blocking::Client::builder()
+/// The health-check loop: every `interval`, every replica's `/health` at
+/// once, each with at most `interval` (and at most a second) to answer.
+async fn check_health_forever(inner: &Weak<Inner>, interval: Duration) {
+    let client = match reqwest::Client::builder()
         .timeout(interval.min(Duration::from_secs(1)))
         .build()
     {
@@ -290,109 +300,26 @@ fn check_health_forever(inner: &Weak<Inner>, interval: Duration) {
         }
     };
     loop {
-        std::thread::sleep(interval);
+        tokio::time::sleep(interval).await;
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        for index in 0..inner.replicas.len() {
-            let url = format!("{}/health", inner.replicas[index].url);
-            let healthy = matches!(
-                client.get(&url).send(),
-                Ok(response) if response.status() == reqwest::StatusCode::OK
-            );
+        let checks = inner.replicas.iter().map(|replica| {
+            let url = format!("{}/health", replica.url);
+            let client = &client;
+            async move {
+                matches!(
+                    client.get(&url).send().await,
+                    Ok(response) if response.status() == reqwest::StatusCode::OK
+                )
+            }
+        });
+        let healthy = futures_util::future::join_all(checks).await;
+        for (index, healthy) in healthy.into_iter().enumerate() {
             inner.set_health(index, healthy, "its /health check");
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn three() -> Replicas {
-        let urls = "http://a:1, http://b:2,http://c:3/".parse().expect("valid");
-        Replicas::new("catalog", urls)
-    }
-
-    #[test]
-    fn a_list_parses_into_trimmed_urls_and_a_bad_one_is_named() {
-        let urls: ReplicaUrls = "http://a:1, http://b:2/".parse().expect("valid");
-        assert_eq!(urls.0, ["http://a:1", "http://b:2"]);
-        let error = "http://a:1,b:2"
-            .parse::<ReplicaUrls>()
-            .expect_err("a URL without a scheme is refused");
-        assert!(error.contains("\"b:2\""), "{error}");
-    }
-
-    #[test]
-    fn equal_load_goes_round_robin() {
-        let replicas = three();
-        let urls: Vec<String> = (0..6)
-            .map(|_| replicas.pick(&[]).expect("a replica").url().to_owned())
-            .collect();
-        assert_eq!(
-            urls,
-            [
-                "http://a:1",
-                "http://b:2",
-                "http://c:3",
-                "http://a:1",
-                "http://b:2",
-                "http://c:3"
-            ]
-        );
-    }
-
-    #[test]
-    fn the_replica_with_fewest_outstanding_requests_is_picked() {
-        let replicas = three();
-        let held_a = replicas.pick(&[]).expect("a");
-        let held_b = replicas.pick(&[]).expect("b");
-        let also_held_c = replicas.pick(&[]).expect("c");
-        drop(held_b);
-        // a and c each have one outstanding, b none: b, whatever the turn.
-        for _ in 0..3 {
-            assert_eq!(replicas.pick(&[]).expect("b").url(), "http://b:2");
-        }
-        drop((held_a, also_held_c));
-    }
-
-    #[test]
-    fn a_refused_replica_gets_nothing_until_it_is_healthy_again() {
-        let replicas = three();
-        replicas.pick(&[]).expect("a").refused();
-        for _ in 0..4 {
-            assert_ne!(replicas.pick(&[]).expect("b or c").url(), "http://a:1");
-        }
-        replicas.mark("http://a:1", true);
-        let picked: Vec<String> = (0..3)
-            .map(|_| replicas.pick(&[]).expect("any").url().to_owned())
-            .collect();
-        assert!(picked.iter().any(|url| url == "http://a:1"), "{picked:?}");
-    }
-
-    #[test]
-    fn a_retry_skips_what_was_tried_and_ends_when_all_were() {
-        let replicas = three();
-        let first = replicas.pick(&[]).expect("one");
-        first.refused();
-        let second = replicas.pick(&[first.index()]).expect("another");
-        assert_ne!(second.index(), first.index());
-        let third = replicas
-            .pick(&[first.index(), second.index()])
-            .expect("the last");
-        assert!(replicas
-            .pick(&[first.index(), second.index(), third.index()])
-            .is_none());
-    }
-
-    #[test]
-    fn with_every_replica_down_a_request_still_goes_somewhere() {
-        let replicas = three();
-        for url in ["http://a:1", "http://b:2", "http://c:3"] {
-            replicas.mark(url, false);
-        }
-        assert!(!replicas.any_healthy());
-        assert!(replicas.pick(&[]).is_some());
-    }
-}
+mod tests;
