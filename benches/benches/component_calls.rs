@@ -9,6 +9,9 @@
 //! it, so the two differ only in the hop. `component_calls_counted.rs`
 //! counts the same calls in instructions.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -11,6 +11,9 @@
 //! start and the exit cancelled out. Without valgrind the bench says so and
 //! counts nothing.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,9 @@
 //! HTTP requests, a saga), both started in this process, each against its
 //! own fresh SQLite files. Also a product read, the cheapest request of all.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion};

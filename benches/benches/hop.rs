@@ -4,6 +4,9 @@
 //! encoding and decoding of an order, which every hop that carries one pays
 //! on both sides.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion};

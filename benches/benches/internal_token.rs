@@ -17,6 +17,9 @@
 //! guarded (a 401 without the token), so the pair cannot silently measure
 //! two open servers.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 use actix_web::{test, web, HttpResponse};

@@ -71,10 +71,13 @@ fn main() {
             runtime.worker_threads(pinning.generator.len());
         }
     }
-    let runtime = runtime
-        .enable_all()
-        .build()
-        .expect("a tokio runtime builds on any supported OS");
+    let runtime = match runtime.enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("shoplab: cannot start the async runtime: {error}");
+            std::process::exit(1);
+        }
+    };
     if let Err(error) = runtime.block_on(run(cli, pinning)) {
         eprintln!("shoplab: {}", one_line(&format!("{error:#}")));
         std::process::exit(1);

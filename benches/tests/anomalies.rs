@@ -9,6 +9,9 @@
 //! measurement against a deployment that hides intermediate states counts 0,
 //! so the microservices' count cannot come from the instrument.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -3,6 +3,9 @@
 //! database behind the gateway, and the orders service is replaced replica
 //! by replica while orders keep coming, losing none.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

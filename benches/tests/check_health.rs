@@ -3,6 +3,9 @@
 //! 200, 1 when it answers anything else or nothing listens there, with the
 //! binary's required flags left out and the container's environment set.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;

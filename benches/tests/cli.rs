@@ -2,6 +2,9 @@
 //! prints its base URL, restarts a process that dies, and leaves no process
 //! behind when it is stopped or when it cannot start.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;

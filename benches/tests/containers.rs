@@ -14,6 +14,9 @@
 //! `scripts/images.sh`, then `cargo test -p shoplab --test containers --
 //! --include-ignored --nocapture` (the figures are printed).
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

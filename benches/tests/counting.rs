@@ -16,6 +16,9 @@
 //! Ignored where valgrind or perf (as root) is missing: CI has both and runs
 //! this with `--ignored`.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 
 use shoplab::counting::{self, Counted, Plan};

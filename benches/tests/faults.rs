@@ -4,6 +4,9 @@
 //! it answer nothing). API.md: the caller gets 503 or 504,
 //! never a hang or a 500, and a failed request takes no stock and no money.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;

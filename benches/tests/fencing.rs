@@ -11,6 +11,9 @@
 //! order it must resume are one statement after the first order commits,
 //! so the retry resumes that order (docs/SAGA.md, "Fencing").
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -8,6 +8,9 @@
 //! hop takes at least the delay. Without one, loopback answers well within
 //! it.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -4,6 +4,9 @@
 //! without it — 401, API.md's error body, code `unauthorized` — while its
 //! public routes, and the services' calls to each other, go on as before.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use reqwest::Method;
 use serde_json::json;
 use shoplab::client::ShopClient;

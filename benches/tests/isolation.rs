@@ -3,6 +3,9 @@
 //! that does not need it, and everything comes back once it is restarted;
 //! in the monolith the fault plan's window lines up with the middle phase.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

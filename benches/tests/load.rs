@@ -11,6 +11,9 @@
 //! These servers are test fixtures for the generator, not stand-ins for the
 //! shop: no real service can be made to stall on cue.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,6 +5,9 @@
 //! and in the microservices (HTTP calls), with the orders and sagas they
 //! ended in.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;

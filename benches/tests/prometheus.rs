@@ -8,6 +8,9 @@
 //! Ignored where `prometheus` is not installed; CI installs it and runs
 //! this with `--ignored`.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;

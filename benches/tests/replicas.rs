@@ -3,6 +3,9 @@
 //! exactly the stock there is and charge exactly what was sold. (A lock in
 //! process memory would pass the single-process contract suite and fail here.)
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 
 use serde_json::json;

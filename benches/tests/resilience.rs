@@ -5,6 +5,9 @@
 //! monolith where the claim applies to it). Each test prints the figure it
 //! judges, so a run's output is the record the closing note quotes.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -6,6 +6,9 @@
 //! Then `shoplab chaos` on a small run: no violation for the monolith's
 //! transaction or the saga, some without a saga.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;

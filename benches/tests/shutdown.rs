@@ -3,6 +3,9 @@
 //! while the shop runs. The request in flight is held up by a fault plan's
 //! delay, so it is surely in flight when the signal comes.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};

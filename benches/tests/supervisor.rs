@@ -3,6 +3,9 @@
 //! crash loop never stops the others, and one held down stays down until it
 //! is released. Real processes, real SIGKILLs, free ports.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,9 @@
 //! order is one request whose component calls are function calls, under the
 //! same names. `shoplab trace` draws the tree.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 

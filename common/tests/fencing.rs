@@ -4,6 +4,9 @@
 //! out act after another took over, and checks that it now changes nothing:
 //! one key, at most one order; one saga, one writer.
 
+// A test: a failed `expect` fails it, with its reason.
+#![allow(clippy::expect_used)]
+
 use std::time::Duration;
 
 use shoplab_common::components::Component;

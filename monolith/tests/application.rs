@@ -4,6 +4,9 @@
 //! runs, then served on the test's own tokio runtime and stopped through its
 //! handle. The orders service's `tests/application.rs` does the same.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_common::db::DatabaseUrl;
 use shoplab_monolith::build;
 

@@ -1,6 +1,9 @@
 //! The monolith binary's command line: bad input gets one clear line on
 //! stderr and a non-zero exit, and nothing is left running.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{assert_one_line_failure, stderr, taken_address, Binary};
 
 const MONOLITH: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-monolith"));

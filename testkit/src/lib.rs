@@ -8,6 +8,10 @@
 //! (`env!("CARGO_BIN_EXE_...")` names only the package's own). This crate is
 //! a dev-dependency only: no deployment links it.
 
+// Test support, a dev-dependency only: a failed `expect` here fails the
+// test that called it, with its reason.
+#![allow(clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::process::{Command, Output};
 

@@ -25,7 +25,7 @@ impl Step {
             let bar = ProgressBar::new(TICKS);
             bar.set_style(
                 ProgressStyle::with_template("  {spinner} {msg:<58} [{bar:24}] {elapsed:>4}")
-                    .expect("the template is valid")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
             bar.set_message(label.clone());

@@ -195,9 +195,10 @@ pub async fn observe(
         order_loops.spawn(async move {
             let mut orders = Orders::default();
             while Instant::now() < deadline {
-                let product = *products
-                    .choose(&mut choices)
-                    .expect("seeded: products exist");
+                // Seeded with products; with none, there is nothing to do.
+                let Some(&product) = products.choose(&mut choices) else {
+                    break;
+                };
                 let body = json!({
                     "user_id": user,
                     "items": [{"product_id": product, "quantity": quantity}],
@@ -215,9 +216,10 @@ pub async fn observe(
         readers.spawn(async move {
             let mut reads = Reads::default();
             while Instant::now() < deadline {
-                let product = *products
-                    .choose(&mut choices)
-                    .expect("seeded: products exist");
+                // Seeded with products; with none, there is nothing to do.
+                let Some(&product) = products.choose(&mut choices) else {
+                    break;
+                };
                 reads.record(shop.get(&format!("/products/{product}")).await, full_stock);
             }
             reads

@@ -378,10 +378,13 @@ impl DataSet {
         }
     }
 
+    // Checked when the workload was made: it has products and users.
+    #[allow(clippy::expect_used)]
     fn product(&self, rng: &mut StdRng) -> i64 {
         *self.products.choose(rng).expect("checked: products exist")
     }
 
+    #[allow(clippy::expect_used)]
     fn user(&self, rng: &mut StdRng) -> i64 {
         *self.users.choose(rng).expect("checked: users exist")
     }

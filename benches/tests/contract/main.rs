@@ -18,6 +18,9 @@
 //! compose variant starts a project of its own on a port the engine picks,
 //! and removes it afterwards.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 mod support;
 
 mod api;

@@ -26,6 +26,8 @@ impl RequestId {
 
     /// A new random id, for a request the process starts itself (saga
     /// recovery, say).
+    // A true invariant: a simple UUID is 32 hex digits, all visible ASCII.
+    #[allow(clippy::expect_used)]
     pub fn fresh() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         RequestId(VisibleAscii::parse(&id).expect("a simple UUID is 32 hex digits"))
@@ -46,10 +48,12 @@ pub async fn propagate(
         .unwrap_or_else(RequestId::fresh);
     request.extensions_mut().insert(id.clone());
     let mut response = next.call(request).await?;
-    let value = HeaderValue::from_str(id.as_str()).expect("visible ASCII is a valid header value");
-    response
-        .headers_mut()
-        .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    // Visible ASCII (`VisibleAscii`) is always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
     Ok(response)
 }
 

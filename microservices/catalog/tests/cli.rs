@@ -1,6 +1,9 @@
 //! The catalog service binary's command line: its flags, and an unreachable
 //! database as one clear line on stderr and exit code 1.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{assert_one_line_failure, Binary};
 
 const CATALOG: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-catalog"));

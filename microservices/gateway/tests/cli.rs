@@ -1,6 +1,9 @@
 //! The gateway binary's command line: its flags, and the services it cannot
 //! start without.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{stderr, Binary};
 
 const GATEWAY: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-gateway"));

@@ -28,6 +28,8 @@ impl Databases {
     ///
     /// # Panics
     /// If `pools` lacks one: the caller checks that the group is whole.
+    // The documented panic above: a whole group is the caller's invariant.
+    #[allow(clippy::expect_used)]
     pub fn of(pools: &[(Component, Pool)]) -> Self {
         let of = |component: Component| {
             pools

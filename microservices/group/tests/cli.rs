@@ -2,6 +2,9 @@
 //! as one clear line on stderr and exit code 1 (or clap's 2 for a flag it
 //! cannot read).
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{assert_one_line_failure, stderr, taken_address, Binary};
 
 const GROUP: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-group"));

@@ -4,6 +4,9 @@
 //! on the async executor), the port known before it runs, then served on the
 //! test's own tokio runtime and stopped through its handle.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_common::db::DatabaseUrl;
 use shoplab_orders::{build, Tx};
 use shoplab_service::balance::Replicas;

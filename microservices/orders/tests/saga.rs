@@ -4,6 +4,9 @@
 //! commits and then answers 500). The saga cannot tell these components from
 //! the HTTP ones: it sees only the component interfaces.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

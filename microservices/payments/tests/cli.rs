@@ -1,6 +1,9 @@
 //! The payments service binary's command line: its flags, and the peer it
 //! cannot start without.
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{stderr, Binary};
 
 const PAYMENTS: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-payments"));

@@ -2,6 +2,9 @@
 //! one clear line on stderr and exit code 1. (What every service does at
 //! start is `shoplab-service`'s; each service's tests run its own binary.)
 
+// A test: a failed `expect` fails it, and says why.
+#![allow(clippy::expect_used)]
+
 use shoplab_testkit::{assert_one_line_failure, taken_address, Binary};
 
 const USERS: Binary = Binary(env!("CARGO_BIN_EXE_shoplab-users"));
