@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::workspace;
+use crate::{rust_files, workspace};
 
 /// GitHub's anchor for a heading: lower case, letters, digits, `-` and `_`
 /// kept, spaces made `-`, everything else dropped.
@@ -198,4 +198,81 @@ fn an_anchor_is_made_as_github_makes_it() {
         "running-a-deployment-by-hand-shoplab-up"
     );
     assert_eq!(anchors("# A\n```\n# not\n```\n## B c"), ["a", "b-c"]);
+}
+
+/// The repository paths `text` names: words that start with one of its top
+/// folders and hold no placeholder (`<service>`, `{users,catalog}`, `*`),
+/// cut at a `::` item or a `#` anchor, trailing punctuation dropped.
+fn named_paths(text: &str) -> Vec<String> {
+    const TOP: [&str; 8] = [
+        "common/",
+        "monolith/",
+        "microservices/",
+        "benches/",
+        "testkit/",
+        "scripts/",
+        "docs/",
+        "deploy/",
+    ];
+    text.split(|c: char| c.is_whitespace() || "`'\"()[],;".contains(c))
+        .filter(|word| TOP.iter().any(|top| word.starts_with(top)))
+        .filter(|word| !word.contains(['<', '{', '*', '$']))
+        .map(|word| {
+            let word = word.split("::").next().unwrap_or(word);
+            let word = word.split('#').next().unwrap_or(word);
+            word.trim_end_matches(['.', ':', '!', '?']).to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_path_a_comment_or_the_architecture_names_exists() {
+    let root = workspace();
+    let mut files = Vec::new();
+    for dir in ["common", "monolith", "microservices", "benches", "testkit"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let mut named = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        for line in source.lines() {
+            if let Some((_, comment)) = line.split_once("//") {
+                named.extend(
+                    named_paths(comment)
+                        .into_iter()
+                        .map(|path| (file.clone(), path)),
+                );
+            }
+        }
+    }
+    let map = root.join("ARCHITECTURE.md");
+    let text = std::fs::read_to_string(&map).expect("ARCHITECTURE.md is readable");
+    named.extend(
+        named_paths(&text)
+            .into_iter()
+            .map(|path| (map.clone(), path)),
+    );
+    assert!(named.len() > 200, "found only {} paths", named.len());
+    let missing: Vec<String> = named
+        .iter()
+        .filter(|(_, path)| !root.join(path).exists())
+        .map(|(file, path)| format!("{}: {path}", file.display()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "paths named that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn a_path_is_read_from_prose_and_cut_at_its_item() {
+    assert_eq!(
+        named_paths("see `monolith/src/checkout.rs::cancel_in`, and microservices/<service>/src."),
+        ["monolith/src/checkout.rs"]
+    );
+    assert_eq!(
+        named_paths("(docs/SAGA.md#fencing-who-may-write)."),
+        ["docs/SAGA.md"]
+    );
 }

@@ -2,7 +2,7 @@
 //! reads the binary's own flags and adds one more, `--check-health URL`.
 //!
 //! A container's health check runs a command inside the container. The
-//! images (`deploy/images/Dockerfile`) hold nothing but the binary, so there
+//! images (`deploy/images/Dockerfile.in`) hold nothing but the binary, so there
 //! is no shell and no curl to run: the binary checks itself.
 //! `shoplab-users --check-health http://127.0.0.1:8080/health` asks the
 //! process already serving in that container, and exits 0 if it answers
