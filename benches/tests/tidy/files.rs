@@ -33,20 +33,28 @@ fn every_rust_file_starts_with_a_module_comment() {
 /// The harness's own files are not held to it.
 const PRODUCT_FILE_LINES_AT_MOST: usize = 400;
 
-#[test]
-fn no_product_file_is_over_four_hundred_lines() {
+/// The files under `dirs` longer than `at_most` lines, each with its count.
+fn longer_than(dirs: &[&str], at_most: usize) -> Vec<String> {
     let mut files = Vec::new();
-    for dir in ["common", "monolith", "microservices"] {
+    for dir in dirs {
         rust_files(&workspace().join(dir), &mut files);
     }
     assert!(files.len() > 40, "found only {} files", files.len());
-    let long: Vec<_> = files
+    files
         .iter()
         .filter_map(|path| {
             let lines = std::fs::read_to_string(path).ok()?.lines().count();
-            (lines > PRODUCT_FILE_LINES_AT_MOST).then(|| format!("{} ({lines})", path.display()))
+            (lines > at_most).then(|| format!("{} ({lines})", path.display()))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn no_product_file_is_over_four_hundred_lines() {
+    let long = longer_than(
+        &["common", "monolith", "microservices"],
+        PRODUCT_FILE_LINES_AT_MOST,
+    );
     assert!(
         long.is_empty(),
         "over {PRODUCT_FILE_LINES_AT_MOST} lines: {long:?}; split them by concept"
@@ -105,18 +113,7 @@ const HARNESS_FILE_LINES_AT_MOST: usize = 500;
 
 #[test]
 fn no_harness_file_is_over_five_hundred_lines() {
-    let mut files = Vec::new();
-    for dir in ["benches", "testkit"] {
-        rust_files(&workspace().join(dir), &mut files);
-    }
-    assert!(files.len() > 40, "found only {} files", files.len());
-    let long: Vec<_> = files
-        .iter()
-        .filter_map(|path| {
-            let lines = std::fs::read_to_string(path).ok()?.lines().count();
-            (lines > HARNESS_FILE_LINES_AT_MOST).then(|| format!("{} ({lines})", path.display()))
-        })
-        .collect();
+    let long = longer_than(&["benches", "testkit"], HARNESS_FILE_LINES_AT_MOST);
     assert!(
         long.is_empty(),
         "over {HARNESS_FILE_LINES_AT_MOST} lines: {long:?}; split them by concept"
