@@ -188,7 +188,7 @@ impl std::fmt::Display for Component {
 /// of an order (`orders.insert`, where a request's Idempotency-Key records
 /// its order). A fault plan names the operation it strikes
 /// (`catalog.reserve`, `crate::faults`), and the metrics label each call by
-/// its component and method (`crate::metrics::component`).
+/// its component and method (`shoplab_http::measured`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     UsersUser,
