@@ -6,11 +6,13 @@ use actix_web::{web, HttpResponse};
 use shoplab_common::db::{read_snapshot, Pool};
 use shoplab_common::domain::OrderId;
 use shoplab_common::{catalog, orders, payments, users};
+use shoplab_http::routes::Routes;
 use shoplab_http::wire::{Audit, OrderAudit, OrderCounts};
 use shoplab_http::{resource, with_conn, ApiError};
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+/// Adds these routes, on the monolith's one database.
+pub fn configure(routes: &mut Routes<'_>) {
+    routes
         .service(resource("/audit").get(audit))
         .service(resource("/audit/orders/{id}").get(order_audit));
 }

@@ -39,10 +39,11 @@ pub fn build(
     let application = Application::bind(NAME, addr, move |app| {
         settings.register(app);
         routes::health::configure(app, vec![pool.get_ref().clone()]);
+        // Every component's routes on the one database, added the way a
+        // service or a group adds its own (`Routes`).
         Routes::new(app, pool.clone())
             .configure(routes::users::configure)
-            .configure(routes::catalog::configure);
-        app.app_data(pool.clone())
+            .configure(routes::catalog::configure)
             .configure(wallets::configure)
             .configure(orders::configure)
             .configure(audit::configure);

@@ -11,14 +11,16 @@ use shoplab_common::domain::UserId;
 use shoplab_common::local::drive;
 use shoplab_common::orders::store;
 use shoplab_http::routes::orders;
+use shoplab_http::routes::Routes;
 use shoplab_http::wire::PlaceOrderBody;
 use shoplab_http::RequestDeadline;
 use shoplab_http::{place_order, resource, with_conn, ApiError, ApiJson, Faults};
 
 use crate::checkout::{self, OneTransaction};
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+/// Adds these routes, on the monolith's one database.
+pub fn configure(routes: &mut Routes<'_>) {
+    routes
         .service(resource("/orders").post(place))
         .service(resource("/orders/{id}").get(orders::get))
         .service(resource("/orders/{id}/cancel").post(cancel))

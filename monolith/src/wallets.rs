@@ -9,14 +9,16 @@ use shoplab_common::db::Pool;
 use shoplab_common::domain::UserId;
 use shoplab_common::local::drive;
 use shoplab_common::payments::store;
+use shoplab_http::routes::Routes;
 use shoplab_http::wire::{Deposit, Wallet};
 use shoplab_http::RequestDeadline;
 use shoplab_http::{resource, with_conn, ApiError, ApiJson, Faults};
 
 use crate::checkout;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
+/// Adds these routes, on the monolith's one database.
+pub fn configure(routes: &mut Routes<'_>) {
+    routes
         .service(resource("/users/{id}/wallet").get(balance))
         .service(resource("/users/{id}/wallet/deposit").post(deposit));
 }
