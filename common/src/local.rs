@@ -77,6 +77,7 @@ pub trait Access: Send {
 /// The component interfaces as calls into the components' stores, over
 /// some [`Access`]: the one set of impls, so an operation is added here
 /// once for both.
+#[derive(Clone)]
 pub struct Stores<A>(A);
 
 /// On the connection the caller holds, inside its transaction: a write is
@@ -112,12 +113,6 @@ impl<'c> Stores<Held<'c>> {
 impl Stores<Pooled> {
     pub fn new(pool: Pool, deadline: Deadline) -> Self {
         Self(Pooled { pool, deadline })
-    }
-}
-
-impl Clone for Stores<Pooled> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
     }
 }
 

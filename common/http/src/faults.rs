@@ -22,7 +22,7 @@ pub struct Faults(pub Arc<FaultPlan>);
 impl Faults {
     /// The components this process owns, each call one transaction on
     /// `pool`, struck by the plan as the owning component.
-    pub fn owned(&self, pool: &Pool, deadline: Deadline) -> Faulty<Owned> {
+    fn owned(&self, pool: &Pool, deadline: Deadline) -> Faulty<Owned> {
         Faulty::new(Owned::new(pool.clone(), deadline), self.0.clone(), deadline)
     }
 

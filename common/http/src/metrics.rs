@@ -52,7 +52,7 @@ pub fn install(addr: &str) -> anyhow::Result<()> {
     if shop_metrics::enabled() {
         return Ok(());
     }
-    recorder()?;
+    install_recorder()?;
     *lock_asked() = Some(addr.to_owned());
     Ok(())
 }
@@ -63,21 +63,18 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Installs the Prometheus recorder for this process (once: later calls
-/// return the same handle), and tells the domain's metrics they are on
-/// (`shoplab_common::metrics::turn_on`, which describes every metric). The
-/// handle renders the text format.
-pub fn recorder() -> anyhow::Result<&'static PrometheusHandle> {
-    if let Some(handle) = RECORDER.get() {
-        return Ok(handle);
-    }
+/// Installs the Prometheus recorder for this process, keeps its handle (it
+/// renders the text format), and tells the domain's metrics they are on
+/// (`shoplab_common::metrics::turn_on`, which describes every metric).
+/// [`install`] calls it once.
+fn install_recorder() -> anyhow::Result<()> {
     let handle = PrometheusBuilder::new()
         .set_buckets(&DURATION_BUCKETS)?
         .install_recorder()?;
     start_upkeep(handle.clone())?;
-    let handle = RECORDER.get_or_init(|| handle);
+    RECORDER.get_or_init(|| handle);
     shop_metrics::turn_on();
-    Ok(handle)
+    Ok(())
 }
 
 /// The text of every metric, in Prometheus's text format (`None` when

@@ -27,7 +27,7 @@ use crate::remote::Remote;
 #[derive(Clone)]
 pub struct Hosted {
     members: Arc<[(Component, Pool)]>,
-    plan: Arc<FaultPlan>,
+    plan: Faults,
 }
 
 impl Hosted {
@@ -39,7 +39,7 @@ impl Hosted {
     pub fn new(members: Vec<(Component, Pool)>, plan: Arc<FaultPlan>) -> Self {
         Self {
             members: members.into(),
-            plan,
+            plan: Faults(plan),
         }
     }
 
@@ -71,9 +71,9 @@ impl Components {
 
     /// `component`, if this process hosts it: to be called in process, as
     /// its own service would serve the call (`Faults::call`).
-    fn hosted(&self, component: Component) -> Option<(Faults, &Pool)> {
+    fn hosted(&self, component: Component) -> Option<(&Faults, &Pool)> {
         let pool = self.hosted.pool(component)?;
-        Some((Faults(self.hosted.plan.clone()), pool))
+        Some((&self.hosted.plan, pool))
     }
 }
 
