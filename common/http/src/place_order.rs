@@ -3,15 +3,16 @@
 //! that refused it. Both deployments' handlers are this function with their
 //! own [`Checkout`].
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use tokio::sync::oneshot;
 
+mod waiting;
+
+use self::waiting::Waiting;
 use super::error::status_of;
 use super::hop_log;
 use super::wire::PlaceOrderBody;
@@ -111,7 +112,7 @@ struct Keyed {
 }
 
 /// Where the order's task sends its answer, once: as soon as the order is
-/// decided, before the key records it, so that the bookkeeping after the
+/// decided, before the key records a kept order, so that the bookkeeping after the
 /// decision (a write that may wait on the database's lock) never makes the
 /// answer late. An answer that arrives after the gateway gave up (its 504)
 /// would contradict it (docs/SAGA.md, "Answers that tell the truth").
@@ -174,10 +175,17 @@ async fn place<C: Checkout>(
             // it: the key stays its own.
             ending = Ending::Unsettled;
         }
-        answer.give(Ok(response.clone()));
+        // A key freed is freed before the answer, so that a client answered
+        // 404 may use it at once, even with another body (freeing it late
+        // cannot make the answer untrue: nothing was charged).
+        let frees = matches!(ending, Ending::NothingKept);
+        if !frees {
+            answer.give(Ok(response.clone()));
+        }
         let (stored, finished) = (response.clone(), held.clone());
         let finished =
             run_blocking(move || idempotency::finish(&pool, &finished, ending.with(&stored))).await;
+        answer.give(Ok(response.clone()));
         if let Err(error) = finished {
             // The order is placed either way, and answered. If the claim was
             // lost, the request that took it over answers for the key; else
@@ -255,55 +263,6 @@ async fn claim(
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(POLL_MAX);
-    }
-}
-
-/// The requests of this process waiting on one key: their turn to look,
-/// and how many there are. An entry lives while someone waits on it.
-struct Waiting {
-    key: String,
-    turn: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// A key's turn to look, and how many wait for it.
-type Queue = (Arc<tokio::sync::Mutex<()>>, usize);
-
-/// Every key some request of this process waits on, with its waiters.
-static WAITING: LazyLock<Mutex<HashMap<String, Queue>>> = LazyLock::new(Mutex::default);
-
-fn waiting() -> MutexGuard<'static, HashMap<String, Queue>> {
-    // Every change under the lock is whole; a poisoned map is still valid.
-    WAITING.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Waiting {
-    /// One more waiter on `key`, or 503 past [`MAX_WAITERS_PER_KEY`].
-    fn join(key: &VisibleAscii) -> Result<Self, ShopError> {
-        let mut keys = waiting();
-        let (turn, waiters) = keys.entry(key.as_str().to_owned()).or_default();
-        if *waiters >= MAX_WAITERS_PER_KEY {
-            return Err(ShopError::ServiceUnavailable(format!(
-                "{MAX_WAITERS_PER_KEY} requests with this Idempotency-Key are already waiting \
-                 for the first one's outcome; nothing was done for this one"
-            )));
-        }
-        *waiters += 1;
-        Ok(Self {
-            key: key.as_str().to_owned(),
-            turn: Arc::clone(turn),
-        })
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        let mut keys = waiting();
-        if let Some((_, waiters)) = keys.get_mut(&self.key) {
-            *waiters -= 1;
-            if *waiters == 0 {
-                keys.remove(&self.key);
-            }
-        }
     }
 }
 
