@@ -24,6 +24,7 @@ pub mod counting;
 pub mod demo;
 pub mod experiment;
 pub mod floor;
+pub mod grow;
 pub mod isolation;
 pub mod load;
 pub mod partitions;

@@ -10,7 +10,7 @@ use shoplab::deployment::own_bin_dir;
 use shoplab::experiment::{self, Experiment};
 use shoplab::pin::{self, Pinning};
 use shoplab::{
-    anomalies, build_time, chaos, compare, isolation, load, partitions, rollout, scale, trace, up,
+    anomalies, build_time, chaos, compare, grow, isolation, load, partitions, rollout, scale, trace, up,
 };
 use shoplab_common::error::one_line;
 
@@ -37,6 +37,7 @@ enum Command {
     Compare(compare::Args),
     Load(load::standalone::Args),
     BuildTime(build_time::Args),
+    Grow(grow::Args),
     /// Start both deployments on fresh SQLite databases, run the same short
     /// scenario against each, and print the results side by side.
     Demo,
@@ -98,6 +99,7 @@ async fn run(cli: Cli, pinning: Option<Pinning>) -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args.options(bin_dir, pinning)?).await,
         Command::Load(args) => load::standalone::run(args.options()?, &bin_dir).await,
         Command::BuildTime(args) => once(args).await,
+        Command::Grow(args) => once(args).await,
         Command::Demo => shoplab::demo::run(bin_dir).await,
         Command::Isolation(args) => once(args.options(bin_dir)?).await,
         Command::Chaos(args) => once(args.options(bin_dir)?).await,

@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 /// What a copy of the workspace at `source` needs, relative to it: its
 /// manifest and lock file, and every member's directory, as `cargo
 /// metadata` lists them (so a member added later is copied too).
-pub(super) fn workspace_entries(source: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn workspace_entries(source: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metadata = Cargo::metadata(Command::new(cargo_program()).current_dir(source))?;
     let root = metadata["workspace_root"]
         .as_str()
@@ -43,15 +43,15 @@ fn cargo_program() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-pub(super) struct Cargo {
-    pub(super) root: PathBuf,
-    pub(super) target: PathBuf,
+pub(crate) struct Cargo {
+    pub(crate) root: PathBuf,
+    pub(crate) target: PathBuf,
     /// `release` or `dev`.
-    pub(super) profile: &'static str,
+    pub(crate) profile: &'static str,
 }
 
 impl Cargo {
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(cargo_program());
         command
             .current_dir(&self.root)
@@ -64,7 +64,7 @@ impl Cargo {
     /// (from cargo's `Compiling NAME vX (PATH)` lines): the workspace's by
     /// name, any other as `third-party NAME vX`, which a timed build should
     /// never show.
-    pub(super) fn build(&self, args: &[&str]) -> anyhow::Result<(f64, Vec<String>)> {
+    pub(crate) fn build(&self, args: &[&str]) -> anyhow::Result<(f64, Vec<String>)> {
         let started = Instant::now();
         let output = self
             .command()
@@ -98,7 +98,7 @@ impl Cargo {
         Ok((seconds, recompiled))
     }
 
-    pub(super) fn clean(&self, packages: &[String]) -> anyhow::Result<()> {
+    pub(crate) fn clean(&self, packages: &[String]) -> anyhow::Result<()> {
         let mut command = self.command();
         command.args(["clean", "--profile", self.profile]);
         for package in packages {
@@ -115,7 +115,7 @@ impl Cargo {
     }
 
     /// The workspace's own packages and the paths between them.
-    pub(super) fn workspace(&self) -> anyhow::Result<Workspace> {
+    pub(crate) fn workspace(&self) -> anyhow::Result<Workspace> {
         Ok(Workspace::from_metadata(&Self::metadata(
             &mut self.command(),
         )?))
@@ -140,7 +140,7 @@ impl Cargo {
 
 /// The workspace's own packages, each with the workspace packages it
 /// depends on to build (normal and build dependencies, not dev ones).
-pub(super) struct Workspace {
+pub(crate) struct Workspace {
     depends_on: std::collections::BTreeMap<String, Vec<String>>,
 }
 
@@ -173,7 +173,7 @@ impl Workspace {
     /// it should remove. (Cleaning the harness too would remove third-party
     /// files: `cargo clean -p` removes by target name, and a test target
     /// named `metrics` takes the `metrics` crate's files with it.)
-    pub(super) fn compiled_by(&self, package: &str) -> Vec<String> {
+    pub(crate) fn compiled_by(&self, package: &str) -> Vec<String> {
         let mut compiled = vec![package.to_owned()];
         let mut next = 0;
         while let Some(name) = compiled.get(next).cloned() {
@@ -193,7 +193,7 @@ impl Workspace {
 /// or directory") and rustc's notes but for the linker's command line (a
 /// failed link says why only there: "No space left on device", a killed
 /// `ld`).
-fn cargo_errors(stderr: &str) -> String {
+pub(crate) fn cargo_errors(stderr: &str) -> String {
     let mut said = Vec::new();
     let mut lines = stderr
         .lines()
@@ -223,7 +223,7 @@ fn cargo_errors(stderr: &str) -> String {
 }
 
 /// Copies a file or a directory tree, leaving out build output.
-pub(super) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     if from.is_file() {
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;

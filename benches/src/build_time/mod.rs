@@ -13,7 +13,7 @@
 //! to `common` rebuilds everything, a change to one service rebuilds one
 //! service.
 
-mod cargo;
+pub(crate) mod cargo;
 
 use std::path::{Path, PathBuf};
 

@@ -191,7 +191,7 @@ async fn launch_groups(
 /// could take it before the group does; on loopback, in a run of a few
 /// seconds, that does not happen in practice, and the group then fails to
 /// start with the address in its error rather than misbehaving.
-pub(crate) fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     Ok(listener.local_addr()?.port())
 }
@@ -320,7 +320,7 @@ const HEALTHY_WITHIN: Duration = Duration::from_secs(30);
 
 /// Polls `base_url/health` until it answers 200. The polls are 2 ms apart,
 /// fine enough for start-up times of a few milliseconds.
-pub(crate) async fn wait_for_health(base_url: &str, name: &str) -> anyhow::Result<()> {
+pub async fn wait_for_health(base_url: &str, name: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + HEALTHY_WITHIN;
     let url = format!("{base_url}/health");

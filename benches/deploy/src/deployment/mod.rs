@@ -26,7 +26,7 @@ mod options;
 
 use launch::launch;
 pub use launch::own_bin_dir;
-pub(crate) use launch::{free_port, wait_for_health};
+pub use launch::{free_port, wait_for_health};
 pub use options::{
     binary_of, group_process_name, Calls, Kind, Options, ReplicaCounts, Storage, Tx, DRAIN_NOTICE,
     GROUP_BINARY, MAX_REPLICAS,

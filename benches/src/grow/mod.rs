@@ -1,0 +1,362 @@
+//! `shoplab grow`: the seed's size claims tested on a shop grown to N
+//! components. For each N and each way of cutting the code into crates
+//! ([`Layout`]), a grown shop is generated in a scratch directory
+//! (`shop.rs`) and built, changed, broken and started per deployment
+//! (`builds.rs`, `start.rs`):
+//!
+//! - a clean build of the shop's own crates (third-party crates built
+//!   before, not timed), with the crates compiled;
+//! - a one-line change to one generated component's rules (its largest
+//!   stock, a constant its create handler checks), then a rebuild: time,
+//!   crates recompiled, binaries relinked, link time apart;
+//! - a compile error in the same rules: which binaries still build;
+//! - binary size, start-up (spawn to a passing `/health`), idle memory.
+//!
+//! The generated components are copies of the catalog, all alike: real
+//! code varies in size, and generic-heavy code costs the compiler more.
+
+mod builds;
+mod shop;
+mod start;
+mod templates;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use crate::build_time::cargo::Cargo;
+use crate::experiment::{self, Experiment, Stamp};
+use crate::progress::Step;
+
+use builds::{Builder, Built};
+pub use shop::Layout;
+use shop::{component, rules_file, RULE_LINE};
+
+/// The deployments, each with the packages of its binaries.
+fn deployments(components: usize) -> Vec<(&'static str, Vec<String>)> {
+    let mut services: Vec<String> = ["users", "catalog", "payments", "orders", "gateway"]
+        .iter()
+        .map(|name| format!("shoplab-{name}"))
+        .collect();
+    services.extend((1..=components).map(|index| format!("shoplab-{}", component(index))));
+    vec![
+        ("monolith", vec!["shoplab-monolith".to_owned()]),
+        ("modular", vec!["shoplab-group".to_owned()]),
+        ("microservices", services),
+    ]
+}
+
+/// One deployment of one grown shop, measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    /// N: the generated components, beside the real four.
+    pub components: usize,
+    pub layout: Layout,
+    pub deployment: String,
+    /// The deployment's binaries built from clean workspace crates.
+    pub clean_build_s: f64,
+    pub crates_compiled: usize,
+    /// The rebuild after one line of `catalog01`'s rules changed.
+    pub rebuild_s: f64,
+    /// Of which linking (summed over the binaries linked).
+    pub link_s: f64,
+    pub crates_recompiled: usize,
+    pub binaries_relinked: Vec<String>,
+    /// The deployment's binaries, summed.
+    pub binary_mib: f64,
+    pub binaries: usize,
+    /// Spawn to every process's `/health` passing.
+    pub startup_ms: f64,
+    /// Resident memory of all its processes, idle after start-up.
+    pub rss_idle_mib: f64,
+    /// With a compile error in `catalog01`'s rules.
+    pub broken_build: Broken,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Broken {
+    pub failed: Vec<String>,
+    pub built: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GrowResult {
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    /// `release`, or `dev` for `--quick`.
+    pub profile: String,
+    /// What the generated components are, and what that leaves out.
+    pub generated: String,
+    pub points: Vec<Point>,
+}
+
+const GENERATED: &str = "Each generated component is a copy of the catalog (its store, migrations, \
+rules, public routes and internal API) under its own name, wired into the monolith, the modular \
+monolith and a service of its own. All are alike and of one size: real components vary in size, \
+and generic-heavy code costs the compiler more than this.";
+
+/// Grow the shop to N components and measure what the seed says size
+/// costs: clean builds, the rebuild after a one-line change to one
+/// component (crates recompiled, binaries relinked, link time), a compile
+/// error in one component, binary size, start-up and idle memory, for the
+/// monolith, the modular monolith and the microservices, with the
+/// components' rules in the one domain crate and in a crate each. Builds
+/// in target/grow/ (a generated shop and its own target directory), never
+/// in the sources; the full run builds for an hour or more. Writes
+/// grow.json.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The results folder (default results/grow-<timestamp>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Debug builds, and N = 4 and 16 unless --components says otherwise:
+    /// the same steps in a fraction of the time.
+    #[arg(long)]
+    pub quick: bool,
+    /// The sizes to grow to: generated components beside the real four
+    /// (default 4,16,64).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub components: Vec<u16>,
+    /// The crate layouts to measure (default both).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub layouts: Vec<Layout>,
+}
+
+impl Args {
+    fn sizes(&self) -> Vec<usize> {
+        match (self.components.is_empty(), self.quick) {
+            (false, _) => self.components.iter().map(|&n| usize::from(n)).collect(),
+            (true, true) => vec![4, 16],
+            (true, false) => vec![4, 16, 64],
+        }
+    }
+
+    fn layouts(&self) -> Vec<Layout> {
+        if self.layouts.is_empty() {
+            Layout::ALL.to_vec()
+        } else {
+            self.layouts.clone()
+        }
+    }
+
+    fn profile(&self) -> &'static str {
+        if self.quick {
+            "dev"
+        } else {
+            "release"
+        }
+    }
+}
+
+impl Experiment for Args {
+    type Result = GrowResult;
+    const PREFIX: &'static str = "grow-";
+    const FILE: &'static str = "grow.json";
+
+    fn out(&self) -> Option<PathBuf> {
+        self.out.clone()
+    }
+
+    async fn measure(&self, out: &Path, stamp: Stamp, _earlier: &[GrowResult]) -> anyhow::Result<GrowResult> {
+        let source = experiment::source_root();
+        let work = source.join("target").join("grow");
+        let mut points = Vec::new();
+        for components in self.sizes() {
+            for layout in self.layouts() {
+                let cargo = Cargo {
+                    root: work.join("shop"),
+                    target: work.join("target"),
+                    profile: self.profile(),
+                };
+                let (source, work) = (source.clone(), work.clone());
+                let measured = tokio::task::spawn_blocking(move || {
+                    builds_of(&source, &work, cargo, components, layout)
+                })
+                .await??;
+                for (deployment, builds) in measured {
+                    let step = Step::begin(format!("grow: N = {components}, {}, {deployment}: start-up", layout.name()));
+                    let started = start::measure(deployment, &builds.bin_dir, components, &out.join("grow-data")).await?;
+                    step.done(&format!("{:.0} ms, {:.0} MiB", started.startup_ms, started.rss_idle_mib));
+                    points.push(builds.point(components, layout, deployment, started));
+                }
+            }
+        }
+        Ok(GrowResult {
+            stamp,
+            profile: self.profile().into(),
+            generated: GENERATED.into(),
+            points,
+        })
+    }
+
+    fn render(&self, results: &[GrowResult]) {
+        for result in results {
+            println!("{}", table(&result.points));
+        }
+    }
+
+    fn check(&self, results: &[GrowResult]) -> anyhow::Result<()> {
+        for point in results.iter().flat_map(|result| &result.points) {
+            if point.binaries_relinked.is_empty() {
+                bail!("N = {}, {}, {}: a change to catalog01's rules relinked nothing", point.components, point.layout.name(), point.deployment);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The builds of one deployment of one grown shop.
+struct Builds {
+    bin_dir: PathBuf,
+    clean: Built,
+    rebuild: Built,
+    broken: Built,
+    packages: Vec<String>,
+}
+
+impl Builds {
+    fn point(self, components: usize, layout: Layout, deployment: &str, started: start::Started) -> Point {
+        let sizes: Vec<u64> = self
+            .packages
+            .iter()
+            .filter_map(|package| std::fs::metadata(self.bin_dir.join(package)).ok())
+            .map(|metadata| metadata.len())
+            .collect();
+        Point {
+            components,
+            layout,
+            deployment: deployment.into(),
+            clean_build_s: self.clean.seconds,
+            crates_compiled: self.clean.compiled.len(),
+            rebuild_s: self.rebuild.seconds,
+            link_s: self.rebuild.link_seconds,
+            crates_recompiled: self.rebuild.compiled.len(),
+            binaries_relinked: self.rebuild.relinked,
+            binary_mib: sizes.iter().sum::<u64>() as f64 / f64::from(1 << 20),
+            binaries: sizes.len(),
+            startup_ms: started.startup_ms,
+            rss_idle_mib: started.rss_idle_mib,
+            broken_build: Broken {
+                failed: self
+                    .packages
+                    .iter()
+                    .filter(|package| !self.broken.binaries.contains(package))
+                    .cloned()
+                    .collect(),
+                built: self
+                    .packages
+                    .iter()
+                    .filter(|package| self.broken.binaries.contains(package))
+                    .cloned()
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Generates the shop of `components` in `layout` and builds it every way
+/// a point needs, per deployment.
+fn builds_of(
+    source: &Path,
+    work: &Path,
+    cargo: Cargo,
+    components: usize,
+    layout: Layout,
+) -> anyhow::Result<Vec<(&'static str, Builds)>> {
+    let label = format!("grow: N = {components}, {}", layout.name());
+    let step = Step::begin(format!("{label}: generating the shop"));
+    shop::generate(source, &cargo.root, components, layout)?;
+    step.done(&cargo.root.display().to_string());
+    let root = cargo.root.clone();
+    let builder = Builder::new(cargo, &work.join("tools"))?;
+    let deployments = deployments(components);
+
+    // Each deployment's builds resolve their own features of the
+    // third-party crates: built here once, so that no timed build below
+    // compiles a crate that is not the shop's.
+    let step = Step::begin(format!("{label}: third-party crates and the whole shop (not timed)"));
+    for (_, packages) in &deployments {
+        builder.build(packages, false)?;
+    }
+    step.done("built");
+    let workspace = builder.cargo.workspace()?;
+    let mut cleans = Vec::new();
+    for (deployment, packages) in &deployments {
+        let step = Step::begin(format!("{label}, {deployment}: a clean build"));
+        let mut own: Vec<String> = packages.iter().flat_map(|package| workspace.compiled_by(package)).collect();
+        own.sort();
+        own.dedup();
+        builder.cargo.clean(&own)?;
+        let built = builder.build(packages, false)?;
+        step.done(&format!("{:.1} s, {} crates", built.seconds, built.compiled.len()));
+        cleans.push(built);
+    }
+
+    // One edit before each deployment's rebuild, each a new value: every
+    // deployment rebuilds after a change it has not seen, with no restoring
+    // build in between.
+    let rules = root.join(rules_file(layout, &component(1)));
+    let original = std::fs::read_to_string(&rules).with_context(|| format!("cannot read {}", rules.display()))?;
+    let mut rebuilds = Vec::new();
+    for (edit, (deployment, packages)) in deployments.iter().enumerate() {
+        let step = Step::begin(format!("{label}, {deployment}: one line of catalog01's rules changed, rebuilt"));
+        let changed = format!("pub const MAX_STOCK: i64 = 1_000_00{};", edit + 1);
+        shop::write(&rules, &original.replacen(RULE_LINE, &changed, 1))?;
+        let built = builder.build(packages, false)?;
+        step.done(&format!("{:.1} s, relinked {}", built.seconds, built.relinked.len()));
+        rebuilds.push(built);
+    }
+    let mut broken = Vec::new();
+    shop::write(&rules, &original.replacen(RULE_LINE, "pub const MAX_STOCK: i64 = \"1_000_000\";", 1))?;
+    for (deployment, packages) in &deployments {
+        let step = Step::begin(format!("{label}, {deployment}: a compile error in catalog01's rules"));
+        let built = builder.build(packages, true)?;
+        step.done(&format!("{} of {} binaries built", built.binaries.len(), packages.len()));
+        broken.push(built);
+    }
+    shop::write(&rules, &original)?;
+    let mut measured = Vec::new();
+    for ((((deployment, packages), clean), rebuild), broken) in deployments.into_iter().zip(cleans).zip(rebuilds).zip(broken) {
+        // Back to the shop as generated, for its size and its start.
+        builder.build(&packages, false)?;
+        measured.push((
+            deployment,
+            Builds {
+                bin_dir: builder.bin_dir(),
+                clean,
+                rebuild,
+                broken,
+                packages,
+            },
+        ));
+    }
+    Ok(measured)
+}
+
+/// The points as a table.
+fn table(points: &[Point]) -> String {
+    let mut lines = vec![format!(
+        "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8}  {}",
+        "N", "layout", "deployment", "clean s", "rebuild s", "link s", "relinked", "MiB", "start ms", "RSS MiB", "crates", "broken: built"
+    )];
+    for point in points {
+        lines.push(format!(
+            "{:>3}  {:<19} {:<13} {:>8.1} {:>9.1} {:>7.1} {:>9} {:>8.0} {:>9.0} {:>8.0} {:>8}  {} of {}",
+            point.components,
+            point.layout.name(),
+            point.deployment,
+            point.clean_build_s,
+            point.rebuild_s,
+            point.link_s,
+            point.binaries_relinked.len(),
+            point.binary_mib,
+            point.startup_ms,
+            point.rss_idle_mib,
+            point.crates_recompiled,
+            point.broken_build.built.len(),
+            point.broken_build.built.len() + point.broken_build.failed.len()
+        ));
+    }
+    lines.join("\n")
+}

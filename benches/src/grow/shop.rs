@@ -1,0 +1,464 @@
+//! The grown shop: a copy of the real shop's product crates (not the
+//! harness, not the test kit) with N generated components beside the real
+//! four, written in a scratch directory, never in the repository.
+//!
+//! Each generated component `catalogNN` is a copy of the catalog: its store
+//! (`common/src/catalog/store.rs`, copied, on tables of its own), its
+//! migrations (the catalog's, their tables renamed), its rules (one: the
+//! largest stock a product may have), its public routes under `/catalogNN`
+//! and its internal API. It is wired the three ways the real ones are: a
+//! service of its own (`grown/catalogNN`, lib and binary), and mounted by
+//! the monolith (on its one database) and by the modular monolith (on a
+//! database of its own). Where its rules and store live is the [`Layout`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use super::templates;
+use crate::build_time::cargo::{copy_tree, workspace_entries};
+
+/// Where the generated components' rules and store live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// Modules of the one domain crate, `shoplab-common`, as the real
+    /// components' are today: every binary depends on them all.
+    OneCrate,
+    /// A crate of its own per component (`grown/catalogNN-rules`), which
+    /// the monolith, the modular monolith and that component's service
+    /// depend on, and no other service.
+    CratePerComponent,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 2] = [Layout::OneCrate, Layout::CratePerComponent];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::OneCrate => "one_crate",
+            Layout::CratePerComponent => "crate_per_component",
+        }
+    }
+}
+
+/// The workspace members the grown shop keeps: the product, not the
+/// harness or the test kit.
+fn is_product(entry: &Path) -> bool {
+    !(entry.starts_with("benches") || entry.starts_with("testkit"))
+}
+
+/// A generated component's name: `catalog01`, `catalog02`, …
+pub fn component(index: usize) -> String {
+    format!("catalog{index:02}")
+}
+
+/// The file that holds the rules of generated component `name`, from the
+/// shop's root: where the one-line change and the compile error go.
+pub fn rules_file(layout: Layout, name: &str) -> PathBuf {
+    match layout {
+        Layout::OneCrate => PathBuf::from(format!("common/src/grown/{name}/mod.rs")),
+        Layout::CratePerComponent => PathBuf::from(format!("grown/{name}-rules/src/lib.rs")),
+    }
+}
+
+/// The rule's line as generated, and as the change and the error make it.
+pub const RULE_LINE: &str = "pub const MAX_STOCK: i64 = 1_000_000;";
+
+/// Writes the shop with `components` generated components in `layout` at
+/// `root` (emptied first), from the real shop at `source`.
+pub fn generate(source: &Path, root: &Path, components: usize, layout: Layout) -> anyhow::Result<()> {
+    if root.exists() {
+        std::fs::remove_dir_all(root)
+            .with_context(|| format!("cannot empty {}", root.display()))?;
+    }
+    let entries: Vec<PathBuf> = workspace_entries(source)?
+        .into_iter()
+        .filter(|entry| is_product(entry))
+        .collect();
+    for entry in &entries {
+        copy_tree(&source.join(entry), &root.join(entry))?;
+        let manifest = root.join(entry).join("Cargo.toml");
+        if manifest.is_file() {
+            let text = read(&manifest)?;
+            write(&manifest, &without_dev_dependencies(&text))?;
+        }
+    }
+    let names: Vec<String> = (1..=components).map(component).collect();
+    let mut members: Vec<String> = entries
+        .iter()
+        .filter(|entry| root.join(entry).join("Cargo.toml").is_file())
+        .map(|entry| entry.display().to_string())
+        .collect();
+    let mut dependencies = Vec::new();
+    for name in &names {
+        members.push(format!("grown/{name}"));
+        dependencies.push(format!("shoplab-{name} = {{ path = \"grown/{name}\" }}"));
+        if layout == Layout::CratePerComponent {
+            members.push(format!("grown/{name}-rules"));
+            dependencies.push(format!(
+                "shoplab-{name}-rules = {{ path = \"grown/{name}-rules\" }}"
+            ));
+        }
+    }
+    let manifest = root.join("Cargo.toml");
+    write(&manifest, &workspace_manifest(&read(&manifest)?, &members, &dependencies)?)?;
+    if layout == Layout::OneCrate {
+        let modules: String = names.iter().map(|name| format!("pub mod {name};\n")).collect();
+        write(
+            &root.join("common/src/grown/mod.rs"),
+            &format!("//! The components `shoplab grow` generated: their rules and stores.\n\n{modules}"),
+        )?;
+        append(&root.join("common/src/lib.rs"), "\npub mod grown;\n")?;
+    }
+    for (index, name) in names.iter().enumerate() {
+        write_component(source, root, name, index + 1, layout)?;
+    }
+    wire_monolith(root, &names)?;
+    wire_group(root, &names)?;
+    Ok(())
+}
+
+fn write_component(
+    source: &Path,
+    root: &Path,
+    name: &str,
+    index: usize,
+    layout: Layout,
+) -> anyhow::Result<()> {
+    let (common, migrations_dir, rules_path) = match layout {
+        Layout::OneCrate => (
+            "crate",
+            format!("migrations/grown/{name}"),
+            format!("shoplab_common::grown::{name}"),
+        ),
+        Layout::CratePerComponent => (
+            "shoplab_common",
+            "migrations".to_owned(),
+            format!("shoplab_{name}_rules"),
+        ),
+    };
+    let fill = |template: &str| {
+        template
+            .replace("MIGRATIONS_DIR", &migrations_dir)
+            .replace("RULES", &rules_path)
+            .replace("COMMON", common)
+            .replace("CRATE", &format!("shoplab_{name}"))
+            .replace("NAME", name)
+    };
+    let rules = root.join(rules_file(layout, name));
+    let rules_dir = rules.parent().context("the rules file has a folder")?;
+    write(&rules, &fill(templates::RULES))?;
+    write(&rules_dir.join("store.rs"), &copied_store(source, name, layout)?)?;
+    let migrations = match layout {
+        Layout::OneCrate => root.join("common").join(&migrations_dir),
+        Layout::CratePerComponent => root.join(format!("grown/{name}-rules/migrations")),
+    };
+    write_migrations(source, &migrations, name, index)?;
+    if layout == Layout::CratePerComponent {
+        write(
+            &root.join(format!("grown/{name}-rules/Cargo.toml")),
+            &package(
+                &format!("shoplab-{name}-rules"),
+                &["diesel", "diesel_migrations", "shoplab-common"],
+                "",
+            ),
+        )?;
+    }
+    let mut deps = vec!["actix-web", "anyhow", "clap", "shoplab-common", "shoplab-http", "shoplab-service"];
+    let rules_crate = format!("shoplab-{name}-rules");
+    if layout == Layout::CratePerComponent {
+        deps.push(&rules_crate);
+    }
+    let service = root.join(format!("grown/{name}"));
+    let targets = format!(
+        "\n[lib]\npath = \"src/lib.rs\"\n\n[[bin]]\nname = \"shoplab-{name}\"\npath = \"src/main.rs\"\n"
+    );
+    write(&service.join("Cargo.toml"), &package(&format!("shoplab-{name}"), &deps, &targets))?;
+    write(&service.join("src/lib.rs"), &fill(templates::SERVICE_LIB))?;
+    write(&service.join("src/main.rs"), &fill(templates::SERVICE_MAIN))?;
+    Ok(())
+}
+
+/// The catalog's store, as generated component `name`'s: on its own
+/// tables (its rules' `schema`), naming the domain crate from where it is.
+fn copied_store(source: &Path, name: &str, layout: Layout) -> anyhow::Result<String> {
+    const SCHEMA: &str = "use crate::db::schema::{products, reservation_lines, reservations};";
+    let store = read(&source.join("common/src/catalog/store.rs"))?;
+    if !store.contains(SCHEMA) {
+        bail!("common/src/catalog/store.rs no longer has the line `{SCHEMA}`: shoplab grow's copy needs updating");
+    }
+    let mut store = store.replace(SCHEMA, "use super::schema::{products, reservation_lines, reservations};");
+    if layout == Layout::CratePerComponent {
+        store = store.replace("crate::", "shoplab_common::");
+    }
+    Ok(format!(
+        "//! {name}'s store: common/src/catalog/store.rs, copied by `shoplab grow`.\n//!\n{store}"
+    ))
+}
+
+/// The catalog's SQLite migrations as one migration of component `name`,
+/// its tables renamed `name_…`.
+fn write_migrations(source: &Path, dir: &Path, name: &str, index: usize) -> anyhow::Result<()> {
+    let catalog = source.join("common/migrations/sqlite/catalog");
+    let mut steps: Vec<PathBuf> = std::fs::read_dir(&catalog)
+        .with_context(|| format!("cannot read {}", catalog.display()))?
+        .map(|entry| entry.map(|entry| entry.path().join("up.sql")))
+        .collect::<Result<_, _>>()?;
+    steps.sort();
+    let mut up = String::new();
+    for step in &steps {
+        up.push_str(&rename_tables(&read(step)?, name));
+        up.push('\n');
+    }
+    let migration = dir.join(format!("20990101{index:06}_{name}"));
+    write(&migration.join("up.sql"), &up)?;
+    write(
+        &migration.join("down.sql"),
+        &format!("DROP TABLE {name}_reservation_lines;\nDROP TABLE {name}_reservations;\nDROP TABLE {name}_products;\n"),
+    )
+}
+
+/// `sql` with the catalog's tables (and the temporary ones its migrations
+/// make) renamed `name_TABLE`: whole words only.
+fn rename_tables(sql: &str, name: &str) -> String {
+    const TABLES: [&str; 5] = [
+        "products",
+        "reservations",
+        "reservation_lines",
+        "reservations_keyed",
+        "reservation_lines_keyed",
+    ];
+    let mut out = String::with_capacity(sql.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if TABLES.contains(&word.as_str()) {
+            out.push_str(name);
+            out.push('_');
+        }
+        out.push_str(word);
+        word.clear();
+    };
+    for character in sql.chars() {
+        if character.is_ascii_alphanumeric() || character == '_' {
+            word.push(character);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(character);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The monolith mounts every generated component on its one database.
+fn wire_monolith(root: &Path, names: &[String]) -> anyhow::Result<()> {
+    let migrate: String = names.iter().map(|name| format!("    shoplab_{name}::migrate(pool)?;\n")).collect();
+    let configure: String = names
+        .iter()
+        .map(|name| format!("\n        .configure(shoplab_{name}::configure)"))
+        .collect();
+    write(
+        &root.join("monolith/src/grown.rs"),
+        &format!(
+            "//! The components `shoplab grow` generated, in the monolith: their tables on its\n\
+             //! one database, their routes beside the real ones.\n\n\
+             use shoplab_common::db::Pool;\nuse shoplab_http::routes::Routes;\n\n\
+             pub fn migrate(pool: &Pool) -> Result<(), shoplab_common::ShopError> {{\n{migrate}    Ok(())\n}}\n\n\
+             pub fn configure(routes: &mut Routes<'_>) {{\n    routes{configure};\n}}\n"
+        ),
+    )?;
+    let lib = root.join("monolith/src/lib.rs");
+    let mut text = read(&lib)?;
+    for (anchor, replacement) in [
+        ("mod audit;\n", "mod audit;\nmod grown;\n"),
+        (
+            "    let pool = web::Data::new(db::open(database_url, &Component::ALL)?);\n",
+            "    let pool = web::Data::new(db::open(database_url, &Component::ALL)?);\n    grown::migrate(pool.get_ref())?;\n",
+        ),
+        (
+            "            .configure(audit::configure);\n",
+            "            .configure(grown::configure)\n            .configure(audit::configure);\n",
+        ),
+    ] {
+        text = patched(&text, anchor, replacement, "monolith/src/lib.rs")?;
+    }
+    write(&lib, &text)?;
+    add_dependencies(&root.join("monolith/Cargo.toml"), names)
+}
+
+/// The modular monolith mounts every generated component, each on a
+/// database of its own beside the group's first (SQLite) one.
+fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
+    let open: String = names
+        .iter()
+        .map(|name| {
+            format!(
+                "    let pool = db::open(&DatabaseUrl::sqlite_in(&dir, \"{name}\"), &[])?;\n\
+                 \x20   shoplab_{name}::migrate(&pool)?;\n\
+                 \x20   grown.push((shoplab_{name}::configure as Configure, pool));\n"
+            )
+        })
+        .collect();
+    write(
+        &root.join("microservices/group/src/grown.rs"),
+        &format!("{}{open}{}", templates::GROUP_OPEN, templates::GROUP_CONFIGURE),
+    )?;
+    let lib = root.join("microservices/group/src/lib.rs");
+    let mut text = read(&lib)?;
+    for (anchor, replacement) in [
+        ("mod audit;\n", "mod audit;\nmod grown;\n"),
+        (
+            "    let listener = TcpListener::bind(&group.addr)",
+            "    let grown = grown::open(&group.databases)?;\n    let listener = TcpListener::bind(&group.addr)",
+        ),
+        (
+            "        if whole_shop {\n",
+            "        grown::configure(app, &grown);\n        if whole_shop {\n",
+        ),
+    ] {
+        text = patched(&text, anchor, replacement, "microservices/group/src/lib.rs")?;
+    }
+    write(&lib, &text)?;
+    add_dependencies(&root.join("microservices/group/Cargo.toml"), names)
+}
+
+fn patched(text: &str, anchor: &str, replacement: &str, file: &str) -> anyhow::Result<String> {
+    if text.matches(anchor).count() != 1 {
+        bail!("{file} no longer has `{}` once: shoplab grow's wiring needs updating", anchor.trim());
+    }
+    Ok(text.replacen(anchor, replacement, 1))
+}
+
+fn add_dependencies(manifest: &Path, names: &[String]) -> anyhow::Result<()> {
+    let lines: String = names.iter().map(|name| format!("shoplab-{name}.workspace = true\n")).collect();
+    let text = patched(&read(manifest)?, "[dependencies]\n", &format!("[dependencies]\n{lines}"), "a manifest")?;
+    write(manifest, &text)
+}
+
+/// The workspace manifest with `members` as its members, the harness's
+/// and test kit's dependencies left out and `dependencies` added.
+fn workspace_manifest(text: &str, members: &[String], dependencies: &[String]) -> anyhow::Result<String> {
+    let start = text.find("members = [").context("the workspace manifest has no members list")?;
+    let end = start + text[start..].find(']').context("the members list is not closed")?;
+    let listed: String = members.iter().map(|member| format!("    \"{member}\",\n")).collect();
+    let text = format!("{}members = [\n{listed}{}", &text[..start], &text[end..]);
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| !["shoplab-testkit", "shoplab-deploy", "shoplab-loadgen"].iter().any(|name| line.starts_with(name)))
+        .collect();
+    let text = kept.join("\n") + "\n";
+    patched(
+        &text,
+        "[workspace.dependencies]\n",
+        &format!("[workspace.dependencies]\n{}\n", dependencies.join("\n")),
+        "Cargo.toml",
+    )
+}
+
+/// A generated package's manifest: the workspace's settings and lints,
+/// `dependencies` from the workspace's list, then `targets`.
+fn package(name: &str, dependencies: &[&str], targets: &str) -> String {
+    let dependencies: String = dependencies.iter().map(|dependency| format!("{dependency}.workspace = true\n")).collect();
+    format!(
+        "[package]\nname = \"{name}\"\ndescription = \"Generated by shoplab grow.\"\n\
+         version.workspace = true\nedition.workspace = true\nlicense.workspace = true\n\
+         rust-version.workspace = true\n\n[dependencies]\n{dependencies}{targets}\n[lints]\nworkspace = true\n"
+    )
+}
+
+/// A member's manifest without its `[dev-dependencies]` (the test kit is
+/// not in the grown shop, and nothing there builds tests).
+fn without_dev_dependencies(text: &str) -> String {
+    let mut kept = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            skipping = line.trim() == "[dev-dependencies]";
+        }
+        if !skipping {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+pub(super) fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut whole = read(path)?;
+    whole.push_str(text);
+    write(path, &whole)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grown_shop_is_a_workspace_with_each_generated_component_wired_in() {
+        let source = crate::experiment::source_root();
+        for layout in Layout::ALL {
+            let scratch = tempfile::tempdir().expect("a temp dir");
+            let root = scratch.path().join("shop");
+            generate(&source, &root, 2, layout).expect("the shop is generated");
+            let metadata = std::process::Command::new(env!("CARGO"))
+                .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+                .current_dir(&root)
+                .output()
+                .expect("cargo metadata runs");
+            assert!(metadata.status.success(), "{}", String::from_utf8_lossy(&metadata.stderr));
+            let metadata: serde_json::Value =
+                serde_json::from_slice(&metadata.stdout).expect("cargo metadata prints JSON");
+            let packages: Vec<&str> = metadata["packages"]
+                .as_array()
+                .expect("a package list")
+                .iter()
+                .filter_map(|package| package["name"].as_str())
+                .collect();
+            for name in ["shoplab-catalog01", "shoplab-catalog02", "shoplab-monolith", "shoplab-group"] {
+                assert!(packages.contains(&name), "{layout:?}: no {name} in {packages:?}");
+            }
+            assert_eq!(
+                packages.contains(&"shoplab-catalog02-rules"),
+                layout == Layout::CratePerComponent,
+                "{layout:?}: {packages:?}"
+            );
+            assert!(!packages.iter().any(|name| name.contains("testkit")));
+            let rules = std::fs::read_to_string(root.join(rules_file(layout, "catalog01")))
+                .expect("the rules are where the change goes");
+            assert_eq!(rules.matches(RULE_LINE).count(), 1, "{layout:?}");
+            let monolith = std::fs::read_to_string(root.join("monolith/src/lib.rs")).expect("the monolith");
+            assert!(monolith.contains(".configure(grown::configure)"));
+        }
+    }
+
+    #[test]
+    fn only_the_catalog_tables_are_renamed_and_only_whole_words() {
+        let sql = "CREATE TABLE products (id INTEGER);\nINSERT INTO reservations_keyed SELECT * FROM reservations;\n-- products_seen stays";
+        assert_eq!(
+            rename_tables(sql, "catalog07"),
+            "CREATE TABLE catalog07_products (id INTEGER);\nINSERT INTO catalog07_reservations_keyed SELECT * FROM catalog07_reservations;\n-- products_seen stays"
+        );
+    }
+
+    #[test]
+    fn the_dev_dependencies_go_and_the_rest_stays() {
+        let manifest = "[package]\nname = \"x\"\n\n[dependencies]\na = 1\n\n[dev-dependencies]\nb = 2\n\n[lints]\nworkspace = true\n";
+        assert_eq!(
+            without_dev_dependencies(manifest),
+            "[package]\nname = \"x\"\n\n[dependencies]\na = 1\n\n[lints]\nworkspace = true\n"
+        );
+    }
+}

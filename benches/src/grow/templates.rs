@@ -1,0 +1,273 @@
+//! The text of what `shoplab grow` writes for each generated component
+//! beside what it copies from the real catalog (`shop.rs`): its tables'
+//! schema and migrations' frame, its rules, its HTTP (the catalog's public
+//! routes under its own prefix, and its internal API), its service's
+//! `main`, and the wiring the monolith and the modular monolith get.
+//! `NAME` stands for the component's name (`catalog07`), `RULES` for the
+//! path of its rules (`shoplab_common::grown::catalog07` when they are
+//! modules of the one domain crate, `shoplab_catalog07_rules` in a crate of
+//! their own), `CRATE` for its service crate (`shoplab_catalog07`), `COMMON` for
+//! the domain crate as the rules name it (`crate` or `shoplab_common`).
+
+/// The rules beside the copied store: the schema of the component's own
+/// tables, and its migrations. `MIGRATIONS_DIR` is where they are, from
+/// the crate's manifest.
+pub(super) const RULES: &str = r#"//! NAME: a component `shoplab grow` generated, a copy of the catalog
+//! (products and stock) under its own name, on tables of its own.
+
+pub mod store;
+
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use COMMON::db::DbConnection;
+use COMMON::ShopError;
+
+/// The largest stock one product of NAME may have: the rule
+/// `shoplab grow` changes by one to time a rebuild.
+pub const MAX_STOCK: i64 = 1_000_000;
+
+/// Refuses a stock above [`MAX_STOCK`].
+pub fn check_stock(units: i64) -> Result<(), ShopError> {
+    if units > MAX_STOCK {
+        return Err(ShopError::invalid(format!(
+            "NAME keeps at most {MAX_STOCK} units of a product"
+        )));
+    }
+    Ok(())
+}
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("MIGRATIONS_DIR");
+
+/// Brings NAME's tables up to date (SQLite only: the grown shop runs on
+/// the lab's default database).
+pub fn migrate(conn: &mut DbConnection) -> Result<(), ShopError> {
+    match conn {
+        DbConnection::Sqlite(inner) => inner
+            .run_pending_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(|error| ShopError::internal("migrating the NAME tables", error)),
+        DbConnection::Postgresql(_) => Err(ShopError::invalid(
+            "the grown shop's components run on SQLite only",
+        )),
+    }
+}
+
+mod schema {
+    diesel::table! {
+        #[sql_name = "NAME_products"]
+        products (id) {
+            id -> BigInt,
+            name -> Text,
+            price_cents -> BigInt,
+            stock -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        #[sql_name = "NAME_reservations"]
+        reservations (step_key) {
+            step_key -> Text,
+            order_id -> BigInt,
+            status -> Text,
+        }
+    }
+
+    diesel::table! {
+        #[sql_name = "NAME_reservation_lines"]
+        reservation_lines (step_key, product_id) {
+            step_key -> Text,
+            product_id -> BigInt,
+            quantity -> BigInt,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(reservations, reservation_lines);
+}
+"#;
+
+/// The component's HTTP, the library of its service crate: the catalog's
+/// product routes under `/NAME`, and the catalog's internal API on the
+/// copied store.
+pub(super) const SERVICE_LIB: &str = r#"//! NAME's HTTP: a generated copy of the catalog's product routes, under
+//! `/NAME/products`, and of its internal API (`shoplab grow`).
+
+use actix_web::{web, HttpResponse};
+use shoplab_common::db::{write_transaction, DbConnection, Pool};
+use shoplab_common::domain::{OrderItems, OrderRef, ProductId, StepKey};
+use shoplab_common::ShopError;
+use shoplab_http::routes::Routes;
+use shoplab_http::wire::{CreateProduct, PageQuery};
+use shoplab_http::{resource, with_conn, ApiError, ApiJson};
+use shoplab_service::internal::{CatalogAudit, HeldUnits, OrderIdBody, ProductIds, Reserve};
+use RULES::{check_stock, store};
+
+/// The service's name, as it announces itself.
+pub const SERVICE: &str = "shoplab-NAME";
+
+/// Brings NAME's tables up to date on `pool`'s database.
+pub fn migrate(pool: &Pool) -> Result<(), ShopError> {
+    let mut conn = pool.get().map_err(|error| ShopError::internal("NAME", error))?;
+    RULES::migrate(&mut conn)
+}
+
+pub fn configure(routes: &mut Routes<'_>) {
+    routes
+        .service(resource("/NAME/products").post(create).get(list))
+        .service(resource("/NAME/products/{id}").get(get))
+        .service(resource("/internal/NAME/products/lookup").post(lookup))
+        .service(resource("/internal/NAME/reservations").post(reserve))
+        .service(resource("/internal/NAME/reservations/{step_key}").get(held))
+        .service(resource("/internal/NAME/reservations/{step_key}/release").post(release))
+        .service(resource("/internal/audit/NAME").get(audit));
+}
+
+async fn create(pool: web::Data<Pool>, json: ApiJson<CreateProduct>) -> Result<HttpResponse, ApiError> {
+    let product = json.body.parse()?;
+    check_stock(product.stock.get())?;
+    let created = with_conn(&pool, move |conn| store::create(conn, &product)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+async fn list(pool: web::Data<Pool>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let page = query.parse()?;
+    let products = with_conn(&pool, move |conn| store::list(conn, page)).await?;
+    Ok(HttpResponse::Ok().json(products))
+}
+
+async fn get(pool: web::Data<Pool>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = ProductId::parse_segment(&id)?;
+    let product = with_conn(&pool, move |conn| store::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(product))
+}
+
+async fn lookup(pool: web::Data<Pool>, json: ApiJson<ProductIds>) -> Result<HttpResponse, ApiError> {
+    let ids = json
+        .body
+        .ids
+        .iter()
+        .map(|&id| ProductId::parse(id))
+        .collect::<Result<Vec<_>, ShopError>>()?;
+    let found = with_conn(&pool, move |conn| store::find_existing(conn, &ids)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+async fn reserve(pool: web::Data<Pool>, json: ApiJson<Reserve>) -> Result<HttpResponse, ApiError> {
+    let order = OrderRef::parse(json.body.order_id, &json.body.step_key)?;
+    let pairs: Vec<(i64, i64)> = json
+        .body
+        .items
+        .iter()
+        .map(|item| (item.product_id, item.quantity))
+        .collect();
+    let items = OrderItems::parse(&pairs)?;
+    in_transaction(&pool, move |conn| store::reserve(conn, &order, items.lines())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn release(
+    pool: web::Data<Pool>,
+    key: web::Path<String>,
+    json: ApiJson<OrderIdBody>,
+) -> Result<HttpResponse, ApiError> {
+    let order = OrderRef::parse(json.body.order_id, &key)?;
+    in_transaction(&pool, move |conn| store::release(conn, &order)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn in_transaction(
+    pool: &Pool,
+    work: impl FnOnce(&mut DbConnection) -> Result<(), ShopError> + Send + 'static,
+) -> Result<(), ShopError> {
+    with_conn(pool, move |conn| write_transaction(conn, work)).await
+}
+
+async fn held(pool: web::Data<Pool>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = StepKey::parse(&key)?;
+    let reserved_units = with_conn(&pool, move |conn| store::held_units(conn, &key)).await?;
+    Ok(HttpResponse::Ok().json(HeldUnits { reserved_units }))
+}
+
+async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    let (products, stock_units) = with_conn(&pool, store::audit).await?;
+    Ok(HttpResponse::Ok().json(CatalogAudit {
+        products,
+        stock_units,
+    }))
+}
+"#;
+
+/// The component as a service of its own: its own database, its own port.
+pub(super) const SERVICE_MAIN: &str = r#"//! NAME as a service of its own (`shoplab grow`): its own database, its
+//! own port, `/health` and its routes.
+
+use actix_web::web;
+use clap::Parser;
+use shoplab_common::db::{self, DatabaseUrl};
+use shoplab_http::routes::{health, Routes};
+use shoplab_http::server::Application;
+use CRATE::{configure, migrate, SERVICE};
+
+/// NAME, a generated copy of the catalog, as a service of its own.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// The database: sqlite://PATH (created if missing).
+    #[arg(long, value_parser = DatabaseUrl::parse)]
+    database_url: DatabaseUrl,
+}
+
+fn main() {
+    let args = Args::parse();
+    let result = open(&args).and_then(shoplab_service::run);
+    shoplab_service::exit_on_error(SERVICE, result);
+}
+
+fn open(args: &Args) -> anyhow::Result<Application> {
+    let pool = db::open(&args.database_url, &[])?;
+    migrate(&pool)?;
+    let pool = web::Data::new(pool);
+    let application = Application::bind(SERVICE, &args.addr, move |app| {
+        health::configure(app, vec![pool.get_ref().clone()]);
+        Routes::new(app, pool.clone()).configure(configure);
+    })?;
+    Ok(application)
+}
+"#;
+
+/// The modular monolith's `grown.rs`, up to the generated components'
+/// opening (one `let pool …` block each, then [`GROUP_CONFIGURE`]).
+pub(super) const GROUP_OPEN: &str = r#"//! The components `shoplab grow` generated, in the modular monolith: each
+//! on a database of its own, beside the group's first, their routes
+//! beside the real ones.
+
+use std::path::{Path, PathBuf};
+
+use actix_web::web;
+use shoplab_common::components::Component;
+use shoplab_common::db::{self, DatabaseUrl, Pool};
+use shoplab_http::routes::Routes;
+
+pub type Configure = fn(&mut Routes<'_>);
+
+pub fn open(databases: &[(Component, DatabaseUrl)]) -> anyhow::Result<Vec<(Configure, Pool)>> {
+    let dir = databases
+        .iter()
+        .find_map(|(_, url)| match url {
+            DatabaseUrl::Sqlite(path) => path.parent().map(Path::to_path_buf),
+            _ => None,
+        })
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let mut grown = Vec::new();
+"#;
+
+pub(super) const GROUP_CONFIGURE: &str = r#"    Ok(grown)
+}
+
+pub fn configure(app: &mut web::ServiceConfig, grown: &[(Configure, Pool)]) {
+    for (configure, pool) in grown {
+        Routes::new(app, web::Data::new(pool.clone())).configure(*configure);
+    }
+}
+"#;
