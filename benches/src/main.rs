@@ -10,7 +10,8 @@ use shoplab::deployment::own_bin_dir;
 use shoplab::experiment::{self, Experiment};
 use shoplab::pin::{self, Pinning};
 use shoplab::{
-    anomalies, build_time, chaos, compare, grow, isolation, load, partitions, rollout, scale, trace, up,
+    anomalies, build_time, chaos, compare, grow, isolation, load, partitions, rollout, scale,
+    trace, up,
 };
 use shoplab_common::error::one_line;
 

@@ -81,7 +81,11 @@ impl Builder {
 
     /// The binaries' folder.
     pub fn bin_dir(&self) -> PathBuf {
-        let dir = if self.cargo.profile == "dev" { "debug" } else { self.cargo.profile };
+        let dir = if self.cargo.profile == "dev" {
+            "debug"
+        } else {
+            self.cargo.profile
+        };
         self.cargo.target.join(dir)
     }
 
@@ -126,19 +130,35 @@ impl Builder {
 /// of the workspace at `root` (build scripts left out).
 fn artifacts(messages: &str, root: &Path) -> Built {
     let mut built = Built::default();
-    let (mut compiled, mut relinked, mut binaries) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for message in messages.lines().filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok()) {
+    let (mut compiled, mut relinked, mut binaries) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for message in messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    {
         if message["reason"] != "compiler-artifact" {
             continue;
         }
-        let own = message["manifest_path"].as_str().is_some_and(|path| Path::new(path).starts_with(root));
-        let kinds = message["target"]["kind"].as_array().cloned().unwrap_or_default();
+        let own = message["manifest_path"]
+            .as_str()
+            .is_some_and(|path| Path::new(path).starts_with(root));
+        let kinds = message["target"]["kind"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if !own || kinds.iter().any(|kind| kind == "custom-build") {
             continue;
         }
-        let name = message["target"]["name"].as_str().unwrap_or_default().to_owned();
+        let name = message["target"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let fresh = message["fresh"].as_bool().unwrap_or(false);
-        let kind = if kinds.iter().any(|kind| kind == "bin") { "bin" } else { "lib" };
+        let kind = if kinds.iter().any(|kind| kind == "bin") {
+            "bin"
+        } else {
+            "lib"
+        };
         if !fresh {
             compiled.insert(format!("{name} ({kind})"));
         }
@@ -193,7 +213,10 @@ mod tests {
         ]
         .join("\n");
         let built = artifacts(&messages, Path::new("/shop"));
-        assert_eq!(built.compiled, ["shoplab-monolith (bin)", "shoplab_common (lib)"]);
+        assert_eq!(
+            built.compiled,
+            ["shoplab-monolith (bin)", "shoplab_common (lib)"]
+        );
         assert_eq!(built.relinked, ["shoplab-monolith"]);
         assert_eq!(built.binaries, ["shoplab-catalog01", "shoplab-monolith"]);
     }

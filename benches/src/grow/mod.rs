@@ -91,7 +91,8 @@ pub struct GrowResult {
     pub points: Vec<Point>,
 }
 
-const GENERATED: &str = "Each generated component is a copy of the catalog (its store, migrations, \
+const GENERATED: &str =
+    "Each generated component is a copy of the catalog (its store, migrations, \
 rules, public routes and internal API) under its own name, wired into the monolith, the modular \
 monolith and a service of its own. All are alike and of one size: real components vary in size, \
 and generic-heavy code costs the compiler more than this.";
@@ -158,7 +159,12 @@ impl Experiment for Args {
         self.out.clone()
     }
 
-    async fn measure(&self, out: &Path, stamp: Stamp, _earlier: &[GrowResult]) -> anyhow::Result<GrowResult> {
+    async fn measure(
+        &self,
+        out: &Path,
+        stamp: Stamp,
+        _earlier: &[GrowResult],
+    ) -> anyhow::Result<GrowResult> {
         let source = experiment::source_root();
         let work = source.join("target").join("grow");
         let mut points = Vec::new();
@@ -175,9 +181,21 @@ impl Experiment for Args {
                 })
                 .await??;
                 for (deployment, builds) in measured {
-                    let step = Step::begin(format!("grow: N = {components}, {}, {deployment}: start-up", layout.name()));
-                    let started = start::measure(deployment, &builds.bin_dir, components, &out.join("grow-data")).await?;
-                    step.done(&format!("{:.0} ms, {:.0} MiB", started.startup_ms, started.rss_idle_mib));
+                    let step = Step::begin(format!(
+                        "grow: N = {components}, {}, {deployment}: start-up",
+                        layout.name()
+                    ));
+                    let started = start::measure(
+                        deployment,
+                        &builds.bin_dir,
+                        components,
+                        &out.join("grow-data"),
+                    )
+                    .await?;
+                    step.done(&format!(
+                        "{:.0} ms, {:.0} MiB",
+                        started.startup_ms, started.rss_idle_mib
+                    ));
                     points.push(builds.point(components, layout, deployment, started));
                 }
             }
@@ -199,7 +217,12 @@ impl Experiment for Args {
     fn check(&self, results: &[GrowResult]) -> anyhow::Result<()> {
         for point in results.iter().flat_map(|result| &result.points) {
             if point.binaries_relinked.is_empty() {
-                bail!("N = {}, {}, {}: a change to catalog01's rules relinked nothing", point.components, point.layout.name(), point.deployment);
+                bail!(
+                    "N = {}, {}, {}: a change to catalog01's rules relinked nothing",
+                    point.components,
+                    point.layout.name(),
+                    point.deployment
+                );
             }
         }
         Ok(())
@@ -216,7 +239,13 @@ struct Builds {
 }
 
 impl Builds {
-    fn point(self, components: usize, layout: Layout, deployment: &str, started: start::Started) -> Point {
+    fn point(
+        self,
+        components: usize,
+        layout: Layout,
+        deployment: &str,
+        started: start::Started,
+    ) -> Point {
         let sizes: Vec<u64> = self
             .packages
             .iter()
@@ -275,7 +304,9 @@ fn builds_of(
     // Each deployment's builds resolve their own features of the
     // third-party crates: built here once, so that no timed build below
     // compiles a crate that is not the shop's.
-    let step = Step::begin(format!("{label}: third-party crates and the whole shop (not timed)"));
+    let step = Step::begin(format!(
+        "{label}: third-party crates and the whole shop (not timed)"
+    ));
     for (_, packages) in &deployments {
         builder.build(packages, false)?;
     }
@@ -284,12 +315,19 @@ fn builds_of(
     let mut cleans = Vec::new();
     for (deployment, packages) in &deployments {
         let step = Step::begin(format!("{label}, {deployment}: a clean build"));
-        let mut own: Vec<String> = packages.iter().flat_map(|package| workspace.compiled_by(package)).collect();
+        let mut own: Vec<String> = packages
+            .iter()
+            .flat_map(|package| workspace.compiled_by(package))
+            .collect();
         own.sort();
         own.dedup();
         builder.cargo.clean(&own)?;
         let built = builder.build(packages, false)?;
-        step.done(&format!("{:.1} s, {} crates", built.seconds, built.compiled.len()));
+        step.done(&format!(
+            "{:.1} s, {} crates",
+            built.seconds,
+            built.compiled.len()
+        ));
         cleans.push(built);
     }
 
@@ -297,27 +335,48 @@ fn builds_of(
     // deployment rebuilds after a change it has not seen, with no restoring
     // build in between.
     let rules = root.join(rules_file(layout, &component(1)));
-    let original = std::fs::read_to_string(&rules).with_context(|| format!("cannot read {}", rules.display()))?;
+    let original = std::fs::read_to_string(&rules)
+        .with_context(|| format!("cannot read {}", rules.display()))?;
     let mut rebuilds = Vec::new();
     for (edit, (deployment, packages)) in deployments.iter().enumerate() {
-        let step = Step::begin(format!("{label}, {deployment}: one line of catalog01's rules changed, rebuilt"));
+        let step = Step::begin(format!(
+            "{label}, {deployment}: one line of catalog01's rules changed, rebuilt"
+        ));
         let changed = format!("pub const MAX_STOCK: i64 = 1_000_00{};", edit + 1);
         shop::write(&rules, &original.replacen(RULE_LINE, &changed, 1))?;
         let built = builder.build(packages, false)?;
-        step.done(&format!("{:.1} s, relinked {}", built.seconds, built.relinked.len()));
+        step.done(&format!(
+            "{:.1} s, relinked {}",
+            built.seconds,
+            built.relinked.len()
+        ));
         rebuilds.push(built);
     }
     let mut broken = Vec::new();
-    shop::write(&rules, &original.replacen(RULE_LINE, "pub const MAX_STOCK: i64 = \"1_000_000\";", 1))?;
+    shop::write(
+        &rules,
+        &original.replacen(RULE_LINE, "pub const MAX_STOCK: i64 = \"1_000_000\";", 1),
+    )?;
     for (deployment, packages) in &deployments {
-        let step = Step::begin(format!("{label}, {deployment}: a compile error in catalog01's rules"));
+        let step = Step::begin(format!(
+            "{label}, {deployment}: a compile error in catalog01's rules"
+        ));
         let built = builder.build(packages, true)?;
-        step.done(&format!("{} of {} binaries built", built.binaries.len(), packages.len()));
+        step.done(&format!(
+            "{} of {} binaries built",
+            built.binaries.len(),
+            packages.len()
+        ));
         broken.push(built);
     }
     shop::write(&rules, &original)?;
     let mut measured = Vec::new();
-    for ((((deployment, packages), clean), rebuild), broken) in deployments.into_iter().zip(cleans).zip(rebuilds).zip(broken) {
+    for ((((deployment, packages), clean), rebuild), broken) in deployments
+        .into_iter()
+        .zip(cleans)
+        .zip(rebuilds)
+        .zip(broken)
+    {
         // Back to the shop as generated, for its size and its start.
         builder.build(&packages, false)?;
         measured.push((
@@ -338,7 +397,18 @@ fn builds_of(
 fn table(points: &[Point]) -> String {
     let mut lines = vec![format!(
         "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8}  {}",
-        "N", "layout", "deployment", "clean s", "rebuild s", "link s", "relinked", "MiB", "start ms", "RSS MiB", "crates", "broken: built"
+        "N",
+        "layout",
+        "deployment",
+        "clean s",
+        "rebuild s",
+        "link s",
+        "relinked",
+        "MiB",
+        "start ms",
+        "RSS MiB",
+        "crates",
+        "broken: built"
     )];
     for point in points {
         lines.push(format!(

@@ -68,7 +68,12 @@ pub const RULE_LINE: &str = "pub const MAX_STOCK: i64 = 1_000_000;";
 
 /// Writes the shop with `components` generated components in `layout` at
 /// `root` (emptied first), from the real shop at `source`.
-pub fn generate(source: &Path, root: &Path, components: usize, layout: Layout) -> anyhow::Result<()> {
+pub fn generate(
+    source: &Path,
+    root: &Path,
+    components: usize,
+    layout: Layout,
+) -> anyhow::Result<()> {
     if root.exists() {
         std::fs::remove_dir_all(root)
             .with_context(|| format!("cannot empty {}", root.display()))?;
@@ -103,12 +108,20 @@ pub fn generate(source: &Path, root: &Path, components: usize, layout: Layout) -
         }
     }
     let manifest = root.join("Cargo.toml");
-    write(&manifest, &workspace_manifest(&read(&manifest)?, &members, &dependencies)?)?;
+    write(
+        &manifest,
+        &workspace_manifest(&read(&manifest)?, &members, &dependencies)?,
+    )?;
     if layout == Layout::OneCrate {
-        let modules: String = names.iter().map(|name| format!("pub mod {name};\n")).collect();
+        let modules: String = names
+            .iter()
+            .map(|name| format!("pub mod {name};\n"))
+            .collect();
         write(
             &root.join("common/src/grown/mod.rs"),
-            &format!("//! The components `shoplab grow` generated: their rules and stores.\n\n{modules}"),
+            &format!(
+                "//! The components `shoplab grow` generated: their rules and stores.\n\n{modules}"
+            ),
         )?;
         append(&root.join("common/src/lib.rs"), "\npub mod grown;\n")?;
     }
@@ -150,7 +163,10 @@ fn write_component(
     let rules = root.join(rules_file(layout, name));
     let rules_dir = rules.parent().context("the rules file has a folder")?;
     write(&rules, &fill(templates::RULES))?;
-    write(&rules_dir.join("store.rs"), &copied_store(source, name, layout)?)?;
+    write(
+        &rules_dir.join("store.rs"),
+        &copied_store(source, name, layout)?,
+    )?;
     let migrations = match layout {
         Layout::OneCrate => root.join("common").join(&migrations_dir),
         Layout::CratePerComponent => root.join(format!("grown/{name}-rules/migrations")),
@@ -166,7 +182,14 @@ fn write_component(
             ),
         )?;
     }
-    let mut deps = vec!["actix-web", "anyhow", "clap", "shoplab-common", "shoplab-http", "shoplab-service"];
+    let mut deps = vec![
+        "actix-web",
+        "anyhow",
+        "clap",
+        "shoplab-common",
+        "shoplab-http",
+        "shoplab-service",
+    ];
     let rules_crate = format!("shoplab-{name}-rules");
     if layout == Layout::CratePerComponent {
         deps.push(&rules_crate);
@@ -175,7 +198,10 @@ fn write_component(
     let targets = format!(
         "\n[lib]\npath = \"src/lib.rs\"\n\n[[bin]]\nname = \"shoplab-{name}\"\npath = \"src/main.rs\"\n"
     );
-    write(&service.join("Cargo.toml"), &package(&format!("shoplab-{name}"), &deps, &targets))?;
+    write(
+        &service.join("Cargo.toml"),
+        &package(&format!("shoplab-{name}"), &deps, &targets),
+    )?;
     write(&service.join("src/lib.rs"), &fill(templates::SERVICE_LIB))?;
     write(&service.join("src/main.rs"), &fill(templates::SERVICE_MAIN))?;
     Ok(())
@@ -189,7 +215,10 @@ fn copied_store(source: &Path, name: &str, layout: Layout) -> anyhow::Result<Str
     if !store.contains(SCHEMA) {
         bail!("common/src/catalog/store.rs no longer has the line `{SCHEMA}`: shoplab grow's copy needs updating");
     }
-    let mut store = store.replace(SCHEMA, "use super::schema::{products, reservation_lines, reservations};");
+    let mut store = store.replace(
+        SCHEMA,
+        "use super::schema::{products, reservation_lines, reservations};",
+    );
     if layout == Layout::CratePerComponent {
         store = store.replace("crate::", "shoplab_common::");
     }
@@ -254,7 +283,10 @@ fn rename_tables(sql: &str, name: &str) -> String {
 
 /// The monolith mounts every generated component on its one database.
 fn wire_monolith(root: &Path, names: &[String]) -> anyhow::Result<()> {
-    let migrate: String = names.iter().map(|name| format!("    shoplab_{name}::migrate(pool)?;\n")).collect();
+    let migrate: String = names
+        .iter()
+        .map(|name| format!("    shoplab_{name}::migrate(pool)?;\n"))
+        .collect();
     let configure: String = names
         .iter()
         .map(|name| format!("\n        .configure(shoplab_{name}::configure)"))
@@ -303,7 +335,11 @@ fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
         .collect();
     write(
         &root.join("microservices/group/src/grown.rs"),
-        &format!("{}{open}{}", templates::GROUP_OPEN, templates::GROUP_CONFIGURE),
+        &format!(
+            "{}{open}{}",
+            templates::GROUP_OPEN,
+            templates::GROUP_CONFIGURE
+        ),
     )?;
     let lib = root.join("microservices/group/src/lib.rs");
     let mut text = read(&lib)?;
@@ -326,27 +362,54 @@ fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
 
 fn patched(text: &str, anchor: &str, replacement: &str, file: &str) -> anyhow::Result<String> {
     if text.matches(anchor).count() != 1 {
-        bail!("{file} no longer has `{}` once: shoplab grow's wiring needs updating", anchor.trim());
+        bail!(
+            "{file} no longer has `{}` once: shoplab grow's wiring needs updating",
+            anchor.trim()
+        );
     }
     Ok(text.replacen(anchor, replacement, 1))
 }
 
 fn add_dependencies(manifest: &Path, names: &[String]) -> anyhow::Result<()> {
-    let lines: String = names.iter().map(|name| format!("shoplab-{name}.workspace = true\n")).collect();
-    let text = patched(&read(manifest)?, "[dependencies]\n", &format!("[dependencies]\n{lines}"), "a manifest")?;
+    let lines: String = names
+        .iter()
+        .map(|name| format!("shoplab-{name}.workspace = true\n"))
+        .collect();
+    let text = patched(
+        &read(manifest)?,
+        "[dependencies]\n",
+        &format!("[dependencies]\n{lines}"),
+        "a manifest",
+    )?;
     write(manifest, &text)
 }
 
 /// The workspace manifest with `members` as its members, the harness's
 /// and test kit's dependencies left out and `dependencies` added.
-fn workspace_manifest(text: &str, members: &[String], dependencies: &[String]) -> anyhow::Result<String> {
-    let start = text.find("members = [").context("the workspace manifest has no members list")?;
-    let end = start + text[start..].find(']').context("the members list is not closed")?;
-    let listed: String = members.iter().map(|member| format!("    \"{member}\",\n")).collect();
+fn workspace_manifest(
+    text: &str,
+    members: &[String],
+    dependencies: &[String],
+) -> anyhow::Result<String> {
+    let start = text
+        .find("members = [")
+        .context("the workspace manifest has no members list")?;
+    let end = start
+        + text[start..]
+            .find(']')
+            .context("the members list is not closed")?;
+    let listed: String = members
+        .iter()
+        .map(|member| format!("    \"{member}\",\n"))
+        .collect();
     let text = format!("{}members = [\n{listed}{}", &text[..start], &text[end..]);
     let kept: Vec<&str> = text
         .lines()
-        .filter(|line| !["shoplab-testkit", "shoplab-deploy", "shoplab-loadgen"].iter().any(|name| line.starts_with(name)))
+        .filter(|line| {
+            !["shoplab-testkit", "shoplab-deploy", "shoplab-loadgen"]
+                .iter()
+                .any(|name| line.starts_with(name))
+        })
         .collect();
     let text = kept.join("\n") + "\n";
     patched(
@@ -360,7 +423,10 @@ fn workspace_manifest(text: &str, members: &[String], dependencies: &[String]) -
 /// A generated package's manifest: the workspace's settings and lints,
 /// `dependencies` from the workspace's list, then `targets`.
 fn package(name: &str, dependencies: &[&str], targets: &str) -> String {
-    let dependencies: String = dependencies.iter().map(|dependency| format!("{dependency}.workspace = true\n")).collect();
+    let dependencies: String = dependencies
+        .iter()
+        .map(|dependency| format!("{dependency}.workspace = true\n"))
+        .collect();
     format!(
         "[package]\nname = \"{name}\"\ndescription = \"Generated by shoplab grow.\"\n\
          version.workspace = true\nedition.workspace = true\nlicense.workspace = true\n\
@@ -403,62 +469,4 @@ fn append(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_grown_shop_is_a_workspace_with_each_generated_component_wired_in() {
-        let source = crate::experiment::source_root();
-        for layout in Layout::ALL {
-            let scratch = tempfile::tempdir().expect("a temp dir");
-            let root = scratch.path().join("shop");
-            generate(&source, &root, 2, layout).expect("the shop is generated");
-            let metadata = std::process::Command::new(env!("CARGO"))
-                .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
-                .current_dir(&root)
-                .output()
-                .expect("cargo metadata runs");
-            assert!(metadata.status.success(), "{}", String::from_utf8_lossy(&metadata.stderr));
-            let metadata: serde_json::Value =
-                serde_json::from_slice(&metadata.stdout).expect("cargo metadata prints JSON");
-            let packages: Vec<&str> = metadata["packages"]
-                .as_array()
-                .expect("a package list")
-                .iter()
-                .filter_map(|package| package["name"].as_str())
-                .collect();
-            for name in ["shoplab-catalog01", "shoplab-catalog02", "shoplab-monolith", "shoplab-group"] {
-                assert!(packages.contains(&name), "{layout:?}: no {name} in {packages:?}");
-            }
-            assert_eq!(
-                packages.contains(&"shoplab-catalog02-rules"),
-                layout == Layout::CratePerComponent,
-                "{layout:?}: {packages:?}"
-            );
-            assert!(!packages.iter().any(|name| name.contains("testkit")));
-            let rules = std::fs::read_to_string(root.join(rules_file(layout, "catalog01")))
-                .expect("the rules are where the change goes");
-            assert_eq!(rules.matches(RULE_LINE).count(), 1, "{layout:?}");
-            let monolith = std::fs::read_to_string(root.join("monolith/src/lib.rs")).expect("the monolith");
-            assert!(monolith.contains(".configure(grown::configure)"));
-        }
-    }
-
-    #[test]
-    fn only_the_catalog_tables_are_renamed_and_only_whole_words() {
-        let sql = "CREATE TABLE products (id INTEGER);\nINSERT INTO reservations_keyed SELECT * FROM reservations;\n-- products_seen stays";
-        assert_eq!(
-            rename_tables(sql, "catalog07"),
-            "CREATE TABLE catalog07_products (id INTEGER);\nINSERT INTO catalog07_reservations_keyed SELECT * FROM catalog07_reservations;\n-- products_seen stays"
-        );
-    }
-
-    #[test]
-    fn the_dev_dependencies_go_and_the_rest_stays() {
-        let manifest = "[package]\nname = \"x\"\n\n[dependencies]\na = 1\n\n[dev-dependencies]\nb = 2\n\n[lints]\nworkspace = true\n";
-        assert_eq!(
-            without_dev_dependencies(manifest),
-            "[package]\nname = \"x\"\n\n[dependencies]\na = 1\n\n[lints]\nworkspace = true\n"
-        );
-    }
-}
+mod tests;

@@ -18,14 +18,40 @@ use super::shop::component;
 /// How long a deployment idles after start-up before its memory is read.
 const IDLE: Duration = Duration::from_secs(1);
 
+/// Starts per deployment: the figures are their medians.
+const STARTS: usize = 3;
+
 pub struct Started {
     pub startup_ms: f64,
     pub rss_idle_mib: f64,
 }
 
-/// Starts `deployment` of the shop grown to `components`, from the binaries
-/// in `bin_dir`, with its databases under `scratch`; measures; stops it.
+/// Starts `deployment` of the shop grown to `components` [`STARTS`] times,
+/// each on fresh databases under `scratch`, from the binaries in
+/// `bin_dir`: the median start-up and idle memory.
 pub async fn measure(
+    deployment: &str,
+    bin_dir: &Path,
+    components: usize,
+    scratch: &Path,
+) -> anyhow::Result<Started> {
+    let mut starts = Vec::new();
+    for _ in 0..STARTS {
+        starts.push(start_once(deployment, bin_dir, components, scratch).await?);
+    }
+    let median = |figure: fn(&Started) -> f64| {
+        let mut figures: Vec<f64> = starts.iter().map(figure).collect();
+        figures.sort_by(f64::total_cmp);
+        figures[figures.len() / 2]
+    };
+    Ok(Started {
+        startup_ms: median(|started| started.startup_ms),
+        rss_idle_mib: median(|started| started.rss_idle_mib),
+    })
+}
+
+/// One start: measured, then stopped.
+async fn start_once(
     deployment: &str,
     bin_dir: &Path,
     components: usize,
@@ -47,9 +73,11 @@ pub async fn measure(
     let started = Instant::now();
     let (shop, services) = tokio::join!(
         Deployment::start(&options),
-        futures_util::future::join_all(
-            (1..=extras).map(|index| service(bin_dir, component(index), databases.path()))
-        )
+        futures_util::future::join_all((1..=extras).map(|index| service(
+            bin_dir,
+            component(index),
+            databases.path()
+        )))
     );
     let startup = started.elapsed();
     let (mut up, mut failed) = (Vec::new(), None);
@@ -87,7 +115,10 @@ async fn service(bin_dir: &Path, name: String, databases: &Path) -> anyhow::Resu
         "--addr".to_owned(),
         "127.0.0.1:0".to_owned(),
         "--database-url".to_owned(),
-        format!("sqlite://{}", databases.join(format!("{name}.db")).display()),
+        format!(
+            "sqlite://{}",
+            databases.join(format!("{name}.db")).display()
+        ),
     ];
     let process = Process::spawn(bin_dir, &format!("shoplab-{name}"), &args).await?;
     wait_for_health(&process.url, &name).await?;
