@@ -301,9 +301,10 @@ fn wire_monolith(root: &Path, names: &[String]) -> anyhow::Result<()> {
              pub fn configure(routes: &mut Routes<'_>) {{\n    routes{configure};\n}}\n"
         ),
     )?;
-    let lib = root.join("monolith/src/lib.rs");
-    let mut text = read(&lib)?;
-    for (anchor, replacement) in [
+    patch(
+        root,
+        "monolith/src/lib.rs",
+        &[
         ("mod audit;\n", "mod audit;\nmod grown;\n"),
         (
             "    let pool = web::Data::new(db::open(database_url, &Component::ALL)?);\n",
@@ -312,11 +313,8 @@ fn wire_monolith(root: &Path, names: &[String]) -> anyhow::Result<()> {
         (
             "            .configure(audit::configure);\n",
             "            .configure(grown::configure)\n            .configure(audit::configure);\n",
-        ),
-    ] {
-        text = patched(&text, anchor, replacement, "monolith/src/lib.rs")?;
-    }
-    write(&lib, &text)?;
+        )],
+    )?;
     add_dependencies(&root.join("monolith/Cargo.toml"), names)
 }
 
@@ -341,9 +339,10 @@ fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
             templates::GROUP_CONFIGURE
         ),
     )?;
-    let lib = root.join("microservices/group/src/lib.rs");
-    let mut text = read(&lib)?;
-    for (anchor, replacement) in [
+    patch(
+        root,
+        "microservices/group/src/lib.rs",
+        &[
         ("mod audit;\n", "mod audit;\nmod grown;\n"),
         (
             "    let listener = TcpListener::bind(&group.addr)",
@@ -352,12 +351,20 @@ fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
         (
             "        if whole_shop {\n",
             "        grown::configure(app, &grown);\n        if whole_shop {\n",
-        ),
-    ] {
-        text = patched(&text, anchor, replacement, "microservices/group/src/lib.rs")?;
-    }
-    write(&lib, &text)?;
+        )],
+    )?;
     add_dependencies(&root.join("microservices/group/Cargo.toml"), names)
+}
+
+/// `file` under `root` with each anchor, found once, followed by its
+/// replacement.
+fn patch(root: &Path, file: &str, anchors: &[(&str, &str)]) -> anyhow::Result<()> {
+    let path = root.join(file);
+    let mut text = read(&path)?;
+    for (anchor, replacement) in anchors {
+        text = patched(&text, anchor, replacement, file)?;
+    }
+    write(&path, &text)
 }
 
 fn patched(text: &str, anchor: &str, replacement: &str, file: &str) -> anyhow::Result<String> {
