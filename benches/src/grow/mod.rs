@@ -16,6 +16,7 @@
 //! code varies in size, and generic-heavy code costs the compiler more.
 
 mod builds;
+mod report;
 mod shop;
 mod start;
 mod templates;
@@ -26,6 +27,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::build_time::cargo::Cargo;
+use crate::compare::figures::Verdict;
 use crate::experiment::{self, Experiment, Stamp};
 use crate::progress::Step;
 
@@ -72,6 +74,17 @@ pub struct Point {
     pub rss_idle_mib: f64,
     /// With a compile error in `catalog01`'s rules.
     pub broken_build: Broken,
+    /// The microservices only: catalog01's service alone, built from clean
+    /// and started (what one team builds and deploys), to set the
+    /// monolith's figures beside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_service: Option<OneService>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OneService {
+    pub clean_build_s: f64,
+    pub startup_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +102,8 @@ pub struct GrowResult {
     /// What the generated components are, and what that leaves out.
     pub generated: String,
     pub points: Vec<Point>,
+    /// One per seed claim.
+    pub verdicts: Vec<Verdict>,
 }
 
 const GENERATED: &str =
@@ -204,13 +219,24 @@ impl Experiment for Args {
             stamp,
             profile: self.profile().into(),
             generated: GENERATED.into(),
+            verdicts: report::verdicts(&points),
             points,
         })
     }
 
+    fn files(&self, result: &GrowResult) -> Vec<(&'static str, String)> {
+        report::files(result)
+    }
+
     fn render(&self, results: &[GrowResult]) {
         for result in results {
-            println!("{}", table(&result.points));
+            println!("{}", report::table(&result.points));
+            for verdict in &result.verdicts {
+                println!(
+                    "\n{}: {}\n  {}",
+                    verdict.claim, verdict.verdict, verdict.figures
+                );
+            }
         }
     }
 
@@ -233,6 +259,8 @@ impl Experiment for Args {
 struct Builds {
     bin_dir: PathBuf,
     clean: Built,
+    /// catalog01's service alone from clean, for the microservices.
+    one_service: Option<Built>,
     rebuild: Built,
     broken: Built,
     packages: Vec<String>,
@@ -266,6 +294,13 @@ impl Builds {
             binaries: sizes.len(),
             startup_ms: started.startup_ms,
             rss_idle_mib: started.rss_idle_mib,
+            one_service: self
+                .one_service
+                .zip(started.one_service_ms)
+                .map(|(built, startup_ms)| OneService {
+                    clean_build_s: built.seconds,
+                    startup_ms,
+                }),
             broken_build: Broken {
                 failed: self
                     .packages
@@ -312,9 +347,8 @@ fn builds_of(
     }
     step.done("built");
     let workspace = builder.cargo.workspace()?;
-    let mut cleans = Vec::new();
-    for (deployment, packages) in &deployments {
-        let step = Step::begin(format!("{label}, {deployment}: a clean build"));
+    let clean_build = |label: String, packages: &[String]| -> anyhow::Result<Built> {
+        let step = Step::begin(label);
         let mut own: Vec<String> = packages
             .iter()
             .flat_map(|package| workspace.compiled_by(package))
@@ -328,8 +362,19 @@ fn builds_of(
             built.seconds,
             built.compiled.len()
         ));
-        cleans.push(built);
+        Ok(built)
+    };
+    let mut cleans = Vec::new();
+    for (deployment, packages) in &deployments {
+        cleans.push(clean_build(
+            format!("{label}, {deployment}: a clean build"),
+            packages,
+        )?);
     }
+    let one_service = clean_build(
+        format!("{label}: catalog01's service alone, a clean build"),
+        &[format!("shoplab-{}", component(1))],
+    )?;
 
     // One edit before each deployment's rebuild, each a new value: every
     // deployment rebuilds after a change it has not seen, with no restoring
@@ -384,6 +429,7 @@ fn builds_of(
             Builds {
                 bin_dir: builder.bin_dir(),
                 clean,
+                one_service: (deployment == "microservices").then(|| one_service.clone()),
                 rebuild,
                 broken,
                 packages,
@@ -391,42 +437,4 @@ fn builds_of(
         ));
     }
     Ok(measured)
-}
-
-/// The points as a table.
-fn table(points: &[Point]) -> String {
-    let mut lines = vec![format!(
-        "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8}  {}",
-        "N",
-        "layout",
-        "deployment",
-        "clean s",
-        "rebuild s",
-        "link s",
-        "relinked",
-        "MiB",
-        "start ms",
-        "RSS MiB",
-        "crates",
-        "broken: built"
-    )];
-    for point in points {
-        lines.push(format!(
-            "{:>3}  {:<19} {:<13} {:>8.1} {:>9.1} {:>7.1} {:>9} {:>8.0} {:>9.0} {:>8.0} {:>8}  {} of {}",
-            point.components,
-            point.layout.name(),
-            point.deployment,
-            point.clean_build_s,
-            point.rebuild_s,
-            point.link_s,
-            point.binaries_relinked.len(),
-            point.binary_mib,
-            point.startup_ms,
-            point.rss_idle_mib,
-            point.crates_recompiled,
-            point.broken_build.built.len(),
-            point.broken_build.built.len() + point.broken_build.failed.len()
-        ));
-    }
-    lines.join("\n")
 }

@@ -24,6 +24,8 @@ const STARTS: usize = 3;
 pub struct Started {
     pub startup_ms: f64,
     pub rss_idle_mib: f64,
+    /// The microservices only: catalog01's service started alone.
+    pub one_service_ms: Option<f64>,
 }
 
 /// Starts `deployment` of the shop grown to `components` [`STARTS`] times,
@@ -39,15 +41,28 @@ pub async fn measure(
     for _ in 0..STARTS {
         starts.push(start_once(deployment, bin_dir, components, scratch).await?);
     }
-    let median = |figure: fn(&Started) -> f64| {
-        let mut figures: Vec<f64> = starts.iter().map(figure).collect();
-        figures.sort_by(f64::total_cmp);
-        figures[figures.len() / 2]
-    };
+    let mut alone = Vec::new();
+    if deployment == "microservices" {
+        for _ in 0..STARTS {
+            let databases =
+                tempfile::tempdir_in(scratch).context("cannot make a scratch directory")?;
+            let started = Instant::now();
+            let process = service(bin_dir, component(1), databases.path()).await?;
+            alone.push(started.elapsed().as_secs_f64() * 1000.0);
+            process.stop().await;
+        }
+    }
     Ok(Started {
-        startup_ms: median(|started| started.startup_ms),
-        rss_idle_mib: median(|started| started.rss_idle_mib),
+        startup_ms: median(starts.iter().map(|started| started.startup_ms).collect()),
+        rss_idle_mib: median(starts.iter().map(|started| started.rss_idle_mib).collect()),
+        one_service_ms: (!alone.is_empty()).then(|| median(alone)),
     })
+}
+
+/// The middle of `figures` (not empty: [`STARTS`] of them).
+fn median(mut figures: Vec<f64>) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
 }
 
 /// One start: measured, then stopped.
@@ -95,6 +110,7 @@ async fn start_once(
             Ok(Started {
                 startup_ms: startup.as_secs_f64() * 1000.0,
                 rss_idle_mib: rss as f64 / f64::from(1 << 20),
+                one_service_ms: None,
             })
         }
         (Ok(shop), Some(error)) => {

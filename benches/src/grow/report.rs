@@ -1,0 +1,373 @@
+//! `shoplab grow`'s table, its verdicts on the seed's four size claims, and
+//! its report (`grow.html`: the table, the verdicts, and build, rebuild,
+//! link and start-up time against N, a line per deployment and layout).
+
+use plotters::prelude::SeriesLabelPosition;
+
+use super::{GrowResult, Layout, Point};
+use crate::compare::figures::Verdict;
+use crate::report::plot::{category, draw, legend, line, titled, Drawn, PROCESS_COLOURS};
+use crate::report::{escape, page_head};
+
+const DEPLOYMENTS: [&str; 3] = ["monolith", "modular", "microservices"];
+
+/// A figure is "slow" against another from this ratio on.
+const SLOWER: f64 = 2.0;
+
+fn point<'a>(points: &'a [Point], n: usize, layout: Layout, deployment: &str) -> Option<&'a Point> {
+    points.iter().find(|point| {
+        point.components == n && point.layout == layout && point.deployment == deployment
+    })
+}
+
+fn sizes(points: &[Point]) -> Vec<usize> {
+    let mut sizes: Vec<usize> = points.iter().map(|point| point.components).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+/// The first N at which `holds` for the layout, in words, with each N's
+/// figures.
+fn from_which_n(
+    points: &[Point],
+    layout: Layout,
+    ratio: impl Fn(usize) -> Option<(f64, String)>,
+) -> (String, Vec<String>) {
+    let mut first = None;
+    let mut figures = Vec::new();
+    for n in sizes(points) {
+        if let Some((value, said)) = ratio(n) {
+            figures.push(format!("N = {n}: {said}"));
+            if value >= SLOWER && first.is_none() {
+                first = Some(n);
+            }
+        }
+    }
+    let largest = sizes(points).last().copied().unwrap_or(0);
+    let verdict = match first {
+        Some(n) => format!("{}: holds from N = {n}", layout.name()),
+        None => format!("{}: not up to N = {largest}", layout.name()),
+    };
+    (verdict, figures)
+}
+
+/// One verdict per seed claim, each saying what decided it.
+pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (claim, figure, what) in [
+        (
+            "a big monolith builds slowly (its clean build ≥ 2x one service's)",
+            (|point: &Point| point.clean_build_s) as fn(&Point) -> f64,
+            "s",
+        ),
+        (
+            "a big monolith starts slowly (its start-up ≥ 2x one service's)",
+            |point: &Point| point.startup_ms,
+            "ms",
+        ),
+    ] {
+        let (mut said, mut figures) = (Vec::new(), Vec::new());
+        for layout in Layout::ALL {
+            let (verdict, layout_figures) = from_which_n(points, layout, |n| {
+                let monolith = figure(point(points, n, layout, "monolith")?);
+                let one = point(points, n, layout, "microservices")?
+                    .one_service
+                    .as_ref()?;
+                let one = if what == "s" {
+                    one.clean_build_s
+                } else {
+                    one.startup_ms
+                };
+                Some((
+                    monolith / one,
+                    format!(
+                        "{monolith:.1} against {one:.1} {what} ({:.2}x)",
+                        monolith / one
+                    ),
+                ))
+            });
+            said.push(verdict);
+            figures.push(format!("{}: {}", layout.name(), layout_figures.join("; ")));
+        }
+        verdicts.push(Verdict {
+            claim: claim.into(),
+            figures: figures.join(" | "),
+            verdict: format!("{} (the deployment decides: the layout changes what one service compiles, not what the monolith does)", said.join("; ")),
+        });
+    }
+    let whole = |point: &Point| {
+        (
+            point.broken_build.built.is_empty(),
+            point.broken_build.failed.len(),
+            point.binaries,
+        )
+    };
+    let everything = |point: &Point| {
+        let relinked = point.binaries_relinked.len();
+        (relinked == point.binaries, relinked, point.binaries)
+    };
+    for (claim, test, counted) in [
+        (
+            "one component's error fails the whole build (every binary of the deployment)",
+            whole as fn(&Point) -> (bool, usize, usize),
+            "failed",
+        ),
+        (
+            "changing one component rebuilds everything (every binary relinked; the redeploy is not measured yet)",
+            everything,
+            "relinked",
+        ),
+    ] {
+        verdicts.push(each_deployment(points, claim, test, counted));
+    }
+    verdicts
+}
+
+/// A claim judged on every point: for the monolith and the microservices
+/// in each layout, the first N at which it holds, and what decided it.
+fn each_deployment(
+    points: &[Point],
+    claim: &str,
+    test: fn(&Point) -> (bool, usize, usize),
+    counted: &str,
+) -> Verdict {
+    let largest = sizes(points).last().copied().unwrap_or(0);
+    let (mut said, mut figures, mut services) = (Vec::new(), Vec::new(), Vec::new());
+    for deployment in ["monolith", "microservices"] {
+        for layout in Layout::ALL {
+            let mut first = None;
+            for n in sizes(points) {
+                let Some(point) = point(points, n, layout, deployment) else {
+                    continue;
+                };
+                let (holds, count, of) = test(point);
+                figures.push(format!(
+                    "N = {n}, {deployment}, {}: {count} of {of} {counted}",
+                    layout.name()
+                ));
+                if holds && first.is_none() {
+                    first = Some(n);
+                }
+            }
+            if deployment == "microservices" {
+                services.push(first.is_some());
+            }
+            said.push(match first {
+                Some(n) => format!("{deployment}, {}: holds from N = {n}", layout.name()),
+                None => format!("{deployment}, {}: not up to N = {largest}", layout.name()),
+            });
+        }
+    }
+    let decided = if services.windows(2).any(|pair| pair[0] != pair[1]) {
+        "the crate layout decides for the services; the deployment, for the monolith (one binary)"
+    } else {
+        "the deployment decides; the crate layout changes nothing here"
+    };
+    Verdict {
+        claim: claim.into(),
+        figures: figures.join("; "),
+        verdict: format!("{} ({decided})", said.join("; ")),
+    }
+}
+
+/// The points as a table.
+pub fn table(points: &[Point]) -> String {
+    let mut lines = vec![format!(
+        "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8}  {}",
+        "N",
+        "layout",
+        "deployment",
+        "clean s",
+        "rebuild s",
+        "link s",
+        "relinked",
+        "MiB",
+        "start ms",
+        "RSS MiB",
+        "crates",
+        "broken: built"
+    )];
+    for point in points {
+        lines.push(format!(
+            "{:>3}  {:<19} {:<13} {:>8.1} {:>9.1} {:>7.1} {:>9} {:>8.0} {:>9.0} {:>8.0} {:>8}  {} of {}",
+            point.components,
+            point.layout.name(),
+            point.deployment,
+            point.clean_build_s,
+            point.rebuild_s,
+            point.link_s,
+            point.binaries_relinked.len(),
+            point.binary_mib,
+            point.startup_ms,
+            point.rss_idle_mib,
+            point.crates_recompiled,
+            point.broken_build.built.len(),
+            point.broken_build.built.len() + point.broken_build.failed.len()
+        ));
+    }
+    lines.join("\n")
+}
+
+/// One figure of a point.
+type Figure = fn(&Point) -> f64;
+
+/// The four plots: names and SVG.
+fn plots(points: &[Point]) -> Vec<(&'static str, String)> {
+    let figures: [(&str, &str, Figure); 4] = [
+        ("grow-build.svg", "Clean build, s", |point| {
+            point.clean_build_s
+        }),
+        (
+            "grow-rebuild.svg",
+            "Rebuild after one line of one component, s",
+            |point| point.rebuild_s,
+        ),
+        ("grow-link.svg", "Of which linking, s", |point| point.link_s),
+        ("grow-startup.svg", "Start-up, ms", |point| point.startup_ms),
+    ];
+    figures
+        .into_iter()
+        .map(|(file, title, figure)| (file, plot(points, title, figure)))
+        .collect()
+}
+
+fn plot(points: &[Point], title: &str, figure: fn(&Point) -> f64) -> String {
+    let sizes = sizes(points);
+    let labels: Vec<String> = sizes.iter().map(|n| format!("N = {n}")).collect();
+    let high = points.iter().map(figure).fold(0f64, f64::max);
+    draw(720, 360, |root| -> Drawn {
+        let mut chart = titled(&root, title).build_cartesian_2d(
+            -0.5f64..(sizes.len() as f64 - 0.5),
+            0f64..(high * 1.2).max(1.0),
+        )?;
+        chart
+            .configure_mesh()
+            .x_labels(sizes.len() + 1)
+            .x_label_formatter(&|x| category(&labels, *x))
+            .draw()?;
+        let mut slot = 0;
+        for layout in Layout::ALL {
+            for deployment in DEPLOYMENTS {
+                let series: Vec<(f64, f64)> = sizes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, &n)| {
+                        Some((index as f64, figure(point(points, n, layout, deployment)?)))
+                    })
+                    .collect();
+                if !series.is_empty() {
+                    let colour = PROCESS_COLOURS[slot % PROCESS_COLOURS.len()];
+                    line(
+                        &mut chart,
+                        &format!("{deployment}, {}", layout.name()),
+                        colour,
+                        series,
+                        4,
+                    )?;
+                }
+                slot += 1;
+            }
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// grow.html and its plots.
+pub fn files(result: &GrowResult) -> Vec<(&'static str, String)> {
+    let plots = plots(&result.points);
+    let mut html = page_head("shoplab grow");
+    html.push_str(&format!(
+        "<h1>The seed's size claims on a grown shop</h1><p>{}</p><p>Profile: <code>{}</code>.</p><h2>Verdicts</h2>",
+        escape(&result.generated),
+        escape(&result.profile)
+    ));
+    for verdict in &result.verdicts {
+        html.push_str(&format!(
+            "<div class=\"verdict\"><b>{}</b>: {}<div class=\"figures\">{}</div></div>",
+            escape(&verdict.claim),
+            escape(&verdict.verdict),
+            escape(&verdict.figures)
+        ));
+    }
+    html.push_str("<h2>Figures</h2><pre>");
+    html.push_str(&escape(&table(&result.points)));
+    html.push_str("</pre><div class=\"plots\">");
+    for (_, svg) in &plots {
+        html.push_str(svg);
+    }
+    html.push_str("</div></body></html>\n");
+    let mut files = vec![("grow.html", html)];
+    files.extend(plots);
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Broken, OneService};
+    use super::*;
+
+    fn point(n: usize, layout: Layout, deployment: &str, seconds: f64, failed: usize) -> Point {
+        let binaries = if deployment == "microservices" {
+            n + 5
+        } else {
+            1
+        };
+        let names = |count: usize| (0..count).map(|index| format!("b{index}")).collect();
+        Point {
+            components: n,
+            layout,
+            deployment: deployment.into(),
+            clean_build_s: seconds,
+            crates_compiled: 1,
+            rebuild_s: 1.0,
+            link_s: 0.5,
+            crates_recompiled: 1,
+            binaries_relinked: names(failed),
+            binary_mib: 1.0,
+            binaries,
+            startup_ms: 10.0,
+            rss_idle_mib: 1.0,
+            broken_build: Broken {
+                failed: names(failed),
+                built: names(binaries - failed),
+            },
+            one_service: (deployment == "microservices").then_some(OneService {
+                clean_build_s: 10.0,
+                startup_ms: 10.0,
+            }),
+        }
+    }
+
+    #[test]
+    fn each_claim_names_the_first_n_it_holds_at_and_what_decided_it() {
+        let mut points = Vec::new();
+        for (n, monolith_build) in [(4, 15.0), (16, 25.0)] {
+            for layout in Layout::ALL {
+                points.push(point(n, layout, "monolith", monolith_build, 1));
+                let failed = if layout == Layout::OneCrate { n + 5 } else { 1 };
+                points.push(point(n, layout, "microservices", 30.0, failed));
+            }
+        }
+        let verdicts = verdicts(&points);
+        assert_eq!(verdicts.len(), 4);
+        let [builds, starts, broken, rebuilt] = [0, 1, 2, 3].map(|index| &verdicts[index].verdict);
+        assert!(builds.contains("one_crate: holds from N = 16"), "{builds}");
+        assert!(starts.contains("one_crate: not up to N = 16"), "{starts}");
+        for verdict in [broken, rebuilt] {
+            assert!(
+                verdict.contains("monolith, one_crate: holds from N = 4"),
+                "{verdict}"
+            );
+            assert!(
+                verdict.contains("microservices, one_crate: holds from N = 4"),
+                "{verdict}"
+            );
+            assert!(
+                verdict.contains("microservices, crate_per_component: not up to N = 16"),
+                "{verdict}"
+            );
+            assert!(verdict.contains("the crate layout decides"), "{verdict}");
+        }
+    }
+}
