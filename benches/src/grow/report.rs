@@ -20,6 +20,14 @@ fn point<'a>(points: &'a [Point], n: usize, layout: Layout, deployment: &str) ->
     })
 }
 
+/// The layouts measured, in [`Layout::ALL`]'s order.
+fn layouts(points: &[Point]) -> Vec<Layout> {
+    Layout::ALL
+        .into_iter()
+        .filter(|layout| points.iter().any(|point| point.layout == *layout))
+        .collect()
+}
+
 fn sizes(points: &[Point]) -> Vec<usize> {
     let mut sizes: Vec<usize> = points.iter().map(|point| point.components).collect();
     sizes.sort_unstable();
@@ -68,7 +76,7 @@ pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
         ),
     ] {
         let (mut said, mut figures) = (Vec::new(), Vec::new());
-        for layout in Layout::ALL {
+        for layout in layouts(points) {
             let (verdict, layout_figures) = from_which_n(points, layout, |n| {
                 let monolith = figure(point(points, n, layout, "monolith")?);
                 let one = point(points, n, layout, "microservices")?
@@ -114,12 +122,32 @@ pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
             "failed",
         ),
         (
-            "changing one component rebuilds everything (every binary relinked; the redeploy is not measured yet)",
+            "changing one component rebuilds and redeploys everything (every binary relinked and restarted)",
             everything,
             "relinked",
         ),
     ] {
         verdicts.push(each_deployment(points, claim, test, counted));
+    }
+    let redeploys: Vec<String> = points
+        .iter()
+        .filter(|point| point.layout == Layout::CratePerComponent)
+        .map(|point| {
+            format!(
+                "N = {}, {}: {:.2} s, {} of {} reads failed",
+                point.components,
+                point.deployment,
+                point.redeploy_s,
+                point.redeploy_failed_requests,
+                point.redeploy_requests
+            )
+        })
+        .collect();
+    if let Some(verdict) = verdicts.last_mut() {
+        verdict.figures.push_str(&format!(
+            "; redeploying the changed component (the monolith and the modular monolith whole, catalog01's service alone): {}",
+            redeploys.join("; ")
+        ));
     }
     verdicts
 }
@@ -135,7 +163,7 @@ fn each_deployment(
     let largest = sizes(points).last().copied().unwrap_or(0);
     let (mut said, mut figures, mut services) = (Vec::new(), Vec::new(), Vec::new());
     for deployment in ["monolith", "microservices"] {
-        for layout in Layout::ALL {
+        for layout in layouts(points) {
             let mut first = None;
             for n in sizes(points) {
                 let Some(point) = point(points, n, layout, deployment) else {
@@ -174,7 +202,7 @@ fn each_deployment(
 /// The points as a table.
 pub fn table(points: &[Point]) -> String {
     let mut lines = vec![format!(
-        "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8}  {}",
+        "{:>3}  {:<19} {:<13} {:>8} {:>9} {:>7} {:>9} {:>8} {:>9} {:>8} {:>8} {:>11} {:>8}  {}",
         "N",
         "layout",
         "deployment",
@@ -186,11 +214,13 @@ pub fn table(points: &[Point]) -> String {
         "start ms",
         "RSS MiB",
         "crates",
+        "redeploy s",
+        "lost",
         "broken: built"
     )];
     for point in points {
         lines.push(format!(
-            "{:>3}  {:<19} {:<13} {:>8.1} {:>9.1} {:>7.1} {:>9} {:>8.0} {:>9.0} {:>8.0} {:>8}  {} of {}",
+            "{:>3}  {:<19} {:<13} {:>8.1} {:>9.1} {:>7.1} {:>9} {:>8.0} {:>9.0} {:>8.0} {:>8} {:>11.2} {:>8}  {} of {}",
             point.components,
             point.layout.name(),
             point.deployment,
@@ -202,6 +232,8 @@ pub fn table(points: &[Point]) -> String {
             point.startup_ms,
             point.rss_idle_mib,
             point.crates_recompiled,
+            point.redeploy_s,
+            format!("{}/{}", point.redeploy_failed_requests, point.redeploy_requests),
             point.broken_build.built.len(),
             point.broken_build.built.len() + point.broken_build.failed.len()
         ));
@@ -328,6 +360,9 @@ mod tests {
             binaries,
             startup_ms: 10.0,
             rss_idle_mib: 1.0,
+            redeploy_s: 0.1,
+            redeploy_failed_requests: 0,
+            redeploy_requests: 10,
             broken_build: Broken {
                 failed: names(failed),
                 built: names(binaries - failed),

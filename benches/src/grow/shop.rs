@@ -17,11 +17,14 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use super::templates;
+
+mod wire;
 use crate::build_time::cargo::{copy_tree, workspace_entries};
 
 /// Where the generated components' rules and store live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Layout {
     /// Modules of the one domain crate, `shoplab-common`, as the real
     /// components' are today: every binary depends on them all.
@@ -128,8 +131,9 @@ pub fn generate(
     for (index, name) in names.iter().enumerate() {
         write_component(source, root, name, index + 1, layout)?;
     }
-    wire_monolith(root, &names)?;
-    wire_group(root, &names)?;
+    wire::monolith(root, &names)?;
+    wire::group(root, &names)?;
+    wire::gateway(root)?;
     Ok(())
 }
 
@@ -281,116 +285,6 @@ fn rename_tables(sql: &str, name: &str) -> String {
     out
 }
 
-/// The monolith mounts every generated component on its one database.
-fn wire_monolith(root: &Path, names: &[String]) -> anyhow::Result<()> {
-    let migrate: String = names
-        .iter()
-        .map(|name| format!("    shoplab_{name}::migrate(pool)?;\n"))
-        .collect();
-    let configure: String = names
-        .iter()
-        .map(|name| format!("\n        .configure(shoplab_{name}::configure)"))
-        .collect();
-    write(
-        &root.join("monolith/src/grown.rs"),
-        &format!(
-            "//! The components `shoplab grow` generated, in the monolith: their tables on its\n\
-             //! one database, their routes beside the real ones.\n\n\
-             use shoplab_common::db::Pool;\nuse shoplab_http::routes::Routes;\n\n\
-             pub fn migrate(pool: &Pool) -> Result<(), shoplab_common::ShopError> {{\n{migrate}    Ok(())\n}}\n\n\
-             pub fn configure(routes: &mut Routes<'_>) {{\n    routes{configure};\n}}\n"
-        ),
-    )?;
-    patch(
-        root,
-        "monolith/src/lib.rs",
-        &[
-        ("mod audit;\n", "mod audit;\nmod grown;\n"),
-        (
-            "    let pool = web::Data::new(db::open(database_url, &Component::ALL)?);\n",
-            "    let pool = web::Data::new(db::open(database_url, &Component::ALL)?);\n    grown::migrate(pool.get_ref())?;\n",
-        ),
-        (
-            "            .configure(audit::configure);\n",
-            "            .configure(grown::configure)\n            .configure(audit::configure);\n",
-        )],
-    )?;
-    add_dependencies(&root.join("monolith/Cargo.toml"), names)
-}
-
-/// The modular monolith mounts every generated component, each on a
-/// database of its own beside the group's first (SQLite) one.
-fn wire_group(root: &Path, names: &[String]) -> anyhow::Result<()> {
-    let open: String = names
-        .iter()
-        .map(|name| {
-            format!(
-                "    let pool = db::open(&DatabaseUrl::sqlite_in(&dir, \"{name}\"), &[])?;\n\
-                 \x20   shoplab_{name}::migrate(&pool)?;\n\
-                 \x20   grown.push((shoplab_{name}::configure as Configure, pool));\n"
-            )
-        })
-        .collect();
-    write(
-        &root.join("microservices/group/src/grown.rs"),
-        &format!(
-            "{}{open}{}",
-            templates::GROUP_OPEN,
-            templates::GROUP_CONFIGURE
-        ),
-    )?;
-    patch(
-        root,
-        "microservices/group/src/lib.rs",
-        &[
-        ("mod audit;\n", "mod audit;\nmod grown;\n"),
-        (
-            "    let listener = TcpListener::bind(&group.addr)",
-            "    let grown = grown::open(&group.databases)?;\n    let listener = TcpListener::bind(&group.addr)",
-        ),
-        (
-            "        if whole_shop {\n",
-            "        grown::configure(app, &grown);\n        if whole_shop {\n",
-        )],
-    )?;
-    add_dependencies(&root.join("microservices/group/Cargo.toml"), names)
-}
-
-/// `file` under `root` with each anchor, found once, followed by its
-/// replacement.
-fn patch(root: &Path, file: &str, anchors: &[(&str, &str)]) -> anyhow::Result<()> {
-    let path = root.join(file);
-    let mut text = read(&path)?;
-    for (anchor, replacement) in anchors {
-        text = patched(&text, anchor, replacement, file)?;
-    }
-    write(&path, &text)
-}
-
-fn patched(text: &str, anchor: &str, replacement: &str, file: &str) -> anyhow::Result<String> {
-    if text.matches(anchor).count() != 1 {
-        bail!(
-            "{file} no longer has `{}` once: shoplab grow's wiring needs updating",
-            anchor.trim()
-        );
-    }
-    Ok(text.replacen(anchor, replacement, 1))
-}
-
-fn add_dependencies(manifest: &Path, names: &[String]) -> anyhow::Result<()> {
-    let lines: String = names
-        .iter()
-        .map(|name| format!("shoplab-{name}.workspace = true\n"))
-        .collect();
-    let text = patched(
-        &read(manifest)?,
-        "[dependencies]\n",
-        &format!("[dependencies]\n{lines}"),
-        "a manifest",
-    )?;
-    write(manifest, &text)
-}
-
 /// The workspace manifest with `members` as its members, the harness's
 /// and test kit's dependencies left out and `dependencies` added.
 fn workspace_manifest(
@@ -419,7 +313,7 @@ fn workspace_manifest(
         })
         .collect();
     let text = kept.join("\n") + "\n";
-    patched(
+    wire::patched(
         &text,
         "[workspace.dependencies]\n",
         &format!("[workspace.dependencies]\n{}\n", dependencies.join("\n")),

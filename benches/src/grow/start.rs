@@ -1,14 +1,17 @@
-//! A grown deployment started on fresh SQLite databases: its start-up
-//! (spawn to every process's `/health` passing) and its idle memory. The
-//! monolith and the modular monolith are started as the lab starts them
-//! (`deployment::Deployment`), their generated components mounted inside;
-//! the microservices too, with each generated component's service spawned
-//! beside them at the same moment.
+//! A grown deployment started on fresh SQLite databases, as the lab starts
+//! every deployment (`deployment::Deployment`; for the microservices each
+//! generated component's service too, behind the gateway): its start-up
+//! (spawn to every process's `/health` passing) and idle memory, and the
+//! redeploy of the changed component under a light load: the monolith (or
+//! the modular monolith) restarted whole, against catalog01's service
+//! alone, with the lab's rollout machinery (`Deployment::replace`).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use crate::deployment::{wait_for_health, Deployment, Kind, Options, Storage};
 use crate::process::Process;
@@ -21,41 +24,77 @@ const IDLE: Duration = Duration::from_secs(1);
 /// Starts per deployment: the figures are their medians.
 const STARTS: usize = 3;
 
+/// The light load during a redeploy: reads of one of catalog01's products,
+/// one every this often, each its own request (an open loop).
+const LOAD_EVERY: Duration = Duration::from_millis(20);
+
+/// The load before the redeploy starts and after it ends.
+const AROUND: Duration = Duration::from_millis(500);
+
 pub struct Started {
     pub startup_ms: f64,
     pub rss_idle_mib: f64,
     /// The microservices only: catalog01's service started alone.
     pub one_service_ms: Option<f64>,
+    pub redeploy_s: f64,
+    pub redeploy_failed_requests: u64,
+    pub redeploy_requests: u64,
 }
 
 /// Starts `deployment` of the shop grown to `components` [`STARTS`] times,
 /// each on fresh databases under `scratch`, from the binaries in
-/// `bin_dir`: the median start-up and idle memory.
+/// `bin_dir`: the median start-up and idle memory; the last start also
+/// redeploys.
 pub async fn measure(
     deployment: &str,
     bin_dir: &Path,
     components: usize,
     scratch: &Path,
 ) -> anyhow::Result<Started> {
-    let mut starts = Vec::new();
-    for _ in 0..STARTS {
-        starts.push(start_once(deployment, bin_dir, components, scratch).await?);
+    std::fs::create_dir_all(scratch)?;
+    let kind = match deployment {
+        "monolith" => Kind::Monolith,
+        "modular" => Kind::MODULAR,
+        _ => Kind::Micro,
+    };
+    let (mut startups, mut memory) = (Vec::new(), Vec::new());
+    let mut redeployed = None;
+    for start in 0..STARTS {
+        let databases = tempfile::tempdir_in(scratch).context("cannot make a scratch directory")?;
+        let mut options = Options::new(
+            kind,
+            bin_dir.to_path_buf(),
+            Storage::Sqlite(databases.path().to_path_buf()),
+        );
+        options.grown = if kind == Kind::Micro { components } else { 0 };
+        let shop = Deployment::start(&options)
+            .await
+            .with_context(|| format!("starting the grown {deployment}"))?;
+        startups.push(shop.startup.as_secs_f64() * 1000.0);
+        tokio::time::sleep(IDLE).await;
+        memory.push(shop.rss_bytes() as f64 / f64::from(1 << 20));
+        if start + 1 == STARTS {
+            redeployed = Some(redeploy(&shop, kind).await);
+        }
+        shop.stop().await;
     }
+    let Some(redeployed) = redeployed else {
+        bail!("no start redeployed");
+    };
+    let (seconds, failed, sent) = redeployed?;
     let mut alone = Vec::new();
-    if deployment == "microservices" {
+    if kind == Kind::Micro {
         for _ in 0..STARTS {
-            let databases =
-                tempfile::tempdir_in(scratch).context("cannot make a scratch directory")?;
-            let started = Instant::now();
-            let process = service(bin_dir, component(1), databases.path()).await?;
-            alone.push(started.elapsed().as_secs_f64() * 1000.0);
-            process.stop().await;
+            alone.push(one_service(bin_dir, scratch).await?);
         }
     }
     Ok(Started {
-        startup_ms: median(starts.iter().map(|started| started.startup_ms).collect()),
-        rss_idle_mib: median(starts.iter().map(|started| started.rss_idle_mib).collect()),
+        startup_ms: median(startups),
+        rss_idle_mib: median(memory),
         one_service_ms: (!alone.is_empty()).then(|| median(alone)),
+        redeploy_s: seconds,
+        redeploy_failed_requests: failed,
+        redeploy_requests: sent,
     })
 }
 
@@ -65,78 +104,95 @@ fn median(mut figures: Vec<f64>) -> f64 {
     figures[figures.len() / 2]
 }
 
-/// One start: measured, then stopped.
-async fn start_once(
-    deployment: &str,
-    bin_dir: &Path,
-    components: usize,
-    scratch: &Path,
-) -> anyhow::Result<Started> {
-    std::fs::create_dir_all(scratch)?;
+/// catalog01's service started alone on a fresh database: spawn to its
+/// `/health` passing, in milliseconds.
+async fn one_service(bin_dir: &Path, scratch: &Path) -> anyhow::Result<f64> {
     let databases = tempfile::tempdir_in(scratch).context("cannot make a scratch directory")?;
-    let kind = match deployment {
-        "monolith" => Kind::Monolith,
-        "modular" => Kind::MODULAR,
-        _ => Kind::Micro,
-    };
-    let options = Options::new(
-        kind,
-        bin_dir.to_path_buf(),
-        Storage::Sqlite(databases.path().to_path_buf()),
-    );
-    let extras = if kind == Kind::Micro { components } else { 0 };
-    let started = Instant::now();
-    let (shop, services) = tokio::join!(
-        Deployment::start(&options),
-        futures_util::future::join_all((1..=extras).map(|index| service(
-            bin_dir,
-            component(index),
-            databases.path()
-        )))
-    );
-    let startup = started.elapsed();
-    let (mut up, mut failed) = (Vec::new(), None);
-    for service in services {
-        match service {
-            Ok(process) => up.push(process),
-            Err(error) => failed = failed.or(Some(error)),
-        }
-    }
-    let result = match (shop, failed) {
-        (Ok(shop), None) => {
-            tokio::time::sleep(IDLE).await;
-            let rss = shop.rss_bytes() + up.iter().filter_map(Process::rss_bytes).sum::<u64>();
-            shop.stop().await;
-            Ok(Started {
-                startup_ms: startup.as_secs_f64() * 1000.0,
-                rss_idle_mib: rss as f64 / f64::from(1 << 20),
-                one_service_ms: None,
-            })
-        }
-        (Ok(shop), Some(error)) => {
-            shop.stop().await;
-            Err(error)
-        }
-        (Err(error), _) => Err(error),
-    };
-    for process in up {
-        process.stop().await;
-    }
-    result.with_context(|| format!("starting the grown {deployment}"))
-}
-
-/// A generated component's service, up and passing `/health`.
-async fn service(bin_dir: &Path, name: String, databases: &Path) -> anyhow::Result<Process> {
+    let name = component(1);
     let args = [
         "--addr".to_owned(),
         "127.0.0.1:0".to_owned(),
         "--database-url".to_owned(),
         format!(
             "sqlite://{}",
-            databases.join(format!("{name}.db")).display()
+            databases.path().join(format!("{name}.db")).display()
         ),
     ];
+    let started = Instant::now();
     let process = Process::spawn(bin_dir, &format!("shoplab-{name}"), &args).await?;
     wait_for_health(&process.url, &name).await?;
-    Ok(process)
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    process.stop().await;
+    Ok(elapsed)
+}
+
+/// Restarts what a change to catalog01 redeploys (the monolith, the
+/// modular monolith, or catalog01's service) while reads of a catalog01
+/// product go on: seconds from the restart's start until every `/health`
+/// passes again, and the reads that failed of those sent.
+async fn redeploy(shop: &Deployment, kind: Kind) -> anyhow::Result<(f64, u64, u64)> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let base = shop.base_url.clone();
+    let created: serde_json::Value = client
+        .post(format!("{base}/{}/products", component(1)))
+        .json(&serde_json::json!({"name": "Mug", "price_cents": 1250, "stock": 10}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = created["id"]
+        .as_i64()
+        .context("the created product has no id")?;
+    let url = format!("{base}/{}/products/{id}", component(1));
+    let (sent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let load = {
+        let (sent, failed, running) = (sent.clone(), failed.clone(), running.clone());
+        tokio::spawn(async move {
+            let mut reads = tokio::task::JoinSet::new();
+            let mut every = tokio::time::interval(LOAD_EVERY);
+            while running.load(Ordering::Relaxed) {
+                every.tick().await;
+                let (client, url, failed) = (client.clone(), url.clone(), failed.clone());
+                sent.fetch_add(1, Ordering::Relaxed);
+                reads.spawn(async move {
+                    let ok = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .is_ok_and(|reply| reply.status().is_success());
+                    if !ok {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            while reads.join_next().await.is_some() {}
+        })
+    };
+    tokio::time::sleep(AROUND).await;
+    let name = match kind {
+        Kind::Micro => format!("shoplab-{}", component(1)),
+        _ => shop
+            .members()
+            .first()
+            .map(|member| member.name.clone())
+            .context("the deployment has no process")?,
+    };
+    let started = Instant::now();
+    let replaced = shop.replace(&name).await;
+    let healthy = wait_for_health(&base, "the grown shop").await;
+    let seconds = started.elapsed().as_secs_f64();
+    tokio::time::sleep(AROUND).await;
+    running.store(false, Ordering::Relaxed);
+    load.await?;
+    replaced?;
+    healthy?;
+    Ok((
+        seconds,
+        failed.load(Ordering::Relaxed),
+        sent.load(Ordering::Relaxed),
+    ))
 }

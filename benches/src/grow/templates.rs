@@ -196,7 +196,9 @@ async fn audit(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
 }
 "#;
 
-/// The component as a service of its own: its own database, its own port.
+/// The component as a service of its own: its own database, its own port,
+/// and the flags every shop binary takes (`SettingsArgs`: deadline, fault
+/// plan, logs, metrics, drain notice), so the lab starts it as any other.
 pub(super) const SERVICE_MAIN: &str = r#"//! NAME as a service of its own (`shoplab grow`): its own database, its
 //! own port, `/health` and its routes.
 
@@ -205,6 +207,7 @@ use clap::Parser;
 use shoplab_common::db::{self, DatabaseUrl};
 use shoplab_http::routes::{health, Routes};
 use shoplab_http::server::Application;
+use shoplab_http::SettingsArgs;
 use CRATE::{configure, migrate, SERVICE};
 
 /// NAME, a generated copy of the catalog, as a service of its own.
@@ -216,6 +219,8 @@ struct Args {
     /// The database: sqlite://PATH (created if missing).
     #[arg(long, value_parser = DatabaseUrl::parse)]
     database_url: DatabaseUrl,
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 fn main() {
@@ -225,14 +230,79 @@ fn main() {
 }
 
 fn open(args: &Args) -> anyhow::Result<Application> {
+    let settings = args.settings.load(SERVICE)?;
     let pool = db::open(&args.database_url, &[])?;
     migrate(&pool)?;
     let pool = web::Data::new(pool);
     let application = Application::bind(SERVICE, &args.addr, move |app| {
+        settings.register(app);
         health::configure(app, vec![pool.get_ref().clone()]);
         Routes::new(app, pool.clone()).configure(configure);
     })?;
     Ok(application)
+}
+"#;
+
+/// The gateway's `grown.rs`: each generated component's public routes,
+/// passed through to its service as they came (a plain pass-through: no
+/// retry, no circuit, the gateway's own client and limits).
+pub(super) const GATEWAY: &str = r#"//! The components `shoplab grow` generated, behind the gateway: their public
+//! routes passed through to their services (`--grown-urls NAME=URL,...`).
+
+use std::sync::OnceLock;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use shoplab_common::ShopError;
+use shoplab_http::ApiError;
+
+use crate::Upstreams;
+
+static URLS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// Where each generated component's service is, from the flag's `NAME=URL`s.
+pub fn remember(urls: &[String]) {
+    let urls = urls
+        .iter()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, url)| (name.to_owned(), url.to_owned()))
+        .collect();
+    let _ = URLS.set(urls);
+}
+
+struct Base(String);
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    for (name, url) in URLS.get().into_iter().flatten() {
+        let base = web::Data::new(Base(url.clone()));
+        for path in [format!("/{name}/products"), format!("/{name}/products/{{id}}")] {
+            config.service(web::resource(path).app_data(base.clone()).to(forward));
+        }
+    }
+}
+
+async fn forward(
+    request: HttpRequest,
+    body: web::Bytes,
+    base: web::Data<Base>,
+    upstreams: web::Data<Upstreams>,
+) -> Result<HttpResponse, ApiError> {
+    let path = request.uri().path_and_query().map_or("/", |path| path.as_str());
+    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|error| ShopError::invalid(format!("bad method: {error}")))?;
+    let mut outgoing = upstreams
+        .http
+        .request(method, format!("{}{path}", base.0))
+        .body(body.to_vec());
+    if let Some(value) = request.headers().get("content-type") {
+        outgoing = outgoing.header("content-type", value.as_bytes());
+    }
+    let unavailable = |error: reqwest::Error| ShopError::ServiceUnavailable(format!("{}: {error}", base.0));
+    let response = outgoing.send().await.map_err(unavailable)?;
+    let status = StatusCode::from_u16(response.status().as_u16())
+        .map_err(|error| ShopError::internal("upstream status", error))?;
+    let body = response.bytes().await.map_err(unavailable)?;
+    Ok(HttpResponse::build(status).content_type("application/json").body(body))
 }
 "#;
 

@@ -86,7 +86,7 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
             }
             orders_args.extend(recovery_pace(options));
             let orders = start_service(options, "orders", orders_args, processes).await?;
-            let gateway_args = vec![
+            let mut gateway_args = vec![
                 "--addr".to_owned(),
                 public_addr(options.port),
                 "--users-url".to_owned(),
@@ -98,10 +98,50 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
                 "--orders-url".to_owned(),
                 orders,
             ];
+            if options.grown > 0 {
+                let grown = start_grown(options, processes).await?;
+                gateway_args.extend(["--grown-urls".to_owned(), grown]);
+            }
             let gateway_args = with_hop_delay(options, gateway_args);
             start_part(options, "shoplab-gateway", 1, gateway_args, processes).await
         }
         Kind::Group(grouping, calls) => launch_groups(options, grouping, calls, processes).await,
+    }
+}
+
+/// Starts the services of the components `shoplab grow` generated, all at
+/// once, each on its own database; returns `NAME=URL,...` for the gateway.
+async fn start_grown(options: &Options, processes: &mut Launched) -> anyhow::Result<String> {
+    let names: Vec<String> = (1..=options.grown)
+        .map(|index| format!("catalog{index:02}"))
+        .collect();
+    let mut starts = Vec::new();
+    for name in &names {
+        let args = vec![
+            "--addr".to_owned(),
+            public_addr(0),
+            "--database-url".to_owned(),
+            options.storage.url_for(options.kind, name)?,
+        ];
+        let binary = format!("shoplab-{name}");
+        starts.push(async move { start(options, &binary, &binary, args).await });
+    }
+    let mut urls = Vec::new();
+    let mut failed = None;
+    for (name, started) in names
+        .iter()
+        .zip(futures_util::future::join_all(starts).await)
+    {
+        match push(processes, started) {
+            Ok(url) => urls.push(format!("{name}={url}")),
+            Err(error) => {
+                failed.get_or_insert(error);
+            }
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(urls.join(",")),
     }
 }
 

@@ -378,6 +378,11 @@ pub struct Options {
     /// service, or the group hosting orders): a counting pass sets it far
     /// apart, so that no pass of the recovery loop falls into a batch.
     pub recovery_every_ms: Option<u64>,
+    /// Components `shoplab grow` generated (`catalog01` …): in the
+    /// microservices, a service each (`shoplab-catalogNN`), started beside
+    /// the others and passed to the gateway (`--grown-urls`). Only the
+    /// grown shop's binaries know them.
+    pub grown: usize,
 }
 
 /// A request's deadline and a call's time limit for processes under
@@ -405,6 +410,7 @@ impl Options {
             echo_stderr: false,
             callgrind: None,
             recovery_every_ms: None,
+            grown: 0,
         }
     }
 

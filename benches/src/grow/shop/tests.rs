@@ -57,6 +57,9 @@ fn the_grown_shop_is_a_workspace_with_each_generated_component_wired_in() {
         let monolith =
             std::fs::read_to_string(root.join("monolith/src/lib.rs")).expect("the monolith");
         assert!(monolith.contains(".configure(grown::configure)"));
+        let gateway = std::fs::read_to_string(root.join("microservices/gateway/src/main.rs"))
+            .expect("the gateway");
+        assert!(gateway.contains("grown::remember(&args.grown_urls)"));
     }
 }
 
