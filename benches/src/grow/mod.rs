@@ -79,7 +79,8 @@ pub struct Point {
     /// The changed component redeployed under a light load of reads of
     /// one of its products (50 a second): the monolith or the modular
     /// monolith restarted whole, or catalog01's service alone; seconds
-    /// until every `/health` passes again, and the reads that failed.
+    /// until every `/health` passes again, and the reads that failed
+    /// (medians of three redeploys; the reads sent, per redeploy).
     pub redeploy_s: f64,
     pub redeploy_failed_requests: u64,
     pub redeploy_requests: u64,
