@@ -41,7 +41,7 @@ fn from_which_n(
     points: &[Point],
     layout: Layout,
     ratio: impl Fn(usize) -> Option<(f64, String)>,
-) -> (String, Vec<String>) {
+) -> (Option<usize>, String, Vec<String>) {
     let mut first = None;
     let mut figures = Vec::new();
     for n in sizes(points) {
@@ -57,7 +57,7 @@ fn from_which_n(
         Some(n) => format!("{}: holds from N = {n}", layout.name()),
         None => format!("{}: not up to N = {largest}", layout.name()),
     };
-    (verdict, figures)
+    (first, verdict, figures)
 }
 
 /// One verdict per seed claim, each saying what decided it.
@@ -75,9 +75,9 @@ pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
             "ms",
         ),
     ] {
-        let (mut said, mut figures) = (Vec::new(), Vec::new());
+        let (mut said, mut figures, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
         for layout in layouts(points) {
-            let (verdict, layout_figures) = from_which_n(points, layout, |n| {
+            let (first, verdict, layout_figures) = from_which_n(points, layout, |n| {
                 let monolith = figure(point(points, n, layout, "monolith")?);
                 let one = point(points, n, layout, "microservices")?
                     .one_service
@@ -96,12 +96,19 @@ pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
                 ))
             });
             said.push(verdict);
+            firsts.push(first);
             figures.push(format!("{}: {}", layout.name(), layout_figures.join("; ")));
         }
+        let decided = if firsts.windows(2).any(|pair| pair[0] != pair[1]) {
+            "the crate layout decides: with one domain crate, one service builds every \
+             component's rules too"
+        } else {
+            "the deployment decides; the crate layout changes nothing here"
+        };
         verdicts.push(Verdict {
             claim: claim.into(),
             figures: figures.join(" | "),
-            verdict: format!("{} (the deployment decides: the layout changes what one service compiles, not what the monolith does)", said.join("; ")),
+            verdict: format!("{} ({decided})", said.join("; ")),
         });
     }
     let whole = |point: &Point| {
@@ -388,6 +395,7 @@ mod tests {
         assert_eq!(verdicts.len(), 4);
         let [builds, starts, broken, rebuilt] = [0, 1, 2, 3].map(|index| &verdicts[index].verdict);
         assert!(builds.contains("one_crate: holds from N = 16"), "{builds}");
+        assert!(builds.contains("the deployment decides"), "{builds}");
         assert!(starts.contains("one_crate: not up to N = 16"), "{starts}");
         for verdict in [broken, rebuilt] {
             assert!(
@@ -404,5 +412,29 @@ mod tests {
             );
             assert!(verdict.contains("the crate layout decides"), "{verdict}");
         }
+    }
+
+    #[test]
+    fn a_claim_the_layouts_judge_apart_is_decided_by_the_layout() {
+        let mut points = Vec::new();
+        for layout in Layout::ALL {
+            points.push(point(16, layout, "monolith", 25.0, 1));
+            let mut services = point(16, layout, "microservices", 30.0, 1);
+            if layout == Layout::OneCrate {
+                // One service compiles every component's rules too.
+                services.one_service = Some(OneService {
+                    clean_build_s: 20.0,
+                    startup_ms: 10.0,
+                });
+            }
+            points.push(services);
+        }
+        let builds = &verdicts(&points)[0].verdict;
+        assert!(builds.contains("one_crate: not up to N = 16"), "{builds}");
+        assert!(
+            builds.contains("crate_per_component: holds from N = 16"),
+            "{builds}"
+        );
+        assert!(builds.contains("the crate layout decides"), "{builds}");
     }
 }
