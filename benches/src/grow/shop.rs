@@ -166,7 +166,11 @@ fn write_component(
     };
     let rules = root.join(rules_file(layout, name));
     let rules_dir = rules.parent().context("the rules file has a folder")?;
-    write(&rules, &fill(templates::RULES))?;
+    let schema = copied_schema(source, name)?;
+    write(
+        &rules,
+        &fill(&templates::RULES.replace("SCHEMA_TABLES", &schema)),
+    )?;
     write(
         &rules_dir.join("store.rs"),
         &copied_store(source, name, layout)?,
@@ -229,6 +233,33 @@ fn copied_store(source: &Path, name: &str, layout: Layout) -> anyhow::Result<Str
     Ok(format!(
         "//! {name}'s store: common/src/catalog/store.rs, copied by `shoplab grow`.\n//!\n{store}"
     ))
+}
+
+/// The catalog's tables as `common/src/db/schema.rs` declares them (from
+/// its `// --- catalog ---` line to the next section's), each table named
+/// `name_TABLE` in SQL (diesel's `#[sql_name]`), its Rust name kept, so the
+/// copied store reads as the catalog's.
+fn copied_schema(source: &Path, name: &str) -> anyhow::Result<String> {
+    let schema = read(&source.join("common/src/db/schema.rs"))?;
+    let section = schema
+        .split("// --- catalog ")
+        .nth(1)
+        .and_then(|rest| rest.split_once('\n'))
+        .and_then(|(_, body)| body.split("// --- ").next())
+        .context("common/src/db/schema.rs has no `// --- catalog ---` section: shoplab grow's copy needs updating")?;
+    let mut copied = String::new();
+    for line in section.lines() {
+        let table = line.split_whitespace().next().unwrap_or_default();
+        if line.starts_with("    ") && !line.starts_with("     ") && line.ends_with('{') {
+            copied.push_str(&format!("    #[sql_name = \"{name}_{table}\"]\n"));
+        }
+        copied.push_str(line);
+        copied.push('\n');
+    }
+    if copied.matches("#[sql_name").count() != 3 {
+        bail!("common/src/db/schema.rs's catalog section no longer has its three tables: shoplab grow's copy needs updating");
+    }
+    Ok(copied)
 }
 
 /// The catalog's SQLite migrations as one migration of component `name`,

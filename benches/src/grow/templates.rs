@@ -9,8 +9,8 @@
 //! their own), `CRATE` for its service crate (`shoplab_catalog07`), `COMMON` for
 //! the domain crate as the rules name it (`crate` or `shoplab_common`).
 
-/// The rules beside the copied store: the schema of the component's own
-/// tables, and its migrations. `MIGRATIONS_DIR` is where they are, from
+/// The rules beside the copied store: its own tables (the catalog's
+/// schema, copied in for `SCHEMA_TABLES`), and its migrations. `MIGRATIONS_DIR` is where they are, from
 /// the crate's manifest.
 pub(super) const RULES: &str = r#"//! NAME: a component `shoplab grow` generated, a copy of the catalog
 //! (products and stock) under its own name, on tables of its own.
@@ -52,35 +52,10 @@ pub fn migrate(conn: &mut DbConnection) -> Result<(), ShopError> {
     }
 }
 
+// The catalog's tables, copied from common/src/db/schema.rs, each under
+// its `NAME_` name.
 mod schema {
-    diesel::table! {
-        #[sql_name = "NAME_products"]
-        products (id) {
-            id -> BigInt,
-            name -> Text,
-            price_cents -> BigInt,
-            stock -> BigInt,
-        }
-    }
-
-    diesel::table! {
-        #[sql_name = "NAME_reservations"]
-        reservations (step_key) {
-            step_key -> Text,
-            order_id -> BigInt,
-            status -> Text,
-        }
-    }
-
-    diesel::table! {
-        #[sql_name = "NAME_reservation_lines"]
-        reservation_lines (step_key, product_id) {
-            step_key -> Text,
-            product_id -> BigInt,
-            quantity -> BigInt,
-        }
-    }
-
+SCHEMA_TABLES
     diesel::allow_tables_to_appear_in_same_query!(reservations, reservation_lines);
 }
 "#;
