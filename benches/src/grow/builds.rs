@@ -28,10 +28,6 @@ pub struct Built {
     pub link_seconds: f64,
     /// The shop's binaries that exist and are up to date after the build.
     pub binaries: Vec<String>,
-    /// Whether cargo succeeded; with `keep_going`, what failed is in
-    /// `errors`.
-    pub ok: bool,
-    pub errors: String,
 }
 
 /// Builds the grown shop at `cargo.root` with timed links.
@@ -90,8 +86,8 @@ impl Builder {
     }
 
     /// `cargo build -p` each of `packages`. A failed build is an error,
-    /// unless `keep_going`: then cargo builds all it can, and the result
-    /// says what failed.
+    /// unless `keep_going`: then cargo builds all it can, and the result's
+    /// `binaries` say what was built.
     pub fn build(&self, packages: &[String], keep_going: bool) -> anyhow::Result<Built> {
         let log = self.tools.join("links.log");
         std::fs::write(&log, "")?;
@@ -118,10 +114,6 @@ impl Builder {
         let mut built = artifacts(&String::from_utf8_lossy(&output.stdout), &self.cargo.root);
         built.seconds = seconds;
         built.link_seconds = link_seconds(&std::fs::read_to_string(&log)?);
-        built.ok = output.status.success();
-        if !built.ok {
-            built.errors = cargo_errors(&stderr);
-        }
         Ok(built)
     }
 }

@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use crate::build_time::cargo::Cargo;
 use crate::compare::figures::Verdict;
+use crate::deployment::Kind;
 use crate::experiment::{self, Experiment, Stamp};
 use crate::progress::Step;
 
@@ -39,17 +40,22 @@ use builds::{Builder, Built};
 pub use shop::Layout;
 use shop::{component, rules_file, RULE_LINE};
 
-/// The deployments, each with the packages of its binaries.
-fn deployments(components: usize) -> Vec<(&'static str, Vec<String>)> {
+/// The deployments, each with the lab's kind and the packages of its
+/// binaries.
+fn deployments(components: usize) -> Vec<(&'static str, Kind, Vec<String>)> {
     let mut services: Vec<String> = ["users", "catalog", "payments", "orders", "gateway"]
         .iter()
         .map(|name| format!("shoplab-{name}"))
         .collect();
     services.extend((1..=components).map(|index| format!("shoplab-{}", component(index))));
     vec![
-        ("monolith", vec!["shoplab-monolith".to_owned()]),
-        ("modular", vec!["shoplab-group".to_owned()]),
-        ("microservices", services),
+        (
+            "monolith",
+            Kind::Monolith,
+            vec!["shoplab-monolith".to_owned()],
+        ),
+        ("modular", Kind::MODULAR, vec!["shoplab-group".to_owned()]),
+        ("microservices", Kind::Micro, services),
     ]
 }
 
@@ -221,6 +227,7 @@ impl Experiment for Args {
                     ));
                     let started = start::measure(
                         deployment,
+                        builds.kind,
                         &builds.bin_dir,
                         components,
                         &out.join("grow-data"),
@@ -276,6 +283,7 @@ impl Experiment for Args {
 
 /// The builds of one deployment of one grown shop.
 struct Builds {
+    kind: Kind,
     bin_dir: PathBuf,
     clean: Built,
     /// catalog01's service alone from clean, for the microservices.
@@ -293,6 +301,11 @@ impl Builds {
         deployment: &str,
         started: start::Started,
     ) -> Point {
+        let (built, failed) = self
+            .packages
+            .iter()
+            .cloned()
+            .partition(|package| self.broken.binaries.contains(package));
         let sizes: Vec<u64> = self
             .packages
             .iter()
@@ -323,20 +336,7 @@ impl Builds {
                     clean_build_s: built.seconds,
                     startup_ms,
                 }),
-            broken_build: Broken {
-                failed: self
-                    .packages
-                    .iter()
-                    .filter(|package| !self.broken.binaries.contains(package))
-                    .cloned()
-                    .collect(),
-                built: self
-                    .packages
-                    .iter()
-                    .filter(|package| self.broken.binaries.contains(package))
-                    .cloned()
-                    .collect(),
-            },
+            broken_build: Broken { failed, built },
         }
     }
 }
@@ -361,12 +361,16 @@ fn builds_of(
     // Each deployment's builds resolve their own features of the
     // third-party crates: built here once, so that no timed build below
     // compiles a crate that is not the shop's.
+    let build_every_deployment = || -> anyhow::Result<()> {
+        for (_, _, packages) in &deployments {
+            builder.build(packages, false)?;
+        }
+        Ok(())
+    };
     let step = Step::begin(format!(
         "{label}: third-party crates and the whole shop (not timed)"
     ));
-    for (_, packages) in &deployments {
-        builder.build(packages, false)?;
-    }
+    build_every_deployment()?;
     step.done("built");
     let workspace = builder.cargo.workspace()?;
     let clean_build = |label: String, packages: &[String]| -> anyhow::Result<Built> {
@@ -387,7 +391,7 @@ fn builds_of(
         Ok(built)
     };
     let mut cleans = Vec::new();
-    for (deployment, packages) in &deployments {
+    for (deployment, _, packages) in &deployments {
         cleans.push(clean_build(
             format!("{label}, {deployment}: a clean build"),
             packages,
@@ -399,9 +403,7 @@ fn builds_of(
     )?;
     // That clean left the other binaries behind their crates: built again
     // (not timed), so that each rebuild below is the change's alone.
-    for (_, packages) in &deployments {
-        builder.build(packages, false)?;
-    }
+    build_every_deployment()?;
 
     // One edit before each deployment's rebuild, each a new value: every
     // deployment rebuilds after a change it has not seen, with no restoring
@@ -410,11 +412,11 @@ fn builds_of(
     let original = std::fs::read_to_string(&rules)
         .with_context(|| format!("cannot read {}", rules.display()))?;
     let mut rebuilds = Vec::new();
-    for (edit, (deployment, packages)) in deployments.iter().enumerate() {
+    for (edit, (deployment, _, packages)) in deployments.iter().enumerate() {
         let step = Step::begin(format!(
             "{label}, {deployment}: one line of catalog01's rules changed, rebuilt"
         ));
-        let changed = format!("pub const MAX_STOCK: i64 = 1_000_00{};", edit + 1);
+        let changed = RULE_LINE.replace("1_000_000", &format!("1_000_00{}", edit + 1));
         shop::write(&rules, &original.replacen(RULE_LINE, &changed, 1))?;
         let built = builder.build(packages, false)?;
         step.done(&format!(
@@ -425,11 +427,9 @@ fn builds_of(
         rebuilds.push(built);
     }
     let mut broken = Vec::new();
-    shop::write(
-        &rules,
-        &original.replacen(RULE_LINE, "pub const MAX_STOCK: i64 = \"1_000_000\";", 1),
-    )?;
-    for (deployment, packages) in &deployments {
+    let mistyped = RULE_LINE.replace("1_000_000", "\"1_000_000\"");
+    shop::write(&rules, &original.replacen(RULE_LINE, &mistyped, 1))?;
+    for (deployment, _, packages) in &deployments {
         let step = Step::begin(format!(
             "{label}, {deployment}: a compile error in catalog01's rules"
         ));
@@ -443,7 +443,7 @@ fn builds_of(
     }
     shop::write(&rules, &original)?;
     let mut measured = Vec::new();
-    for ((((deployment, packages), clean), rebuild), broken) in deployments
+    for ((((deployment, kind, packages), clean), rebuild), broken) in deployments
         .into_iter()
         .zip(cleans)
         .zip(rebuilds)
@@ -454,9 +454,10 @@ fn builds_of(
         measured.push((
             deployment,
             Builds {
+                kind,
                 bin_dir: builder.bin_dir(),
                 clean,
-                one_service: (deployment == "microservices").then(|| one_service.clone()),
+                one_service: (kind == Kind::Micro).then(|| one_service.clone()),
                 rebuild,
                 broken,
                 packages,

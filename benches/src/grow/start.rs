@@ -7,7 +7,7 @@
 //! alone, with the lab's rollout machinery (`Deployment::replace`).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use anyhow::Context;
 
 use crate::deployment::{wait_for_health, Deployment, Kind, Options, Storage};
 use crate::process::Process;
+use crate::stats::median;
 
 use super::shop::component;
 
@@ -50,16 +51,12 @@ pub struct Started {
 /// `SHUTDOWN_POLL_INTERVAL`.)
 pub async fn measure(
     deployment: &str,
+    kind: Kind,
     bin_dir: &Path,
     components: usize,
     scratch: &Path,
 ) -> anyhow::Result<Started> {
     std::fs::create_dir_all(scratch)?;
-    let kind = match deployment {
-        "monolith" => Kind::Monolith,
-        "modular" => Kind::MODULAR,
-        _ => Kind::Micro,
-    };
     let (mut startups, mut memory) = (Vec::new(), Vec::new());
     let (mut redeploys, mut failures, mut sent) = (Vec::new(), Vec::new(), 0);
     for _ in 0..STARTS {
@@ -90,19 +87,13 @@ pub async fn measure(
         }
     }
     Ok(Started {
-        startup_ms: median(startups),
-        rss_idle_mib: median(memory),
-        one_service_ms: (!alone.is_empty()).then(|| median(alone)),
-        redeploy_s: median(redeploys),
-        redeploy_failed_requests: median(failures) as u64,
+        startup_ms: median(&startups),
+        rss_idle_mib: median(&memory),
+        one_service_ms: (!alone.is_empty()).then(|| median(&alone)),
+        redeploy_s: median(&redeploys),
+        redeploy_failed_requests: median(&failures) as u64,
         redeploy_requests: sent / STARTS as u64,
     })
-}
-
-/// The middle of `figures` (not empty: [`STARTS`] of them).
-fn median(mut figures: Vec<f64>) -> f64 {
-    figures.sort_by(f64::total_cmp);
-    figures[figures.len() / 2]
 }
 
 /// catalog01's service started alone on a fresh database: spawn to its
@@ -149,7 +140,7 @@ async fn redeploy(shop: &Deployment, kind: Kind) -> anyhow::Result<(f64, u64, u6
         .context("the created product has no id")?;
     let url = format!("{base}/{}/products/{id}", component(1));
     let (sent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let running = Arc::new(AtomicBool::new(true));
     let load = {
         let (sent, failed, running) = (sent.clone(), failed.clone(), running.clone());
         tokio::spawn(async move {
