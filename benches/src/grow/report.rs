@@ -4,7 +4,7 @@
 
 use plotters::prelude::SeriesLabelPosition;
 
-use super::{GrowResult, Layout, Point};
+use super::{GrowResult, Layout, OneService, Point};
 use crate::compare::figures::Verdict;
 use crate::report::plot::{category, draw, legend, line, titled, Drawn, PROCESS_COLOURS};
 use crate::report::{escape, page_head};
@@ -35,27 +35,30 @@ fn sizes(points: &[Point]) -> Vec<usize> {
     sizes
 }
 
-/// The first N at which `holds` for the layout, in words, with each N's
-/// figures.
+/// The first N at which a claim holds for `label` (a layout, or a
+/// deployment and layout), in words, with each measured N's figure:
+/// `judge` says of one N whether it holds, and its figure, or nothing if
+/// that N has no such point.
 fn from_which_n(
     points: &[Point],
-    layout: Layout,
-    ratio: impl Fn(usize) -> Option<(f64, String)>,
+    label: &str,
+    judge: impl Fn(usize) -> Option<(bool, String)>,
 ) -> (Option<usize>, String, Vec<String>) {
+    let sizes = sizes(points);
     let mut first = None;
     let mut figures = Vec::new();
-    for n in sizes(points) {
-        if let Some((value, said)) = ratio(n) {
-            figures.push(format!("N = {n}: {said}"));
-            if value >= SLOWER && first.is_none() {
+    for &n in &sizes {
+        if let Some((holds, figure)) = judge(n) {
+            figures.push(figure);
+            if holds && first.is_none() {
                 first = Some(n);
             }
         }
     }
-    let largest = sizes(points).last().copied().unwrap_or(0);
+    let largest = sizes.last().copied().unwrap_or(0);
     let verdict = match first {
-        Some(n) => format!("{}: holds from N = {n}", layout.name()),
-        None => format!("{}: not up to N = {largest}", layout.name()),
+        Some(n) => format!("{label}: holds from N = {n}"),
+        None => format!("{label}: not up to N = {largest}"),
     };
     (first, verdict, figures)
 }
@@ -63,36 +66,33 @@ fn from_which_n(
 /// One verdict per seed claim, each saying what decided it.
 pub fn verdicts(points: &[Point]) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
-    for (claim, figure, what) in [
+    for (claim, monolith_figure, one_service_figure, unit) in [
         (
             "a big monolith builds slowly (its clean build ≥ 2x one service's)",
             (|point: &Point| point.clean_build_s) as fn(&Point) -> f64,
+            (|one: &OneService| one.clean_build_s) as fn(&OneService) -> f64,
             "s",
         ),
         (
             "a big monolith starts slowly (its start-up ≥ 2x one service's)",
             |point: &Point| point.startup_ms,
+            |one: &OneService| one.startup_ms,
             "ms",
         ),
     ] {
         let (mut said, mut figures, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
         for layout in layouts(points) {
-            let (first, verdict, layout_figures) = from_which_n(points, layout, |n| {
-                let monolith = figure(point(points, n, layout, "monolith")?);
-                let one = point(points, n, layout, "microservices")?
-                    .one_service
-                    .as_ref()?;
-                let one = if what == "s" {
-                    one.clean_build_s
-                } else {
-                    one.startup_ms
-                };
+            let (first, verdict, layout_figures) = from_which_n(points, layout.name(), |n| {
+                let monolith = monolith_figure(point(points, n, layout, "monolith")?);
+                let one = one_service_figure(
+                    point(points, n, layout, "microservices")?
+                        .one_service
+                        .as_ref()?,
+                );
+                let ratio = monolith / one;
                 Some((
-                    monolith / one,
-                    format!(
-                        "{monolith:.1} against {one:.1} {what} ({:.2}x)",
-                        monolith / one
-                    ),
+                    ratio >= SLOWER,
+                    format!("N = {n}: {monolith:.1} against {one:.1} {unit} ({ratio:.2}x)"),
                 ))
             });
             said.push(verdict);
@@ -167,31 +167,22 @@ fn each_deployment(
     test: fn(&Point) -> (bool, usize, usize),
     counted: &str,
 ) -> Verdict {
-    let largest = sizes(points).last().copied().unwrap_or(0);
     let (mut said, mut figures, mut services) = (Vec::new(), Vec::new(), Vec::new());
     for deployment in ["monolith", "microservices"] {
         for layout in layouts(points) {
-            let mut first = None;
-            for n in sizes(points) {
-                let Some(point) = point(points, n, layout, deployment) else {
-                    continue;
-                };
-                let (holds, count, of) = test(point);
-                figures.push(format!(
-                    "N = {n}, {deployment}, {}: {count} of {of} {counted}",
-                    layout.name()
-                ));
-                if holds && first.is_none() {
-                    first = Some(n);
-                }
-            }
+            let label = format!("{deployment}, {}", layout.name());
+            let (first, verdict, judged) = from_which_n(points, &label, |n| {
+                let (holds, count, of) = test(point(points, n, layout, deployment)?);
+                Some((
+                    holds,
+                    format!("N = {n}, {label}: {count} of {of} {counted}"),
+                ))
+            });
             if deployment == "microservices" {
                 services.push(first.is_some());
             }
-            said.push(match first {
-                Some(n) => format!("{deployment}, {}: holds from N = {n}", layout.name()),
-                None => format!("{deployment}, {}: not up to N = {largest}", layout.name()),
-            });
+            said.push(verdict);
+            figures.extend(judged);
         }
     }
     let decided = if services.windows(2).any(|pair| pair[0] != pair[1]) {
