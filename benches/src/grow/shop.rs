@@ -128,8 +128,9 @@ pub fn generate(
         )?;
         append(&root.join("common/src/lib.rs"), "\npub mod grown;\n")?;
     }
+    let catalog = Catalog::read(source)?;
     for (index, name) in names.iter().enumerate() {
-        write_component(source, root, name, index + 1, layout)?;
+        write_component(&catalog, root, name, index + 1, layout)?;
     }
     wire::monolith(root, &names)?;
     wire::group(root, &names)?;
@@ -138,7 +139,7 @@ pub fn generate(
 }
 
 fn write_component(
-    source: &Path,
+    catalog: &Catalog,
     root: &Path,
     name: &str,
     index: usize,
@@ -166,20 +167,16 @@ fn write_component(
     };
     let rules = root.join(rules_file(layout, name));
     let rules_dir = rules.parent().context("the rules file has a folder")?;
-    let schema = copied_schema(source, name)?;
     write(
         &rules,
-        &fill(&templates::RULES.replace("SCHEMA_TABLES", &schema)),
+        &fill(&templates::RULES.replace("SCHEMA_TABLES", &catalog.schema(name))),
     )?;
-    write(
-        &rules_dir.join("store.rs"),
-        &copied_store(source, name, layout)?,
-    )?;
+    write(&rules_dir.join("store.rs"), &catalog.store(name, layout))?;
     let migrations = match layout {
         Layout::OneCrate => root.join("common").join(&migrations_dir),
         Layout::CratePerComponent => root.join(format!("grown/{name}-rules/migrations")),
     };
-    write_migrations(source, &migrations, name, index)?;
+    catalog.write_migration(&migrations, name, index)?;
     if layout == Layout::CratePerComponent {
         write(
             &root.join(format!("grown/{name}-rules/Cargo.toml")),
@@ -215,73 +212,91 @@ fn write_component(
     Ok(())
 }
 
-/// The catalog's store, as generated component `name`'s: on its own
-/// tables (its rules' `schema`), naming the domain crate from where it is.
-fn copied_store(source: &Path, name: &str, layout: Layout) -> anyhow::Result<String> {
-    const SCHEMA: &str = "use crate::db::schema::{products, reservation_lines, reservations};";
-    let store = read(&source.join("common/src/catalog/store.rs"))?;
-    if !store.contains(SCHEMA) {
-        bail!("common/src/catalog/store.rs no longer has the line `{SCHEMA}`: shoplab grow's copy needs updating");
-    }
-    let mut store = store.replace(
-        SCHEMA,
-        "use super::schema::{products, reservation_lines, reservations};",
-    );
-    if layout == Layout::CratePerComponent {
-        store = store.replace("crate::", "shoplab_common::");
-    }
-    Ok(format!(
-        "//! {name}'s store: common/src/catalog/store.rs, copied by `shoplab grow`.\n//!\n{store}"
-    ))
+/// What every generated component copies from the real catalog, read
+/// once per shop: its store, its tables' schema and its SQLite migrations.
+struct Catalog {
+    /// `common/src/catalog/store.rs`, its schema import pointed at the
+    /// copy's own tables.
+    store: String,
+    /// The catalog section of `common/src/db/schema.rs` (from its
+    /// `// --- catalog ---` line to the next section's).
+    schema: String,
+    /// The catalog's migrations' `up.sql`, in order, as one.
+    up: String,
 }
 
-/// The catalog's tables as `common/src/db/schema.rs` declares them (from
-/// its `// --- catalog ---` line to the next section's), each table named
-/// `name_TABLE` in SQL (diesel's `#[sql_name]`), its Rust name kept, so the
-/// copied store reads as the catalog's.
-fn copied_schema(source: &Path, name: &str) -> anyhow::Result<String> {
-    let schema = read(&source.join("common/src/db/schema.rs"))?;
-    let section = schema
-        .split("// --- catalog ")
-        .nth(1)
-        .and_then(|rest| rest.split_once('\n'))
-        .and_then(|(_, body)| body.split("// --- ").next())
-        .context("common/src/db/schema.rs has no `// --- catalog ---` section: shoplab grow's copy needs updating")?;
-    let mut copied = String::new();
-    for line in section.lines() {
-        let table = line.split_whitespace().next().unwrap_or_default();
-        if line.starts_with("    ") && !line.starts_with("     ") && line.ends_with('{') {
-            copied.push_str(&format!("    #[sql_name = \"{name}_{table}\"]\n"));
+impl Catalog {
+    fn read(source: &Path) -> anyhow::Result<Self> {
+        const SCHEMA: &str = "use crate::db::schema::{products, reservation_lines, reservations};";
+        let store = read(&source.join("common/src/catalog/store.rs"))?;
+        if !store.contains(SCHEMA) {
+            bail!("common/src/catalog/store.rs no longer has the line `{SCHEMA}`: shoplab grow's copy needs updating");
         }
-        copied.push_str(line);
-        copied.push('\n');
+        let store = store.replace(
+            SCHEMA,
+            "use super::schema::{products, reservation_lines, reservations};",
+        );
+        let schema = read(&source.join("common/src/db/schema.rs"))?;
+        let schema = schema
+            .split("// --- catalog ")
+            .nth(1)
+            .and_then(|rest| rest.split_once('\n'))
+            .and_then(|(_, body)| body.split("// --- ").next())
+            .context("common/src/db/schema.rs has no `// --- catalog ---` section: shoplab grow's copy needs updating")?
+            .to_owned();
+        let migrations = source.join("common/migrations/sqlite/catalog");
+        let mut steps: Vec<PathBuf> = std::fs::read_dir(&migrations)
+            .with_context(|| format!("cannot read {}", migrations.display()))?
+            .map(|entry| entry.map(|entry| entry.path().join("up.sql")))
+            .collect::<Result<_, _>>()?;
+        steps.sort();
+        let mut up = String::new();
+        for step in &steps {
+            up.push_str(&read(step)?);
+            up.push('\n');
+        }
+        let catalog = Self { store, schema, up };
+        if catalog.schema("x").matches("#[sql_name").count() != 3 {
+            bail!("common/src/db/schema.rs's catalog section no longer has its three tables: shoplab grow's copy needs updating");
+        }
+        Ok(catalog)
     }
-    if copied.matches("#[sql_name").count() != 3 {
-        bail!("common/src/db/schema.rs's catalog section no longer has its three tables: shoplab grow's copy needs updating");
-    }
-    Ok(copied)
-}
 
-/// The catalog's SQLite migrations as one migration of component `name`,
-/// its tables renamed `name_…`.
-fn write_migrations(source: &Path, dir: &Path, name: &str, index: usize) -> anyhow::Result<()> {
-    let catalog = source.join("common/migrations/sqlite/catalog");
-    let mut steps: Vec<PathBuf> = std::fs::read_dir(&catalog)
-        .with_context(|| format!("cannot read {}", catalog.display()))?
-        .map(|entry| entry.map(|entry| entry.path().join("up.sql")))
-        .collect::<Result<_, _>>()?;
-    steps.sort();
-    let mut up = String::new();
-    for step in &steps {
-        up.push_str(&rename_tables(&read(step)?, name));
-        up.push('\n');
+    /// The store, as generated component `name`'s: on its own tables (its
+    /// rules' `schema`), naming the domain crate from where it is.
+    fn store(&self, name: &str, layout: Layout) -> String {
+        let store = match layout {
+            Layout::OneCrate => self.store.clone(),
+            Layout::CratePerComponent => self.store.replace("crate::", "shoplab_common::"),
+        };
+        format!("//! {name}'s store: common/src/catalog/store.rs, copied by `shoplab grow`.\n//!\n{store}")
     }
-    let migration = dir.join(format!("20990101{index:06}_{name}"));
-    write(&migration.join("up.sql"), &up)?;
-    write(
-        &migration.join("down.sql"),
-        &format!("DROP TABLE {name}_reservation_lines;\nDROP TABLE {name}_reservations;\nDROP TABLE {name}_products;\n"),
-    )
+
+    /// The tables, each named `name_TABLE` in SQL (diesel's `#[sql_name]`),
+    /// its Rust name kept, so the copied store reads as the catalog's.
+    fn schema(&self, name: &str) -> String {
+        let mut copied = String::new();
+        for line in self.schema.lines() {
+            if line.starts_with("    ") && !line.starts_with("     ") && line.ends_with('{') {
+                let table = line.split_whitespace().next().unwrap_or_default();
+                copied.push_str(&format!("    #[sql_name = \"{name}_{table}\"]\n"));
+            }
+            copied.push_str(line);
+            copied.push('\n');
+        }
+        copied
+    }
+
+    /// The migrations as one migration of component `name` in `dir`, its
+    /// tables renamed `name_…`.
+    fn write_migration(&self, dir: &Path, name: &str, index: usize) -> anyhow::Result<()> {
+        let migration = dir.join(format!("20990101{index:06}_{name}"));
+        write(&migration.join("up.sql"), &rename_tables(&self.up, name))?;
+        write(
+            &migration.join("down.sql"),
+            &format!("DROP TABLE {name}_reservation_lines;\nDROP TABLE {name}_reservations;\nDROP TABLE {name}_products;\n"),
+        )
+    }
 }
 
 /// `sql` with the catalog's tables (and the temporary ones its migrations
