@@ -99,7 +99,7 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
                 orders,
             ];
             if options.grown > 0 {
-                let grown = start_grown(options, processes).await?;
+                let grown = start_grown(options, own_database, processes).await?;
                 gateway_args.extend(["--grown-urls".to_owned(), grown]);
             }
             let gateway_args = with_hop_delay(options, gateway_args);
@@ -110,39 +110,29 @@ pub(super) async fn launch(options: &Options, processes: &mut Launched) -> anyho
 }
 
 /// Starts the services of the components `shoplab grow` generated, all at
-/// once, each on its own database; returns `NAME=URL,...` for the gateway.
-async fn start_grown(options: &Options, processes: &mut Launched) -> anyhow::Result<String> {
+/// once, each with `args_of` its name (its own database); returns
+/// `NAME=URL,...` for the gateway.
+async fn start_grown(
+    options: &Options,
+    args_of: impl Fn(&str) -> anyhow::Result<Vec<String>>,
+    processes: &mut Launched,
+) -> anyhow::Result<String> {
     let names: Vec<String> = (1..=options.grown)
         .map(|index| format!("catalog{index:02}"))
         .collect();
     let mut starts = Vec::new();
     for name in &names {
-        let args = vec![
-            "--addr".to_owned(),
-            public_addr(0),
-            "--database-url".to_owned(),
-            options.storage.url_for(options.kind, name)?,
-        ];
+        let args = args_of(name)?;
         let binary = format!("shoplab-{name}");
         starts.push(async move { start(options, &binary, &binary, args).await });
     }
-    let mut urls = Vec::new();
-    let mut failed = None;
-    for (name, started) in names
+    let urls = push_all(processes, futures_util::future::join_all(starts).await)?;
+    Ok(names
         .iter()
-        .zip(futures_util::future::join_all(starts).await)
-    {
-        match push(processes, started) {
-            Ok(url) => urls.push(format!("{name}={url}")),
-            Err(error) => {
-                failed.get_or_insert(error);
-            }
-        }
-    }
-    match failed {
-        Some(error) => Err(error),
-        None => Ok(urls.join(",")),
-    }
+        .zip(urls)
+        .map(|(name, url)| format!("{name}={url}"))
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 /// Starts one `shoplab-group` per group, each hosting its components on
@@ -202,19 +192,7 @@ async fn launch_groups(
         let name = group_process_name(group);
         starts.push(async move { start(options, GROUP_BINARY, &name, args).await });
     }
-    let mut failed = None;
-    let mut started_at = Vec::new();
-    for started in futures_util::future::join_all(starts).await {
-        match push(processes, started) {
-            Ok(url) => started_at.push(url),
-            Err(error) => {
-                failed.get_or_insert(error);
-            }
-        }
-    }
-    if let Some(error) = failed {
-        return Err(error);
-    }
+    let mut started_at = push_all(processes, futures_util::future::join_all(starts).await)?;
     if whole_shop {
         return Ok(started_at.swap_remove(0));
     }
@@ -387,6 +365,29 @@ fn with_hop_delay(options: &Options, mut args: Vec<String>) -> Vec<String> {
 }
 
 /// Keeps a started process (or passes on why it did not start); returns its URL.
+/// [`push`] for processes started together: every one that started is
+/// pushed (so that a failure stops them all), and the first failure is the
+/// error; else their URLs, in order.
+fn push_all(
+    processes: &mut Launched,
+    started: Vec<anyhow::Result<(Process, Vec<String>)>>,
+) -> anyhow::Result<Vec<String>> {
+    let mut failed = None;
+    let mut urls = Vec::new();
+    for started in started {
+        match push(processes, started) {
+            Ok(url) => urls.push(url),
+            Err(error) => {
+                failed.get_or_insert(error);
+            }
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(urls),
+    }
+}
+
 fn push(
     processes: &mut Launched,
     started: anyhow::Result<(Process, Vec<String>)>,
