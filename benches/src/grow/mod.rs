@@ -22,13 +22,14 @@
 mod builds;
 mod report;
 mod shop;
+mod so_far;
 mod start;
 mod templates;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::build_time::cargo::Cargo;
 use crate::compare::figures::Verdict;
@@ -39,6 +40,8 @@ use crate::progress::Step;
 use builds::{Builder, Built};
 pub use shop::Layout;
 use shop::{component, rules_file, RULE_LINE};
+use so_far::Measured;
+pub use so_far::Run;
 
 /// The deployments, each with the lab's kind and the packages of its
 /// binaries.
@@ -60,7 +63,7 @@ fn deployments(components: usize) -> Vec<(&'static str, Kind, Vec<String>)> {
 }
 
 /// One deployment of one grown shop, measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Point {
     /// N: the generated components, beside the real four.
     pub components: usize,
@@ -97,15 +100,18 @@ pub struct Point {
     /// monolith's figures beside.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub one_service: Option<OneService>,
+    /// The run that measured it (one results folder can hold the points
+    /// of several: `--out`).
+    pub run: Run,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OneService {
     pub clean_build_s: f64,
     pub startup_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Broken {
     pub failed: Vec<String>,
     pub built: Vec<String>,
@@ -143,7 +149,11 @@ and generic-heavy code costs the compiler more than this.";
 /// plots).
 #[derive(clap::Args)]
 pub struct Args {
-    /// The results folder (default results/grow-<timestamp>/).
+    /// The results folder (default results/grow-<timestamp>/). The folder
+    /// of an earlier run of the same profile goes on from it: the sizes and
+    /// layouts it finished are kept (grow-so-far.json), not measured again,
+    /// so a run stopped half-way resumes and one of other --components adds
+    /// to its table.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Debug builds, and N = 4 and 16 unless --components says otherwise:
@@ -202,16 +212,23 @@ impl Experiment for Args {
     ) -> anyhow::Result<GrowResult> {
         let source = experiment::source_root();
         let work = source.join("target").join("grow");
-        let mut points = Vec::new();
+        let run = Run::of(&stamp);
+        let mut measured = Measured::read(out, self.profile())?;
         for components in self.sizes() {
             for layout in self.layouts() {
+                let label = format!("grow: N = {components}, {}", layout.name());
+                let deployments = deployments(components).len();
+                if let Some(before) = measured.run_of(components, layout, deployments) {
+                    Step::begin(label).done(&format!("kept, measured by {}", before.name()));
+                    continue;
+                }
                 let cargo = Cargo {
                     root: work.join("shop"),
                     target: work.join("target"),
                     profile: self.profile(),
                 };
                 let (source, work) = (source.clone(), work.clone());
-                let measured = tokio::task::spawn_blocking(move || {
+                let built = tokio::task::spawn_blocking(move || {
                     builds_of(&source, &work, cargo, components, layout)
                 })
                 .await??;
@@ -220,11 +237,9 @@ impl Experiment for Args {
                 // start measured would pay for the build (a start after
                 // 3 GB written unsynced took 1071 ms, against 181 after).
                 let _ = tokio::process::Command::new("sync").status().await;
-                for (deployment, builds) in measured {
-                    let step = Step::begin(format!(
-                        "grow: N = {components}, {}, {deployment}: start-up",
-                        layout.name()
-                    ));
+                let mut points = Vec::new();
+                for (deployment, builds) in built {
+                    let step = Step::begin(format!("{label}, {deployment}: start-up"));
                     let started = start::measure(
                         deployment,
                         builds.kind,
@@ -237,10 +252,12 @@ impl Experiment for Args {
                         "{:.0} ms, {:.0} MiB",
                         started.startup_ms, started.rss_idle_mib
                     ));
-                    points.push(builds.point(components, layout, deployment, started));
+                    points.push(builds.point(components, layout, deployment, started, &run));
                 }
+                measured.add(points)?;
             }
         }
+        let points = measured.into_points();
         Ok(GrowResult {
             stamp,
             profile: self.profile().into(),
@@ -300,6 +317,7 @@ impl Builds {
         layout: Layout,
         deployment: &str,
         started: start::Started,
+        run: &Run,
     ) -> Point {
         let (built, failed) = self
             .packages
@@ -337,6 +355,7 @@ impl Builds {
                     startup_ms,
                 }),
             broken_build: Broken { failed, built },
+            run: run.clone(),
         }
     }
 }

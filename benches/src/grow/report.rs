@@ -4,7 +4,7 @@
 
 use plotters::prelude::SeriesLabelPosition;
 
-use super::{GrowResult, Layout, OneService, Point};
+use super::{GrowResult, Layout, OneService, Point, Run};
 use crate::compare::figures::Verdict;
 use crate::report::plot::{category, draw, legend, line, titled, Drawn, PROCESS_COLOURS};
 use crate::report::{escape, page_head};
@@ -236,6 +236,24 @@ pub fn table(points: &[Point]) -> String {
             point.broken_build.built.len() + point.broken_build.failed.len()
         ));
     }
+    // Which run measured which rows: a results folder resumed or extended
+    // holds several.
+    let mut runs: Vec<(&Run, Vec<String>)> = Vec::new();
+    for point in points {
+        let rows = format!("N = {}, {}", point.components, point.layout.name());
+        match runs.iter_mut().find(|(run, _)| **run == point.run) {
+            Some((_, of)) if of.contains(&rows) => {}
+            Some((_, of)) => of.push(rows),
+            None => runs.push((&point.run, vec![rows])),
+        }
+    }
+    for (run, rows) in runs {
+        lines.push(format!(
+            "measured by the run of {}: {}",
+            run.name(),
+            rows.join("; ")
+        ));
+    }
     lines.join("\n")
 }
 
@@ -333,11 +351,17 @@ pub fn files(result: &GrowResult) -> Vec<(&'static str, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{Broken, OneService};
     use super::*;
 
-    fn point(n: usize, layout: Layout, deployment: &str, seconds: f64, failed: usize) -> Point {
+    pub(in crate::grow) fn point(
+        n: usize,
+        layout: Layout,
+        deployment: &str,
+        seconds: f64,
+        failed: usize,
+    ) -> Point {
         let binaries = if deployment == "microservices" {
             n + 5
         } else {
@@ -369,6 +393,10 @@ mod tests {
                 clean_build_s: 10.0,
                 startup_ms: 10.0,
             }),
+            run: Run {
+                commit: None,
+                started_at: "2026-12-07T00:00:00Z".into(),
+            },
         }
     }
 
