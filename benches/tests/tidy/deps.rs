@@ -160,3 +160,70 @@ fn the_domain_crate_depends_on_no_http_cli_or_exporter_crate() {
         );
     }
 }
+
+/// Each package's feature sets in `cargo tree --prefix none -f '{p} [{f}]'`
+/// output, by `name version` (a package built for the host and for the
+/// target can have two).
+fn tree_features(
+    tree: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut features = std::collections::BTreeMap::<_, std::collections::BTreeSet<_>>::new();
+    for line in tree.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version), Some(open)) = (words.next(), words.next(), line.rfind('['))
+        else {
+            continue;
+        };
+        let set = line[open..].trim_end_matches(" (*)").to_owned();
+        features
+            .entry(format!("{name} {version}"))
+            .or_default()
+            .insert(set);
+    }
+    features
+}
+
+/// CI builds the release binaries (`cargo build --release --workspace`),
+/// then runs the counting test (`cargo test --release -p shoplab`), which
+/// adds the harness's dev-dependencies. Where those turn on a feature the
+/// release build did not, cargo builds that crate and all that depend on
+/// it again (serde's `alloc` alone rebuilt every crate: 3 minutes). The
+/// harness's manifest asks for those features itself (benches/Cargo.toml).
+#[test]
+fn the_release_build_and_the_counting_test_resolve_the_same_features() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let tree = |args: &[&str]| {
+        let output = std::process::Command::new(&cargo)
+            .current_dir(workspace())
+            .args(["tree", "--offline", "--prefix", "none", "-f", "{p} [{f}]"])
+            .args(args)
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "cargo tree {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tree_features(&String::from_utf8_lossy(&output.stdout))
+    };
+    let release = tree(&["--workspace", "-e", "normal,build"]);
+    let test = tree(&["-p", "shoplab", "-e", "normal,build,dev"]);
+    assert!(
+        release.keys().any(|package| package.starts_with("serde "))
+            && test.keys().any(|package| package.starts_with("criterion ")),
+        "the trees were read: {:?}",
+        release.keys().take(5).collect::<Vec<_>>()
+    );
+    let differ: Vec<String> = release
+        .iter()
+        .filter_map(|(package, features)| {
+            let other = test.get(package)?;
+            (other != features).then(|| format!("{package}: {features:?} against {other:?}"))
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "the counting test would build these again (and all that depend on them); \
+         ask for the test's features in benches/Cargo.toml: {differ:#?}"
+    );
+}
