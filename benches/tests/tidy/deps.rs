@@ -103,6 +103,23 @@ const NOT_IN_THE_DOMAIN: [&str; 6] = [
     "metrics-exporter-prometheus",
 ];
 
+/// `cargo tree --offline --prefix none ARGS` in the workspace: its output.
+fn cargo_tree(args: &[&str]) -> String {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(&cargo)
+        .current_dir(workspace())
+        .args(["tree", "--offline", "--prefix", "none"])
+        .args(args)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo tree {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The package names in `cargo tree --prefix none` output (`name vX.Y.Z
 /// (...)`, one a line, a repeat marked `(*)`).
 fn tree_packages(tree: &str) -> std::collections::BTreeSet<String> {
@@ -114,29 +131,7 @@ fn tree_packages(tree: &str) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn the_domain_crate_depends_on_no_http_cli_or_exporter_crate() {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let tree = |package: &str| {
-        let output = std::process::Command::new(&cargo)
-            .current_dir(workspace())
-            .args([
-                "tree",
-                "--offline",
-                "--prefix",
-                "none",
-                "-e",
-                "normal",
-                "-p",
-                package,
-            ])
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "cargo tree -p {package} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        tree_packages(&String::from_utf8_lossy(&output.stdout))
-    };
+    let tree = |package: &str| tree_packages(&cargo_tree(&["-e", "normal", "-p", package]));
     let domain = tree("shoplab-common");
     assert!(
         domain.contains("shoplab-common") && domain.contains("diesel"),
@@ -191,20 +186,10 @@ fn tree_features(
 /// harness's manifest asks for those features itself (benches/Cargo.toml).
 #[test]
 fn the_release_build_and_the_counting_test_resolve_the_same_features() {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let tree = |args: &[&str]| {
-        let output = std::process::Command::new(&cargo)
-            .current_dir(workspace())
-            .args(["tree", "--offline", "--prefix", "none", "-f", "{p} [{f}]"])
-            .args(args)
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "cargo tree {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        tree_features(&String::from_utf8_lossy(&output.stdout))
+        let mut args = args.to_vec();
+        args.extend(["-f", "{p} [{f}]"]);
+        tree_features(&cargo_tree(&args))
     };
     let release = tree(&["--workspace", "-e", "normal,build"]);
     let test = tree(&["-p", "shoplab", "-e", "normal,build,dev"]);
