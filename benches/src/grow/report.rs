@@ -42,7 +42,8 @@ fn sizes(points: &[Point]) -> Vec<usize> {
 }
 
 /// The first N at which a claim holds for `label` (a layout, or a
-/// deployment and layout), in words, with each measured N's figure:
+/// deployment and layout), in words ("not up to" the largest N measured
+/// for it), with each measured N's figure:
 /// `judge` says of one N whether it holds, and its figure, or nothing if
 /// that N has no such point.
 fn from_which_n(
@@ -51,17 +52,17 @@ fn from_which_n(
     judge: impl Fn(usize) -> Option<(bool, String)>,
 ) -> (Option<usize>, String, Vec<String>) {
     let sizes = sizes(points);
-    let mut first = None;
+    let (mut first, mut largest) = (None, 0);
     let mut figures = Vec::new();
     for &n in &sizes {
         if let Some((holds, figure)) = judge(n) {
             figures.push(figure);
+            largest = n;
             if holds && first.is_none() {
                 first = Some(n);
             }
         }
     }
-    let largest = sizes.last().copied().unwrap_or(0);
     let verdict = match first {
         Some(n) => format!("{label}: holds from N = {n}"),
         None => format!("{label}: not up to N = {largest}"),
@@ -491,5 +492,22 @@ pub(super) mod tests {
         }
         let starts = &verdicts(&points)[1].verdict;
         assert!(starts.contains("one_crate: holds from N = 16"), "{starts}");
+    }
+
+    #[test]
+    fn not_up_to_names_the_largest_n_measured_for_that_layout() {
+        let mut points = Vec::new();
+        for (n, layouts) in [(4, &Layout::ALL[..]), (16, &[Layout::OneCrate][..])] {
+            for &layout in layouts {
+                points.push(point(n, layout, "monolith", 50.0, 1));
+                points.push(point(n, layout, "microservices", 30.0, 1));
+            }
+        }
+        let builds = &verdicts(&points)[0].verdict;
+        assert!(builds.contains("one_crate: not up to N = 16"), "{builds}");
+        assert!(
+            builds.contains("crate_per_component: not up to N = 4"),
+            "{builds}"
+        );
     }
 }
