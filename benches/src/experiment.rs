@@ -139,7 +139,11 @@ fn results_dir(out: Option<PathBuf>, prefix: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// Writes `result` as pretty JSON to `out/name` and returns the file's path.
-fn write_json(out: &Path, name: &str, result: &impl Serialize) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_json(
+    out: &Path,
+    name: &str,
+    result: &impl Serialize,
+) -> anyhow::Result<PathBuf> {
     let path = out.join(name);
     let json =
         serde_json::to_string_pretty(result).with_context(|| format!("cannot encode {name}"))?;

@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use super::{Layout, Point};
-use crate::experiment::Stamp;
+use crate::experiment::{write_json, Stamp};
 
 /// The file, in the results folder.
 const FILE: &str = "grow-so-far.json";
@@ -52,7 +52,7 @@ struct SoFar {
 
 /// The points measured so far in one results folder.
 pub struct Measured {
-    path: PathBuf,
+    out: PathBuf,
     profile: String,
     pub points: Vec<Point>,
 }
@@ -84,7 +84,7 @@ impl Measured {
             }
         };
         Ok(Measured {
-            path,
+            out: out.to_owned(),
             profile: profile.to_owned(),
             points,
         })
@@ -111,9 +111,8 @@ impl Measured {
         }
         self.points.extend(points);
         let so_far = serde_json::json!({ "profile": self.profile, "points": self.points });
-        let json = serde_json::to_string_pretty(&so_far).context("cannot encode the points")?;
-        std::fs::write(&self.path, json)
-            .with_context(|| format!("cannot write {}", self.path.display()))
+        write_json(&self.out, FILE, &so_far)?;
+        Ok(())
     }
 
     /// Every point, in order of size, then layout (deployments as measured).
